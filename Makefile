@@ -1,0 +1,38 @@
+# gameday -- the two commands: `make demo` (run the main job) and `make test` (the whole suite).
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN      = $(VENV)/bin
+STAMP    = $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,postgres]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the main job: validate and list the bundled scenarios, show the seed scenario.
+demo: install
+	$(BIN)/gameday validate scenarios/
+	$(BIN)/gameday list
+	$(BIN)/gameday show pool-exhaustion
+
+## The whole test suite (CI runs exactly this).
+test: install
+	$(BIN)/python -m pytest
+
+## The fast set, for a developer's inner loop (a minute or two).
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not docker and not browser" -x -q
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

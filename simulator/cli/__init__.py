@@ -1,0 +1,54 @@
+"""The ``gameday`` command line: thin -- parse, call, render.
+
+Every module in this package named ``cmd_*.py`` defines ``register(app)`` and adds its
+commands or command groups; this module finds them, so each concept owns its own commands.
+Errors from the library (``simulator.errors``) become one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from simulator.errors import GamedayError, ValidationFailed
+
+app = typer.Typer(
+    name="gameday",
+    help="Chaos-engineering game days: real faults, real load, an incident tracker, scored responses.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _register_commands() -> None:
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("cmd_"):
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            module.register(app)
+
+
+def report_error(error: GamedayError) -> None:
+    lines = error.lines() if isinstance(error, ValidationFailed) else [str(error)]
+    for line in lines:
+        err_console.print(f"[bold red]error:[/] {escape(line)}", markup=True, highlight=False)
+
+
+def main() -> None:
+    _register_commands()
+    try:
+        app(prog_name="gameday")
+    except GamedayError as error:
+        report_error(error)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,182 @@
+"""The run journal: an append-only JSONL file, the single record of a run.
+
+One event per line: ``{"seq", "wall", "game", "kind", "data": {...payload}}``. ``wall`` is Unix time
+(seconds, float), ``game`` is game-clock seconds since the run started (``None`` for events
+outside a running clock, e.g. a ``gameday cleanup`` afterwards). Each line is flushed as it is
+written, so a killed run leaves a readable journal; a torn last line is skipped on read.
+
+Event kinds are dotted names shared by every part of the product. ``EVENT_KINDS`` below is the
+one place the vocabulary is documented; ``docs/journal.md`` is generated from it
+(``gameday schema journal``). Writers may only use kinds listed here (tests enforce it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EVENT_KINDS: dict[str, str] = {
+    # run lifecycle
+    "run.started": "A run began: scenario name and file, seed, time scale, backend, responder.",
+    "run.aborted": "A run stopped early: reason (max duration, impact limit, signal, error, baseline).",
+    "run.finished": "A run ended (after teardown): outcome and summary figures.",
+    "phase.changed": "The runner entered a phase: targets_up, ramp, baseline, faults, watch, verify, "
+    "teardown, summary.",
+    # targets
+    "target.started": "A target is up and healthy: name, app, url, pid or container id.",
+    "target.stopped": "A target was stopped by the backend.",
+    "target.restarted": "A target was restarted (by policy after a crash/OOM, or by an ops action).",
+    "target.crashed": "A target exited unexpectedly: exit code or signal, OOM-killed or not.",
+    # faults
+    "fault.scheduled": "A fault from the timeline is due: id, kind, target, params.",
+    "fault.injected": "A fault took effect: id, kind, target, params, effective_at (wall).",
+    "fault.reverted": "A fault was reverted: id, how (end, ops, cleanup, duration elapsed).",
+    "fault.failed": "A fault could not be applied or reverted: id, error.",
+    "escalation.triggered": "An escalation fired because the fault was still unmitigated.",
+    # load and metrics
+    "load.started": "The load generator is running: users, spawn rate, workers, locust pid.",
+    "load.stopped": "The load generator stopped.",
+    "sample": "One interval's merged metrics: load stats, scraped gauges, process stats, per target.",
+    "baseline.captured": "Steady-state baseline figures used by trend rules and probes.",
+    "probe.checked": "A steady-state probe was evaluated: name, value, ok.",
+    # alerts
+    "alert.pending": "An alert rule's condition became true; waiting out its 'for' duration.",
+    "alert.firing": "An alert rule fired: name, labels, annotations, value.",
+    "alert.resolved": "A firing alert's condition cleared.",
+    "alert.delivered": "An alert notification was delivered to a receiver (or failed after retries).",
+    # tracker
+    "incident.triggered": "The tracker opened an incident from an alert.",
+    "incident.acknowledged": "Someone acknowledged the incident.",
+    "incident.declared": "The incident was declared (investigating), with a severity.",
+    "incident.severity_changed": "The incident's severity changed.",
+    "incident.role_assigned": "A role (IC, tech lead, comms lead, scribe) was assigned.",
+    "incident.status_update": "A status update was posted (template fields).",
+    "incident.checklist": "An investigation checklist item was ticked.",
+    "incident.note": "A timeline note, hypothesis or decision.",
+    "incident.mitigated": "The incident was marked mitigated.",
+    "incident.resolved": "The incident was marked resolved.",
+    "incident.closed": "The incident was closed.",
+    "postmortem.updated": "The post-mortem was edited.",
+    # ops console (mitigation levers)
+    "ops.rollback": "Ops: roll back a release or config.",
+    "ops.deploy": "Ops: deploy a release version.",
+    "ops.flag": "Ops: set a feature flag.",
+    "ops.config": "Ops: change runtime configuration.",
+    "ops.restart": "Ops: restart a target.",
+    "ops.scale": "Ops: add resources (pool size, workers, memory limit).",
+    # verification
+    "steady_state.lost": "The steady state no longer holds (a probe failed) after a fault.",
+    "steady_state.restored": "All steady-state probes hold again.",
+    "check.result": "A CI resilience check was evaluated: name, ok, detail.",
+    "cleanup.done": "gameday cleanup reverted leftovers: faults, processes, containers.",
+}
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"unknown journal event kind {kind!r}; add it to simulator.journal.EVENT_KINDS")
+
+
+@dataclass
+class Event:
+    seq: int
+    wall: float
+    game: float | None
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        record = {"seq": self.seq, "wall": round(self.wall, 6), "game": self.game, "kind": self.kind,
+                  "data": self.data}
+        return json.dumps(record, separators=(",", ":"), default=str)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Event:
+        return cls(record["seq"], record["wall"], record.get("game"), record["kind"], record.get("data") or {})
+
+
+class Journal:
+    """Appends events to ``path``; thread-safe; every line flushed as written.
+
+    ``game_time`` is a zero-argument callable giving the current game time (usually
+    ``GameClock.now``), or ``None`` when no clock runs.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], game_time=None, fsync: bool = False):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._game_time = game_time
+        self._fsync = fsync
+        self._lock = threading.Lock()
+        self._seq = _last_seq(self.path)
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+
+    def set_clock(self, game_time) -> None:
+        self._game_time = game_time
+
+    def write(self, kind: str, /, **data: Any) -> Event:
+        _check_kind(kind)
+        with self._lock:
+            self._seq += 1
+            game = self._game_time() if self._game_time else None
+            event = Event(self._seq, time.time(), None if game is None else round(game, 6), kind, data)
+            self._fh.write(event.to_json() + "\n")
+            self._fh.flush()
+            if self._fsync:
+                os.fsync(self._fh.fileno())
+            return event
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._fh.closed:
+                self._fh.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _last_seq(path: Path) -> int:
+    last = 0
+    if path.exists():
+        for event in iter_events(path):
+            last = event.seq
+    return last
+
+
+def iter_events(path: str | os.PathLike[str]) -> Iterator[Event]:
+    """Read a journal; a torn or garbled line (a killed writer) is skipped."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+                yield Event.from_record(record)
+            except (ValueError, KeyError, TypeError):
+                continue
+
+
+def read_events(path: str | os.PathLike[str], kind: str | None = None) -> list[Event]:
+    events = list(iter_events(path))
+    if kind is None:
+        return events
+    if kind.endswith("."):
+        return [e for e in events if e.kind.startswith(kind)]
+    return [e for e in events if e.kind == kind]
+
+
+def vocabulary_markdown() -> str:
+    lines = ["# Journal event kinds", "", "Generated from `simulator/journal.py` (`EVENT_KINDS`).", "",
+             "| kind | meaning |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in EVENT_KINDS.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,89 @@
+"""Cross-field checks on a structurally valid scenario, each problem located in the file."""
+
+from __future__ import annotations
+
+import difflib
+
+from simulator.errors import Problem
+from simulator.faults.catalog import FAULT_KINDS
+from simulator.scenario.loader import Locator, validate_data
+from simulator.scenario.model import Fault, Scenario
+from simulator.scenario.yamlpos import Path
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def fault_target_names(scenario: Scenario) -> list[str]:
+    """Targets a fault may name: each target, and each dependency edge 'a->b' (the link proxy)."""
+    names = [t.name for t in scenario.targets]
+    names += [f"{t.name}->{dep}" for t in scenario.targets for dep in t.depends_on]
+    return names
+
+
+def check_fault(fault: Fault, path: Path, scenario: Scenario, loc: Locator) -> list[Problem]:
+    problems: list[Problem] = []
+    spec = FAULT_KINDS.get(fault.kind)
+    if spec is None:
+        problems.append(loc.problem(path + ("kind",), f"unknown fault kind {fault.kind!r}"
+                                    f"{_suggest(fault.kind, list(FAULT_KINDS))}; see 'gameday fault list'"))
+    else:
+        _, param_problems = validate_data(spec.params, fault.params, loc, prefix=path + ("params",))
+        problems += param_problems
+    targets = fault_target_names(scenario)
+    if fault.target not in targets:
+        problems.append(loc.problem(path + ("target",), f"fault names target {fault.target!r}, which is not "
+                                    f"declared; declared: {', '.join(targets)}"))
+    if spec is not None and spec.family == "app" and "->" in fault.target:
+        problems.append(loc.problem(path + ("target",), f"{fault.kind} needs a target, not a link"))
+    max_d = scenario.timing.max_duration
+    if fault.at > max_d:
+        problems.append(loc.problem(path + ("at",), f"fault scheduled at {fault.at:g}s, after timing.max_duration "
+                                    f"({max_d:g}s)"))
+    return problems
+
+
+def check_scenario(scenario: Scenario, loc: Locator) -> list[Problem]:
+    problems: list[Problem] = []
+    names = [t.name for t in scenario.targets]
+    seen: set[str] = set()
+    for i, t in enumerate(scenario.targets):
+        if t.name in seen:
+            problems.append(loc.problem(("targets", i, "name"), f"duplicate target name {t.name!r}"))
+        seen.add(t.name)
+        for j, dep in enumerate(t.depends_on):
+            if dep not in names or dep == t.name:
+                problems.append(loc.problem(("targets", i, "depends_on", j),
+                                            f"unknown dependency {dep!r}; declared targets: {', '.join(names)}"))
+    if scenario.load.target and scenario.load.target not in names:
+        problems.append(loc.problem(("load", "target"), f"load target {scenario.load.target!r} is not declared"
+                                    f"{_suggest(scenario.load.target, names)}"))
+    for i, probe in enumerate(scenario.steady_state):
+        if probe.target not in names:
+            problems.append(loc.problem(("steady_state", i, "target"), f"unknown target {probe.target!r}"))
+    for i, rule in enumerate(scenario.alerts):
+        if rule.target not in names:
+            problems.append(loc.problem(("alerts", i, "target"), f"unknown target {rule.target!r}"))
+    ids: set[str] = set()
+    for i, fault in enumerate(scenario.faults):
+        problems += check_fault(fault, ("faults", i), scenario, loc)
+        fid = scenario.fault_id(i)
+        if fid in ids:
+            problems.append(loc.problem(("faults", i, "id"), f"duplicate fault id {fid!r}"))
+        ids.add(fid)
+    for i, esc in enumerate(scenario.escalations):
+        if not scenario.faults:
+            problems.append(loc.problem(("escalations", i), "an escalation needs at least one fault to escalate"))
+        if esc.fault is not None:
+            problems += check_fault(esc.fault, ("escalations", i, "fault"), scenario, loc)
+        if esc.severity is None and esc.fault is None:
+            problems.append(loc.problem(("escalations", i), "expected 'severity' or 'fault' (what escalates)"))
+    for i, step in enumerate(scenario.responder.runbook):
+        if step.action is not None:
+            target = step.action.split(":", 1)[-1].split(".", 1)[0].split("=", 1)[0]
+            if target not in names:
+                problems.append(loc.problem(("responder", "runbook", i, "action"),
+                                            f"action names target {target!r}, which is not declared"))
+    return problems

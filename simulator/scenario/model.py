@@ -1,0 +1,239 @@
+"""The scenario format (``apiVersion: gameday/v1``, ``kind: Scenario``) as pydantic v2 models.
+
+Unknown keys are errors everywhere (``extra="forbid"``). Durations accept ``250ms``, ``30s``,
+``5m``, ``2h``, ``1d``. Cross-field checks that need the whole document (a fault naming an
+undeclared target, a fault after ``max_duration``, an unknown fault kind, bad fault params)
+live in ``simulator.scenario.checks`` so every problem can be reported with its location.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulator.scenario.durations import Duration, Size
+
+Severity = Literal["P1", "P2", "P3", "P4"]
+Tier = Literal["critical", "important", "standard"]
+AppName = Literal["payments", "gateway", "auth"]
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Metadata(Strict):
+    name: str = Field(description="machine name, lowercase with dashes, e.g. payment-pool-exhaustion")
+    title: str = Field(description="one-line human title")
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    author: str = ""
+    based_on: str = Field("", description="the real incident this replays, if any")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"expected a lowercase name with dashes like 'pool-exhaustion', got {v!r}")
+        return v
+
+
+class Truth(Strict):
+    """The hidden ground truth the score card compares the team's response with."""
+
+    severity: Severity
+    escalated_severity: Severity | None = Field(None, description="severity once an escalation fires")
+    root_cause: str
+    root_cause_keywords: list[str] = Field(min_length=1)
+    accepted_mitigations: list[str] = Field(
+        min_length=1, description="ops actions that count as mitigation, e.g. rollback:payments, "
+        "flag:payments.fallback_processor=on, restart:auth, config:gateway")
+    permanent_fixes: list[str] = Field(default_factory=list, description="which of them are permanent")
+    harmful_actions: list[str] = Field(default_factory=list, description="actions that make it worse")
+    customer_impact: bool = True
+    services_affected: list[str] = Field(default_factory=list)
+
+    @field_validator("accepted_mitigations", "permanent_fixes", "harmful_actions")
+    @classmethod
+    def _actions(cls, v: list[str]) -> list[str]:
+        for item in v:
+            if not re.match(r"^(rollback|deploy|flag|config|restart|scale):[a-z][a-z0-9-]*(\..+)?$", item):
+                raise ValueError(
+                    f"expected an action like 'rollback:payments' or 'flag:payments.fallback_processor=on', "
+                    f"got {item!r}")
+        return v
+
+
+class RestartPolicy(Strict):
+    policy: Literal["no", "on-failure", "always"] = "on-failure"
+    max_restarts: int = Field(5, ge=0)
+    backoff: Duration = 1.0
+
+
+class Target(Strict):
+    name: str
+    app: AppName
+    tier: Tier | None = Field(None, description="service tier; defaults to the app's tier")
+    release: str | None = Field(None, description="release running at the start; defaults to the good one")
+    config: dict[str, Any] = Field(default_factory=dict, description="app runtime config")
+    flags: dict[str, bool] = Field(default_factory=dict)
+    depends_on: list[str] = Field(default_factory=list, description="targets this one calls")
+    memory_limit: Size | None = Field(None, description="RSS limit; over it the process is OOM-killed")
+    cpus: float | None = Field(None, gt=0)
+    restart: RestartPolicy = Field(default_factory=RestartPolicy)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"expected a lowercase name with dashes like 'payments', got {v!r}")
+        return v
+
+
+class Stage(Strict):
+    duration: Duration
+    users: int = Field(ge=0)
+    spawn_rate: float | None = Field(None, gt=0)
+
+
+class RetryPolicy(Strict):
+    policy: Literal["none", "immediate", "exponential"] = "none"
+    max_attempts: int = Field(1, ge=1, le=20)
+    base_delay: Duration = 0.1
+    max_delay: Duration = 5.0
+
+
+class Clients(Strict):
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    timeout: Duration = 10.0
+
+
+class Load(Strict):
+    target: str | None = Field(None, description="the target users hit; defaults to the first target")
+    users: int = Field(10, ge=0, le=5000)
+    spawn_rate: float = Field(10.0, gt=0)
+    wait: tuple[Duration, Duration] = Field((0.05, 0.2), description="[min, max] wait between tasks")
+    stages: list[Stage] = Field(default_factory=list)
+    clients: Clients = Field(default_factory=Clients)
+    workers: int = Field(0, ge=0, le=64, description="distributed Locust workers (0 = single process)")
+
+
+class Probe(Strict):
+    probe: Literal["availability", "p95_latency", "error_rate", "rejection_rate", "gauge"]
+    target: str
+    min: float | None = None
+    max: float | None = None
+    gauge: str | None = Field(None, description="gauge name for probe: gauge")
+    window: Duration = 30.0
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Probe:
+        if self.min is None and self.max is None:
+            raise ValueError("expected 'min' or 'max' for a steady-state probe")
+        if self.probe == "gauge" and not self.gauge:
+            raise ValueError("expected 'gauge' (the gauge name) for probe: gauge")
+        return self
+
+
+class Fault(Strict):
+    id: str | None = Field(None, description="stable id; defaults to f<index>-<kind>")
+    at: Duration = Field(description="game time after the run starts")
+    kind: str = Field(description="fault kind, e.g. app.release, proxy.latency, process.pause")
+    target: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    duration: Duration | None = Field(None, description="revert automatically after this long")
+    note: str = ""
+
+
+class Escalation(Strict):
+    after_unmitigated: Duration = Field(description="time after the first fault with no mitigation")
+    severity: Severity | None = None
+    fault: Fault | None = None
+    note: str = ""
+
+
+class AlertRule(Strict):
+    """A scenario-specific alert rule (evaluated beside the tier defaults)."""
+
+    name: str
+    target: str
+    kind: Literal["threshold", "trend"] = "threshold"
+    metric: str = Field(description="sample field: availability, p95_ms, error_rate, rejection_rate, "
+                        "gauges.<name>, rates.<name>, process.rss_bytes")
+    op: Literal[">", "<", ">=", "<="] = ">"
+    threshold: float | None = None
+    slope_above: float | None = Field(None, description="trend: units per game hour")
+    window: Duration = 30.0
+    for_: Duration = Field(0.0, alias="for")
+    severity: Literal["critical", "warning", "info"] = "warning"
+    summary: str = ""
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class Timing(Strict):
+    time_scale: float = Field(1.0, gt=0, le=100000)
+    max_duration: Duration = 1800.0
+    baseline: Duration = Field(30.0, description="baseline phase before the first fault")
+    interval: Duration = Field(1.0, description="monitor interval (wall)")
+    cooldown: Duration = Field(10.0, description="watch after revert before verifying")
+
+
+RunbookAction = Literal[
+    "ack", "declare", "assign", "status_update", "checklist", "note", "ops", "mitigate", "resolve",
+    "postmortem", "action_item", "close",
+]
+
+
+class RunbookStep(Strict):
+    after: Duration = Field(description="delay after the previous step (first: after the alert)")
+    do: RunbookAction
+    severity: Severity | None = None
+    role: Literal["incident_commander", "tech_lead", "comms_lead", "scribe"] | None = None
+    person: str | None = None
+    action: str | None = Field(None, description="ops: e.g. rollback:payments, flag:payments.fallback_processor=on")
+    item: str | None = Field(None, description="checklist item key")
+    text: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict, description="status update / post-mortem fields")
+
+    @model_validator(mode="after")
+    def _needs(self) -> RunbookStep:
+        need = {"declare": "severity", "assign": "role", "ops": "action", "checklist": "item"}.get(self.do)
+        if need and getattr(self, need) is None:
+            raise ValueError(f"expected '{need}' for do: {self.do}")
+        return self
+
+
+class Responder(Strict):
+    runbook: list[RunbookStep] = Field(default_factory=list)
+
+
+class Scenario(Strict):
+    api_version: Literal["gameday/v1"] = Field(alias="apiVersion")
+    kind: Literal["Scenario"]
+    metadata: Metadata
+    truth: Truth
+    targets: list[Target] = Field(min_length=1)
+    load: Load = Field(default_factory=Load)
+    steady_state: list[Probe] = Field(default_factory=list)
+    faults: list[Fault] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    alerts: list[AlertRule] = Field(default_factory=list)
+    timing: Timing = Field(default_factory=Timing)
+    responder: Responder = Field(default_factory=Responder)
+
+    def target(self, name: str) -> Target:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    @property
+    def load_target(self) -> str:
+        return self.load.target or self.targets[0].name
+
+    def fault_id(self, index: int) -> str:
+        fault = self.faults[index]
+        return fault.id or f"f{index + 1}-{fault.kind.replace('.', '-')}"

@@ -1,0 +1,145 @@
+"""The scenario loader: valid seeds load; each bad input is one located line, never a traceback."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from simulator.errors import ValidationFailed
+from simulator.scenario import load_scenario, load_scenario_text
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+
+MINIMAL = """\
+apiVersion: gameday/v1
+kind: Scenario
+metadata:
+  name: tiny
+  title: Tiny
+truth:
+  severity: P2
+  root_cause: a bug
+  root_cause_keywords: [bug]
+  accepted_mitigations: [rollback:payments]
+targets:
+  - name: payments
+    app: payments
+faults:
+  - at: 30s
+    kind: app.release
+    target: payments
+    params: {version: v2.4.0-leaky}
+timing:
+  max_duration: 5m
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ValidationFailed) as info:
+        load_scenario_text(textwrap.dedent(text), "x.yaml")
+    return info.value.lines()
+
+
+@pytest.mark.parametrize("name", ["pool-exhaustion", "rate-limit-misconfig", "memory-leak"])
+def test_seed_scenarios_load(name: str) -> None:
+    s = load_scenario(SCENARIOS / f"{name}.yaml")
+    assert s.metadata.name == name
+    assert s.faults and s.responder.runbook
+    assert s.truth.accepted_mitigations
+
+
+def test_minimal_loads_with_durations() -> None:
+    s = load_scenario_text(MINIMAL)
+    assert s.faults[0].at == 30.0
+    assert s.timing.max_duration == 300.0
+    assert s.fault_id(0) == "f1-app-release"
+
+
+def test_bad_duration_names_line_column_and_path() -> None:
+    lines = problems(MINIMAL.replace("at: 30s", "at: soon"))
+    assert lines == ["x.yaml:15:9: faults[0].at: expected a duration like '30s' (units: ms, s, m, h, d, w), "
+                     "got 'soon'"]
+
+
+def test_unknown_key_suggests() -> None:
+    [line] = problems(MINIMAL.replace("  title: Tiny", "  title: Tiny\n  titel: typo"))
+    assert line.startswith("x.yaml:6:3: metadata.titel: unknown key 'titel'")
+    assert "did you mean 'title'" in line
+
+
+def test_duplicate_key() -> None:
+    [line] = problems(MINIMAL.replace("  title: Tiny", "  title: Tiny\n  title: Again"))
+    assert line == "x.yaml:6:3: metadata.title: duplicate key 'title' (first defined at line 5)"
+
+
+def test_tabs() -> None:
+    [line] = problems(MINIMAL.replace("  title: Tiny", "\ttitle: Tiny"))
+    assert line.startswith("x.yaml:5:")
+    assert "tab" in line
+
+
+def test_empty_file() -> None:
+    assert problems("") == ["x.yaml:1:1: empty file: expected a YAML mapping"]
+    assert problems("# only a comment\n") == ["x.yaml:1:1: empty file: expected a YAML mapping"]
+
+
+def test_list_where_map_belongs() -> None:
+    [line] = problems(MINIMAL.replace("timing:\n  max_duration: 5m", "timing:\n  - max_duration: 5m"))
+    assert line == "x.yaml:20:3: timing: expected a mapping, got a list"
+
+
+def test_top_level_list() -> None:
+    assert problems("- a\n- b\n") == ["x.yaml:1:1: expected a mapping at the top level, got a list"]
+
+
+def test_fault_names_undeclared_target() -> None:
+    [line] = problems(MINIMAL.replace("    target: payments", "    target: paymnts"))
+    assert line.startswith("x.yaml:17:13: faults[0].target: fault names target 'paymnts', which is not declared")
+
+
+def test_fault_after_max_duration() -> None:
+    [line] = problems(MINIMAL.replace("at: 30s", "at: 10m"))
+    assert line == "x.yaml:15:9: faults[0].at: fault scheduled at 600s, after timing.max_duration (300s)"
+
+
+def test_unknown_fault_kind() -> None:
+    [line] = problems(MINIMAL.replace("kind: app.release", "kind: app.relase"))
+    assert line.startswith("x.yaml:16:11: faults[0].kind: unknown fault kind 'app.relase' "
+                           "(did you mean 'app.release'?)")
+
+
+def test_bad_fault_params_are_located() -> None:
+    lines = problems(MINIMAL.replace("params: {version: v2.4.0-leaky}", "params: {versoin: v2.4.0-leaky}"))
+    assert "x.yaml:18:13: faults[0].params.version: missing required key 'version'" in lines
+    assert any(x.startswith("x.yaml:18:14: faults[0].params.versoin: unknown key 'versoin'") for x in lines)
+
+
+def test_all_errors_reported_not_just_first() -> None:
+    text = MINIMAL.replace("severity: P2", "severity: P5").replace("at: 30s", "at: soon")
+    lines = problems(text)
+    assert len(lines) == 2
+    assert any("truth.severity: expected one of 'P1', 'P2', 'P3', 'P4', got 'P5'" in x for x in lines)
+    assert any("faults[0].at" in x for x in lines)
+
+
+def test_missing_required_key() -> None:
+    [line] = problems(MINIMAL.replace("  root_cause: a bug\n", ""))
+    assert line == "x.yaml:7:3: truth.root_cause: missing required key 'root_cause'"
+
+
+def test_wrong_kind() -> None:
+    [line] = problems(MINIMAL.replace("kind: Scenario", "kind: Drill"))
+    assert line == "x.yaml:2:7: kind: expected kind 'Scenario', got 'Drill'"
+
+
+def test_invalid_yaml_syntax() -> None:
+    [line] = problems("a: [1, 2\nb: 3\n")
+    assert line.startswith("x.yaml:") and "invalid YAML" in line
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        load_scenario(tmp_path / "nope.yaml")
+    assert info.value.lines() == [f"{tmp_path / 'nope.yaml'}: no such file"]
