@@ -115,7 +115,9 @@ class Journal:
         self._fsync = fsync
         self._lock = threading.Lock()
         self._seq = _last_seq(self.path)
-        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - held for the run
+        # O_APPEND and one write() per line: several processes (the runner, the target supervisor)
+        # may append to the same journal without tearing each other's lines.
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def set_clock(self, game_time) -> None:
         self._game_time = game_time
@@ -126,16 +128,16 @@ class Journal:
             self._seq += 1
             game = self._game_time() if self._game_time else None
             event = Event(self._seq, time.time(), None if game is None else round(game, 6), kind, data)
-            self._fh.write(event.to_json() + "\n")
-            self._fh.flush()
+            os.write(self._fd, (event.to_json() + "\n").encode("utf-8"))
             if self._fsync:
-                os.fsync(self._fh.fileno())
+                os.fsync(self._fd)
             return event
 
     def close(self) -> None:
         with self._lock:
-            if not self._fh.closed:
-                self._fh.close()
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
 
     def __enter__(self) -> Journal:
         return self

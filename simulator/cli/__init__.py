@@ -8,6 +8,7 @@ Errors from the library (``simulator.errors``) become one line on stderr and an 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -52,3 +53,9 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except Exception as error:  # a bug of ours: one line, and the traceback on request
+        if os.environ.get("GAMEDAY_DEBUG"):
+            raise
+        err_console.print(f"[bold red]internal error:[/] {escape(type(error).__name__)}: {escape(str(error))} "
+                          "(set GAMEDAY_DEBUG=1 for the traceback, and please report it)")
+        sys.exit(1)

@@ -60,11 +60,13 @@ def check_scenario(scenario: Scenario, loc: Locator) -> list[Problem]:
     if scenario.load.target and scenario.load.target not in names:
         problems.append(loc.problem(("load", "target"), f"load target {scenario.load.target!r} is not declared"
                                     f"{_suggest(scenario.load.target, names)}"))
-    for i, probe in enumerate(scenario.steady_state):
+    probes = [(("steady_state", i), p) for i, p in enumerate(scenario.steady_state)]
+    probes += [(("timing", "stop_conditions", i), p) for i, p in enumerate(scenario.timing.stop_conditions)]
+    for path, probe in probes:
         if probe.target not in names:
-            problems.append(loc.problem(("steady_state", i, "target"), f"unknown target {probe.target!r}"))
+            problems.append(loc.problem(path + ("target",), f"unknown target {probe.target!r}"))
     for i, rule in enumerate(scenario.alerts):
-        if rule.target not in names:
+        if rule.target is not None and rule.target not in names:
             problems.append(loc.problem(("alerts", i, "target"), f"unknown target {rule.target!r}"))
     ids: set[str] = set()
     for i, fault in enumerate(scenario.faults):

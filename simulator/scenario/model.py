@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.monitor.rules import AlertRuleSpec
 from simulator.scenario.durations import Duration, Size
 
 Severity = Literal["P1", "P2", "P3", "P4"]
@@ -155,30 +156,15 @@ class Escalation(Strict):
     note: str = ""
 
 
-class AlertRule(Strict):
-    """A scenario-specific alert rule (evaluated beside the tier defaults)."""
-
-    name: str
-    target: str
-    kind: Literal["threshold", "trend"] = "threshold"
-    metric: str = Field(description="sample field: availability, p95_ms, error_rate, rejection_rate, "
-                        "gauges.<name>, rates.<name>, process.rss_bytes")
-    op: Literal[">", "<", ">=", "<="] = ">"
-    threshold: float | None = None
-    slope_above: float | None = Field(None, description="trend: units per game hour")
-    window: Duration = 30.0
-    for_: Duration = Field(0.0, alias="for")
-    severity: Literal["critical", "warning", "info"] = "warning"
-    summary: str = ""
-    labels: dict[str, str] = Field(default_factory=dict)
-
-
 class Timing(Strict):
     time_scale: float = Field(1.0, gt=0, le=100000)
     max_duration: Duration = 1800.0
     baseline: Duration = Field(30.0, description="baseline phase before the first fault")
     interval: Duration = Field(1.0, description="monitor interval (wall)")
-    cooldown: Duration = Field(10.0, description="watch after revert before verifying")
+    cooldown: Duration = Field(10.0, description="how long the steady state must hold again to count as recovered")
+    stop_conditions: list[Probe] = Field(
+        default_factory=list, description="abort the run (reverting everything) when one of these fails: "
+        "a hard limit on impact")
 
 
 RunbookAction = Literal[
@@ -220,7 +206,8 @@ class Scenario(Strict):
     steady_state: list[Probe] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
-    alerts: list[AlertRule] = Field(default_factory=list)
+    alerts: list[AlertRuleSpec] = Field(default_factory=list, description="extra alert rules beside the tier "
+                                        "defaults (same format as the monitor's rules)")
     timing: Timing = Field(default_factory=Timing)
     responder: Responder = Field(default_factory=Responder)
 
