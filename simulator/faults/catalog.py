@@ -8,10 +8,11 @@ its own module with the inject/revert code; this module only describes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from simulator.faults.proxy.toxics import TOXIC_TYPES
 from simulator.scenario.durations import Size
 
 
@@ -42,11 +43,28 @@ class LeakRateParams(Params):
 
 
 class ProxyParams(Params):
-    """Common to every proxy toxic; attributes are validated by the toxic's own model."""
+    """Common to every proxy toxic. Toxic attributes may be given flat (``latency: 200``) or
+    under ``attributes``; each toxic type's own model validates them."""
 
     stream: Literal["upstream", "downstream"] = "downstream"
     toxicity: float = Field(1.0, ge=0.0, le=1.0)
-    attributes: dict[str, object] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_attributes(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            flat = {k: v for k, v in data.items() if k not in ("stream", "toxicity", "attributes")}
+            if flat:
+                nested = data.get("attributes") if isinstance(data.get("attributes"), dict) else {}
+                data = {k: v for k, v in data.items() if k not in flat} | {"attributes": {**nested, **flat}}
+        return data
+
+
+def _proxy_params(toxic: str) -> type[Params]:
+    attrs = TOXIC_TYPES[toxic].attributes
+    required = any(f.is_required() for f in attrs.model_fields.values())
+    field = (attrs, ...) if required else (attrs, Field(default_factory=attrs))
+    return create_model(f"Proxy_{toxic}_Params", __base__=ProxyParams, attributes=field)
 
 
 class SignalParams(Params):
@@ -61,11 +79,6 @@ class MemoryHogParams(Params):
     size: Size = Field(description="memory to allocate and touch, e.g. 512MiB")
 
 
-class ContainerUpdateParams(Params):
-    memory: Size | None = None
-    cpus: float | None = Field(None, gt=0)
-
-
 @dataclass(frozen=True)
 class FaultKind:
     kind: str
@@ -75,17 +88,6 @@ class FaultKind:
     backends: tuple[str, ...] = ("local", "docker")
 
 
-_TOXICS = {
-    "latency": "add latency (latency, jitter ms) to data through the proxy",
-    "bandwidth": "limit throughput to rate KB/s",
-    "slow_close": "delay closing the connection by delay ms",
-    "timeout": "stop all data; close after timeout ms (0 = hold until reverted)",
-    "reset_peer": "reset the connection (TCP RST) after timeout ms",
-    "slicer": "slice data into small pieces (average_size, size_variation, delay us)",
-    "limit_data": "close the connection after bytes",
-    "down": "take the proxy down: refuse and drop connections",
-}
-
 FAULT_KINDS: dict[str, FaultKind] = {
     k.kind: k
     for k in [
@@ -93,20 +95,13 @@ FAULT_KINDS: dict[str, FaultKind] = {
         FaultKind("app.config", "app", ConfigParams, "push a runtime config change through the ops API"),
         FaultKind("app.flag", "app", FlagParams, "flip a feature flag through the ops API"),
         FaultKind("app.leak_rate", "app", LeakRateParams, "set the auth service's leak rate"),
-        *[FaultKind(f"proxy.{t}", "proxy", ProxyParams, s) for t, s in _TOXICS.items()],
+        *[FaultKind(f"proxy.{t.name}", "proxy", _proxy_params(t.name), t.description)
+          for t in TOXIC_TYPES.values()],
         FaultKind("process.pause", "process", NoParams, "freeze the process (SIGSTOP; revert SIGCONT)"),
         FaultKind("process.kill", "process", SignalParams, "send a signal; the supervisor restarts per policy"),
         FaultKind("process.restart", "process", NoParams, "restart the target's process"),
         FaultKind("process.cpu_hog", "process", CpuHogParams, "burn CPU beside the target"),
         FaultKind("process.memory_hog", "process", MemoryHogParams, "allocate memory beside the target"),
-        FaultKind("container.pause", "container", NoParams, "docker pause (revert: unpause)", ("docker",)),
-        FaultKind("container.stop", "container", NoParams, "docker stop (revert: start)", ("docker",)),
-        FaultKind("container.kill", "container", SignalParams, "docker kill with a signal", ("docker",)),
-        FaultKind("container.restart", "container", NoParams, "docker restart", ("docker",)),
-        FaultKind("container.remove", "container", NoParams, "remove the container (revert: recreate)",
-                  ("docker",)),
-        FaultKind("container.update", "container", ContainerUpdateParams,
-                  "docker update memory/CPU limits (revert: previous limits)", ("docker",)),
     ]
 }
 

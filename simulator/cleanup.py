@@ -1,0 +1,100 @@
+"""``gameday cleanup``: undo what a killed run left behind. Running it twice is harmless.
+
+For each run: revert every fault still open in its ledger (newest first) while its targets are
+still up, kill any resource hog carrying the run's marker, stop its targets through the backend,
+and drop it from the registry. Without ``--run`` or ``--all`` it only touches runs whose owning
+process is gone (a ``kill -9``ed ``gameday run``), never a live run or a manual ``targets up``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from simulator.faults.engine import FaultEngine
+from simulator.faults.ledger import Ledger
+from simulator.journal import Journal
+from simulator.runs import RunRecord, active_runs, find_run, unregister
+from simulator.targets.backends import get_backend
+from simulator.targets.procs import same_process, stop_process
+from simulator.targets.view import TargetsView
+
+
+@dataclass
+class CleanupResult:
+    run_id: str
+    run_dir: str
+    reverted: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    hogs_killed: int = 0
+    targets_stopped: bool = False
+
+
+def _targets_alive(view: TargetsView) -> bool:
+    sup = view.data.get("supervisor") or {}
+    return same_process(sup.get("pid", -1), sup.get("create_time")) is not None
+
+
+def kill_hogs(run_id: str) -> int:
+    marker = f"gameday-hog:{run_id}:"
+    killed = 0
+    for p in psutil.process_iter(["pid", "cmdline", "create_time"]):
+        cmd = " ".join(p.info.get("cmdline") or [])
+        if marker in cmd and "simulator.faults.hog" in cmd and stop_process(p.info["pid"], p.info["create_time"], 2.0):
+            killed += 1
+    return killed
+
+
+def cleanup_run(run_dir: Path, run_id: str | None = None) -> CleanupResult:
+    run_dir = Path(run_dir)
+    result = CleanupResult(run_id or run_dir.name, str(run_dir))
+    journal = Journal(run_dir / "journal.jsonl") if run_dir.exists() else None
+    try:
+        if (run_dir / "targets.json").exists():
+            view = TargetsView.load(run_dir)
+            result.run_id = view.run_id
+            if (run_dir / "ledger.sqlite").exists():
+                if _targets_alive(view):
+                    engine = FaultEngine(view, journal)
+                    try:
+                        done, errors = engine.revert_all(by="cleanup")
+                    finally:
+                        engine.close()
+                    result.reverted = [e.id for e in done]
+                    result.errors += errors
+                else:
+                    # the targets died with their supervisor, and their faults with them
+                    with Ledger.of_run(run_dir) as ledger:
+                        for entry in ledger.open_entries():
+                            ledger.mark_reverted(entry.id, "cleanup (targets gone)", time.time())
+                            result.reverted.append(entry.id)
+            result.hogs_killed = kill_hogs(result.run_id)
+            result.targets_stopped = get_backend(view.backend).down(run_dir)
+        else:
+            result.hogs_killed = kill_hogs(result.run_id)
+        unregister(result.run_id)
+        if journal is not None:
+            journal.write("cleanup.done", reverted=result.reverted, errors=result.errors,
+                          hogs_killed=result.hogs_killed, targets_stopped=result.targets_stopped)
+    finally:
+        if journal is not None:
+            journal.close()
+    return result
+
+
+def _owner_gone(record: RunRecord) -> bool:
+    return record.owner_pid > 0 and not psutil.pid_exists(record.owner_pid)
+
+
+def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupResult]:
+    if run is not None:
+        path = Path(run)
+        if (path / "targets.json").exists() or (path / "ledger.sqlite").exists():
+            return [cleanup_run(path)]
+        record = find_run(run)
+        return [cleanup_run(record.path, record.run_id)]
+    records = active_runs() if everything else [r for r in active_runs() if _owner_gone(r)]
+    return [cleanup_run(r.path, r.run_id) for r in records]

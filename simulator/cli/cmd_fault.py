@@ -1,0 +1,173 @@
+"""gameday fault list | inject | revert | status, and gameday ops."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simulator.errors import InputError
+from simulator.faults.catalog import FAULT_KINDS
+from simulator.faults.engine import FaultEngine
+from simulator.journal import Journal
+from simulator.runs import find_run
+from simulator.targets.ops import VERBS, Action, OpsConsole
+from simulator.targets.view import TargetsView
+
+console = Console(highlight=False)
+fault_app = typer.Typer(help="Inject and revert faults by hand.", no_args_is_help=True)
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``k=v`` pairs; values parsed as JSON where they can be (numbers, true/false), dotted keys nest
+    only under ``values.`` (config pushes)."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise InputError(f"--param: expected key=value, got {pair!r}")
+        key, raw = pair.split("=", 1)
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        if key.startswith("values."):
+            params.setdefault("values", {})[key.removeprefix("values.")] = value
+        else:
+            params[key] = value
+    return params
+
+
+def _run_view(run: str | None) -> TargetsView:
+    return TargetsView.load(find_run(run).path)
+
+
+@fault_app.command("list")
+def list_faults(
+    run: str = typer.Option(None, "--run", help="Also show this run's faults (id prefix); default: catalog only."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List fault kinds and their parameters; with --run, the faults injected in that run."""
+    if run:
+        engine = FaultEngine(_run_view(run))
+        try:
+            entries = engine.entries()
+        finally:
+            engine.close()
+        if as_json:
+            print(json.dumps([e.to_json() for e in entries], indent=2))
+            return
+        table = Table(title="Faults in this run", header_style="bold")
+        for col in ("id", "kind", "target", "state", "params"):
+            table.add_column(col)
+        for e in entries:
+            table.add_row(e.id, e.kind, e.target, e.state, json.dumps(e.params))
+        console.print(table)
+        return
+    if as_json:
+        print(json.dumps({k: {"family": v.family, "summary": v.summary, "backends": list(v.backends),
+                              "params": list(v.params.model_fields)} for k, v in FAULT_KINDS.items()}, indent=2))
+        return
+    table = Table(title="Fault kinds", header_style="bold")
+    for col in ("kind", "what it does", "params"):
+        table.add_column(col)
+    for k, v in FAULT_KINDS.items():
+        fields = [name for name in v.params.model_fields if name != "attributes"]
+        if "attributes" in v.params.model_fields:
+            attrs = v.params.model_fields["attributes"].annotation
+            fields = [*getattr(attrs, "model_fields", {}), *fields]
+        table.add_row(f"[bold]{k}[/]", v.summary, ", ".join(fields))
+    console.print(table)
+
+
+@fault_app.command("inject")
+def inject(
+    kind: str = typer.Argument(..., help="Fault kind, e.g. proxy.latency (see 'gameday fault list')."),
+    target: str = typer.Option(..., "--target", "-t", help="Target name, or a link 'a->b' for proxy faults."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Parameter key=value (repeatable)."),
+    run: str = typer.Option(None, "--run", help="Run id (prefix); default: the only active run."),
+    fault_id: str = typer.Option(None, "--id", help="Fault id (default: generated)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Inject a fault into a target of an active run (recorded in the ledger first)."""
+    view = _run_view(run)
+    journal = Journal(view.run_dir / "journal.jsonl")
+    engine = FaultEngine(view, journal)
+    try:
+        entry = engine.inject(kind, target, parse_params(param), fault_id=fault_id)
+    finally:
+        engine.close()
+        journal.close()
+    if as_json:
+        print(json.dumps(entry.to_json(), indent=2))
+    else:
+        console.print(f"injected [bold]{entry.id}[/]: {kind} → {target}; revert with "
+                      f"[bold]gameday fault revert {entry.id}[/]")
+
+
+@fault_app.command("revert")
+def revert(
+    fault_id: str = typer.Argument(..., help="Fault id (from 'gameday fault inject' or 'fault list --run')."),
+    run: str = typer.Option(None, "--run", help="Run id (prefix); default: the only active run."),
+) -> None:
+    """Revert one fault (idempotent)."""
+    view = _run_view(run)
+    journal = Journal(view.run_dir / "journal.jsonl")
+    engine = FaultEngine(view, journal)
+    try:
+        entry = engine.revert(fault_id, by="cli")
+    finally:
+        engine.close()
+        journal.close()
+    console.print(f"reverted {entry.id} ({entry.kind} → {entry.target})")
+
+
+def ops(
+    action: str = typer.Argument(..., help=f"One of: {', '.join(VERBS)}."),
+    target: str = typer.Option(..., "--target", "-t", help="Target name."),
+    what: str = typer.Option(None, "--what", help="rollback: release or config (default: the latest change)."),
+    version: str = typer.Option(None, "--version", help="deploy: the release version."),
+    setting: list[str] = typer.Argument(None, help="flag NAME=on|off; config/scale KEY=VALUE ..."),
+    run: str = typer.Option(None, "--run", help="Run id (prefix); default: the only active run."),
+    actor: str = typer.Option("cli", "--as", help="Who pulls the lever (recorded)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Pull a mitigation lever: rollback, deploy, flag, config, restart, scale. Recorded in the journal.
+
+    Examples: gameday ops rollback -t payments · gameday ops flag -t payments fallback_processor=on ·
+    gameday ops config -t gateway tiers.major.rate=200 · gameday ops scale -t auth memory_limit=512MiB
+    """
+    if action not in VERBS:
+        raise InputError(f"unknown ops action {action!r}; expected one of: {', '.join(VERBS)}")
+    settings = setting or []
+    key = value = None
+    params: dict[str, Any] = {}
+    if action == "rollback":
+        key = what
+    elif action == "deploy":
+        value = version or (settings[0] if settings else None)
+    elif action in ("flag", "scale"):
+        if len(settings) != 1 or "=" not in settings[0]:
+            raise InputError(f"ops {action} needs exactly one NAME=VALUE, e.g. fallback_processor=on")
+        key, value = settings[0].split("=", 1)
+    elif action == "config":
+        params["values"] = parse_params(settings)
+        if not params["values"]:
+            raise InputError("ops config needs KEY=VALUE settings, e.g. tiers.major.rate=200")
+    view = _run_view(run)
+    journal = Journal(view.run_dir / "journal.jsonl")
+    try:
+        result = OpsConsole(view, journal, actor).run(Action(action, target, key, value, params))
+    finally:
+        journal.close()
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        console.print(f"{result['action']}: {result['summary']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(fault_app, name="fault")
+    app.command("ops")(ops)

@@ -1,0 +1,71 @@
+"""gameday run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from simulator.errors import InputError
+from simulator.report.live import Dashboard
+from simulator.runner import Runner, RunOptions
+from simulator.scenario import load_scenario
+from simulator.scenario.catalog import resolve
+from simulator.scenario.durations import format_duration, parse_duration
+
+console = Console(highlight=False)
+
+
+def run(
+    scenario: str = typer.Argument(..., help="Scenario name (see 'gameday list') or file."),
+    backend: str = typer.Option("local", "--backend", help="Where targets run: local or docker."),
+    responder: str = typer.Option("none", "--responder", help="auto (runbook), human (wait for people) or none."),
+    time_scale: float = typer.Option(None, "--time-scale", help="Game seconds per wall second (default: scenario's)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for every random choice, so two teams face the same incident."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Folder for run folders."),
+    tracker: str = typer.Option(None, "--tracker", help="Send alerts to this tracker URL."),
+    receiver: list[str] = typer.Option([], "--receiver", help="Extra Alertmanager-webhook receiver URL (repeatable)."),
+    max_duration: str = typer.Option(None, "--max-duration", help="Override timing.max_duration (game time)."),
+    workers: int = typer.Option(None, "--workers", help="Distributed Locust workers (default: scenario's)."),
+    interval: float = typer.Option(None, "--interval", help="Monitor interval in wall seconds (default 1)."),
+    keep_targets: bool = typer.Option(False, "--keep-targets", help="Leave the targets running afterwards."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+) -> None:
+    """Run a scenario end to end: targets, load, faults on schedule, alerts, recovery, teardown."""
+    if responder not in ("none", "auto", "human"):
+        raise InputError(f"--responder: expected auto, human or none, got {responder!r}")
+    if responder != "none":
+        raise InputError("--responder auto|human arrives with the responder (issue 6); use --responder none")
+    path = resolve(scenario)
+    s = load_scenario(path)
+    options = RunOptions(backend=backend, responder=responder, time_scale=time_scale, seed=seed, out=out,
+                         tracker_url=tracker, receivers=list(receiver),
+                         max_duration=parse_duration(max_duration) if max_duration else None, workers=workers,
+                         interval=interval, keep_targets=keep_targets)
+    with Dashboard(live=None if not as_json else False) as dash:
+        runner = Runner(s, options, path, observer=dash.update, on_event=dash.event)
+        dash.event(f"run {runner.run_id}: {s.metadata.title} (×{runner.time_scale:g}) → {runner.run_dir}")
+        result = runner.run()
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, default=str))
+    else:
+        style = "green" if result.ok else "red"
+        console.print(f"[bold {style}]{result.outcome}[/]: {result.reason}")
+        for a in result.alerts:
+            mttd = "" if a["mttd_wall"] is None else f" (MTTD {format_duration(a['mttd_wall'])} wall)"
+            console.print(f"  alert {a['alertname']} on {a['target']}{mttd}")
+        for e in result.teardown_errors:
+            console.print(f"  [red]teardown: {e}[/]")
+        console.print(f"journal: {result.run_dir}/journal.jsonl")
+    if result.outcome == "interrupted":
+        raise typer.Exit(130)
+    if result.outcome == "error":
+        raise typer.Exit(3 if "did not start" in result.reason or "Locust" in result.reason else 1)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)

@@ -1,0 +1,223 @@
+"""Inject and revert, per fault family. Each family has three steps:
+
+* ``prepare(ctx, target, params) -> revert`` captures what undoing needs, *before* anything is
+  applied (it is written to the ledger first);
+* ``apply(ctx, target, params, revert) -> revert`` applies the fault (and may add to ``revert``,
+  e.g. the pids of a hog);
+* ``revert(ctx, target, revert)`` undoes it. Idempotent, and it respects what the team already
+  did: a release the team has rolled back is not rolled back again.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Protocol
+
+import httpx
+
+from simulator.errors import EnvironmentProblem, InputError
+from simulator.faults.proxy.client import ProxyClient
+from simulator.targets.procs import same_process, stop_process
+from simulator.targets.view import TargetsView
+
+
+@dataclass
+class Context:
+    view: TargetsView
+    fault_id: str
+    lifetime: float = 3600.0
+
+    @cached_property
+    def proxy(self) -> ProxyClient:
+        return ProxyClient(self.view.proxy_url)
+
+    def ops(self, target: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = self.view.target(target).ops_url + path
+        try:
+            r = httpx.request(method, url, json=body, timeout=15)
+        except httpx.HTTPError as exc:
+            raise EnvironmentProblem(f"{target}: ops API unreachable at {url} ({exc})") from None
+        if r.status_code == 422:
+            raise InputError(f"{target}: {_detail(r)}")
+        if r.status_code >= 400:
+            raise EnvironmentProblem(f"{target}: {method} {path} answered {r.status_code}: {_detail(r)}")
+        return r.json()
+
+
+def _detail(r: httpx.Response) -> str:
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("error") or body.get("message") or body)
+    return str(body)
+
+
+class Family(Protocol):
+    def prepare(self, ctx: Context, target: str, kind: str, params: dict[str, Any]) -> dict[str, Any]: ...
+    def apply(self, ctx: Context, target: str, kind: str, params: dict[str, Any],
+              revert: dict[str, Any]) -> dict[str, Any]: ...
+    def revert(self, ctx: Context, target: str, kind: str, revert: dict[str, Any]) -> None: ...
+
+
+def _get(config: dict[str, Any], dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+class AppFamily:
+    """Through the target's ops API, as a bad deploy or config push would arrive."""
+
+    def prepare(self, ctx, target, kind, params):
+        state = ctx.ops(target, "GET", "/ops/state")
+        if kind == "app.release":
+            if params["version"] not in state.get("releases", []):
+                raise InputError(f"{target}: unknown release {params['version']!r}; known: "
+                                 f"{', '.join(state.get('releases', []))}")
+            return {"previous_release": state["release"], "version": params["version"]}
+        if kind == "app.flag":
+            if params["name"] not in state.get("flags", {}):
+                raise InputError(f"{target}: unknown flag {params['name']!r}; flags: "
+                                 f"{', '.join(state.get('flags', {})) or 'none'}")
+            return {"flag": params["name"], "old": state["flags"][params["name"]], "new": params["value"]}
+        values = _config_values(kind, params)
+        return {"old": {k: _get(state["config"], k) for k in values}, "new": values}
+
+    def apply(self, ctx, target, kind, params, revert):
+        if kind == "app.release":
+            ctx.ops(target, "POST", "/ops/deploy", {"version": params["version"]})
+        elif kind == "app.flag":
+            ctx.ops(target, "POST", "/ops/flags", {"name": params["name"], "value": params["value"]})
+        else:
+            ctx.ops(target, "POST", "/ops/config", {"values": _config_values(kind, params),
+                                                    "good": bool(params.get("good", False))})
+        return revert
+
+    def revert(self, ctx, target, kind, revert):
+        state = ctx.ops(target, "GET", "/ops/state")
+        if kind == "app.release":
+            if state["release"] == revert["version"] and revert["previous_release"] != revert["version"]:
+                ctx.ops(target, "POST", "/ops/deploy", {"version": revert["previous_release"]})
+        elif kind == "app.flag":
+            if state["flags"].get(revert["flag"]) != revert["old"]:
+                ctx.ops(target, "POST", "/ops/flags", {"name": revert["flag"], "value": revert["old"]})
+        else:
+            restore = {k: v for k, v in revert["old"].items() if _get(state["config"], k) != v}
+            if restore:
+                ctx.ops(target, "POST", "/ops/config", {"values": restore, "good": True})
+
+
+def _config_values(kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    if kind == "app.leak_rate":
+        return {"leak_bytes_per_request": params["bytes_per_request"]}
+    return dict(params["values"])
+
+
+class ProxyFamily:
+    """Toxics on the target's front proxy, or on a link proxy 'a->b'."""
+
+    def prepare(self, ctx, target, kind, params):
+        return {"proxy": ctx.view.proxy_name(target), "toxic": ctx.fault_id}
+
+    def apply(self, ctx, target, kind, params, revert):
+        toxic = kind.split(".", 1)[1]
+        if toxic == "down":
+            ctx.proxy.set_enabled(revert["proxy"], False)
+        else:
+            attrs = params.get("attributes") or {}
+            ctx.proxy.add_toxic(revert["proxy"], toxic, name=revert["toxic"], stream=params.get("stream", "downstream"),
+                                toxicity=params.get("toxicity", 1.0), **attrs)
+        return revert
+
+    def revert(self, ctx, target, kind, revert):
+        if kind == "proxy.down":
+            ctx.proxy.set_enabled(revert["proxy"], True)
+        else:
+            ctx.proxy.remove_toxic(revert["proxy"], revert["toxic"])
+
+
+class ProcessFamily:
+    """Signals to the target's process, restarts through the supervisor, hogs beside it."""
+
+    def prepare(self, ctx, target, kind, params):
+        t = ctx.view.target(target)
+        if kind in ("process.pause", "process.kill") and not t.pid:
+            raise EnvironmentProblem(f"{target} has no running process (status {t.status})")
+        return {"pid": t.pid, "create_time": t.create_time, "hogs": []}
+
+    def apply(self, ctx, target, kind, params, revert):
+        if kind == "process.pause":
+            proc = same_process(revert["pid"], revert["create_time"])
+            if proc is None:
+                raise EnvironmentProblem(f"{target}: process {revert['pid']} is gone")
+            proc.send_signal(signal.SIGSTOP)
+        elif kind == "process.kill":
+            proc = same_process(revert["pid"], revert["create_time"])
+            if proc is None:
+                raise EnvironmentProblem(f"{target}: process {revert['pid']} is gone")
+            proc.send_signal(_signal(params.get("signal", "SIGKILL")))
+        elif kind == "process.restart":
+            ctx.view.supervisor("restart", target=target, reason=f"fault {ctx.fault_id}")
+        elif kind in ("process.cpu_hog", "process.memory_hog"):
+            marker = f"gameday-hog:{ctx.view.run_id}:{ctx.fault_id}"
+            log = ctx.view.run_dir / "logs" / f"hog-{ctx.fault_id}.log"
+            if kind == "process.cpu_hog":
+                for _ in range(params.get("workers", 1)):
+                    p = subprocess.Popen([sys.executable, "-m", "simulator.faults.hog", "cpu", "--seconds",
+                                          str(ctx.lifetime), "--marker", marker], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                    revert["hogs"].append(_ident(p.pid))
+            else:
+                p = subprocess.Popen([sys.executable, "-m", "simulator.faults.hog", "memory", "--bytes",
+                                      str(params["size"]), "--seconds", str(ctx.lifetime), "--marker", marker],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=open(log, "ab"), start_new_session=True)  # noqa: SIM115
+                revert["hogs"].append(_ident(p.pid))
+                if p.stdout is not None and p.stdout.readline().strip() != b"allocated":
+                    raise EnvironmentProblem(f"memory hog failed to allocate {params['size']} bytes (log: {log})")
+        return revert
+
+    def revert(self, ctx, target, kind, revert):
+        if kind == "process.pause":
+            proc = same_process(revert["pid"], revert["create_time"])
+            if proc is not None:
+                proc.send_signal(signal.SIGCONT)
+        elif kind in ("process.kill", "process.restart"):
+            try:
+                t = ctx.view.refresh().target(target)
+                if t.status not in ("running", "crashed"):
+                    ctx.view.supervisor("start", target=target, reason=f"revert {ctx.fault_id}")
+            except EnvironmentProblem:
+                pass  # no supervisor: the run is down, nothing left to bring back
+        for hog in revert.get("hogs", []):
+            stop_process(hog["pid"], hog["create_time"], grace=2.0)
+
+
+def _ident(pid: int) -> dict[str, Any]:
+    import psutil
+
+    try:
+        return {"pid": pid, "create_time": psutil.Process(pid).create_time()}
+    except psutil.NoSuchProcess:
+        return {"pid": pid, "create_time": None}
+
+
+def _signal(name: str) -> signal.Signals:
+    try:
+        return signal.Signals[name.upper() if name.upper().startswith("SIG") else "SIG" + name.upper()]
+    except KeyError:
+        raise InputError(f"unknown signal {name!r}; e.g. SIGKILL, SIGTERM, SIGINT") from None
+
+
+FAMILIES: dict[str, Family] = {"app": AppFamily(), "proxy": ProxyFamily(), "process": ProcessFamily()}
+
+__all__ = ["FAMILIES", "Context"]

@@ -1,0 +1,55 @@
+"""gameday's TCP fault proxy, modelled on Toxiproxy.
+
+One server process hosts many named proxies (``server.py``), each forwarding 127.0.0.1 traffic to a
+loopback upstream through per-direction chains of toxics (``toxics.py`` describes them,
+``effects.py`` applies them). It is driven over an HTTP JSON control API (``api.py``) with
+``ProxyClient`` (``client.py``). Start it with ``python -m simulator.faults.proxy`` or
+``start_proxy_server()`` (``process.py``); ``BackgroundProxyServer`` runs it on a thread.
+
+Public surface:
+
+* ``TOXIC_TYPES`` / ``validate_attributes(type, attributes)``: the catalog, import-light.
+* ``ProxyClient``, ``ProxyInfo``, ``ToxicInfo``, ``ProxyStats``.
+* ``start_proxy_server(...) -> ProxyServerProcess``; ``BackgroundProxyServer``.
+"""
+
+from typing import TYPE_CHECKING
+
+from simulator.faults.proxy.toxics import TOXIC_TYPES, ToxicType, validate_attributes
+
+__all__ = [
+    "TOXIC_TYPES",
+    "ProxyClient",
+    "ProxyInfo",
+    "ProxyStats",
+    "ToxicInfo",
+    "ToxicType",
+    "validate_attributes",
+    "start_proxy_server",
+    "BackgroundProxyServer",
+]
+
+
+if TYPE_CHECKING:
+    from simulator.faults.proxy.client import ProxyClient, ProxyInfo, ProxyStats, ToxicInfo
+    from simulator.faults.proxy.process import start_proxy_server
+    from simulator.faults.proxy.runtime import BackgroundProxyServer
+
+_CLIENT = {"ProxyClient", "ProxyInfo", "ProxyStats", "ToxicInfo"}
+
+
+def __getattr__(name: str) -> object:
+    # keep `import simulator.faults.proxy.toxics` light: httpx, uvicorn and starlette load on use
+    if name in _CLIENT:
+        from simulator.faults.proxy import client
+
+        return getattr(client, name)
+    if name == "start_proxy_server":
+        from simulator.faults.proxy.process import start_proxy_server
+
+        return start_proxy_server
+    if name == "BackgroundProxyServer":
+        from simulator.faults.proxy.runtime import BackgroundProxyServer
+
+        return BackgroundProxyServer
+    raise AttributeError(name)

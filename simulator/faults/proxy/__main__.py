@@ -1,0 +1,58 @@
+"""``python -m simulator.faults.proxy --control-port PORT [--seed N] [--config FILE]``
+
+Prints ``{"event": "listening", "port": N, "pid": P}`` on stdout once the control API is ready;
+stops cleanly on SIGTERM or SIGINT. Errors are one line on stderr with exit code 2 (bad input) or
+3 (environment, e.g. the control port is taken).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from simulator.errors import GamedayError
+from simulator.faults.proxy.runtime import ProxyService, load_config, ready_line
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator.faults.proxy",
+        description="gameday's TCP fault proxy (Toxiproxy-like), controlled over HTTP on 127.0.0.1",
+    )
+    parser.add_argument("--control-port", type=int, default=0, help="control API port on 127.0.0.1 (0 = pick)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for toxicity draws, jitter and slicing")
+    parser.add_argument("--config", default=None, help="JSON or YAML list of proxies to create at start")
+    return parser
+
+
+async def _run(service: ProxyService) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, service.request_stop)
+
+    def ready(port: int) -> None:
+        sys.stdout.write(ready_line(port) + "\n")
+        sys.stdout.flush()
+
+    await service.run(on_ready=ready)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="proxy: %(levelname)s %(message)s")
+    try:
+        proxies = load_config(args.config) if args.config else []
+        asyncio.run(_run(ProxyService(args.control_port, args.seed, proxies)))
+    except GamedayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

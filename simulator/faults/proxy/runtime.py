@@ -1,0 +1,183 @@
+"""Run the proxies and the control API together in one asyncio loop: in this process or a thread.
+
+``ProxyService.run`` is what ``python -m simulator.faults.proxy`` runs; ``BackgroundProxyServer``
+runs the same thing on a daemon thread (handy in tests and for an in-process proxy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import os
+import socket
+import threading
+from collections.abc import Callable, Generator, Iterable
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+import yaml
+
+from simulator.errors import EnvironmentProblem, GamedayError, InputError
+from simulator.faults.proxy.api import create_app
+from simulator.faults.proxy.server import ProxyServer
+
+
+class _Uvicorn(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield  # the owner decides about signals (none at all on a thread)
+
+
+def bind_control(port: int) -> socket.socket:
+    """Bind the control API socket on 127.0.0.1 (never any other interface)."""
+    if not 0 <= port <= 65535:
+        raise InputError(f"--control-port: expected 0-65535, got {port}")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise EnvironmentProblem(
+                f"control port {port} on 127.0.0.1 is in use: pass another --control-port, or 0 to pick a free one"
+            ) from None
+        raise EnvironmentProblem(f"cannot bind the control API on 127.0.0.1:{port}: {exc}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def load_config(path: str | Path) -> list[dict[str, Any]]:
+    """Initial proxies: a JSON or YAML list of ``{name, listen, upstream, enabled, toxics}``
+    (Toxiproxy's config format), or a mapping with that list under ``proxies``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the proxy config: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise InputError(f"{path}{where}: not valid JSON or YAML") from None
+    if isinstance(data, dict) and "proxies" in data:
+        data = data["proxies"]
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(p, dict) for p in data):
+        raise InputError(f"{path}: expected a list of proxies {{name, listen, upstream, enabled}}")
+    return data
+
+
+class ProxyService:
+    """A ``ProxyServer`` plus the control API on ``127.0.0.1:control_port``, sharing one loop."""
+
+    def __init__(self, control_port: int = 0, seed: int | None = None, proxies: Iterable[dict[str, Any]] = ()):
+        self.control_port = control_port
+        self.seed = seed
+        self.initial = list(proxies)
+        self.port: int | None = None
+        self._uvicorn: _Uvicorn | None = None
+        self._stop_requested = False
+
+    async def run(self, on_ready: Callable[[int], None] | None = None) -> None:
+        server = ProxyServer(self.seed)
+        sock: socket.socket | None = None
+        try:
+            for i, body in enumerate(self.initial):
+                try:
+                    await server.create(body)
+                except GamedayError as exc:
+                    raise type(exc)(f"config proxy #{i + 1}: {exc}") from None
+            sock = bind_control(self.control_port)
+            config = uvicorn.Config(
+                create_app(server),
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=1,
+            )
+            self._uvicorn = _Uvicorn(config)
+            self._uvicorn.should_exit = self._stop_requested
+            task = asyncio.create_task(self._uvicorn.serve(sockets=[sock]))
+            while not self._uvicorn.started and not task.done():
+                await asyncio.sleep(0.005)
+            if task.done():
+                await task
+                if not self._stop_requested:
+                    raise EnvironmentProblem("the proxy control API stopped while starting")
+                return
+            self.port = sock.getsockname()[1]
+            if on_ready is not None:
+                on_ready(self.port)
+            await task
+        finally:
+            server.close()
+            if sock is not None:
+                sock.close()
+
+    def request_stop(self) -> None:
+        """Ask ``run`` to finish (safe from any thread or a signal handler)."""
+        self._stop_requested = True
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+
+
+def ready_line(port: int) -> str:
+    """The one line the process prints on stdout once the control API accepts requests."""
+    return json.dumps({"event": "listening", "port": port, "pid": os.getpid()})
+
+
+class BackgroundProxyServer:
+    """The proxy service on a daemon thread of this process. ``with BackgroundProxyServer() as s:``"""
+
+    def __init__(self, seed: int | None = None, control_port: int = 0, proxies: Iterable[dict[str, Any]] = ()):
+        self.service = ProxyService(control_port, seed, proxies)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self.service.port is None:
+            raise RuntimeError("the proxy server is not running")
+        return self.service.port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> BackgroundProxyServer:
+        def target() -> None:
+            try:
+                asyncio.run(self.service.run(on_ready=lambda _: self._ready.set()))
+            except BaseException as exc:  # handed to start()
+                self._error = exc
+            finally:
+                self._ready.set()
+
+        self._thread = threading.Thread(target=target, name="gameday-proxy", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise EnvironmentProblem(f"the proxy server did not start within {timeout:g} s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.service.request_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def __enter__(self) -> BackgroundProxyServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,1 @@
+"""What people see: the live run dashboard (and, later, score cards and reports)."""

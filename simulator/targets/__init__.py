@@ -1,0 +1,1 @@
+"""The bundled target services (``apps``) and how they run (``backends``)."""

@@ -1,0 +1,275 @@
+"""auth (critical tier): login, token verification and refresh.
+
+Users ``user<N>`` / ``pw<N>`` for N < 10000, checked against real PBKDF2 hashes (few iterations, so
+login is cheap). Tokens are HMAC-signed, the key kept in the data dir so a restart keeps sessions.
+
+Release ``v3.1.0-leaky``'s audit trail retains ``leak_bytes_per_request`` of real objects per request
+in a module-level cache it never frees, and scans it on every request: memory and latency grow.
+A deploy or rollback starts "a new process" and so empties it; the ``audit_trail`` flag off stops
+the growth without freeing what is held.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+from pydantic import BaseModel, Field
+
+from simulator.targets.apps.catalog import AUTH
+from simulator.targets.apps.common.app import error_body, make_app
+from simulator.targets.apps.common.metrics import CallbackGauges
+from simulator.targets.apps.common.server import main as serve
+from simulator.targets.apps.common.service import Service
+from simulator.targets.apps.common.state import OpsChange
+
+LEAKY_RELEASE = "v3.1.0-leaky"
+USER_COUNT = 10_000
+USER_RE = re.compile(r"^user(0|[1-9][0-9]{0,3})$")
+CHUNK_BYTES = 1024
+SCAN_STRIDE = 4
+SECRET_FILE = "auth-token.key"
+
+#: The leaky release's audit cache: one (event, user, time, [chunks]) record per request. Never freed
+#: by the code that fills it (only a "new process", i.e. a deploy or rollback, starts it empty).
+_AUDIT_CACHE: list[tuple[str, str, float, list[bytes]]] = []
+_AUDIT_LOCK = threading.Lock()
+_AUDIT_STATS = {"bytes": 0, "objects": 0}
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=128)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class AuthService(Service):
+    track_gc_objects = True
+
+    def __init__(self, config: Mapping[str, Any] | None, state_file: Path | None, data_dir: Path | None) -> None:
+        super().__init__(AUTH, config, state_file, data_dir)
+        self.logins_total = Counter(
+            "auth_logins", "Login attempts by outcome (success|failure)", ["outcome"], registry=self.registry
+        )
+        self.verifications_total = Counter(
+            "auth_token_checks",
+            "Token verifications and refreshes by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.registry.register(
+            CallbackGauges(
+                {
+                    "auth_retained_bytes": ("Bytes held by the audit trail", lambda: _AUDIT_STATS["bytes"]),
+                    "auth_retained_objects": (
+                        "Objects held by the audit trail",
+                        lambda: _AUDIT_STATS["objects"],
+                    ),
+                }
+            )
+        )
+        self._secret = self._load_secret()
+        self._hashes: dict[int, tuple[bytes, bytes]] = {}
+        self._hash_lock = threading.Lock()
+        self._audit_ring: collections.deque[tuple[str, str, float]] = collections.deque(maxlen=1024)
+        _clear_audit_cache()
+
+    # -- runtime
+
+    def _load_secret(self) -> bytes:
+        path = self.data_dir / SECRET_FILE
+        try:
+            text = path.read_text(encoding="ascii").strip()
+            if len(text) >= 32:
+                return bytes.fromhex(text)
+        except (OSError, ValueError):
+            pass
+        secret = secrets.token_bytes(32)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secret.hex(), encoding="ascii")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+        return secret
+
+    def apply(self, change: OpsChange) -> None:
+        if change.release_changed:
+            _clear_audit_cache()  # a new release is a new process: the cache starts empty
+        if change.config_changed and (change.old_config or {}).get("hash_iterations") != self.ops.config.get(
+            "hash_iterations"
+        ):
+            with self._hash_lock:
+                self._hashes = {}
+
+    @property
+    def leaky(self) -> bool:
+        return self.ops.release == LEAKY_RELEASE
+
+    # -- users and tokens
+
+    def _stored_hash(self, number: int) -> tuple[bytes, bytes]:
+        """The user table: (salt, pbkdf2 hash) of user<N>'s password, computed on first use."""
+        with self._hash_lock:
+            found = self._hashes.get(number)
+        if found is not None:
+            return found
+        salt = hashlib.sha256(f"gameday-user{number}".encode()).digest()[:16]
+        digest = hashlib.pbkdf2_hmac("sha256", f"pw{number}".encode(), salt, self.ops.config["hash_iterations"])
+        with self._hash_lock:
+            self._hashes[number] = (salt, digest)
+        return salt, digest
+
+    def check_password(self, username: str, password: str) -> bool:
+        match = USER_RE.match(username)
+        if match is None or int(match.group(1)) >= USER_COUNT:
+            # still spend the hashing time, so unknown users are not faster than bad passwords
+            hashlib.pbkdf2_hmac("sha256", password.encode(), b"unknown-user-salt", self.ops.config["hash_iterations"])
+            return False
+        salt, expected = self._stored_hash(int(match.group(1)))
+        given = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, self.ops.config["hash_iterations"])
+        return hmac.compare_digest(given, expected)
+
+    def issue(self, username: str) -> dict[str, Any]:
+        ttl = int(self.ops.config["token_ttl_seconds"])
+        payload = f"{username}|{int(time.time()) + ttl}|{secrets.token_hex(8)}".encode()
+        body = _b64(payload)
+        signature = _b64(hmac.new(self._secret, body.encode("ascii"), hashlib.sha256).digest())
+        return {"token": f"{body}.{signature}", "token_type": "bearer", "expires_in": ttl}
+
+    def verify(self, token: str) -> tuple[str, int] | None:
+        body, _, signature = token.partition(".")
+        if not body or not signature:
+            return None
+        expected = _b64(hmac.new(self._secret, body.encode("ascii", "replace"), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected, signature):
+            return None
+        try:
+            username, expires, _nonce = _unb64(body).decode("utf-8").split("|")
+            expires_at = int(expires)
+        except ValueError:
+            return None
+        if expires_at <= time.time():
+            return None
+        return username, expires_at
+
+    def bearer(self, request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    # -- audit trail
+
+    def audit(self, event: str, username: str) -> None:
+        if not self.ops.flag("audit_trail"):
+            return
+        now = time.time()
+        if not self.leaky:
+            self._audit_ring.append((event, username, now))
+            return
+        size = int(self.ops.config["leak_bytes_per_request"])
+        chunks = [os.urandom(CHUNK_BYTES) for _ in range(size // CHUNK_BYTES)]
+        if size % CHUNK_BYTES:
+            chunks.append(os.urandom(size % CHUNK_BYTES))
+        record = (event, username, now, chunks)
+        retained = sys.getsizeof(record) + sys.getsizeof(chunks) + sum(sys.getsizeof(c) for c in chunks)
+        with _AUDIT_LOCK:
+            _AUDIT_CACHE.append(record)
+            _AUDIT_STATS["bytes"] += retained
+            _AUDIT_STATS["objects"] += 2 + len(chunks)
+            cache = _AUDIT_CACHE[::SCAN_STRIDE]
+        _scan(cache, chunks[0][:1] if chunks else b"\0")
+
+    # -- HTTP
+
+    def unauthorized(self, code: str, message: str) -> JSONResponse:
+        return JSONResponse(error_body(code, message), status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["auth"])
+
+        @router.post("/login")
+        def login(body: LoginIn) -> JSONResponse:
+            self.audit("login", body.username)
+            if not self.check_password(body.username, body.password):
+                self.logins_total.labels("failure").inc()
+                return self.unauthorized("invalid_credentials", "wrong username or password")
+            self.logins_total.labels("success").inc()
+            return JSONResponse(self.issue(body.username))
+
+        @router.get("/verify")
+        def verify(request: Request) -> JSONResponse:
+            token = self.bearer(request)
+            claims = self.verify(token) if token else None
+            self.audit("verify", claims[0] if claims else "-")
+            if claims is None:
+                self.verifications_total.labels("invalid").inc()
+                return self.unauthorized("invalid_token", "missing, invalid or expired bearer token")
+            self.verifications_total.labels("valid").inc()
+            return JSONResponse({"valid": True, "sub": claims[0], "exp": claims[1]})
+
+        @router.post("/refresh")
+        def refresh(request: Request) -> JSONResponse:
+            token = self.bearer(request)
+            claims = self.verify(token) if token else None
+            self.audit("refresh", claims[0] if claims else "-")
+            if claims is None:
+                self.verifications_total.labels("invalid").inc()
+                return self.unauthorized("invalid_token", "missing, invalid or expired bearer token")
+            self.verifications_total.labels("refreshed").inc()
+            return JSONResponse(self.issue(claims[0]))
+
+        return router
+
+
+def _scan(cache: list[tuple[str, str, float, list[bytes]]], marker: bytes) -> int:
+    """The leaky release's duplicate check over a slice of the cache (every SCAN_STRIDE-th record):
+    its cost grows with what is retained."""
+    hits = 0
+    for record in cache:
+        for chunk in record[3]:
+            if chunk[:1] == marker:
+                hits += 1
+    return hits
+
+
+def _clear_audit_cache() -> None:
+    with _AUDIT_LOCK:
+        _AUDIT_CACHE.clear()
+        _AUDIT_STATS["bytes"] = 0
+        _AUDIT_STATS["objects"] = 0
+
+
+def retained() -> dict[str, int]:
+    """What the leaky audit trail holds right now (bytes, objects, records)."""
+    with _AUDIT_LOCK:
+        return {**_AUDIT_STATS, "records": len(_AUDIT_CACHE)}
+
+
+def create_app(
+    config: dict[str, Any] | None = None, state_file: Path | None = None, data_dir: Path | None = None
+) -> FastAPI:
+    return make_app(AuthService(config, state_file, data_dir))
+
+
+if __name__ == "__main__":
+    raise SystemExit(serve(AUTH.name, create_app))

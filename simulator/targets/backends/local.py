@@ -1,0 +1,115 @@
+"""The local backend: the run's targets as subprocesses on 127.0.0.1, under a detached supervisor.
+
+``up()`` writes the spec, starts ``python -m simulator.targets.supervisor RUN_DIR`` in its own
+session (so it outlives the command that started it: ``gameday targets up`` returns and the
+targets keep running), registers the run, and waits until every target is healthy.
+``down()`` asks the supervisor to stop everything; if it is gone, it stops what the files name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from simulator.errors import EnvironmentProblem
+from simulator.runs import RunRecord, read_json, register, unregister, write_json_atomic
+from simulator.targets.procs import same_process, stop_process, wait_until
+from simulator.targets.view import TargetsView
+
+
+class LocalBackend:
+    name = "local"
+
+    def up(self, targets: list[dict[str, Any]], run_dir: Path, run_id: str, seed: int = 0,
+           scenario: str = "", timeout: float = 60.0, owner_pid: int | None = None) -> TargetsView:
+        """Start the targets; ``owner_pid`` is the process whose death makes the run a leftover
+        (the runner; by default the supervisor itself, for manual play)."""
+        run_dir = Path(run_dir).resolve()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run_dir / "targets.spec.json", {"run_id": run_id, "seed": seed, "targets": targets})
+        (run_dir / "targets.json").unlink(missing_ok=True)
+        log = open(run_dir / "supervisor.log", "ab")  # noqa: SIM115 - handed to the child
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "simulator.targets.supervisor", str(run_dir)],
+                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        finally:
+            log.close()
+        register(RunRecord(run_id, str(run_dir), self.name, time.time(), owner_pid or proc.pid, scenario))
+        state: dict[str, Any] = {}
+
+        def settled() -> bool:
+            nonlocal state
+            path = run_dir / "targets.json"
+            if path.exists():
+                try:
+                    state = read_json(path)
+                except ValueError:
+                    return False
+                if state.get("status") in ("ready", "failed", "stopped"):
+                    return True
+            return proc.poll() is not None
+
+        if not wait_until(settled, timeout, 0.1) or state.get("status") != "ready":
+            error = state.get("error") or _tail(run_dir / "supervisor.log") or "did not become ready"
+            self.down(run_dir)
+            raise EnvironmentProblem(f"targets did not start: {error}")
+        view = TargetsView(run_dir, state)
+        for t in view.targets():
+            wait_healthy(t.url or "", timeout=30)
+        return view
+
+    def down(self, run_dir: Path, timeout: float = 30.0) -> bool:
+        """Stop the run's targets. True if anything was running."""
+        run_dir = Path(run_dir)
+        path = run_dir / "targets.json"
+        if not path.exists():
+            unregister(_run_id(run_dir))
+            return False
+        state = read_json(path)
+        sup = state.get("supervisor") or {}
+        alive = same_process(sup.get("pid", -1), sup.get("create_time")) is not None
+        was_running = alive
+        if alive and sup.get("url"):
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"{sup['url']}/shutdown", json={}, timeout=5)
+            wait_until(lambda: same_process(sup["pid"], sup.get("create_time")) is None, timeout, 0.1)
+        if same_process(sup.get("pid", -1), sup.get("create_time")) is not None:
+            stop_process(sup["pid"], sup.get("create_time"))
+        # whatever the files still name (a supervisor killed with -9 takes its children with it,
+        # but be certain): stop it
+        state = read_json(path)
+        leftovers = [(t.get("pid"), t.get("create_time")) for t in state.get("targets", {}).values()]
+        leftovers.append(((state.get("proxy") or {}).get("pid"), (state.get("proxy") or {}).get("create_time")))
+        for pid, created in leftovers:
+            if pid and stop_process(pid, created, grace=3.0):
+                was_running = True
+        unregister(state.get("run_id") or _run_id(run_dir))
+        return was_running
+
+
+def _run_id(run_dir: Path) -> str:
+    spec = run_dir / "targets.spec.json"
+    return read_json(spec)["run_id"] if spec.exists() else run_dir.name
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    if not path.exists():
+        return ""
+    return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+
+
+def wait_healthy(url: str, timeout: float = 30.0) -> None:
+    def ok() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    if not wait_until(ok, timeout, 0.1):
+        raise EnvironmentProblem(f"{url}/healthz did not answer 200 within {timeout:g}s")

@@ -1,0 +1,143 @@
+"""The ops console: the mitigation levers a team pulls during a drill.
+
+Every action goes through the target's ops API (or the backend's supervisor for restarts and
+memory limits), is journaled as ``ops.<verb>``, and returns what changed. Actions also have a
+compact string form used by scenarios (``truth.accepted_mitigations``), the responder runbook
+and scoring: ``rollback:payments``, ``rollback:gateway.config``, ``deploy:payments=v2.3.1``,
+``flag:payments.fallback_processor=on``, ``config:gateway.tiers.major.rate=200``,
+``restart:auth``, ``scale:payments.pool_size=20``, ``scale:auth.memory_limit=512MiB``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from simulator.errors import EnvironmentProblem, InputError
+from simulator.journal import Journal
+from simulator.scenario.durations import parse_size
+from simulator.targets.view import TargetsView
+
+VERBS = ("rollback", "deploy", "flag", "config", "restart", "scale")
+_ACTION = re.compile(r"^(?P<verb>[a-z]+):(?P<target>[a-z][a-z0-9-]*)(?:\.(?P<key>[^=]+))?(?:=(?P<value>.*))?$")
+
+
+@dataclass(frozen=True)
+class Action:
+    verb: str
+    target: str
+    key: str | None = None
+    value: str | None = None
+    params: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __str__(self) -> str:
+        text = f"{self.verb}:{self.target}"
+        if self.key:
+            text += f".{self.key}"
+        if self.value is not None:
+            text += f"={self.value}"
+        return text
+
+    def matches(self, pattern: str) -> bool:
+        """Does this action satisfy an accepted-mitigation pattern such as ``rollback:payments``?"""
+        other = parse_action(pattern)
+        if (other.verb, other.target) != (self.verb, self.target):
+            return False
+        if other.key and other.key != self.key:
+            return False
+        return other.value is None or _norm(other.value) == _norm(self.value)
+
+
+def _norm(value: str | None) -> str:
+    v = (value or "").strip().lower()
+    return {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off", "no": "off"}.get(v, v)
+
+
+def parse_action(text: str) -> Action:
+    m = _ACTION.match(text.strip())
+    if not m or m.group("verb") not in VERBS:
+        raise InputError(f"expected an ops action like 'rollback:payments' or 'flag:payments.fallback_processor=on' "
+                         f"(verbs: {', '.join(VERBS)}), got {text!r}")
+    return Action(m.group("verb"), m.group("target"), m.group("key"), m.group("value"))
+
+
+def _bool(value: str | None) -> bool:
+    v = _norm(value)
+    if v not in ("on", "off"):
+        raise InputError(f"expected on or off, got {value!r}")
+    return v == "on"
+
+
+def _scalar(value: str | None) -> Any:
+    try:
+        return json.loads(value or "")
+    except ValueError:
+        return value
+
+
+class OpsConsole:
+    def __init__(self, view: TargetsView, journal: Journal | None = None, actor: str = "cli"):
+        self.view = view
+        self.journal = journal
+        self.actor = actor
+
+    def _ops(self, target: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        url = self.view.target(target).ops_url + path
+        try:
+            r = httpx.post(url, json=body, timeout=30)
+        except httpx.HTTPError as exc:
+            raise EnvironmentProblem(f"{target}: ops API unreachable at {url} ({exc})") from None
+        if r.status_code in (409, 422):
+            is_json = r.headers.get("content-type", "").startswith("application/json")
+            detail = r.json().get("detail") if is_json else r.text
+            raise InputError(f"{target}: {detail}")
+        if r.status_code >= 400:
+            raise EnvironmentProblem(f"{target}: {path} answered {r.status_code}: {r.text[:200]}")
+        return r.json()
+
+    def run(self, action: Action | str) -> dict[str, Any]:
+        a = parse_action(action) if isinstance(action, str) else action
+        self.view.target(a.target)  # only targets of this run
+        if a.verb == "rollback":
+            what = a.key if a.key in ("release", "config") else None
+            result = self._ops(a.target, "/ops/rollback", {"what": what})
+            summary = f"now release {result.get('release')}, config v{result.get('config_version')}"
+        elif a.verb == "deploy":
+            version = a.value or a.key
+            if not version:
+                raise InputError("deploy needs a version, e.g. deploy:payments=v2.3.1")
+            result = self._ops(a.target, "/ops/deploy", {"version": version})
+            summary = f"deployed {result.get('release')}"
+        elif a.verb == "flag":
+            if not a.key:
+                raise InputError("flag needs a name, e.g. flag:payments.fallback_processor=on")
+            result = self._ops(a.target, "/ops/flags", {"name": a.key, "value": _bool(a.value)})
+            summary = f"flag {a.key} {'on' if _bool(a.value) else 'off'}"
+        elif a.verb == "config":
+            values = a.params.get("values") or ({a.key: _scalar(a.value)} if a.key else {})
+            if not values:
+                raise InputError("config needs key=value, e.g. config:gateway.tiers.major.rate=200")
+            result = self._ops(a.target, "/ops/config", {"values": values, "good": True})
+            summary = f"config v{result.get('config_version')}: {values}"
+        elif a.verb == "restart":
+            result = self.view.supervisor("restart", target=a.target, reason=f"ops by {self.actor}")
+            summary = f"restarted (pid {result.get('pid')})"
+        elif a.verb == "scale":
+            if a.key == "memory_limit":
+                limit = parse_size(a.value)
+                result = self.view.supervisor("memory_limit", target=a.target, bytes=limit)
+                summary = f"memory limit {limit} bytes"
+            elif a.key:
+                result = self._ops(a.target, "/ops/config", {"values": {a.key: _scalar(a.value)}, "good": True})
+                summary = f"{a.key} = {a.value}"
+            else:
+                raise InputError("scale needs what to scale, e.g. scale:payments.pool_size=20")
+        else:  # parse_action only lets VERBS through
+            raise InputError(f"unknown ops action {a.verb!r}")
+        if self.journal is not None:
+            self.journal.write(f"ops.{a.verb}", action=str(a), target=a.target, actor=self.actor, summary=summary)
+        return {"action": str(a), "target": a.target, "summary": summary, "result": result}

@@ -1,0 +1,372 @@
+"""The local backend's supervisor: a detached process that keeps a run's targets alive.
+
+``python -m simulator.targets.supervisor RUN_DIR`` reads ``RUN_DIR/targets.spec.json`` and:
+
+* starts the fault proxy (``python -m simulator.faults.proxy``), then each target in
+  dependency order as ``python -m simulator.targets.apps.<app>`` on a free 127.0.0.1 port;
+* puts a *front proxy* named after the target in front of each one (the target's public URL),
+  and a *link proxy* ``a->b`` on each dependency edge (what ``a`` calls to reach ``b``), so
+  network faults can hit a service or one of its dependencies;
+* restarts crashed targets per their restart policy, OOM-kills a target whose RSS passes its
+  memory limit (then restarts it), and journals every start, crash and restart;
+* answers a small control API on 127.0.0.1 (restart, start, stop, set memory limit, shutdown);
+* writes ``RUN_DIR/targets.json`` atomically on every change: what ``gameday targets status``,
+  the fault library and the monitor read.
+
+The children die with the supervisor (PR_SET_PDEATHSIG), so even a ``kill -9`` of the
+supervisor leaves no orphan; ``gameday cleanup`` handles the rest from the files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from simulator.errors import GamedayError
+from simulator.faults.proxy.client import ProxyClient
+from simulator.journal import Journal
+from simulator.runs import read_json, write_json_atomic
+from simulator.targets.apps import APPS
+from simulator.targets.procs import Child, start_listening, stop_process
+
+HOST = "127.0.0.1"
+TICK = 0.2
+
+
+@dataclass
+class Managed:
+    spec: dict[str, Any]
+    child: Child | None = None
+    status: str = "starting"  # starting, running, crashed, stopped, failed
+    restarts: int = 0
+    oom_kills: int = 0
+    last_exit: dict[str, Any] | None = None
+    memory_limit: int | None = None
+    restart_at: float | None = None
+    stopped_on_purpose: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.spec["name"]
+
+
+def topo_order(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_name = {s["name"]: s for s in specs}
+    order: list[dict[str, Any]] = []
+    seen: set[str] = set()
+
+    def visit(name: str, stack: tuple[str, ...] = ()) -> None:
+        if name in seen:
+            return
+        if name in stack:
+            raise GamedayError(f"dependency cycle: {' -> '.join(stack + (name,))}")
+        for dep in by_name[name].get("depends_on", []):
+            visit(dep, stack + (name,))
+        seen.add(name)
+        order.append(by_name[name])
+
+    for s in specs:
+        visit(s["name"])
+    return order
+
+
+class Supervisor:
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.spec = read_json(run_dir / "targets.spec.json")
+        self.run_id: str = self.spec["run_id"]
+        self.journal = Journal(run_dir / "journal.jsonl")
+        self.targets: dict[str, Managed] = {}
+        self.links: dict[str, dict[str, Any]] = {}
+        self.proxy: Child | None = None
+        self.proxy_client: ProxyClient | None = None
+        self.requests: queue.Queue[tuple[str, dict[str, Any], Future]] = queue.Queue()
+        self.stop = threading.Event()
+        self.status = "starting"
+        self.error: str | None = None
+        self.control: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------------ state file
+    def snapshot(self) -> dict[str, Any]:
+        targets = {}
+        for m in self.targets.values():
+            app = APPS[m.spec["app"]]
+            targets[m.name] = {
+                "name": m.name, "app": m.spec["app"], "tier": m.spec.get("tier") or app.tier,
+                "status": m.status, "url": m.extra.get("url"), "internal_url": m.extra.get("internal_url"),
+                "pid": m.child.pid if m.child else None,
+                "create_time": m.child.create_time if m.child else None,
+                "restarts": m.restarts, "oom_kills": m.oom_kills, "last_exit": m.last_exit,
+                "memory_limit": m.memory_limit, "depends_on": m.spec.get("depends_on", []),
+                "state_file": str(self._state_file(m.name)), "log": str(self._log(m.name)),
+            }
+        return {
+            "run_id": self.run_id, "backend": "local", "status": self.status, "error": self.error,
+            "updated": time.time(),
+            "supervisor": {"pid": os.getpid(), "create_time": psutil.Process().create_time(),
+                           "url": f"http://{HOST}:{self.control.server_address[1]}" if self.control else None},
+            "proxy": {"pid": self.proxy.pid if self.proxy else None,
+                      "create_time": self.proxy.create_time if self.proxy else None,
+                      "url": f"http://{HOST}:{self.proxy.port}" if self.proxy else None},
+            "targets": targets, "links": self.links,
+        }
+
+    def save(self) -> None:
+        write_json_atomic(self.run_dir / "targets.json", self.snapshot())
+
+    def _state_file(self, name: str) -> Path:
+        return self.run_dir / "targets" / name / "state.json"
+
+    def _log(self, name: str) -> Path:
+        return self.run_dir / "logs" / f"{name}.log"
+
+    # ------------------------------------------------------------------ starting
+    def start_all(self) -> None:
+        self.proxy = start_listening(["-m", "simulator.faults.proxy", "--control-port", "0",
+                                      "--seed", str(self.spec.get("seed", 0))], self._log("proxy"))
+        self.proxy_client = ProxyClient(f"http://{HOST}:{self.proxy.port}")
+        for spec in topo_order(self.spec["targets"]):
+            m = Managed(spec, memory_limit=spec.get("memory_limit"))
+            self.targets[m.name] = m
+            for dep in spec.get("depends_on", []):
+                link, proxy = f"{m.name}->{dep}", f"{m.name}--{dep}"
+                info = self.proxy_client.create_proxy(proxy, f"{HOST}:0", self.targets[dep].extra["internal_addr"])
+                self.links[link] = {"url": f"http://{HOST}:{info.listen_port}", "from": m.name, "to": dep,
+                                    "proxy": proxy}
+            self._spawn(m)
+            info = self.proxy_client.create_proxy(m.name, f"{HOST}:0", m.extra["internal_addr"])
+            m.extra["url"] = f"http://{HOST}:{info.listen_port}"
+            self._apply_initial_state(m)
+            self.journal.write("target.started", name=m.name, app=spec["app"], url=m.extra["url"],
+                               pid=m.child.pid if m.child else None)
+            self.save()
+        self.status = "ready"
+        self.save()
+
+    def _config_for(self, m: Managed) -> dict[str, Any]:
+        config = dict(m.spec.get("config") or {})
+        app = APPS[m.spec["app"]]
+        for dep in app.dependencies:
+            targets = [d for d in m.spec.get("depends_on", []) if self.targets[d].spec["app"] == dep.upstream]
+            if targets:
+                config[dep.config_key] = self.links[f"{m.name}->{targets[0]}"]["url"]
+        return config
+
+    def _spawn(self, m: Managed) -> None:
+        app = APPS[m.spec["app"]]
+        data_dir = self.run_dir / "targets" / m.name
+        data_dir.mkdir(parents=True, exist_ok=True)
+        args = ["-m", app.module, "--port", "0", "--state-file", str(self._state_file(m.name)),
+                "--data-dir", str(data_dir), "--config", json.dumps(self._config_for(m))]
+        m.child = start_listening(args, self._log(m.name))
+        m.status = "running"
+        m.extra["internal_addr"] = f"{HOST}:{m.child.port}"
+        m.extra["internal_url"] = f"http://{HOST}:{m.child.port}"
+        if "url" in m.extra and self.proxy_client:  # a restart: point the proxies at the new port
+            self.proxy_client.set_upstream(m.name, m.extra["internal_addr"])
+            for info in self.links.values():
+                if info["to"] == m.name:
+                    self.proxy_client.set_upstream(info["proxy"], m.extra["internal_addr"])
+
+    def _apply_initial_state(self, m: Managed) -> None:
+        app = APPS[m.spec["app"]]
+        base = m.extra["internal_url"]
+        with httpx.Client(timeout=10) as client:
+            release = m.spec.get("release")
+            if release and release != app.good_release:
+                client.post(f"{base}/ops/deploy", json={"version": release}).raise_for_status()
+            for name, value in (m.spec.get("flags") or {}).items():
+                client.post(f"{base}/ops/flags", json={"name": name, "value": value}).raise_for_status()
+
+    # ------------------------------------------------------------------ watching
+    def check(self) -> None:
+        now = time.monotonic()
+        changed = False
+        for m in self.targets.values():
+            if m.child is not None and m.status == "running":
+                code = m.child.proc.poll()
+                if code is None and m.memory_limit:
+                    try:
+                        rss = psutil.Process(m.child.pid).memory_info().rss
+                    except psutil.NoSuchProcess:
+                        rss = 0
+                    if rss > m.memory_limit:
+                        m.child.proc.kill()
+                        m.child.proc.wait(5)
+                        m.oom_kills += 1
+                        self._crashed(m, -signal.SIGKILL, oom=True, rss=rss)
+                        changed = True
+                        continue
+                if code is not None:
+                    self._crashed(m, code, oom=False)
+                    changed = True
+            if m.status == "crashed" and m.restart_at is not None and now >= m.restart_at:
+                self._restart(m, reason="policy")
+                changed = True
+        if changed:
+            self.save()
+
+    def _crashed(self, m: Managed, code: int, oom: bool, rss: int | None = None) -> None:
+        sig = -code if code < 0 else None
+        m.last_exit = {"code": code, "signal": signal.Signals(sig).name if sig else None, "oom_killed": oom,
+                       "at": time.time()}
+        self.journal.write("target.crashed", name=m.name, exit_code=code, signal=m.last_exit["signal"],
+                           oom_killed=oom, rss_bytes=rss, memory_limit=m.memory_limit)
+        policy = m.spec.get("restart") or {}
+        kind = policy.get("policy", "on-failure")
+        wants = kind == "always" or (kind == "on-failure" and code != 0)
+        if wants and m.restarts < policy.get("max_restarts", 5):
+            m.status = "crashed"
+            m.restart_at = time.monotonic() + float(policy.get("backoff", 1.0))
+        else:
+            m.status = "stopped" if code == 0 else "failed"
+            m.restart_at = None
+
+    def _restart(self, m: Managed, reason: str) -> None:
+        old = m.child.pid if m.child else None
+        if m.child is not None and m.child.proc.poll() is None:
+            stop_process(m.child.pid, m.child.create_time, grace=3.0)
+            m.child.proc.wait(5)
+        m.restart_at = None
+        try:
+            self._spawn(m)
+        except GamedayError as exc:
+            m.status = "failed"
+            self.journal.write("target.crashed", name=m.name, error=str(exc))
+            return
+        m.restarts += 1
+        self.journal.write("target.restarted", name=m.name, reason=reason, old_pid=old, pid=m.child.pid,
+                           restarts=m.restarts)
+
+    # ------------------------------------------------------------------ control requests
+    def handle(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        if action == "shutdown":
+            self.stop.set()
+            return {"ok": True}
+        name = body.get("target")
+        if name not in self.targets:
+            raise KeyError(f"unknown target {name!r}; targets of this run: {', '.join(self.targets)}")
+        m = self.targets[name]
+        if action == "restart":
+            self._restart(m, reason=body.get("reason", "ops"))
+        elif action == "start":
+            if m.status != "running":
+                self._restart(m, reason=body.get("reason", "start"))
+        elif action == "stop":
+            if m.child is not None:
+                stop_process(m.child.pid, m.child.create_time, grace=3.0)
+                m.child.proc.wait(5)
+            m.status = "stopped"
+            m.restart_at = None
+            self.journal.write("target.stopped", name=m.name, reason=body.get("reason", "ops"))
+        elif action == "memory_limit":
+            m.memory_limit = int(body["bytes"]) if body.get("bytes") else None
+        else:
+            raise KeyError(f"unknown action {action!r}")
+        self.save()
+        return self.snapshot()["targets"][name]
+
+    def serve_control(self) -> None:
+        supervisor = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                return
+
+            def _send(self, code: int, data: Any) -> None:
+                body = json.dumps(data).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._send(200, supervisor.snapshot())
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    self._send(422, {"error": "body is not JSON"})
+                    return
+                future: Future = Future()
+                supervisor.requests.put((self.path.strip("/"), body, future))
+                try:
+                    self._send(200, future.result(timeout=60))
+                except KeyError as exc:
+                    self._send(404, {"error": str(exc.args[0])})
+                except Exception as exc:  # noqa: BLE001 - reported to the caller, supervisor keeps going
+                    self._send(500, {"error": f"{type(exc).__name__}: {exc}"})
+
+        self.control = ThreadingHTTPServer((HOST, 0), Handler)
+        self.control.daemon_threads = True
+        threading.Thread(target=self.control.serve_forever, daemon=True).start()
+
+    # ------------------------------------------------------------------ main loop
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        self.serve_control()
+        try:
+            self.start_all()
+        except Exception as exc:  # noqa: BLE001 - recorded in targets.json for the waiting CLI
+            self.status = "failed"
+            self.error = str(exc) if isinstance(exc, GamedayError) else f"{type(exc).__name__}: {exc}"
+            self.save()
+            self.shutdown()
+            return 3
+        while not self.stop.is_set():
+            try:
+                action, body, future = self.requests.get(timeout=TICK)
+                try:
+                    future.set_result(self.handle(action, body))
+                except Exception as exc:  # noqa: BLE001
+                    future.set_exception(exc)
+            except queue.Empty:
+                pass
+            self.check()
+        self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        for m in reversed(list(self.targets.values())):
+            if m.child is not None and m.child.proc.poll() is None:
+                stop_process(m.child.pid, m.child.create_time, grace=5.0)
+                self.journal.write("target.stopped", name=m.name, reason="down")
+            m.status = "stopped"
+        if self.proxy is not None:
+            stop_process(self.proxy.pid, self.proxy.create_time, grace=3.0)
+        if self.status != "failed":
+            self.status = "stopped"
+        self.save()
+        if self.control is not None:
+            self.control.shutdown()
+        self.journal.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m simulator.targets.supervisor RUN_DIR", file=sys.stderr)
+        return 2
+    return Supervisor(Path(args[0])).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

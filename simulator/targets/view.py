@@ -1,0 +1,126 @@
+"""A run's targets as the rest of gameday sees them: read from ``RUN_DIR/targets.json``.
+
+The backend writes that file; faults, ops, the monitor and ``gameday targets status`` read it.
+Only targets listed here -- ones a gameday run started -- can be faulted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from simulator.errors import EnvironmentProblem, NotFound, SafetyViolation
+from simulator.runs import read_json
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    name: str
+    app: str
+    tier: str
+    status: str
+    url: str | None
+    internal_url: str | None
+    pid: int | None
+    create_time: float | None
+    restarts: int = 0
+    oom_kills: int = 0
+    memory_limit: int | None = None
+    depends_on: tuple[str, ...] = ()
+    container: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def ops_url(self) -> str:
+        """Ops calls go straight to the service, not through its (possibly faulted) front proxy."""
+        url = self.internal_url or self.url
+        if not url:
+            raise EnvironmentProblem(f"target {self.name} has no URL (status {self.status})")
+        return url
+
+
+@dataclass
+class TargetsView:
+    run_dir: Path
+    data: dict[str, Any]
+
+    @classmethod
+    def load(cls, run_dir: Path) -> TargetsView:
+        path = Path(run_dir) / "targets.json"
+        if not path.exists():
+            raise NotFound(f"{run_dir}: no targets.json (no targets were started for this run)")
+        return cls(Path(run_dir), read_json(path))
+
+    def refresh(self) -> TargetsView:
+        self.data = read_json(self.run_dir / "targets.json")
+        return self
+
+    @property
+    def run_id(self) -> str:
+        return self.data["run_id"]
+
+    @property
+    def backend(self) -> str:
+        return self.data.get("backend", "local")
+
+    @property
+    def status(self) -> str:
+        return self.data.get("status", "unknown")
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.data.get("targets", {}))
+
+    @property
+    def links(self) -> dict[str, dict[str, Any]]:
+        return self.data.get("links", {})
+
+    def targets(self) -> list[TargetInfo]:
+        return [self.target(n) for n in self.names]
+
+    def target(self, name: str) -> TargetInfo:
+        t = self.data.get("targets", {}).get(name)
+        if t is None:
+            raise SafetyViolation(f"target {name!r} was not started by run {self.run_id}; "
+                                  f"its targets: {', '.join(self.names) or 'none'}")
+        return TargetInfo(name=name, app=t["app"], tier=t["tier"], status=t["status"], url=t.get("url"),
+                          internal_url=t.get("internal_url"), pid=t.get("pid"), create_time=t.get("create_time"),
+                          restarts=t.get("restarts", 0), oom_kills=t.get("oom_kills", 0),
+                          memory_limit=t.get("memory_limit"), depends_on=tuple(t.get("depends_on", [])),
+                          container=t.get("container"), raw=t)
+
+    def proxy_name(self, target: str) -> str:
+        """The proxy a network fault on ``target`` goes to: its front proxy, or a link 'a->b'."""
+        if target in self.links:
+            return self.links[target]["proxy"]
+        if target in self.names:
+            return target
+        raise SafetyViolation(f"{target!r} is neither a target nor a link of run {self.run_id}; "
+                              f"targets: {', '.join(self.names)}; links: {', '.join(self.links) or 'none'}")
+
+    @property
+    def proxy_url(self) -> str:
+        url = (self.data.get("proxy") or {}).get("url")
+        if not url:
+            raise EnvironmentProblem(f"run {self.run_id} has no fault proxy running")
+        return url
+
+    def supervisor(self, action: str, **body: Any) -> dict[str, Any]:
+        """Ask the backend's supervisor to act on a target (restart, start, stop, memory_limit)."""
+        url = (self.data.get("supervisor") or {}).get("url")
+        if not url:
+            raise EnvironmentProblem(f"run {self.run_id} has no supervisor; is it still up? "
+                                     f"('gameday targets status')")
+        try:
+            r = httpx.post(f"{url}/{action}", json=body, timeout=70)
+        except httpx.HTTPError as exc:
+            raise EnvironmentProblem(f"the supervisor of run {self.run_id} at {url} is unreachable ({exc}); "
+                                     f"run 'gameday cleanup --run {self.run_id}'") from None
+        if r.status_code == 404:
+            raise NotFound(r.json().get("error", "not found"))
+        if r.status_code != 200:
+            raise EnvironmentProblem(f"supervisor: {r.json().get('error', r.text)}")
+        return r.json()
