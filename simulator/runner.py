@@ -27,15 +27,18 @@ from simulator.faults.engine import FaultEngine
 from simulator.journal import Journal
 from simulator.load import LoadDriver
 from simulator.monitor import Monitor, TargetSpec
+from simulator.responders import POLICIES, AutoResponder
 from simulator.runs import new_run_id, unregister, write_json_atomic
 from simulator.scenario.clock import GameClock
 from simulator.scenario.durations import format_duration
 from simulator.scenario.model import Fault, Scenario
 from simulator.steady import ProbeResult, evaluate_all, holds
 from simulator.targets.backends import get_backend
+from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
 
+RESPONDERS = ("none", "human", "auto", *POLICIES)
 PHASES = ("targets_up", "ramp", "baseline", "faults", "watch", "verify", "teardown", "summary")
 LOOP = 0.1  # wall seconds between runner loop iterations
 
@@ -53,6 +56,14 @@ class RunOptions:
     workers: int | None = None
     interval: float | None = None
     keep_targets: bool = False
+    tracker_port: int = 0
+
+    @property
+    def policy(self) -> str | None:
+        """The automated responder's policy, or None (human or no responder)."""
+        if self.responder in ("none", "human"):
+            return None
+        return "runbook" if self.responder == "auto" else self.responder
 
 
 @dataclass
@@ -89,6 +100,12 @@ class RunResult:
     escalations: list[dict[str, Any]] = field(default_factory=list)
     teardown_errors: list[str] = field(default_factory=list)
     load: dict[str, Any] = field(default_factory=dict)
+    responder: str = "none"
+    responder_steps: list[dict[str, Any]] = field(default_factory=list)
+    responder_errors: list[str] = field(default_factory=list)
+    tracker_url: str | None = None
+    tracker_db: str | None = None
+    incidents: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -115,13 +132,19 @@ class Runner:
         self.time_scale = self.options.time_scale or timing.time_scale
         if self.time_scale <= 0:
             raise InputError(f"--time-scale must be > 0, got {self.time_scale:g}")
+        if self.options.responder not in RESPONDERS:
+            raise InputError(f"--responder: expected one of {', '.join(RESPONDERS)}, got {self.options.responder!r}")
+        if self.options.policy and not scenario.responder.runbook:
+            raise InputError(f"--responder {self.options.responder}: scenario {scenario.metadata.name} has no "
+                             f"responder.runbook")
         self.max_duration = self.options.max_duration or timing.max_duration
         self.interval = self.options.interval or timing.interval
         self.run_id = new_run_id(scenario.metadata.name)
         self.run_dir = (Path(self.options.out) / self.run_id).resolve()
         self.clock = GameClock(self.time_scale)
         self.phase = "init"
-        self.result = RunResult(self.run_id, str(self.run_dir), scenario.metadata.name, time_scale=self.time_scale)
+        self.result = RunResult(self.run_id, str(self.run_dir), scenario.metadata.name, time_scale=self.time_scale,
+                                responder=self.options.responder)
         self.faults = [FaultRun(scenario.fault_id(i), f) for i, f in enumerate(scenario.faults)]
         self.journal: Journal | None = None
         self.view: TargetsView | None = None
@@ -134,7 +157,11 @@ class Runner:
         self.stop_requested = threading.Event()
         self._escalated: set[int] = set()
         self._alerts_seen: dict[str, dict[str, Any]] = {}
-        self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks (responder, tracker sync)
+        self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks
+        self.tracker: Any = None  # the embedded tracker's handle
+        self.tracker_client: Any = None
+        self.responder: AutoResponder | None = None
+        self._incident_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
 
     # ------------------------------------------------------------------ small helpers
     def event(self, text: str) -> None:
@@ -171,8 +198,30 @@ class Runner:
             "faults": [f.to_json() for f in self.faults],
             "alerts": [asdict(a) for a in self.monitor.alert_states()] if self.monitor is not None else [],
             "steady": self.steady, "probes": [r.describe() for r in self.last_probes],
-            "run_dir": str(self.run_dir),
+            "run_dir": str(self.run_dir), "incident": self._incident_line(),
         }
+
+    def incidents(self, max_age: float = 1.0) -> list[dict[str, Any]]:
+        """The run's incidents in the tracker (cached for ``max_age`` wall seconds)."""
+        if self.tracker_client is None:
+            return []
+        stamp, cached = self._incident_cache
+        if time.monotonic() - stamp < max_age:
+            return cached
+        try:
+            found = self.tracker_client.list_incidents(run_id=self.run_id)
+        except GamedayError:
+            found = cached
+        self._incident_cache = (time.monotonic(), found)
+        return found
+
+    def _incident_line(self) -> str | None:
+        found = self.incidents()
+        if not found:
+            return None if self.tracker_client is None else f"no incident yet — tracker {self.result.tracker_url}"
+        return "\n".join(f"{i['ref']}  {i.get('severity')}  {i.get('status')}  {i.get('title')}"
+                         + (f"  ({i.get('channel')})" if i.get("channel") else "") for i in found[:3]) \
+            + f"\ntracker: {self.result.tracker_url}"
 
     # ------------------------------------------------------------------ the run
     def run(self) -> RunResult:
@@ -234,10 +283,10 @@ class Runner:
                                scenario=s.metadata.name, owner_pid=os.getpid())
         self.engine = FaultEngine(self.view, journal, lifetime=self.max_duration / self.time_scale + 300)
         self._check_stop()
+        self._start_tracker()
         # ---- monitor + load (the game clock starts with the load)
         targets = {t.name: TargetSpec(t.url, t.tier, t.app, t.pid, t.memory_limit) for t in self.view.targets()}
-        receivers = list(opts.receivers) + ([f"{opts.tracker_url.rstrip('/')}/api/v1/alerts/alertmanager"]
-                                            if opts.tracker_url else [])
+        receivers = list(opts.receivers) + [f"{self.result.tracker_url.rstrip('/')}/api/v1/alerts/alertmanager"]
         self.monitor = Monitor(targets, journal=journal, receivers=receivers, interval=self.interval,
                                extra_rules=s.alerts, run_id=self.run_id, scenario=s.metadata.name)
         self.monitor.engine.on_transition.append(self._on_alert)
@@ -251,6 +300,10 @@ class Runner:
         journal.write("load.started", users=s.load.users, spawn_rate=s.load.spawn_rate,
                       workers=self.load.workers, pids=self.load.pids, target=s.load_target)
         self.monitor.start(self.clock.now)
+        if opts.policy:
+            ops = OpsConsole(self.view, journal, actor="responder", tracker=self.tracker_client, run_id=self.run_id)
+            self.responder = AutoResponder(s, opts.policy, self.tracker_client, ops, self.clock, self.run_id)
+            self.responder.start()
         ramp_wall = max(self.interval * 2, s.load.users / max(s.load.spawn_rate, 0.1) + self.interval)
         self._wait_wall(ramp_wall)
         # ---- baseline: until the first fault (at least the configured baseline)
@@ -300,7 +353,11 @@ class Runner:
 
     def _notify(self) -> None:
         if self.observer is not None:
-            self.observer(self.snapshot())
+            try:
+                self.observer(self.snapshot())
+            except Exception as exc:  # noqa: BLE001 - a dashboard problem never stops a run
+                self.observer = None
+                self.event(f"dashboard disabled: {type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------------ each loop
     def _step(self) -> None:
@@ -401,6 +458,8 @@ class Runner:
         pending = [f for f in self.faults if f.injected_game is None and f.error is None]
         if pending:
             return None
+        if not self._responders_done():
+            return None
         if self.result.steady_lost_game is not None:
             if self.steady and self.recovering_since is not None and now - self.recovering_since >= cooldown:
                 return "recovered", (f"steady state restored at {format_duration(self.recovering_since)} and held "
@@ -411,6 +470,34 @@ class Runner:
         if not open_faults and self.steady and now - last >= cooldown:
             return "no_impact", "the steady state held through every fault"
         return None
+
+    def _responders_done(self) -> bool:
+        """The automated responder has taken every step; people have resolved every incident."""
+        if self.responder is not None:
+            return self.responder.done.is_set()
+        if self.options.responder == "human":
+            found = self.incidents(max_age=2.0)
+            return bool(found) and all(i.get("status") in ("resolved", "closed") for i in found)
+        return True
+
+    def _start_tracker(self) -> None:
+        """An embedded tracker for this run, unless --tracker points at one; alerts go there."""
+        from simulator.tracker.client import TrackerClient
+
+        if self.options.tracker_url:
+            self.result.tracker_url = self.options.tracker_url.rstrip("/")
+        else:
+            from simulator.tracker.embedded import start_tracker
+
+            db = self.run_dir / "tracker.db"
+            self.tracker = start_tracker(db, port=self.options.tracker_port, run_id=self.run_id,
+                                         scenario=self.scenario.metadata.name, journal=self.journal,
+                                         run_url=str(self.run_dir))
+            self.result.tracker_url, self.result.tracker_db = self.tracker.url, str(db)
+        self.tracker_client = TrackerClient(self.result.tracker_url, actor="gameday")
+        write_json_atomic(self.run_dir / "tracker.json", {"url": self.result.tracker_url, "run_id": self.run_id,
+                                                           "db": self.result.tracker_db})
+        self.event(f"tracker: {self.result.tracker_url}")
 
     def _on_alert(self, transition: Any) -> None:
         state = getattr(transition.to_state, "value", str(transition.to_state))
@@ -437,11 +524,17 @@ class Runner:
         journal.write("phase.changed", phase="teardown")
         self.event("teardown: reverting faults, stopping load and targets")
         errors: list[str] = []
+        if self.responder is not None:
+            self.responder.stop()
+            self.responder.join(timeout=30)
+            self.result.responder_steps = self.responder.taken
+            self.result.responder_errors = self.responder.errors
         if self.monitor is not None:
             try:
                 self.monitor.close(timeout=10)
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"monitor: {exc}")
+        self.result.incidents = self.incidents(max_age=0.0)
         if self.load is not None:
             try:
                 self.load.stop()
@@ -463,6 +556,8 @@ class Runner:
                 errors.append(f"targets: {exc}")
         elif self.view is None:
             unregister(self.run_id)
+        if self.tracker is not None:
+            self.tracker.stop()
         self.result.teardown_errors = errors
         self.result.finished_wall = time.time()
         self.result.game_elapsed = self._game_or_none() or 0.0

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from simulator.errors import InputError
 from simulator.faults.catalog import FAULT_KINDS
-from simulator.faults.engine import FaultEngine
+from simulator.faults.engine import FaultEngine, validate_params
 from simulator.journal import Journal
 from simulator.runs import find_run
 from simulator.targets.ops import VERBS, Action, OpsConsole
@@ -92,11 +92,13 @@ def inject(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Inject a fault into a target of an active run (recorded in the ledger first)."""
+    params = parse_params(param)
+    validate_params(kind, params)  # a bad kind or parameter is reported first, with or without a run
     view = _run_view(run)
     journal = Journal(view.run_dir / "journal.jsonl")
     engine = FaultEngine(view, journal)
     try:
-        entry = engine.inject(kind, target, parse_params(param), fault_id=fault_id)
+        entry = engine.inject(kind, target, params, fault_id=fault_id)
     finally:
         engine.close()
         journal.close()
@@ -158,14 +160,22 @@ def ops(
             raise InputError("ops config needs KEY=VALUE settings, e.g. tiers.major.rate=200")
     view = _run_view(run)
     journal = Journal(view.run_dir / "journal.jsonl")
+    tracker_file = view.run_dir / "tracker.json"
+    tracker = None
+    if tracker_file.exists():  # a run with a tracker: the action also lands on the incident's timeline
+        from simulator.tracker.client import TrackerClient
+
+        tracker = TrackerClient(json.loads(tracker_file.read_text())["url"], actor=actor)
     try:
-        result = OpsConsole(view, journal, actor).run(Action(action, target, key, value, params))
+        console_ = OpsConsole(view, journal, actor, tracker=tracker, run_id=view.run_id)
+        result = console_.run(Action(action, target, key, value, params))
     finally:
         journal.close()
     if as_json:
         print(json.dumps(result, indent=2, default=str))
     else:
-        console.print(f"{result['action']}: {result['summary']}")
+        console.print(f"{result['action']}: {result['summary']}"
+                      + (f" (recorded on {result['incident']})" if result.get("incident") else ""))
 
 
 def register(app: typer.Typer) -> None:

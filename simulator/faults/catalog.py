@@ -7,10 +7,11 @@ its own module with the inject/revert code; this module only describes.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from simulator.faults.proxy.toxics import TOXIC_TYPES
 from simulator.scenario.durations import Size
@@ -54,7 +55,7 @@ class ProxyParams(Params):
     def _flat_attributes(cls, data: Any) -> Any:
         if isinstance(data, dict):
             flat = {k: v for k, v in data.items() if k not in ("stream", "toxicity", "attributes")}
-            if flat:
+            if flat or "attributes" not in data:  # none given: the toxic's model names what is missing
                 nested = data.get("attributes") if isinstance(data.get("attributes"), dict) else {}
                 data = {k: v for k, v in data.items() if k not in flat} | {"attributes": {**nested, **flat}}
         return data
@@ -69,6 +70,16 @@ def _proxy_params(toxic: str) -> type[Params]:
 
 class SignalParams(Params):
     signal: str = Field("SIGKILL", description="signal name, e.g. SIGKILL, SIGTERM")
+
+    @field_validator("signal")
+    @classmethod
+    def _known_signal(cls, v: str) -> str:
+        # checked here, not when sending: a bad name must be refused before the ledger sees it
+        name = v.strip().upper()
+        name = name if name.startswith("SIG") else "SIG" + name
+        if name not in signal.Signals.__members__:
+            raise ValueError(f"expected a signal name like SIGKILL, SIGTERM or SIGINT, got {v!r}")
+        return name
 
 
 class CpuHogParams(Params):

@@ -35,6 +35,8 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
         raise InputError(f"unknown fault kind {kind!r}{hint}; see 'gameday fault list'")
     model, problems = validate_data(spec.params, params, Locator(f"fault {kind}", Positions()))
     if problems:
+        # a misspelt key ("unknown key 'latence' (did you mean 'latency'?)") explains the rest: say it first
+        problems = sorted(problems, key=lambda p: not p.message.startswith("unknown key"))
         raise ValidationFailed([Problem(p.file, None, None, f"params.{p.path}" if p.path else "params", p.message)
                                 for p in problems])
     assert model is not None

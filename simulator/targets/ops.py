@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from simulator.errors import EnvironmentProblem, InputError
+from simulator.errors import EnvironmentProblem, GamedayError, InputError
 from simulator.journal import Journal
 from simulator.scenario.durations import parse_size
 from simulator.targets.view import TargetsView
@@ -80,10 +80,14 @@ def _scalar(value: str | None) -> Any:
 
 
 class OpsConsole:
-    def __init__(self, view: TargetsView, journal: Journal | None = None, actor: str = "cli"):
+    def __init__(self, view: TargetsView, journal: Journal | None = None, actor: str = "cli", tracker: Any = None,
+                 run_id: str | None = None):
+        """``tracker`` (a TrackerClient) also records each action on the run's open incident timeline."""
         self.view = view
         self.journal = journal
         self.actor = actor
+        self.tracker = tracker
+        self.run_id = run_id
 
     def _ops(self, target: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         url = self.view.target(target).ops_url + path
@@ -140,4 +144,22 @@ class OpsConsole:
             raise InputError(f"unknown ops action {a.verb!r}")
         if self.journal is not None:
             self.journal.write(f"ops.{a.verb}", action=str(a), target=a.target, actor=self.actor, summary=summary)
-        return {"action": str(a), "target": a.target, "summary": summary, "result": result}
+        out = {"action": str(a), "target": a.target, "summary": summary, "result": result,
+               "incident": self._record_on_incident(a, summary)}
+        return out
+
+    def _record_on_incident(self, a: Action, summary: str) -> str | None:
+        """Put the action on the timeline of the run's open incident (the target's, if it has one)."""
+        if self.tracker is None:
+            return None
+        try:
+            found = self.tracker.list_incidents(run_id=self.run_id, open_only=True)
+            if not found:
+                return None
+            mine = [i for i in found if i.get("service") == a.target] or found
+            ref = mine[0]["ref"]
+            self.tracker.ops_action(ref, a.verb, target=a.target, params={"action": str(a)}, result=summary,
+                                    actor=self.actor)
+            return ref
+        except GamedayError:
+            return None

@@ -39,6 +39,7 @@ from simulator.errors import GamedayError
 from simulator.faults.proxy.client import ProxyClient
 from simulator.journal import Journal
 from simulator.runs import read_json, write_json_atomic
+from simulator.scenario.durations import parse_duration
 from simulator.targets.apps import APPS
 from simulator.targets.procs import Child, start_listening, stop_process
 
@@ -231,7 +232,8 @@ class Supervisor:
         wants = kind == "always" or (kind == "on-failure" and code != 0)
         if wants and m.restarts < policy.get("max_restarts", 5):
             m.status = "crashed"
-            m.restart_at = time.monotonic() + float(policy.get("backoff", 1.0))
+            # the spec carries the scenario's Duration as dumped ("1s"), or seconds
+            m.restart_at = time.monotonic() + parse_duration(policy.get("backoff", 1.0))
         else:
             m.status = "stopped" if code == 0 else "failed"
             m.restart_at = None

@@ -29,7 +29,7 @@ import random
 import signal
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 import gevent
 import psutil
@@ -40,6 +40,8 @@ from locust.runners import MasterRunner, WorkerRunner
 from simulator.errors import GamedayError, SafetyViolation
 from simulator.load.config import (
     CONFIG_MARKER,
+    ENV_CONFIG_JSON,
+    ENV_CONFIG_PATH,
     ENV_PARENT_PID,
     ENV_STATS_FD,
     ENV_STATS_PATH,
@@ -64,7 +66,7 @@ _user_ids = itertools.count(1)
 _process = psutil.Process()
 
 
-def _die(marker: str, message: str, code: int = 2) -> None:
+def _die(marker: str, message: str, code: int = 2) -> NoReturn:
     """Report a problem on one stderr line the driver recognises, and exit at once."""
     sys.stderr.write(f"{marker} {message}\n")
     sys.stderr.flush()
@@ -93,13 +95,10 @@ def config(environment: Any) -> LoadConfig:
         cfg = LoadConfig.from_json(raw) if raw else LoadConfig.from_env()
     except SafetyViolation as exc:
         _die(SAFETY_MARKER, str(exc))
-        raise  # unreachable
     except GamedayError as exc:
         _die(CONFIG_MARKER, str(exc))
-        raise  # unreachable
     if cfg is None:
         _die(CONFIG_MARKER, "no load configuration: set GAMEDAY_LOAD_CONFIG_JSON or GAMEDAY_LOAD_CONFIG")
-        raise SystemExit(2)  # unreachable
     _config_cache[raw] = cfg
     return cfg
 
@@ -107,7 +106,8 @@ def config(environment: Any) -> LoadConfig:
 def _config_if_available(environment: Any) -> LoadConfig | None:
     """A worker's config before the master sent one, if its own environment carries it."""
     options = getattr(environment, "parsed_options", None)
-    if (options is not None and getattr(options, "gameday_config_json", "")) or LoadConfig.from_env() is not None:
+    given = options is not None and getattr(options, "gameday_config_json", "")
+    if given or os.environ.get(ENV_CONFIG_JSON) or os.environ.get(ENV_CONFIG_PATH):
         return config(environment)
     return None
 

@@ -1,0 +1,61 @@
+"""Response policies: each turns the scenario's runbook into the steps a responder will take."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulator.scenario.model import RunbookStep, Scenario
+
+SEVERITY_ORDER = ("P1", "P2", "P3", "P4")
+
+
+def _runbook(s: Scenario) -> list[RunbookStep]:
+    return list(s.responder.runbook)
+
+
+def _slow(s: Scenario) -> list[RunbookStep]:
+    """Everything happens, but each step takes eight times as long."""
+    return [step.model_copy(update={"after": step.after * 8}) for step in s.responder.runbook]
+
+
+def _wrong_severity(s: Scenario) -> list[RunbookStep]:
+    """Declares two levels too low (a P1 treated as a P3): under-classification."""
+    out = []
+    for step in s.responder.runbook:
+        if step.do == "declare" and step.severity:
+            low = SEVERITY_ORDER[min(len(SEVERITY_ORDER) - 1, SEVERITY_ORDER.index(step.severity) + 2)]
+            step = step.model_copy(update={"severity": low})
+        out.append(step)
+    return out
+
+
+def _no_postmortem(s: Scenario) -> list[RunbookStep]:
+    """Mitigates and resolves, then never writes the post-mortem or its action items."""
+    return [step for step in s.responder.runbook if step.do not in ("postmortem", "action_item")]
+
+
+def _restart_storm(s: Scenario) -> list[RunbookStep]:
+    """Restarts the service three times (into the retry storm) before doing the right thing."""
+    out = []
+    for step in s.responder.runbook:
+        if step.do == "ops" and step.action and not step.action.startswith("restart:"):
+            target = step.action.split(":", 1)[1].split(".", 1)[0].split("=", 1)[0]
+            for i in range(3):
+                out.append(RunbookStep(after=step.after if i == 0 else 30.0, do="ops", action=f"restart:{target}"))
+            out.append(step.model_copy(update={"after": 60.0}))
+        else:
+            out.append(step)
+    return out
+
+
+POLICIES: dict[str, Callable[[Scenario], list[RunbookStep]]] = {
+    "runbook": _runbook,
+    "slow": _slow,
+    "wrong-severity": _wrong_severity,
+    "no-postmortem": _no_postmortem,
+    "restart-storm": _restart_storm,
+}
+
+
+def plan(scenario: Scenario, policy: str) -> list[RunbookStep]:
+    return POLICIES[policy](scenario)

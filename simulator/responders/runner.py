@@ -1,0 +1,177 @@
+"""The automated responder: a thread that waits for the run's incident, then takes its steps.
+
+It acts only as a person would: through the tracker's HTTP API (``TrackerClient``) and the ops
+console (``OpsConsole``), with each step's delay in game time. Its errors never stop the run:
+they are recorded as notes on the incident and in ``errors``.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from simulator.errors import GamedayError
+from simulator.responders.policies import plan
+from simulator.scenario.clock import GameClock
+from simulator.scenario.durations import format_duration
+from simulator.scenario.model import RunbookStep, Scenario
+from simulator.targets.ops import OpsConsole
+
+ACTOR = "responder"
+
+
+def _business_days_after(day: date, n: int) -> date:
+    d = day
+    while n > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            n -= 1
+    return d
+
+
+class AutoResponder(threading.Thread):
+    def __init__(self, scenario: Scenario, policy: str, tracker: Any, ops: OpsConsole, clock: GameClock,
+                 run_id: str, actor: str = ACTOR):
+        super().__init__(name=f"responder-{policy}", daemon=True)
+        self.scenario = scenario
+        self.policy = policy
+        self.steps = plan(scenario, policy)
+        self.tracker = tracker
+        self.ops = ops
+        self.clock = clock
+        self.run_id = run_id
+        self.actor = actor
+        self.stop_event = threading.Event()
+        self.done = threading.Event()
+        self.incident: str | None = None
+        self.taken: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+        self.facts: dict[str, Any] = {"ops": []}
+
+    # ---------------------------------------------------------------- the thread
+    def run(self) -> None:
+        try:
+            self.incident = self._wait_for_incident()
+            if self.incident is None:
+                return
+            at = self.clock.now()
+            for step in self.steps:
+                at += step.after
+                if not self.clock.sleep_until(at, self.stop_event):
+                    return
+                self._take(step)
+        finally:
+            self.done.set()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _wait_for_incident(self) -> str | None:
+        while not self.stop_event.wait(0.25):
+            try:
+                incidents = self.tracker.list_incidents(run_id=self.run_id)
+            except GamedayError:
+                continue
+            if incidents:
+                first = sorted(incidents, key=lambda i: i.get("created_at") or "")[0]
+                self.facts["alert_game"] = self.clock.now()
+                return first["ref"]
+        return None
+
+    def _take(self, step: RunbookStep) -> None:
+        record = {"do": step.do, "game": round(self.clock.now(), 3), "ok": True}
+        try:
+            detail = self._act(step)
+            if detail:
+                record["detail"] = detail
+        except GamedayError as exc:
+            record["ok"] = False
+            record["error"] = str(exc)
+            self.errors.append(f"{step.do}: {exc}")
+        self.taken.append(record)
+
+    # ---------------------------------------------------------------- the steps
+    def _act(self, step: RunbookStep) -> str | None:
+        ref, t = self.incident, self.tracker
+        assert ref is not None
+        if step.do == "ack":
+            t.ack(ref, actor=step.person or self.actor)
+        elif step.do == "declare":
+            t.declare(ref, step.severity, actor=self.actor)
+            self.facts["severity"] = step.severity
+        elif step.do == "assign":
+            t.assign(ref, step.role, step.person or self.actor, actor=self.actor)
+        elif step.do == "checklist":
+            t.checklist(ref, step.item, note=step.text or "", actor=self.actor)
+        elif step.do == "note":
+            t.note(ref, step.text or "", actor=self.actor)
+        elif step.do == "status_update":
+            f = step.fields
+            status = f.get("status") or ("Mitigating" if self.facts["ops"] else "Investigating")
+            t.status_update(ref, status, f.get("what_we_know") or step.text or "Investigating the alerts.",
+                            f.get("what_we_are_doing") or "Working the incident per the runbook.",
+                            next_update_in_minutes=int(f.get("next_update_in_minutes", 15)), actor=self.actor)
+        elif step.do == "ops":
+            result = self.ops.run(step.action)  # the console records it on the incident's timeline
+            self.facts["ops"].append(result["action"])
+            if result.get("incident") is None:
+                t.ops_action(ref, result["action"].split(":", 1)[0], target=result["target"],
+                             params={"action": result["action"]}, result=result["summary"], actor=self.actor)
+            return result["summary"]
+        elif step.do == "mitigate":
+            t.mitigate(ref, note=step.text or "", actor=self.actor)
+        elif step.do == "resolve":
+            t.resolve(ref, note=step.text or "", actor=self.actor)
+        elif step.do == "close":
+            t.close_incident(ref, note=step.text or "", actor=self.actor)
+        elif step.do == "action_item":
+            f = step.fields
+            t.add_action_item(ref, f.get("action") or step.text or "Follow up", owner=f.get("owner", "Blake"),
+                              due_date=(date.today() + timedelta(days=14)).isoformat(), type=f.get("type", "fix"),
+                              actor=self.actor)
+        elif step.do == "postmortem":
+            self._postmortem(ref, step)
+        return None
+
+    def _postmortem(self, ref: str, step: RunbookStep) -> None:
+        """A complete post-mortem: the runbook's fields, the rest written from what the responder saw."""
+        t, s = self.tracker, self.scenario
+        t.refresh_postmortem(ref, actor=self.actor)
+        incident = t.get_incident(ref)
+        ops = ", ".join(self.facts["ops"]) or "no ops action"
+        alert_at = format_duration(self.facts.get("alert_game", 0.0))
+        service = incident.get("service") or s.load_target
+        fields = {
+            "root_cause": step.fields.get("root_cause") or step.text or "",
+            "detection_how": f"Automated alerts from the monitor paged on-call for {service} (first alert at game "
+                             f"time {alert_at}); the incident was opened from the alert.",
+            "detection_delay": "Detection took one alert evaluation window after impact began; no human report "
+                               "came first.",
+            "detection_earlier": "Yes: alert on pool saturation / rejection rate / memory trend as a leading "
+                                 "indicator, before availability drops.",
+            "response_went_well": f"The incident was acknowledged and declared per the runbook; roles were "
+                                  f"assigned and {ops} mitigated it.",
+            "response_improve": "Automate the first mitigation (fallback or rollback) and post the first status "
+                                "update sooner.",
+            "response_people": "Yes: incident commander, technical lead, communications lead and scribe were "
+                               "assigned before mitigation.",
+            "resolution_how": f"Mitigated with {ops}; the steady state was verified from the metrics before "
+                              f"resolving.",
+            "resolution_alternatives": "Restarting the service was considered and rejected: it does not remove the "
+                                       "cause and can feed a retry storm.",
+            "resolution_permanence": "The rollback is permanent for this release; the fix for the defect ships "
+                                     "through the normal release process.",
+            "lessons_learned": "Canary releases with automated rollback on error budget burn; alert on leading "
+                               "indicators; keep fallbacks one switch away.",
+            "meeting_date": _business_days_after(datetime.now(UTC).date(), 1).isoformat(),
+        }
+        fields.update({k: v for k, v in step.fields.items() if k in fields and v})
+        t.update_postmortem(ref, actor=self.actor, **{k: v for k, v in fields.items() if v})
+        due = (date.today() + timedelta(days=14)).isoformat()
+        for action, owner, kind in (
+            ("Fix the defect identified in the root cause, with a regression test", "Blake", "fix"),
+            ("Add a leading-indicator alert for this failure mode", "Devon", "monitoring"),
+            ("Add this scenario to the quarterly game day", "Avery", "process"),
+        ):
+            t.add_action_item(ref, action, owner=owner, due_date=due, type=kind, actor=self.actor)

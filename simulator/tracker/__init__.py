@@ -1,0 +1,47 @@
+"""The embedded incident tracker: alerts in, incidents worked, post-mortems out.
+
+Public surface (everything else is internal):
+
+* ``TrackerService(db)``: the service layer, the only writer (``service.py``).
+* ``start_tracker(db_path, host="127.0.0.1", port=0, ...)``: a tracker for a run, in a
+  background thread or a subprocess; returns a handle with ``.url``, ``.client()``, ``.stop()``.
+* ``TrackerClient(url, token=None)``: the HTTP API from Python; ``LocalTracker(db)``: the same
+  methods straight over a database.
+* ``create_app(service, token=None, host=...)``: the ASGI app (REST API + web UI).
+* ``Database(path_or_url)``, ``default_db()``; ``standard``: the incident-response standard as data.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["Database", "LocalTracker", "TrackerClient", "TrackerHandle", "TrackerService", "create_app",
+           "default_db", "start_tracker"]
+
+_LAZY = {
+    "Database": "simulator.tracker.db",
+    "default_db": "simulator.tracker.db",
+    "TrackerService": "simulator.tracker.service",
+    "TrackerClient": "simulator.tracker.client",
+    "LocalTracker": "simulator.tracker.local",
+    "TrackerHandle": "simulator.tracker.embedded",
+    "start_tracker": "simulator.tracker.embedded",
+    "create_app": "simulator.tracker.api",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from simulator.tracker.api import create_app
+    from simulator.tracker.client import TrackerClient
+    from simulator.tracker.db import Database, default_db
+    from simulator.tracker.embedded import TrackerHandle, start_tracker
+    from simulator.tracker.local import LocalTracker
+    from simulator.tracker.service import TrackerService
+
+
+def __getattr__(name: str) -> Any:
+    """Lazy imports: ``import simulator.tracker`` stays cheap for the CLI."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)

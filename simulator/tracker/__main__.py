@@ -1,0 +1,3 @@
+from simulator.tracker.server import main
+
+raise SystemExit(main())

@@ -1,0 +1,401 @@
+"""The tracker's REST API (FastAPI; OpenAPI at ``/api/v1/openapi.json``, docs at ``/api/docs``).
+
+Everything the web UI can do is here. Bad input is a 422 that says what was wrong (PagerDuty's
+endpoint answers 400 like PagerDuty does), an illegal transition is a 409 with the reason, an
+unknown incident a 404; a busy database is a 503 with ``Retry-After``. Never a 500 for input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from simulator.errors import Conflict, GamedayError, InputError, NotFound
+from simulator.tracker import standard
+from simulator.tracker.ingest import AlertmanagerWebhook, PagerDutyEvent, from_synthetic
+from simulator.tracker.schemas import (
+    ActionItemIn,
+    ActionItemOut,
+    ActionItemPatch,
+    AlertOut,
+    ChecklistIn,
+    ChecklistKey,
+    CreateIncidentIn,
+    DeclareIn,
+    ErrorOut,
+    IncidentOut,
+    IncidentStatus,
+    IncidentSummary,
+    IngestResult,
+    NoteIn,
+    OpsActionIn,
+    PagerDutyAccepted,
+    PagerDutyInvalid,
+    PersonIn,
+    PersonOut,
+    PostmortemIn,
+    PostmortemOut,
+    RoleIn,
+    SeverityIn,
+    StatusUpdateIn,
+    StatusUpdateOut,
+    SyntheticAlertIn,
+    TimelineEventOut,
+    TransitionIn,
+    TransitionToIn,
+)
+from simulator.tracker.security import LOOPBACK_HOSTS, EdgeMiddleware, is_loopback
+from simulator.tracker.service import TrackerService
+
+log = logging.getLogger(__name__)
+API = "/api/v1"
+PD_PATH = f"{API}/alerts/pagerduty"
+
+Ref = Annotated[str, Path(min_length=1, max_length=40, description="Incident id, e.g. INC-2024-0001")]
+ItemId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Limit = Annotated[int, Query(ge=1, le=10000)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorOut, "description": "No such incident"},
+    409: {"model": ErrorOut, "description": "Not legal in the incident's current status"},
+}
+
+
+def _json(value: BaseModel | list[BaseModel]) -> Response:
+    """Serialise output models once (FastAPI would validate them again against the response model)."""
+    if isinstance(value, BaseModel):
+        body = value.model_dump_json()
+    else:
+        body = "[" + ",".join(v.model_dump_json() for v in value) + "]"
+    return Response(body, media_type="application/json")
+
+
+def _error_lines(errors: Iterable[Any]) -> list[dict[str, Any]]:
+    lines = []
+    for err in errors:
+        loc = [p if isinstance(p, int | str) else str(p) for p in err.get("loc", ())]
+        lines.append({"loc": loc, "msg": str(err.get("msg", "invalid")), "type": str(err.get("type", ""))})
+    return lines
+
+
+def _one_line(lines: list[dict[str, Any]]) -> str:
+    parts = []
+    for line in lines[:5]:
+        where = ".".join(str(p) for p in line["loc"] if p != "body") or "body"
+        parts.append(f"{where}: {line['msg']}")
+    more = f" (+{len(lines) - 5} more)" if len(lines) > 5 else ""
+    return "; ".join(parts) + more
+
+
+def _pd_line(line: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in line["loc"] if p != "body")
+    msg = line["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        lines = _error_lines(exc.errors())
+        if request.url.path == PD_PATH:
+            body = PagerDutyInvalid(errors=[_pd_line(ln) for ln in lines])
+            return JSONResponse(body.model_dump(), status_code=400)
+        return JSONResponse({"detail": lines, "message": _one_line(lines)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and request.url.path.startswith(API):  # an unparseable body
+            message = "the request body is not valid JSON (UTF-8)"
+            if request.url.path == PD_PATH:
+                return JSONResponse(PagerDutyInvalid(errors=[message]).model_dump(), status_code=400)
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": message, "type": "json_invalid"}],
+                                 "message": f"body: {message}"}, status_code=422)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> JSONResponse:
+        # the same shape as a validation error, so clients read one format for every 422
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}],
+                             "message": str(exc)}, status_code=422)
+
+    @app.exception_handler(GamedayError)
+    async def _gameday(request: Request, exc: GamedayError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database busy: %s", exc.orig)
+        return JSONResponse({"detail": f"the tracker database is busy ({exc.orig}); retry"}, status_code=503,
+                            headers={"Retry-After": "1"})
+
+
+def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
+    r = APIRouter(prefix=API)
+
+    @r.get("/health", tags=["meta"])
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "database": "sqlite" if svc.db.is_sqlite else "postgresql",
+                "run_id": svc.run_id}
+
+    @r.get("/standard", tags=["meta"])
+    def get_standard() -> dict[str, Any]:
+        """The incident-response standard the tracker encodes (severities, roles, checklist, template)."""
+        return standard.as_dict()
+
+    # -- ingestion --------------------------------------------------------------------------
+    @r.post("/alerts/alertmanager", response_model=IngestResult, tags=["alerts"])
+    def alertmanager(hook: AlertmanagerWebhook) -> IngestResult:
+        """Prometheus Alertmanager webhook (v4). Answered only after the batch is on disk."""
+        return svc.ingest_alertmanager(hook)
+
+    @r.post("/alerts/pagerduty", response_model=PagerDutyAccepted, status_code=202, tags=["alerts"],
+            responses={400: {"model": PagerDutyInvalid, "description": "Invalid event"}})
+    def pagerduty(event: PagerDutyEvent) -> PagerDutyAccepted:
+        """PagerDuty Events API v2 (``event_action`` trigger / acknowledge / resolve)."""
+        return PagerDutyAccepted(dedup_key=svc.ingest_pagerduty(event))
+
+    @r.post("/alerts", response_model=IngestResult, tags=["alerts"])
+    def synthetic(alert: SyntheticAlertIn) -> IngestResult:
+        """A synthetic alert (for drills, tabletop exercises and tests)."""
+        return svc.ingest([from_synthetic(alert)], actor="synthetic")
+
+    @r.get("/alerts", response_model=list[AlertOut], tags=["alerts"], responses=ERRORS)
+    def list_alerts(incident: Annotated[str | None, Query(max_length=40)] = None,
+                    status: Annotated[str | None, Query(max_length=20)] = None,
+                    service: Annotated[str | None, Query(max_length=120)] = None,
+                    limit: Limit = 200) -> list[AlertOut]:
+        return _json(svc.list_alerts(incident=incident, status=status, service=service, limit=limit))
+
+    # -- incidents --------------------------------------------------------------------------
+    @r.get("/incidents", response_model=list[IncidentSummary], tags=["incidents"])
+    def list_incidents(status: Annotated[list[IncidentStatus] | None, Query()] = None,
+                       service: Annotated[str | None, Query(max_length=120)] = None,
+                       run_id: Annotated[str | None, Query(max_length=120)] = None,
+                       open: bool = False, limit: Limit = 200) -> list[IncidentSummary]:  # noqa: A002
+        return _json(svc.list_incidents(status=status, service=service, run_id=run_id, open_only=open,
+                                        limit=limit))
+
+    @r.post("/incidents", response_model=IncidentOut, status_code=201, tags=["incidents"])
+    def create_incident(body: CreateIncidentIn) -> IncidentOut:
+        """Open an incident by hand (an issue reported rather than alerted)."""
+        return svc.create_incident(**body.model_dump())
+
+    @r.get("/incidents/{ref}", response_model=IncidentOut, tags=["incidents"], responses=ERRORS)
+    def get_incident(ref: Ref) -> IncidentOut:
+        return _json(svc.get_incident(ref))
+
+    @r.get("/incidents/{ref}/timeline", response_model=list[TimelineEventOut], tags=["incidents"],
+           responses=ERRORS)
+    def timeline(ref: Ref, since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                 kind: Annotated[list[str] | None, Query()] = None) -> list[TimelineEventOut]:
+        """Every event of the incident, oldest first; ``kind`` uses the run journal's names."""
+        return _json(svc.timeline(ref, since=since, kinds=kind))
+
+    @r.post("/incidents/{ref}/ack", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
+    def ack(ref: Ref, body: TransitionIn) -> IncidentOut:
+        return svc.acknowledge(ref, actor=body.actor, note=body.note)
+
+    @r.post("/incidents/{ref}/declare", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
+    def declare(ref: Ref, body: DeclareIn) -> IncidentOut:
+        return svc.declare(ref, severity=body.severity, actor=body.actor, title=body.title, summary=body.summary)
+
+    @r.post("/incidents/{ref}/mitigate", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
+    def mitigate(ref: Ref, body: TransitionIn) -> IncidentOut:
+        return svc.mitigate(ref, actor=body.actor, note=body.note)
+
+    @r.post("/incidents/{ref}/resolve", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
+    def resolve(ref: Ref, body: TransitionIn) -> IncidentOut:
+        return svc.resolve(ref, actor=body.actor, note=body.note)
+
+    @r.post("/incidents/{ref}/close", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
+    def close(ref: Ref, body: TransitionIn) -> IncidentOut:
+        return svc.close(ref, actor=body.actor, note=body.note)
+
+    @r.post("/incidents/{ref}/reopen", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
+    def reopen(ref: Ref, body: TransitionIn) -> IncidentOut:
+        return svc.reopen(ref, actor=body.actor, note=body.note)
+
+    @r.post("/incidents/{ref}/transitions", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
+    def transition(ref: Ref, body: TransitionToIn) -> IncidentOut:
+        """Move to any status the transition table allows (409 with the reason otherwise)."""
+        return svc.transition(ref, body.status, actor=body.actor, note=body.note)
+
+    @r.post("/incidents/{ref}/severity", response_model=IncidentOut, tags=["incidents"], responses=ERRORS)
+    def severity(ref: Ref, body: SeverityIn) -> IncidentOut:
+        return svc.set_severity(ref, severity=body.severity, actor=body.actor, reason=body.reason)
+
+    @r.post("/incidents/{ref}/roles", response_model=IncidentOut, tags=["incidents"], responses=ERRORS)
+    def assign(ref: Ref, body: RoleIn) -> IncidentOut:
+        return svc.assign_role(ref, role=body.role, person=body.person, actor=body.actor)
+
+    @r.get("/incidents/{ref}/status-updates", response_model=list[StatusUpdateOut], tags=["incidents"],
+           responses=ERRORS)
+    def list_updates(ref: Ref) -> list[StatusUpdateOut]:
+        return svc.status_updates(ref)
+
+    @r.post("/incidents/{ref}/status-updates", response_model=StatusUpdateOut, status_code=201,
+            tags=["incidents"], responses=ERRORS)
+    def post_update(ref: Ref, body: StatusUpdateIn) -> StatusUpdateOut:
+        return svc.post_status_update(
+            ref, status=body.status, what_we_know=body.what_we_know, what_we_are_doing=body.what_we_are_doing,
+            actor=body.actor, next_update_by=body.next_update_by,
+            next_update_in_minutes=body.next_update_in_minutes, headline=body.headline)
+
+    @r.post("/incidents/{ref}/checklist/{item}", response_model=IncidentOut, tags=["incidents"],
+            responses=ERRORS)
+    def checklist(ref: Ref, item: ChecklistKey, body: ChecklistIn) -> IncidentOut:
+        return svc.tick_checklist(ref, item, actor=body.actor, checked=body.checked, note=body.note)
+
+    @r.post("/incidents/{ref}/notes", response_model=TimelineEventOut, status_code=201, tags=["incidents"],
+            responses=ERRORS)
+    def note(ref: Ref, body: NoteIn) -> TimelineEventOut:
+        """A note, hypothesis, decision or finding (the Scribe's log)."""
+        return svc.add_note(ref, body.text, actor=body.actor, type=body.type)
+
+    @r.post("/incidents/{ref}/ops-actions", response_model=TimelineEventOut, status_code=201, tags=["incidents"],
+            responses=ERRORS)
+    def ops_action(ref: Ref, body: OpsActionIn) -> TimelineEventOut:
+        """Record an ops-console action (rollback, flag, config, restart, scale, deploy) on the timeline."""
+        return svc.record_ops_action(ref, action=body.action, target=body.target, actor=body.actor,
+                                     params=body.params, result=body.result)
+
+    # -- post-mortems -----------------------------------------------------------------------
+    @r.get("/incidents/{ref}/postmortem", response_model=PostmortemOut, tags=["postmortem"], responses=ERRORS)
+    def get_postmortem(ref: Ref) -> PostmortemOut:
+        return _json(svc.get_postmortem(ref))
+
+    @r.patch("/incidents/{ref}/postmortem", response_model=PostmortemOut, tags=["postmortem"], responses=ERRORS)
+    def patch_postmortem(ref: Ref, body: PostmortemIn) -> PostmortemOut:
+        """Change the fields given (omitted fields stay as they are)."""
+        changes = body.model_dump(exclude_unset=True, exclude={"actor"})
+        return svc.update_postmortem(ref, actor=body.actor, **changes)
+
+    @r.post("/incidents/{ref}/postmortem/refresh", response_model=PostmortemOut, tags=["postmortem"],
+            responses=ERRORS)
+    def refresh_postmortem(ref: Ref, body: TransitionIn) -> PostmortemOut:
+        """Rewrite the post-mortem's timeline from the incident's (and fill empty overview facts)."""
+        return svc.refresh_postmortem_from_incident(ref, actor=body.actor)
+
+    @r.get("/incidents/{ref}/postmortem.md", response_class=PlainTextResponse, tags=["postmortem"],
+           responses={200: {"content": {"text/markdown": {}}}, **ERRORS})
+    def postmortem_markdown(ref: Ref) -> PlainTextResponse:
+        return PlainTextResponse(svc.postmortem_markdown(ref), media_type="text/markdown; charset=utf-8")
+
+    @r.post("/incidents/{ref}/action-items", response_model=ActionItemOut, status_code=201,
+            tags=["postmortem"], responses=ERRORS)
+    def add_action_item(ref: Ref, body: ActionItemIn) -> ActionItemOut:
+        return svc.add_action_item(ref, action=body.action, owner=body.owner, due_date=body.due_date,
+                                   status=body.status, type=body.type, actor=body.actor)
+
+    @r.get("/action-items", response_model=list[ActionItemOut], tags=["postmortem"], responses=ERRORS)
+    def list_action_items(status: Annotated[str | None, Query(max_length=20)] = None,
+                          owner: Annotated[str | None, Query(max_length=120)] = None,
+                          incident: Annotated[str | None, Query(max_length=40)] = None,
+                          open: bool = False) -> list[ActionItemOut]:  # noqa: A002
+        return svc.list_action_items(status=status, owner=owner, incident=incident, open_only=open)
+
+    @r.patch("/action-items/{item_id}", response_model=ActionItemOut, tags=["postmortem"],
+             responses={404: ERRORS[404]})
+    def patch_action_item(item_id: ItemId, body: ActionItemPatch) -> ActionItemOut:
+        changes = body.model_dump(exclude_unset=True, exclude={"actor"})
+        return svc.update_action_item(item_id, actor=body.actor, **changes)
+
+    # -- roster -----------------------------------------------------------------------------
+    @r.get("/people", response_model=list[PersonOut], tags=["roster"])
+    def people() -> list[PersonOut]:
+        return svc.list_people()
+
+    @r.put("/people", response_model=PersonOut, tags=["roster"])
+    def put_person(body: PersonIn) -> PersonOut:
+        """Add or update a person; ``oncall`` primary/secondary moves that duty to them."""
+        return svc.upsert_person(body.name, handle=body.handle, team=body.team, oncall=body.oncall)
+
+    # -- export and live updates ------------------------------------------------------------
+    @r.get("/export", tags=["meta"])
+    def export(run_id: Annotated[str | None, Query(max_length=120)] = None) -> dict[str, Any]:
+        """Incidents with their timelines and post-mortems (for scoring a run)."""
+        return svc.export(run_id)
+
+    @r.get("/stream", tags=["meta"], response_class=StreamingResponse,
+           responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}})
+    async def stream(request: Request, once: bool = False) -> StreamingResponse:
+        """Server-Sent Events: a ``change`` event whenever anything on the board changes."""
+        return StreamingResponse(_events(svc, request, stopping, once), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    return r
+
+
+async def _events(svc: TrackerService, request: Request, stopping: threading.Event, once: bool
+                  ) -> AsyncIterator[str]:
+    marker = await run_in_threadpool(svc.change_marker)
+    yield f"retry: 2000\nevent: hello\ndata: {json.dumps({'marker': marker})}\n\n"
+    if once:
+        return
+    version = svc.version
+    last_db_check = last_ping = time.monotonic()
+    deadline = time.monotonic() + 600  # browsers reconnect by themselves
+    while not stopping.is_set() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        now = time.monotonic()
+        if svc.version == version and now - last_db_check < 1.0:
+            if now - last_ping > 15:
+                last_ping = now
+                yield ": ping\n\n"
+            continue
+        version, last_db_check = svc.version, now
+        if await request.is_disconnected():
+            return
+        current = await run_in_threadpool(svc.change_marker)
+        if current != marker:
+            marker = current
+            yield f"event: change\ndata: {json.dumps({'marker': marker})}\n\n"
+
+
+def create_app(svc: TrackerService, *, token: str | None = None, host: str = "127.0.0.1",
+               web: bool = True, allowed_hosts: Iterable[str] | None = None) -> Any:
+    """The ASGI app for ``svc``. Without a token only loopback may be bound and asked for."""
+    if not is_loopback(host) and not token:
+        raise InputError(f"binding {host} needs an API token (--token): only 127.0.0.1 may go without one")
+    app = FastAPI(title="gameday incident tracker", version="1", openapi_url=f"{API}/openapi.json",
+                  docs_url="/api/docs", redoc_url=None,
+                  description="Alert ingestion, incident lifecycle, status updates and post-mortems.")
+    stopping = threading.Event()
+    app.state.service = svc
+    app.state.stopping = stopping
+    app.state.token = token
+    install_error_handlers(app)
+    app.include_router(api_router(svc, stopping))
+    if web:
+        from simulator.tracker.web.views import mount_web
+
+        mount_web(app, svc, token_required=bool(token))
+    if allowed_hosts is None and not token:
+        allowed_hosts = set(LOOPBACK_HOSTS) | ({host} if host else set())
+    return EdgeMiddleware(app, token, allowed_hosts)
+
+
+def fastapi_app(asgi: Any) -> FastAPI:
+    """The FastAPI app inside what ``create_app`` returned (for tests and schema tools)."""
+    return asgi.app if isinstance(asgi, EdgeMiddleware) else asgi

@@ -1,0 +1,247 @@
+"""``TrackerClient``: the tracker's HTTP API from Python (the responder, the runner, the CLI).
+
+Methods return the API's JSON (dicts and lists). Errors come back as the shared exceptions:
+404 -> ``NotFound``, 409 -> ``Conflict``, 400/422 -> ``InputError`` (with the server's message),
+an unreachable tracker -> ``EnvironmentProblem`` saying how to start one.
+
+``LocalTracker`` (``simulator.tracker.local``) has the same methods over a database file.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import date, datetime
+from typing import Any
+
+import httpx
+
+from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound
+from simulator.tracker import standard
+
+API = "/api/v1"
+
+
+def default_actor() -> str:
+    try:
+        return os.environ.get("USER") or getpass.getuser() or "unknown"
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in data.items() if v is not None}
+
+
+class TrackerClient:
+    def __init__(self, url: str, token: str | None = None, *, actor: str | None = None, timeout: float = 15.0):
+        self.url = url.rstrip("/")
+        self.actor = actor or default_actor()
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, trust_env=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> TrackerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- transport -----------------------------------------------------------------------
+    def _request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
+                 raw: bool = False) -> Any:
+        try:
+            response = self._http.request(method, API + path, json=json,
+                                          params={k: v for k, v in (params or {}).items() if v is not None})
+        except httpx.TransportError as exc:
+            raise EnvironmentProblem(f"cannot reach the tracker at {self.url} ({exc.__class__.__name__}: {exc}); "
+                                     "start one with `gameday tracker serve` or check --tracker") from None
+        if response.status_code >= 400:
+            raise _error(response)
+        if raw:
+            return response.text
+        return response.json() if response.content else None
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        return self._request("POST", path, json=_drop_none(body))
+
+    def _who(self, actor: str | None) -> str:
+        return actor or self.actor
+
+    def ping(self) -> bool:
+        try:
+            return self._http.get(API + "/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    # ---- meta ----------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self._request("GET", "/health")
+
+    def standard(self) -> dict[str, Any]:
+        return self._request("GET", "/standard")
+
+    def export(self, run_id: str | None = None) -> dict[str, Any]:
+        return self._request("GET", "/export", params={"run_id": run_id})
+
+    # ---- alerts --------------------------------------------------------------------------
+    def send_alertmanager(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/alerts/alertmanager", json=payload)
+
+    def send_pagerduty(self, event: dict[str, Any]) -> dict[str, Any]:
+        return self._request("POST", "/alerts/pagerduty", json=event)
+
+    def send_alert(self, name: str, service: str, *, severity: str = "warning", status: str = "firing",
+                   summary: str = "", fingerprint: str | None = None, labels: dict[str, str] | None = None,
+                   annotations: dict[str, str] | None = None, run_id: str | None = None) -> dict[str, Any]:
+        return self._post("/alerts", {"name": name, "service": service, "severity": severity, "status": status,
+                                      "summary": summary, "fingerprint": fingerprint, "labels": labels or {},
+                                      "annotations": annotations or {}, "run_id": run_id})
+
+    def alerts(self, *, incident: str | None = None, status: str | None = None, service: str | None = None,
+               limit: int = 200) -> list[dict[str, Any]]:
+        return self._request("GET", "/alerts", params={"incident": incident, "status": status, "service": service,
+                                                       "limit": limit})
+
+    # ---- incidents -----------------------------------------------------------------------
+    def list_incidents(self, *, status: list[str] | None = None, service: str | None = None,
+                       run_id: str | None = None, open_only: bool = False, limit: int = 200) -> list[dict[str, Any]]:
+        return self._request("GET", "/incidents", params={"status": status, "service": service, "run_id": run_id,
+                                                          "open": open_only or None, "limit": limit})
+
+    def get_incident(self, ref: str) -> dict[str, Any]:
+        return self._request("GET", f"/incidents/{ref}")
+
+    def create_incident(self, title: str, service: str, *, severity: str = "P3", summary: str = "",
+                        exercise: bool | None = None, run_id: str | None = None, actor: str | None = None
+                        ) -> dict[str, Any]:
+        return self._post("/incidents", {"title": title, "service": service, "severity": severity,
+                                         "summary": summary, "exercise": exercise, "run_id": run_id,
+                                         "actor": self._who(actor)})
+
+    def ack(self, ref: str, *, note: str = "", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/ack", {"actor": self._who(actor), "note": note})
+
+    def declare(self, ref: str, severity: str, *, title: str | None = None, summary: str | None = None,
+                actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/declare", {"severity": severity, "title": title, "summary": summary,
+                                                        "actor": self._who(actor)})
+
+    def set_severity(self, ref: str, severity: str, *, reason: str = "", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/severity", {"severity": severity, "reason": reason,
+                                                         "actor": self._who(actor)})
+
+    def assign(self, ref: str, role: str, person: str, *, actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/roles", {"role": role, "person": person, "actor": self._who(actor)})
+
+    def status_update(self, ref: str, status: str, what_we_know: str, what_we_are_doing: str, *,
+                      next_update_in_minutes: int | None = None, next_update_by: datetime | None = None,
+                      headline: str | None = None, actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/status-updates", {
+            "status": status, "what_we_know": what_we_know, "what_we_are_doing": what_we_are_doing,
+            "next_update_in_minutes": next_update_in_minutes, "next_update_by": next_update_by,
+            "headline": headline, "actor": self._who(actor)})
+
+    def status_updates(self, ref: str) -> list[dict[str, Any]]:
+        return self._request("GET", f"/incidents/{ref}/status-updates")
+
+    def checklist(self, ref: str, item: str, *, checked: bool = True, note: str = "",
+                  actor: str | None = None) -> dict[str, Any]:
+        key = standard.checklist_key(str(item))
+        return self._post(f"/incidents/{ref}/checklist/{key}", {"checked": checked, "note": note,
+                                                                "actor": self._who(actor)})
+
+    def note(self, ref: str, text: str, *, type: str = "note", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/notes", {"text": text, "type": type, "actor": self._who(actor)})
+
+    def mitigate(self, ref: str, *, note: str = "", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/mitigate", {"actor": self._who(actor), "note": note})
+
+    def resolve(self, ref: str, *, note: str = "", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/resolve", {"actor": self._who(actor), "note": note})
+
+    def close_incident(self, ref: str, *, note: str = "", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/close", {"actor": self._who(actor), "note": note})
+
+    def reopen(self, ref: str, *, note: str = "", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/reopen", {"actor": self._who(actor), "note": note})
+
+    def transition(self, ref: str, status: str, *, note: str = "", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/transitions", {"status": status, "note": note,
+                                                            "actor": self._who(actor)})
+
+    def ops_action(self, ref: str, action: str, *, target: str = "", params: dict[str, Any] | None = None,
+                   result: Any = None, actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/ops-actions", {"action": action, "target": target,
+                                                            "params": params or {}, "result": result,
+                                                            "actor": self._who(actor)})
+
+    def timeline(self, ref: str, *, since: int | None = None, kinds: list[str] | None = None) -> list[dict[str, Any]]:
+        return self._request("GET", f"/incidents/{ref}/timeline", params={"since": since, "kind": kinds})
+
+    # ---- post-mortems --------------------------------------------------------------------
+    def postmortem(self, ref: str) -> dict[str, Any]:
+        return self._request("GET", f"/incidents/{ref}/postmortem")
+
+    def update_postmortem(self, ref: str, *, actor: str | None = None, **fields: Any) -> dict[str, Any]:
+        body = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
+        body["actor"] = self._who(actor)
+        return self._request("PATCH", f"/incidents/{ref}/postmortem", json=body)
+
+    def refresh_postmortem(self, ref: str, *, actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/postmortem/refresh", {"actor": self._who(actor)})
+
+    def postmortem_markdown(self, ref: str) -> str:
+        return self._request("GET", f"/incidents/{ref}/postmortem.md", raw=True)
+
+    def add_action_item(self, ref: str, action: str, *, owner: str = "", due_date: date | str | None = None,
+                        type: str = "fix", status: str = "open", actor: str | None = None) -> dict[str, Any]:
+        return self._post(f"/incidents/{ref}/action-items", {"action": action, "owner": owner, "due_date": due_date,
+                                                             "type": type, "status": status,
+                                                             "actor": self._who(actor)})
+
+    def update_action_item(self, item_id: int, *, actor: str | None = None, **changes: Any) -> dict[str, Any]:
+        body = _drop_none(changes)
+        body["actor"] = self._who(actor)
+        return self._request("PATCH", f"/action-items/{item_id}", json=body)
+
+    def action_items(self, *, status: str | None = None, owner: str | None = None, incident: str | None = None,
+                     open_only: bool = False) -> list[dict[str, Any]]:
+        return self._request("GET", "/action-items", params={"status": status, "owner": owner,
+                                                             "incident": incident, "open": open_only or None})
+
+    # ---- roster --------------------------------------------------------------------------
+    def people(self) -> list[dict[str, Any]]:
+        return self._request("GET", "/people")
+
+    def upsert_person(self, name: str, *, handle: str | None = None, team: str | None = None,
+                      oncall: str | None = None) -> dict[str, Any]:
+        return self._request("PUT", "/people", json=_drop_none({"name": name, "handle": handle, "team": team,
+                                                                "oncall": oncall}))
+
+
+def _error(response: httpx.Response) -> GamedayError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    detail: Any = body.get("message") or body.get("detail") if isinstance(body, dict) else None
+    if isinstance(body, dict) and body.get("errors"):
+        detail = "; ".join(str(e) for e in body["errors"])
+    if isinstance(detail, list):
+        detail = "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
+    text = str(detail or response.text[:300] or response.reason_phrase)
+    code = response.status_code
+    if code == 404:
+        return NotFound(text)
+    if code == 409:
+        return Conflict(text)
+    if code in (400, 422):
+        return InputError(text)
+    if code in (401, 403):
+        return InputError(f"the tracker refused the request ({code}): {text}; pass --token")
+    return GamedayError(f"the tracker answered {code}: {text}")

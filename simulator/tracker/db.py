@@ -1,0 +1,156 @@
+"""Opening a tracker database: a SQLite file (default, WAL) or PostgreSQL by URL.
+
+``Database.write()`` is the only way to get a writable session: on SQLite it starts the
+transaction with ``BEGIN IMMEDIATE`` (one writer at a time, no upgrade deadlocks) and holds an
+in-process lock; on PostgreSQL it takes a transaction-scoped advisory lock, so concurrent
+writers (alert grouping, incident numbering) serialise the same way. A commit that returns has
+reached the disk (``synchronous=FULL``): an HTTP 2xx after it means the data survives ``kill -9``.
+
+Migrations (Alembic, shipped in ``simulator/tracker/migrations``) run on open.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from simulator.errors import EnvironmentProblem, InputError
+
+DEFAULT_DB_PATH = Path(".gameday") / "tracker.db"
+DB_ENV = "GAMEDAY_TRACKER_DB"
+_PG_LOCK_KEY = 0x6761_6D65  # "game"
+
+
+def default_db() -> str:
+    return os.environ.get(DB_ENV) or str(DEFAULT_DB_PATH)
+
+
+def database_url(path_or_url: str | os.PathLike[str]) -> str:
+    """A SQLAlchemy URL for a file path or a database URL."""
+    value = os.fspath(path_or_url)
+    if "://" not in value:
+        path = Path(value).expanduser().resolve()
+        return f"sqlite:///{path}"
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise InputError(f"not a database URL: {value!r} ({exc})") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif not (url.drivername.startswith("sqlite") or url.drivername.startswith("postgresql")):
+        raise InputError(f"unsupported database {url.drivername!r}: use a SQLite path or a postgresql:// URL")
+    return url.render_as_string(hide_password=False)
+
+
+class Database:
+    """An engine plus the rules for reading and writing it."""
+
+    def __init__(self, path_or_url: str | os.PathLike[str], *, migrate: bool = True):
+        self.url = database_url(path_or_url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._write_lock = threading.RLock()
+        self._local = threading.local()
+        if self.is_sqlite:
+            self.path: Path | None = Path(make_url(self.url).database or "")
+            if self.path and str(self.path) != ":memory:":
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise EnvironmentProblem(
+                        f"cannot create the tracker database folder {self.path.parent}: {exc.strerror}; "
+                        "choose another --db path") from None
+            self.engine = create_engine(self.url, connect_args={"check_same_thread": False, "timeout": 30},
+                                        pool_size=20, max_overflow=40)
+            self._install_sqlite_hooks(self.engine)
+        else:
+            self.path = None
+            try:
+                self.engine = create_engine(self.url, pool_size=20, max_overflow=40, pool_pre_ping=True)
+            except ModuleNotFoundError as exc:
+                raise EnvironmentProblem(
+                    f"PostgreSQL support needs {exc.name}: pip install 'gameday[postgres]'") from None
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            self.migrate()
+
+    # -- connection setup ------------------------------------------------------------------
+    def _install_sqlite_hooks(self, engine: Engine) -> None:
+        local = self._local
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if getattr(local, "immediate", False) else "BEGIN")
+
+    # -- sessions --------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a write transaction; commits on success, rolls back on error."""
+        with self._write_lock:
+            session = self._sessions()
+            try:
+                self._local.immediate = True
+                try:
+                    if self.is_sqlite:
+                        session.connection()
+                    else:
+                        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                finally:
+                    self._local.immediate = False
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    # -- schema ----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        from simulator.tracker.migrations import upgrade
+
+        try:
+            with self._write_lock:
+                self._local.immediate = True
+                try:
+                    with self.engine.begin() as conn:
+                        upgrade(conn)
+                finally:
+                    self._local.immediate = False
+        except OperationalError as exc:
+            raise EnvironmentProblem(
+                f"cannot open the tracker database {self.describe()}: {exc.orig}; "
+                "check the path or URL and that the server is running") from None
+
+    def describe(self) -> str:
+        return str(self.path) if self.is_sqlite else make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,164 @@
+"""Start a tracker for a run, in a background thread (default) or a subprocess.
+
+    handle = start_tracker("runs/r1/tracker.db", run_id="r1")
+    handle.url          # http://127.0.0.1:<port>
+    handle.client()     # a TrackerClient for it
+    handle.stop()
+
+With ``journal=`` (a ``simulator.journal.Journal``) every ``incident.*`` and ``postmortem.*``
+timeline event is also written to the run journal (thread mode), with the incident id, the actor
+and the tracker's sequence number; the payload is under ``detail``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import EnvironmentProblem
+from simulator.tracker.client import TrackerClient
+from simulator.tracker.schemas import TimelineEventOut
+from simulator.tracker.server import TOKEN_ENV, TrackerServer, bind, make_server, url_for
+from simulator.tracker.service import TrackerService
+
+JOURNAL_PREFIXES = ("incident.", "postmortem.")
+
+
+@dataclass
+class TrackerHandle:
+    url: str
+    db: str
+    token: str | None = None
+    service: TrackerService | None = None  # thread mode: the live service (same process)
+    pid: int | None = None  # subprocess mode
+    _server: TrackerServer | None = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _unsubscribe: Any = field(default=None, repr=False)
+
+    def client(self, actor: str | None = None) -> TrackerClient:
+        return TrackerClient(self.url, token=self.token, actor=actor)
+
+    @property
+    def running(self) -> bool:
+        if self._thread is not None:
+            return self._thread.is_alive()
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server and wait for it; safe to call twice."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._server is not None and self._thread is not None:
+            self._server.stop()
+            self._thread.join(timeout)
+            if self._thread.is_alive():  # pragma: no cover - uvicorn did not stop in time
+                self._server.force_exit = True
+                self._thread.join(timeout)
+            if self.service is not None:
+                self.service.db.close()
+            self._server = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.terminate()
+                try:
+                    self._proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self._proc.kill()
+                    self._proc.wait(timeout)
+            self._proc = None
+
+    def __enter__(self) -> TrackerHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _mirror(journal: Any) -> Any:
+    def write(events: list[TimelineEventOut]) -> None:
+        for e in events:
+            if e.kind.startswith(JOURNAL_PREFIXES):
+                journal.write(e.kind, incident=e.incident, actor=e.actor, summary=e.summary, tracker_seq=e.seq,
+                              at=e.at.isoformat(), detail=e.data)
+
+    return write
+
+
+def start_tracker(db_path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 0, *,
+                  token: str | None = None, run_id: str | None = None, exercise: bool = True,
+                  run_url: str | None = None, scenario: str | None = None, journal: Any = None,
+                  mode: str = "thread", startup_timeout: float = 30.0) -> TrackerHandle:
+    """Start a tracker on ``host:port`` (port 0: the OS picks) and return once it answers."""
+    db = os.fspath(db_path)
+    if mode == "subprocess":
+        return _start_subprocess(db, host, port, token=token, run_id=run_id, exercise=exercise,
+                                 timeout=startup_timeout)
+    if mode != "thread":
+        raise ValueError("mode must be 'thread' or 'subprocess'")
+    svc = TrackerService(db, run_id=run_id, exercise=exercise, run_url=run_url, scenario=scenario)
+    server = make_server(svc, host=host, token=token)
+    sock = bind(host, port)
+    url = url_for(sock, host)
+    unsubscribe = svc.subscribe(_mirror(journal)) if journal is not None else None
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+
+    thread = threading.Thread(target=run, name=f"tracker-{url}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + startup_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.stop()
+            raise EnvironmentProblem(f"the embedded tracker did not start on {url}")
+        time.sleep(0.01)
+    return TrackerHandle(url=url, db=db, token=token, service=svc, _server=server, _thread=thread,
+                         _unsubscribe=unsubscribe)
+
+
+def _start_subprocess(db: str, host: str, port: int, *, token: str | None, run_id: str | None, exercise: bool,
+                      timeout: float) -> TrackerHandle:
+    ready = Path(tempfile.mkdtemp(prefix="gameday-tracker-")) / "url"
+    cmd = [sys.executable, "-m", "simulator.tracker", "--db", db, "--host", host, "--port", str(port),
+           "--ready-file", str(ready)]
+    if run_id:
+        cmd += ["--run-id", run_id]
+    if exercise:
+        cmd.append("--exercise")
+    env = dict(os.environ)
+    if token:
+        env[TOKEN_ENV] = token
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while not ready.exists():
+        if proc.poll() is not None:
+            err = (proc.stderr.read().decode(errors="replace").strip() if proc.stderr else "")[-500:]
+            raise EnvironmentProblem(f"the tracker subprocess exited ({proc.returncode}): {err}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise EnvironmentProblem("the tracker subprocess did not start in time")
+        time.sleep(0.02)
+    url = ready.read_text().strip()
+    ready.unlink(missing_ok=True)
+    ready.parent.rmdir()
+    if proc.stderr is not None:  # do not let a full pipe block the child
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
+    client = TrackerClient(url, token=token)
+    while time.monotonic() < deadline:
+        if client.ping():
+            break
+        time.sleep(0.05)
+    return TrackerHandle(url=url, db=db, token=token, pid=proc.pid, _proc=proc)

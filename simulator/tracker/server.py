@@ -1,0 +1,123 @@
+"""Running the tracker's web server (uvicorn) in the foreground, a thread or a subprocess.
+
+``serve()`` is what ``gameday tracker serve`` and ``python -m simulator.tracker`` run. The socket
+is bound before uvicorn starts, so port 0 works (the OS picks) and a taken port is a clear
+``EnvironmentProblem`` instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from simulator.errors import EnvironmentProblem, GamedayError, InputError
+from simulator.tracker.api import create_app, fastapi_app
+from simulator.tracker.db import default_db
+from simulator.tracker.security import is_loopback
+from simulator.tracker.service import TrackerService
+
+TOKEN_ENV = "GAMEDAY_TRACKER_TOKEN"
+DEFAULT_PORT = 8700
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno in (98, 48):  # EADDRINUSE (Linux, macOS)
+            raise EnvironmentProblem(f"port {port} on {host} is taken: stop whatever uses it or pass --port "
+                                     "(0 lets the OS choose)") from None
+        raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+def url_for(sock: socket.socket, host: str) -> str:
+    port = sock.getsockname()[1]
+    shown = f"[{host.strip('[]')}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+class TrackerServer(uvicorn.Server):
+    """uvicorn's server that also ends the live (SSE) streams when asked to stop."""
+
+    def __init__(self, config: uvicorn.Config, stopping: threading.Event):
+        super().__init__(config)
+        self.stopping = stopping
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        self.stopping.set()
+        super().handle_exit(sig, frame)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.should_exit = True
+
+
+def make_server(svc: TrackerService, *, host: str = "127.0.0.1", token: str | None = None,
+                log_level: str = "warning") -> TrackerServer:
+    if not is_loopback(host) and not token:
+        raise InputError(f"binding {host} needs an API token (--token or {TOKEN_ENV}); "
+                         "without one the tracker only listens on 127.0.0.1")
+    app = create_app(svc, token=token, host=host)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=3, proxy_headers=False, server_header=False)
+    return TrackerServer(config, fastapi_app(app).state.stopping)
+
+
+def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None,
+          ready_file: str | None = None, run_id: str | None = None, exercise: bool = False,
+          log_level: str = "warning", on_ready: Any = None) -> None:
+    """Serve in the foreground until SIGINT/SIGTERM."""
+    svc = TrackerService(db or default_db(), run_id=run_id, exercise=exercise)
+    server = make_server(svc, host=host, token=token, log_level=log_level)
+    sock = bind(host, port)
+    url = url_for(sock, host)
+    if ready_file:
+        tmp = Path(ready_file + ".tmp")
+        tmp.write_text(url)
+        os.replace(tmp, ready_file)
+    if on_ready is not None:
+        on_ready(url, svc)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C after its graceful shutdown: that is a clean stop
+        pass
+    finally:
+        sock.close()
+        svc.db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simulator.tracker", description="Run the incident tracker.")
+    parser.add_argument("--db", default=None, help="SQLite path or postgresql:// URL")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--ready-file", default=None, help="write the URL here once listening")
+    parser.add_argument("--run-id", default=None)
+    parser.add_argument("--exercise", action="store_true")
+    parser.add_argument("--log-level", default="warning")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        serve(args.db, host=args.host, port=args.port, token=os.environ.get(TOKEN_ENV) or None,
+              ready_file=args.ready_file, run_id=args.run_id, exercise=args.exercise, log_level=args.log_level)
+    except GamedayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 0

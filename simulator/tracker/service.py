@@ -1,0 +1,761 @@
+"""The tracker's service layer: the only code that writes the tracker database.
+
+The API, the web UI, the CLI (local mode) and the embedded tracker all call ``TrackerService``.
+Every method runs in one transaction and returns plain output models (``schemas``), detached
+from the session. Every change is written to the incident's timeline with the actor and the time,
+using the journal's event vocabulary (``simulator.journal.EVENT_KINDS``), so the scorer can read
+the timeline later (``timeline()``, ``export()``, or ``GET /api/v1/incidents/{ref}/timeline``).
+
+Listeners (``subscribe``) are told about new timeline events after each commit: the web UI's
+live board and the optional run-journal mirror use that.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from simulator.errors import Conflict, InputError, NotFound
+from simulator.journal import EVENT_KINDS
+from simulator.tracker import lifecycle, out, postmortem, standard
+from simulator.tracker.db import Database
+from simulator.tracker.grouping import store_alerts
+from simulator.tracker.ingest import (
+    AlertmanagerWebhook,
+    NormalizedAlert,
+    PagerDutyEvent,
+    from_alertmanager,
+    from_pagerduty,
+)
+from simulator.tracker.models import (
+    ActionItem,
+    Alert,
+    ChecklistItem,
+    Counter,
+    Incident,
+    Person,
+    Postmortem,
+    RoleAssignment,
+    SeverityChange,
+    StatusUpdate,
+    TimelineEvent,
+)
+from simulator.tracker.schemas import (
+    ActionItemOut,
+    AlertOut,
+    IncidentOut,
+    IncidentSummary,
+    IngestResult,
+    PersonOut,
+    PostmortemOut,
+    StatusUpdateOut,
+    TimelineEventOut,
+)
+from simulator.tracker.schemas import Completeness as CompletenessOut
+from simulator.tracker.timeutil import to_utc, utcnow
+
+log = logging.getLogger(__name__)
+Listener = Callable[[list[TimelineEventOut]], None]
+OPS_KINDS = tuple(k for k in EVENT_KINDS if k.startswith("ops."))
+
+
+@dataclass
+class Tx:
+    """One write transaction: the session, its clock reading and the timeline it produced."""
+
+    session: Session
+    now: datetime
+    events: list[tuple[TimelineEvent, str]] = field(default_factory=list)
+
+    def record(self, incident: Incident, kind: str, summary: str, actor: str, **data: Any) -> TimelineEvent:
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"timeline kind {kind!r} is not in simulator.journal.EVENT_KINDS")
+        row = TimelineEvent(incident_id=incident.id, at=self.now, actor=actor, kind=kind, summary=summary,
+                            data=data)
+        self.session.add(row)
+        incident.updated_at = self.now
+        self.events.append((row, incident.ref))
+        return row
+
+
+def _slug(value: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+    return slug[:60].strip("-") or "service"
+
+
+class TrackerService:
+    """The tracker's operations. ``db`` is a ``Database`` or a path/URL to open one.
+
+    ``run_id``, ``exercise``, ``run_url`` and ``scenario`` are defaults stamped on incidents this
+    tracker opens (an embedded tracker for a run sets them). ``clock`` returns aware UTC ``now``.
+    """
+
+    def __init__(self, db: Database | str, *, run_id: str | None = None, exercise: bool = False,
+                 run_url: str | None = None, scenario: str | None = None,
+                 clock: Callable[[], datetime] = utcnow):
+        self.db = db if isinstance(db, Database) else Database(db)
+        self.run_id = run_id
+        self.exercise = exercise
+        self.run_url = run_url
+        self.scenario = scenario
+        self.clock = clock
+        self._listeners: list[Listener] = []
+        self._listeners_lock = threading.Lock()
+        self.version = 0  # bumped after every commit; cheap change detection in-process
+
+    # ---- plumbing ------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def now(self) -> datetime:
+        return to_utc(self.clock())
+
+    @contextmanager
+    def _tx(self) -> Iterator[Tx]:
+        with self.db.write() as session:
+            tx = Tx(session, self.now())
+            yield tx
+            session.flush()
+        self.version += 1
+        events = [out.timeline_out(ref, row) for row, ref in tx.events]
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(events)
+            except Exception:  # a listener must never undo or fail a committed write
+                log.exception("tracker listener failed")
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with self.db.read() as session:
+            yield session
+
+    @staticmethod
+    def _incident(s: Session, ref: str) -> Incident:
+        key = ref.strip().upper()
+        inc = s.scalar(select(Incident).where(Incident.ref == key))
+        if inc is None:
+            raise NotFound(f"no incident {ref!r}")
+        return inc
+
+    @staticmethod
+    def _not_closed(inc: Incident, what: str) -> None:
+        if inc.status == "closed":
+            raise Conflict(f"cannot {what} on {inc.ref}: it is closed, and a closed incident is final")
+
+    def _detail(self, s: Session, inc: Incident, now: datetime | None = None) -> IncidentOut:
+        s.flush()
+        return out.detail(s, inc, now or self.now())
+
+    # ---- incidents -----------------------------------------------------------------------
+    def _new_incident(self, tx: Tx, *, title: str, service: str, severity: str, source: str, actor: str,
+                      run_id: str | None, exercise: bool, summary: str = "", run_url: str | None = None,
+                      scenario: str | None = None) -> Incident:
+        s = tx.session
+        year = tx.now.year
+        counter = s.get(Counter, f"incident-{year}")
+        if counter is None:
+            counter = Counter(name=f"incident-{year}", value=0)
+            s.add(counter)
+        counter.value += 1
+        ref = f"INC-{year}-{counter.value:04d}"
+        channel = f"#inc-{tx.now.date().isoformat()}-{_slug(service)}"
+        taken = s.scalar(select(func.count(Incident.id)).where(
+            (Incident.channel == channel) | Incident.channel.like(f"{channel}-%"))) or 0
+        if taken:
+            channel = f"{channel}-{taken + 1}"
+        inc = Incident(ref=ref, title=title, service=service, severity=severity, status="triggered",
+                       summary=summary, channel=channel, source=source, exercise=exercise, run_id=run_id,
+                       run_url=run_url if run_url is not None else self.run_url,
+                       scenario=scenario if scenario is not None else self.scenario,
+                       created_at=tx.now, updated_at=tx.now)
+        s.add(inc)
+        s.flush()
+        s.add(SeverityChange(incident_id=inc.id, from_severity=None, to_severity=severity, at=tx.now,
+                             actor=actor, reason="initial"))
+        for position, (key, label) in enumerate(standard.CHECKLIST.items()):
+            s.add(ChecklistItem(incident_id=inc.id, key=key, label=label, position=position, checked=False,
+                                note=""))
+        return inc
+
+    def create_incident(self, *, title: str, service: str, severity: str = "P3", actor: str = "anonymous",
+                        summary: str = "", exercise: bool | None = None, run_id: str | None = None,
+                        run_url: str | None = None, scenario: str | None = None) -> IncidentOut:
+        """An incident reported by a person (not from an alert)."""
+        _check_severity(severity)
+        with self._tx() as tx:
+            inc = self._new_incident(
+                tx, title=title, service=service, severity=severity, source="manual", actor=actor,
+                run_id=run_id or self.run_id, exercise=self.exercise if exercise is None else exercise,
+                summary=summary, run_url=run_url, scenario=scenario)
+            tx.record(inc, "incident.triggered", f"Reported by {actor}: {title}", actor, source="manual",
+                      severity=severity, service=service, channel=inc.channel)
+            return self._detail(tx.session, inc, tx.now)
+
+    def list_incidents(self, *, status: Sequence[str] | None = None, service: str | None = None,
+                       run_id: str | None = None, open_only: bool = False, limit: int = 200
+                       ) -> list[IncidentSummary]:
+        with self._read() as s:
+            query = select(Incident)
+            if open_only:
+                query = query.where(Incident.status.in_(lifecycle.OPEN_STATUSES))
+            if status:
+                query = query.where(Incident.status.in_(list(status)))
+            if service:
+                query = query.where(Incident.service == service)
+            if run_id:
+                query = query.where(Incident.run_id == run_id)
+            rows = s.scalars(query.order_by(Incident.id.desc()).limit(limit)).all()
+            return out.summaries(s, rows, self.now())
+
+    def get_incident(self, ref: str) -> IncidentOut:
+        with self._read() as s:
+            return self._detail(s, self._incident(s, ref))
+
+    def _move(self, tx: Tx, inc: Incident, target: str, actor: str, note: str = "") -> None:
+        lifecycle.check(inc.ref, inc.status, target)
+        previous = inc.status
+        now = tx.now
+        extra = {"note": note} if note else {}
+        if target == "acknowledged":
+            inc.acknowledged_at = now
+            tx.record(inc, "incident.acknowledged", f"Acknowledged by {actor}", actor, **extra)
+        elif target == "investigating" and previous in ("triggered", "acknowledged"):
+            if inc.acknowledged_at is None:
+                inc.acknowledged_at = now
+                tx.record(inc, "incident.acknowledged", f"Acknowledged by {actor}", actor)
+            inc.declared_at = now
+            level = standard.SEVERITIES[inc.severity]
+            tx.record(inc, "incident.declared",
+                      f"Declared {inc.severity} ({level.name}) by {actor}; channel {inc.channel}", actor,
+                      severity=inc.severity, channel=inc.channel, **extra)
+        elif target == "investigating":  # reopened: a failed mitigation, or it came back
+            if previous == "resolved":
+                inc.resolved_at = None
+            inc.mitigated_at = None
+            tx.record(inc, "incident.note", f"Reopened by {actor} ({previous} -> investigating)"
+                      + (f": {note}" if note else ""), actor, type="transition", **{"from": previous},
+                      to="investigating", note=note)
+        elif target == "mitigated":
+            inc.mitigated_at = now
+            tx.record(inc, "incident.mitigated", f"Mitigated ({actor})" + (f": {note}" if note else ""),
+                      actor, **extra)
+        elif target == "resolved":
+            inc.resolved_at = now
+            tx.record(inc, "incident.resolved", f"Resolved ({actor})" + (f": {note}" if note else ""),
+                      actor, **extra)
+        elif target == "closed":
+            inc.closed_at = now
+            tx.record(inc, "incident.closed", f"Closed ({actor})" + (f": {note}" if note else ""), actor,
+                      previous=previous, **extra)
+        inc.status = target
+
+    def transition(self, ref: str, status: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
+        if status not in lifecycle.STATUSES:
+            raise InputError(f"unknown status {status!r}; statuses are {', '.join(lifecycle.STATUSES)}")
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            self._move(tx, inc, status, actor, note)
+            return self._detail(tx.session, inc, tx.now)
+
+    def acknowledge(self, ref: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
+        return self.transition(ref, "acknowledged", actor=actor, note=note)
+
+    def mitigate(self, ref: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
+        return self.transition(ref, "mitigated", actor=actor, note=note)
+
+    def resolve(self, ref: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
+        return self.transition(ref, "resolved", actor=actor, note=note)
+
+    def close(self, ref: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
+        return self.transition(ref, "closed", actor=actor, note=note)
+
+    def reopen(self, ref: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
+        return self.transition(ref, "investigating", actor=actor, note=note)
+
+    def declare(self, ref: str, *, severity: str, actor: str = "anonymous", title: str | None = None,
+                summary: str | None = None) -> IncidentOut:
+        """Verify-and-declare: sets the severity, opens the channel, status investigating."""
+        _check_severity(severity)
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            if inc.status in lifecycle.DECLARED_STATUSES:
+                raise Conflict(f"cannot declare {inc.ref}: it was declared already and is {inc.status}")
+            if inc.status not in ("triggered", "acknowledged"):
+                lifecycle.check(inc.ref, inc.status, "investigating")
+                raise Conflict(f"cannot declare {inc.ref}: it is {inc.status}; reopen it instead")
+            if title:
+                inc.title = title
+            if summary is not None:
+                inc.summary = summary
+            if severity != inc.severity:
+                tx.session.add(SeverityChange(incident_id=inc.id, from_severity=inc.severity,
+                                              to_severity=severity, at=tx.now, actor=actor,
+                                              reason="declared"))
+                inc.severity = severity
+            self._move(tx, inc, "investigating", actor)
+            return self._detail(tx.session, inc, tx.now)
+
+    def set_severity(self, ref: str, *, severity: str, actor: str = "anonymous", reason: str = "") -> IncidentOut:
+        _check_severity(severity)
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            self._not_closed(inc, "change the severity")
+            if inc.severity != severity:
+                old = inc.severity
+                tx.session.add(SeverityChange(incident_id=inc.id, from_severity=old, to_severity=severity,
+                                              at=tx.now, actor=actor, reason=reason))
+                inc.severity = severity
+                tx.record(inc, "incident.severity_changed",
+                          f"Severity {old} -> {severity} ({actor})" + (f": {reason}" if reason else ""), actor,
+                          **{"from": old}, to=severity, reason=reason)
+            return self._detail(tx.session, inc, tx.now)
+
+    def assign_role(self, ref: str, *, role: str, person: str, actor: str = "anonymous") -> IncidentOut:
+        key = standard.canonical_role(role)
+        if key is None:
+            raise InputError(f"unknown role {role!r}; roles are {', '.join(standard.ROLES)}")
+        person = person.strip()
+        if not person:
+            raise InputError("a role needs a person")
+        with self._tx() as tx:
+            s = tx.session
+            inc = self._incident(s, ref)
+            self._not_closed(inc, "assign a role")
+            current = s.scalar(select(RoleAssignment).where(
+                RoleAssignment.incident_id == inc.id, RoleAssignment.role == key, RoleAssignment.active.is_(True)))
+            if current is not None and current.person == person:
+                return self._detail(s, inc, tx.now)
+            if current is not None:
+                current.active = False
+            if s.scalar(select(Person.id).where(Person.name == person)) is None:
+                s.add(Person(name=person, created_at=tx.now))
+            s.add(RoleAssignment(incident_id=inc.id, role=key, person=person, at=tx.now, actor=actor,
+                                 active=True))
+            label = standard.ROLES[key]
+            replaced = {"replaced": current.person} if current is not None else {}
+            tx.record(inc, "incident.role_assigned", f"{label}: {person} (assigned by {actor})", actor,
+                      role=key, label=label, person=person, **replaced)
+            return self._detail(s, inc, tx.now)
+
+    def post_status_update(self, ref: str, *, status: str, what_we_know: str, what_we_are_doing: str,
+                           actor: str = "anonymous", next_update_by: datetime | None = None,
+                           next_update_in_minutes: int | None = None, headline: str | None = None
+                           ) -> StatusUpdateOut:
+        status = status.strip().capitalize()
+        if status not in standard.STATUS_UPDATE_STATUSES:
+            raise InputError(f"status must be one of {', '.join(standard.STATUS_UPDATE_STATUSES)}, not {status!r}")
+        if not what_we_know.strip() or not what_we_are_doing.strip():
+            raise InputError("a status update needs both 'what we know' and 'what we're doing'")
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            self._not_closed(inc, "post a status update")
+            if next_update_by is not None:
+                due = to_utc(next_update_by)
+                if due <= tx.now:
+                    raise InputError("'next update expected by' must be in the future")
+            elif next_update_in_minutes is not None:
+                due = tx.now + timedelta(minutes=next_update_in_minutes)
+            else:
+                due = tx.now + standard.SEVERITIES[inc.severity].update_every
+            row = StatusUpdate(incident_id=inc.id, at=tx.now, author=actor, headline=headline or inc.title,
+                               status=status, what_we_know=what_we_know.strip(),
+                               what_we_are_doing=what_we_are_doing.strip(), next_update_by=due)
+            tx.session.add(row)
+            tx.session.flush()
+            result = out.status_update_out(inc.ref, row)
+            tx.record(inc, "incident.status_update", f"Status update ({status}) by {actor}", actor,
+                      status=status, headline=row.headline, what_we_know=row.what_we_know,
+                      what_we_are_doing=row.what_we_are_doing, next_update_by=due.isoformat(),
+                      text=result.text)
+            return result
+
+    def tick_checklist(self, ref: str, item: str, *, actor: str = "anonymous", checked: bool = True,
+                       note: str = "") -> IncidentOut:
+        key = standard.checklist_key(item)
+        with self._tx() as tx:
+            s = tx.session
+            inc = self._incident(s, ref)
+            self._not_closed(inc, "change the checklist")
+            row = s.scalar(select(ChecklistItem).where(ChecklistItem.incident_id == inc.id,
+                                                       ChecklistItem.key == key))
+            if row is None:  # an incident from before the checklist changed
+                row = ChecklistItem(incident_id=inc.id, key=key, label=standard.CHECKLIST[key],
+                                    position=list(standard.CHECKLIST).index(key), checked=False, note="")
+                s.add(row)
+            if row.checked == checked and not note:
+                return self._detail(s, inc, tx.now)
+            row.checked = checked
+            row.checked_by = actor if checked else None
+            row.checked_at = tx.now if checked else None
+            if note:
+                row.note = note
+            verb = "Checked" if checked else "Unchecked"
+            tx.record(inc, "incident.checklist", f"{verb}: {row.label} ({actor})" + (f": {note}" if note else ""),
+                      actor, item=key, label=row.label, checked=checked, note=note)
+            return self._detail(s, inc, tx.now)
+
+    def add_note(self, ref: str, text: str, *, actor: str = "anonymous", type: str = "note") -> TimelineEventOut:
+        if type not in ("note", "hypothesis", "decision", "finding"):
+            raise InputError(f"note type must be note, hypothesis, decision or finding, not {type!r}")
+        if not text.strip():
+            raise InputError("a note needs text")
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            label = "" if type == "note" else f"{type.capitalize()}: "
+            row = tx.record(inc, "incident.note", f"{label}{text.strip()}", actor, type=type, text=text.strip())
+            tx.session.flush()
+            return out.timeline_out(inc.ref, row)
+
+    def record_ops_action(self, ref: str, *, action: str, target: str = "", actor: str = "anonymous",
+                          params: Mapping[str, Any] | None = None, result: Any = None) -> TimelineEventOut:
+        """An ops-console action (rollback, flag, scale, ...) taken for this incident."""
+        kind = action if action.startswith("ops.") else f"ops.{action}"
+        if kind not in OPS_KINDS:
+            known = ", ".join(k.removeprefix("ops.") for k in OPS_KINDS)
+            raise InputError(f"unknown ops action {action!r}; known actions: {known}")
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            name = kind.removeprefix("ops.")
+            shown = ", ".join(f"{k}={v}" for k, v in (params or {}).items())
+            outcome = result if isinstance(result, str) else ("" if result is None else "done")
+            summary = f"Ops {name}" + (f" on {target}" if target else "") + (f" ({shown})" if shown else "")
+            summary += f" by {actor}" + (f": {outcome}" if outcome else "")
+            row = tx.record(inc, kind, summary, actor, action=name, target=target, params=dict(params or {}),
+                            result=result)
+            tx.session.flush()
+            return out.timeline_out(inc.ref, row)
+
+    def timeline(self, ref: str, *, since: int | None = None, kinds: Sequence[str] | None = None
+                 ) -> list[TimelineEventOut]:
+        """Every recorded event of an incident, oldest first (``since``: only seq > since)."""
+        with self._read() as s:
+            inc = self._incident(s, ref)
+            query = select(TimelineEvent).where(TimelineEvent.incident_id == inc.id)
+            if since is not None:
+                query = query.where(TimelineEvent.id > since)
+            if kinds:
+                query = query.where(TimelineEvent.kind.in_(list(kinds)))
+            return [out.timeline_out(inc.ref, r) for r in s.scalars(query.order_by(TimelineEvent.id))]
+
+    def status_updates(self, ref: str) -> list[StatusUpdateOut]:
+        with self._read() as s:
+            inc = self._incident(s, ref)
+            rows = s.scalars(select(StatusUpdate).where(StatusUpdate.incident_id == inc.id)
+                             .order_by(StatusUpdate.id))
+            return [out.status_update_out(inc.ref, r) for r in rows]
+
+    # ---- alerts --------------------------------------------------------------------------
+    def ingest(self, alerts: Sequence[NormalizedAlert], *, actor: str = "system") -> IngestResult:
+        """Store a batch of alerts in one transaction: dedup, group into incidents, record."""
+        with self._tx() as tx:
+            return store_alerts(self, tx, alerts, actor=actor)
+
+    def ingest_alertmanager(self, payload: AlertmanagerWebhook | Mapping[str, Any]) -> IngestResult:
+        hook = payload if isinstance(payload, AlertmanagerWebhook) else AlertmanagerWebhook.model_validate(payload)
+        return self.ingest(from_alertmanager(hook), actor="alertmanager")
+
+    def ingest_pagerduty(self, event: PagerDutyEvent | Mapping[str, Any]) -> str:
+        """Process one Events API v2 event; returns its dedup key (as PagerDuty answers)."""
+        ev = event if isinstance(event, PagerDutyEvent) else PagerDutyEvent.model_validate(event)
+        alert = from_pagerduty(ev)
+        if alert is None:  # pragma: no cover - from_pagerduty always returns an alert
+            return ev.dedup_key or ""
+        if ev.event_action != "trigger":
+            with self._read() as s:
+                known = s.scalar(select(Alert.id).where(Alert.source == "pagerduty",
+                                                        Alert.fingerprint == alert.fingerprint))
+            if known is None:  # PagerDuty ignores acknowledge/resolve for a key it does not know
+                return alert.fingerprint
+        self.ingest([alert], actor="pagerduty")
+        return alert.fingerprint
+
+    def list_alerts(self, *, incident: str | None = None, status: str | None = None, service: str | None = None,
+                    limit: int = 200) -> list[AlertOut]:
+        with self._read() as s:
+            query = select(Alert, Incident.ref).outerjoin(Incident, Alert.incident_id == Incident.id)
+            if incident:
+                query = query.where(Alert.incident_id == self._incident(s, incident).id)
+            if status:
+                query = query.where(Alert.status == status)
+            if service:
+                query = query.where(Alert.service == service)
+            rows = s.execute(query.order_by(Alert.id.desc()).limit(limit)).all()
+            return [out.alert_out(a, ref) for a, ref in rows]
+
+    def count_alerts(self) -> int:
+        with self._read() as s:
+            return int(s.scalar(select(func.count(Alert.id))) or 0)
+
+    # ---- post-mortems --------------------------------------------------------------------
+    def _prefill(self, s: Session, inc: Incident) -> dict[str, str]:
+        services = [inc.service, *s.scalars(select(Alert.service).where(Alert.incident_id == inc.id)
+                                            .distinct().limit(20))]
+        fields = postmortem.overview_prefill(created_at=inc.created_at, resolved_at=inc.resolved_at,
+                                             severity=inc.severity, services=services)
+        fields["timeline"] = self._pm_timeline(s, inc)
+        return fields
+
+    @staticmethod
+    def _pm_timeline(s: Session, inc: Incident) -> str:
+        rows = s.execute(select(TimelineEvent.at, TimelineEvent.kind, TimelineEvent.actor, TimelineEvent.summary,
+                                TimelineEvent.data).where(TimelineEvent.incident_id == inc.id)
+                         .order_by(TimelineEvent.id)).tuples().all()
+        end = inc.resolved_at or inc.closed_at or (rows[-1][0] if rows else inc.created_at)
+        with_date = to_utc(end).date() != to_utc(inc.created_at).date()
+        return postmortem.timeline_lines(((at, k, a, sm, d or {}) for at, k, a, sm, d in rows), with_date=with_date)
+
+    def _ensure_postmortem(self, tx: Tx, inc: Incident, actor: str) -> Postmortem:
+        pm = tx.session.scalar(select(Postmortem).where(Postmortem.incident_id == inc.id))
+        if pm is None:
+            pm = Postmortem(incident_id=inc.id, title=inc.title, created_at=tx.now, updated_at=tx.now,
+                            updated_by=actor, **self._prefill(tx.session, inc))
+            tx.session.add(pm)
+            tx.session.flush()
+        return pm
+
+    def _pm_out(self, s: Session, inc: Incident, pm: Postmortem | None) -> PostmortemOut:
+        today = self.now().date()
+        items = s.scalars(select(ActionItem).where(ActionItem.incident_id == inc.id).order_by(ActionItem.id)).all()
+        if pm is None:
+            fields: dict[str, Any] = {k: "" for k in standard.POSTMORTEM_FIELDS}
+            fields.update(self._prefill(s, inc))
+            title, meeting, updated_at, updated_by = inc.title, None, None, None
+        else:
+            fields = {k: getattr(pm, k) or "" for k in standard.POSTMORTEM_FIELDS}
+            title, meeting, updated_at, updated_by = pm.title, pm.meeting_date, pm.updated_at, pm.updated_by
+        views = [postmortem.ActionItemView(i.action, i.owner, i.due_date, i.status, i.type) for i in items]
+        missing = postmortem.completeness(fields, views, meeting, inc.resolved_at)
+        return PostmortemOut(
+            incident=inc.ref, exists=pm is not None, title=title, **fields, meeting_date=meeting,
+            meeting_due_by=postmortem.meeting_due_by(inc.resolved_at), updated_at=updated_at,
+            updated_by=updated_by, action_items=[out.action_item_out(i, inc.ref, today) for i in items],
+            completeness=CompletenessOut(complete=not missing, missing=missing,
+                                         missing_count=sum(len(v) for v in missing.values())))
+
+    def get_postmortem(self, ref: str) -> PostmortemOut:
+        """The post-mortem (or, before anyone edits it, a draft prefilled from the incident)."""
+        with self._read() as s:
+            inc = self._incident(s, ref)
+            pm = s.scalar(select(Postmortem).where(Postmortem.incident_id == inc.id))
+            return self._pm_out(s, inc, pm)
+
+    def update_postmortem(self, ref: str, *, actor: str = "anonymous", **changes: Any) -> PostmortemOut:
+        allowed = set(standard.POSTMORTEM_FIELDS) | {"title", "meeting_date"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise InputError(f"unknown post-mortem field(s): {', '.join(unknown)}")
+        if "title" in changes and not (changes["title"] or "").strip():
+            raise InputError("the post-mortem title must not be empty")
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            pm = self._ensure_postmortem(tx, inc, actor)
+            changed = []
+            for key, value in changes.items():
+                if value is None and key != "meeting_date":
+                    continue
+                if isinstance(value, str):
+                    value = value.replace("\r\n", "\n")
+                if key == "meeting_date" and isinstance(value, str):
+                    value = _parse_date(value)
+                if getattr(pm, key) != value:
+                    setattr(pm, key, value)
+                    changed.append(key)
+            if changed:
+                pm.updated_at, pm.updated_by = tx.now, actor
+                names = ", ".join(_field_label(k) for k in changed)
+                tx.record(inc, "postmortem.updated", f"Post-mortem edited by {actor}: {names}", actor,
+                          fields=changed)
+            return self._pm_out(tx.session, inc, pm)
+
+    def refresh_postmortem_from_incident(self, ref: str, *, actor: str = "anonymous") -> PostmortemOut:
+        """Rewrite the post-mortem timeline from the incident's, and fill empty overview facts."""
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            pm = self._ensure_postmortem(tx, inc, actor)
+            fresh = self._prefill(tx.session, inc)
+            changed = []
+            for key, value in fresh.items():
+                current = getattr(pm, key) or ""
+                if (key == "timeline" or not current.strip()) and current != value:
+                    setattr(pm, key, value)
+                    changed.append(key)
+            if changed:
+                pm.updated_at, pm.updated_by = tx.now, actor
+                tx.record(inc, "postmortem.updated", f"Post-mortem refreshed from the incident by {actor}", actor,
+                          fields=changed)
+            return self._pm_out(tx.session, inc, pm)
+
+    def postmortem_markdown(self, ref: str) -> str:
+        pm = self.get_postmortem(ref)
+        fields = pm.model_dump()
+        views = [postmortem.ActionItemView(i.action, i.owner, i.due_date, i.status, i.type) for i in pm.action_items]
+        return postmortem.to_markdown(pm.title, fields, views, pm.meeting_date)
+
+    def add_action_item(self, ref: str, *, action: str, owner: str = "", due_date: date | str | None = None,
+                        status: str = "open", type: str = "fix", actor: str = "anonymous") -> ActionItemOut:
+        _check_action_fields(status, type)
+        if not action.strip():
+            raise InputError("an action item needs a description")
+        due = _parse_date(due_date) if isinstance(due_date, str) else due_date
+        with self._tx() as tx:
+            inc = self._incident(tx.session, ref)
+            self._ensure_postmortem(tx, inc, actor)
+            row = ActionItem(incident_id=inc.id, action=action.strip(), owner=owner.strip(), due_date=due,
+                             status=status, type=type, created_at=tx.now, created_by=actor,
+                             completed_at=tx.now if status == "done" else None)
+            tx.session.add(row)
+            tx.session.flush()
+            tx.record(inc, "postmortem.updated", f"Action item added by {actor}: {row.action}", actor,
+                      action_item=row.id, fields=["action_items"])
+            return out.action_item_out(row, inc.ref, tx.now.date())
+
+    def update_action_item(self, item_id: int, *, actor: str = "anonymous", **changes: Any) -> ActionItemOut:
+        allowed = {"action", "owner", "due_date", "status", "type"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise InputError(f"unknown action item field(s): {', '.join(unknown)}")
+        _check_action_fields(changes.get("status") or "open", changes.get("type") or "fix")
+        with self._tx() as tx:
+            row = tx.session.get(ActionItem, item_id)
+            if row is None:
+                raise NotFound(f"no action item {item_id}")
+            inc = tx.session.get(Incident, row.incident_id)
+            assert inc is not None
+            changed = []
+            for key, value in changes.items():
+                if value is None:
+                    continue
+                if key == "due_date" and isinstance(value, str):
+                    value = _parse_date(value)
+                if key == "action" and not str(value).strip():
+                    raise InputError("an action item needs a description")
+                if getattr(row, key) != value:
+                    setattr(row, key, value)
+                    changed.append(key)
+            if "status" in changed:
+                row.completed_at = tx.now if row.status == "done" else None
+            if changed:
+                tx.record(inc, "postmortem.updated",
+                          f"Action item {row.id} updated by {actor}: " + ", ".join(
+                              f"{k}={getattr(row, k)}" for k in changed), actor,
+                          action_item=row.id, fields=["action_items"], changed=changed)
+            return out.action_item_out(row, inc.ref, tx.now.date())
+
+    def list_action_items(self, *, status: str | None = None, owner: str | None = None,
+                          incident: str | None = None, open_only: bool = False) -> list[ActionItemOut]:
+        with self._read() as s:
+            query = select(ActionItem, Incident.ref).join(Incident, ActionItem.incident_id == Incident.id)
+            if status:
+                query = query.where(ActionItem.status == status)
+            if open_only:
+                query = query.where(ActionItem.status.notin_(out.CLOSED_ACTION_STATUSES))
+            if owner:
+                query = query.where(ActionItem.owner == owner)
+            if incident:
+                query = query.where(ActionItem.incident_id == self._incident(s, incident).id)
+            rows = s.execute(query.order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)).all()
+            today = self.now().date()
+            return [out.action_item_out(item, ref, today) for item, ref in rows]
+
+    # ---- roster --------------------------------------------------------------------------
+    def list_people(self) -> list[PersonOut]:
+        with self._read() as s:
+            rows = s.scalars(select(Person).order_by(Person.oncall.is_(None), Person.oncall, Person.name)).all()
+            return [PersonOut.model_validate(p) for p in rows]
+
+    def upsert_person(self, name: str, *, handle: str | None = None, team: str | None = None,
+                      oncall: str | None = None) -> PersonOut:
+        """Add or update someone on the roster; ``oncall`` primary/secondary moves that duty to them."""
+        if oncall is not None and oncall not in standard.ONCALL_TIERS:
+            raise InputError(f"oncall must be primary or secondary, not {oncall!r}")
+        name = name.strip()
+        if not name:
+            raise InputError("a person needs a name")
+        with self._tx() as tx:
+            s = tx.session
+            row = s.scalar(select(Person).where(Person.name == name))
+            if row is None:
+                row = Person(name=name, created_at=tx.now)
+                s.add(row)
+            if handle is not None:
+                row.handle = handle
+            if team is not None:
+                row.team = team
+            if oncall is not None:
+                for other in s.scalars(select(Person).where(Person.oncall == oncall, Person.name != name)):
+                    other.oncall = None
+                row.oncall = oncall
+            s.flush()
+            return PersonOut.model_validate(row)
+
+    # ---- read-outs for the scorer and the live board ------------------------------------
+    def export(self, run_id: str | None = None) -> dict[str, Any]:
+        """Everything the scorer needs for a run (or the whole tracker), JSON-ready."""
+        incidents = self.list_incidents(run_id=run_id, limit=100000)
+        result = []
+        for summary in reversed(incidents):
+            result.append({
+                "incident": self.get_incident(summary.ref).model_dump(mode="json"),
+                "timeline": [e.model_dump(mode="json") for e in self.timeline(summary.ref)],
+                "postmortem": self.get_postmortem(summary.ref).model_dump(mode="json"),
+            })
+        return {"run_id": run_id, "exported_at": self.now().isoformat(), "incidents": result}
+
+    def change_marker(self) -> str:
+        """Changes whenever anything visible changes, whichever process wrote it."""
+        with self._read() as s:
+            last_event = s.scalar(select(func.max(TimelineEvent.id))) or 0
+            last_alert = s.scalar(select(func.max(Alert.last_seen_at)))
+            return f"{last_event}:{last_alert.isoformat() if last_alert else ''}"
+
+
+# ---- small validators ---------------------------------------------------------------------
+
+def _check_severity(severity: str) -> None:
+    if severity not in standard.SEVERITIES:
+        raise InputError(f"severity must be one of {', '.join(standard.SEVERITY_CODES)}, not {severity!r}")
+
+
+def _check_action_fields(status: str, type_: str) -> None:
+    if status not in standard.ACTION_ITEM_STATUSES:
+        raise InputError(f"action item status must be one of {', '.join(standard.ACTION_ITEM_STATUSES)}")
+    if type_ not in standard.ACTION_ITEM_TYPES:
+        raise InputError(f"action item type must be one of {', '.join(standard.ACTION_ITEM_TYPES)}")
+
+
+def _parse_date(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _field_label(key: str) -> str:
+    for section in standard.POSTMORTEM_SECTIONS:
+        for fld in section.fields:
+            if fld.key == key:
+                return f"{section.title}: {fld.label}" if len(section.fields) > 1 else section.title
+    return {"meeting_date": "meeting date", "title": "title"}.get(key, key)

@@ -1,0 +1,28 @@
+"""Helpers shared by the run tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def alerts_fired(run_dir: Path) -> dict[str, float]:
+    """alertname -> game time it first fired."""
+    from simulator.journal import read_events
+
+    fired: dict[str, float] = {}
+    for e in read_events(run_dir / "journal.jsonl", "alert.firing"):
+        fired.setdefault(e.data["alertname"], e.game)
+    return fired
+
+
+def pids_alive(run_dir: Path) -> list[int]:
+    import json
+
+    state = json.loads((run_dir / "targets.json").read_text())
+    pids = [t.get("pid") for t in state["targets"].values()]
+    pids += [state["supervisor"]["pid"], (state.get("proxy") or {}).get("pid")]
+    return [p for p in pids if p and psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]

@@ -1,0 +1,71 @@
+"""Real runs of the seed scenarios at a high time scale on the local backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from runhelpers import ROOT, alerts_fired, pids_alive
+
+from simulator.faults.ledger import Ledger
+from simulator.journal import read_events
+from simulator.runner import Runner, RunOptions
+from simulator.scenario import load_scenario
+
+pytestmark = pytest.mark.slow
+
+
+def run(name: str, tmp_path: Path, **options) -> tuple[Runner, object]:
+    s = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    runner = Runner(s, RunOptions(out=tmp_path / "runs", **options), ROOT / "scenarios" / f"{name}.yaml")
+    return runner, runner.run()
+
+
+def _max_5xx(run_dir: Path, target: str) -> int:
+    return max((e.data.get("status_5xx") or 0 for e in read_events(run_dir / "journal.jsonl", "sample")
+                if e.data.get("target") == target), default=0)
+
+
+def test_pool_exhaustion(gameday_home: Path, tmp_path: Path) -> None:
+    runner, result = run("pool-exhaustion", tmp_path, time_scale=20, max_duration=6 * 60)
+    run_dir = Path(result.run_dir)
+    assert result.outcome == "max_duration", result.reason
+    assert result.faults[0]["injected_game"] is not None
+    assert _max_5xx(run_dir, "payments") > 0, "the leaky release produced no 5xx"
+    fired = alerts_fired(run_dir)
+    assert {"LowAvailability", "HighErrorRate", "DbPoolSaturation"} <= set(fired), fired
+    assert "HighRejectionRate" not in fired
+    fault_at = result.faults[0]["injected_game"]
+    assert all(t >= fault_at for t in fired.values()), "an alert fired before the fault"
+    with Ledger.of_run(run_dir) as ledger:
+        assert [e.state for e in ledger.entries()] == ["reverted"]
+    assert pids_alive(run_dir) == []
+
+
+def test_rate_limit_rejections_not_failures(gameday_home: Path, tmp_path: Path) -> None:
+    _, result = run("rate-limit-misconfig", tmp_path, time_scale=20, max_duration=5 * 60)
+    run_dir = Path(result.run_dir)
+    fired = alerts_fired(run_dir)
+    assert {"HighRejectionRate", "MajorCustomerRejections"} <= set(fired), fired
+    assert not {"HighErrorRate", "LowAvailability"} & set(fired), f"429s were taken for failures: {fired}"
+    assert _max_5xx(run_dir, "gateway") == 0
+
+
+def test_memory_leak_trend_fires_before_thresholds(gameday_home: Path, tmp_path: Path) -> None:
+    _, result = run("memory-leak", tmp_path, max_duration=16 * 3600)
+    fired = alerts_fired(Path(result.run_dir))
+    assert "MemoryLeakTrend" in fired, fired
+    thresholds = [fired[a] for a in ("LowAvailability", "HighLatencyP95") if a in fired]
+    assert all(fired["MemoryLeakTrend"] < t for t in thresholds), fired
+
+
+def test_auto_responder_works_the_incident_and_recovers(gameday_home: Path, tmp_path: Path) -> None:
+    _, result = run("pool-exhaustion", tmp_path, time_scale=20, responder="auto")
+    assert result.outcome == "recovered", result.reason
+    assert result.responder_errors == []
+    [incident] = result.incidents
+    assert incident["status"] == "resolved" and incident["severity"] == "P1"
+    assert incident["channel"].startswith("#inc-") and incident["channel"].endswith("-payments")
+    kinds = {e.kind for e in read_events(Path(result.run_dir) / "journal.jsonl")}
+    assert {"incident.acknowledged", "incident.declared", "ops.rollback", "incident.resolved",
+            "postmortem.updated", "steady_state.restored"} <= kinds

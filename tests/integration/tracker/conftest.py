@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+import pytest
+
+from simulator.tracker.embedded import start_tracker
+
+
+@pytest.fixture
+def tracker(tmp_path):
+    """A real tracker (uvicorn on 127.0.0.1, an OS-chosen port) over a real SQLite file."""
+    handle = start_tracker(tmp_path / "tracker.db", run_id="run-1")
+    yield handle
+    handle.stop()
+    assert not handle.running

@@ -1,0 +1,116 @@
+"""The PostgreSQL path: migrations, the service and the API on a real server started in a temp dir.
+
+Skipped (with the reason) when PostgreSQL's ``initdb``/``pg_ctl`` are not installed.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from simulator.tracker.db import Database
+from simulator.tracker.embedded import start_tracker
+from simulator.tracker.samples import alertmanager_alert, alertmanager_webhook
+from simulator.tracker.service import TrackerService
+
+pytestmark = pytest.mark.slow
+
+
+def _bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("PostgreSQL is not installed (no initdb/pg_ctl; apt-get install postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("psycopg is not installed (pip install 'gameday[postgres]')")
+    run_as: list[str] = []
+    base = Path(tempfile.mkdtemp(prefix="gameday-pg-"))
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the server")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    port = _free_port()
+    subprocess.run([*run_as, initdb, "-D", str(data), "-U", "gameday", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True, timeout=120)
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=on"
+    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "-t", "60",
+                    "start"], check=True, capture_output=True, timeout=120)
+    try:
+        yield f"postgresql://gameday@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True,
+                       timeout=60)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_service_and_migrations_on_postgres(pg_url):
+    db = Database(pg_url)
+    assert db.url.startswith("postgresql+psycopg://")
+    svc = TrackerService(db)
+    result = svc.ingest_alertmanager(alertmanager_webhook([alertmanager_alert("HighErrorRate", "payment-api"),
+                                                           alertmanager_alert("HighLatency", "payment-api")]))
+    ref = result.new_incidents[0]
+    svc.declare(ref, severity="P1", actor="alice")
+    svc.post_status_update(ref, status="Investigating", what_we_know="k", what_we_are_doing="d")
+    svc.update_postmortem(ref, root_cause="Pool exhausted", meeting_date="2030-01-01")
+    svc.add_action_item(ref, action="Alert on the pool", owner="bob", due_date="2030-02-01")
+    inc = svc.get_incident(ref)
+    assert inc.alert_count == 2 and inc.status == "investigating" and inc.declared_at.tzinfo is not None
+    assert "## Root Cause\nPool exhausted" in svc.postmortem_markdown(ref)
+    db.close()
+    Database(pg_url).close()  # reopening an up-to-date schema is a no-op
+
+
+def test_concurrent_ingestion_on_postgres_groups_into_one_incident_per_service(pg_url):
+    handle = start_tracker(pg_url)
+    errors: list[Exception] = []
+
+    def post(n: int) -> None:
+        try:
+            with handle.client() as c:
+                for i in range(10):
+                    c.send_alertmanager(alertmanager_webhook(
+                        [alertmanager_alert(f"A{i}", "concurrent-svc", fingerprint=f"pg-{n}-{i}")]))
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=post, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        incidents = handle.client().list_incidents(service="concurrent-svc")
+    finally:
+        handle.stop()
+    assert errors == []
+    assert len(incidents) == 1 and incidents[0]["alert_count"] == 60
