@@ -14,11 +14,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Run the main job: validate and list the bundled scenarios, show the seed scenario.
+## Run the main job: the payment-outage scenario end to end, worked by the automated responder.
 demo: install
 	$(BIN)/gameday validate scenarios/
-	$(BIN)/gameday list
-	$(BIN)/gameday show pool-exhaustion
+	$(BIN)/gameday run pool-exhaustion --responder auto --time-scale 10
 
 ## The whole test suite (CI runs exactly this).
 test: install

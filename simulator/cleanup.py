@@ -86,7 +86,14 @@ def cleanup_run(run_dir: Path, run_id: str | None = None) -> CleanupResult:
 
 
 def _owner_gone(record: RunRecord) -> bool:
-    return record.owner_pid > 0 and not psutil.pid_exists(record.owner_pid)
+    if record.owner_pid <= 0:
+        return False
+    try:  # a killed owner its parent has not reaped yet is a zombie: gone all the same
+        return psutil.Process(record.owner_pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.AccessDenied:
+        return False
 
 
 def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupResult]:

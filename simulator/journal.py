@@ -62,6 +62,7 @@ EVENT_KINDS: dict[str, str] = {
     "incident.mitigated": "The incident was marked mitigated.",
     "incident.resolved": "The incident was marked resolved.",
     "incident.closed": "The incident was closed.",
+    "incident.reopened": "A resolved or closed incident was reopened.",
     "postmortem.updated": "The post-mortem was edited.",
     # ops console (mitigation levers)
     "ops.rollback": "Ops: roll back a release or config.",

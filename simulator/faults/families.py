@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import subprocess
 import sys
@@ -25,6 +26,19 @@ from simulator.targets.procs import same_process, stop_process
 from simulator.targets.view import TargetsView
 
 
+@functools.cache
+def _http() -> httpx.Client:
+    """One client for every ops call: building an httpx client costs ~35 ms (its SSL context), which
+    made each inject/revert several times slower than the round trips themselves. Never via an
+    HTTP proxy from the environment: the targets are on loopback."""
+    return httpx.Client(timeout=15, trust_env=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _proxy_client(url: str) -> ProxyClient:
+    return ProxyClient(url)
+
+
 @dataclass
 class Context:
     view: TargetsView
@@ -33,12 +47,12 @@ class Context:
 
     @cached_property
     def proxy(self) -> ProxyClient:
-        return ProxyClient(self.view.proxy_url)
+        return _proxy_client(self.view.proxy_url)
 
     def ops(self, target: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = self.view.target(target).ops_url + path
         try:
-            r = httpx.request(method, url, json=body, timeout=15)
+            r = _http().request(method, url, json=body)
         except httpx.HTTPError as exc:
             raise EnvironmentProblem(f"{target}: ops API unreachable at {url} ({exc})") from None
         if r.status_code == 422:

@@ -40,6 +40,17 @@ def _history(series: Any, target: str, metric: str, last: int = 30) -> list[floa
         return []
 
 
+def _last(series: Any, target: str, metric: str, fallback: Any) -> Any:
+    """The latest value of a metric (an interval without load lines has none of its own)."""
+    if fallback is not None or series is None:
+        return fallback
+    try:
+        point = series.latest(target, metric)
+    except Exception:  # noqa: BLE001
+        return fallback
+    return point[1] if point else fallback
+
+
 def _fmt_bytes(v: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(v) < 1024:
@@ -66,15 +77,16 @@ def render(snap: dict[str, Any]) -> Group:
         rps = _history(series, name, "rps")
         r429 = _history(series, name, "rejected")
         r5xx = _history(series, name, "failed")
-        avail = s.get("availability")
-        p95 = s.get("p95_ms")
+        avail = _last(series, name, "availability", s.get("availability"))
+        p95 = _last(series, name, "p95_ms", s.get("p95_ms"))
+        current_rps = _last(series, name, "rps", s.get("rps"))
         gauges = s.get("gauges") or {}
         gname, glabel = next(((g, lbl) for app, (g, lbl) in KEY_GAUGE.items() if g in gauges), (None, ""))
         gval = gauges.get(gname) if gname else None
         gtext = "" if gval is None else f"{glabel} {_fmt_bytes(gval) if 'bytes' in (gname or '') else f'{gval:g}'}"
         split = Text.assemble((sparkline(rps, 12), "green"), " ", (sparkline(r429, 8), "yellow"), " ",
                               (sparkline(r5xx, 8), "red"))
-        table.add_row(name, f"{s.get('rps') or 0:.0f}", split,
+        table.add_row(name, f"{current_rps or 0:.0f}", split,
                       "" if avail is None else Text(f"{avail * 100:.2f}%", style="green" if avail > 0.99 else "red"),
                       "" if p95 is None else f"{p95:.0f} ms", gtext)
     faults = Table.grid(padding=(0, 2))

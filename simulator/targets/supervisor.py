@@ -342,7 +342,10 @@ class Supervisor:
                     future.set_exception(exc)
             except queue.Empty:
                 pass
-            self.check()
+            try:
+                self.check()
+            except Exception as exc:  # noqa: BLE001 - a bug in one check must not take every target down
+                print(f"supervisor: check failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         self.shutdown()
         return 0
 

@@ -151,15 +151,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
+    """The routes. Small reads are ``async`` and call the service directly (no thread hop: reads never
+    wait on SQLite's writer lock in WAL mode); writes run in the thread pool, since they may wait."""
     r = APIRouter(prefix=API)
 
     @r.get("/health", tags=["meta"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
         return {"status": "ok", "database": "sqlite" if svc.db.is_sqlite else "postgresql",
                 "run_id": svc.run_id}
 
     @r.get("/standard", tags=["meta"])
-    def get_standard() -> dict[str, Any]:
+    async def get_standard() -> dict[str, Any]:
         """The incident-response standard the tracker encodes (severities, roles, checklist, template)."""
         return standard.as_dict()
 
@@ -181,7 +183,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         return svc.ingest([from_synthetic(alert)], actor="synthetic")
 
     @r.get("/alerts", response_model=list[AlertOut], tags=["alerts"], responses=ERRORS)
-    def list_alerts(incident: Annotated[str | None, Query(max_length=40)] = None,
+    async def list_alerts(incident: Annotated[str | None, Query(max_length=40)] = None,
                     status: Annotated[str | None, Query(max_length=20)] = None,
                     service: Annotated[str | None, Query(max_length=120)] = None,
                     limit: Limit = 200) -> list[AlertOut]:
@@ -189,7 +191,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
 
     # -- incidents --------------------------------------------------------------------------
     @r.get("/incidents", response_model=list[IncidentSummary], tags=["incidents"])
-    def list_incidents(status: Annotated[list[IncidentStatus] | None, Query()] = None,
+    async def list_incidents(status: Annotated[list[IncidentStatus] | None, Query()] = None,
                        service: Annotated[str | None, Query(max_length=120)] = None,
                        run_id: Annotated[str | None, Query(max_length=120)] = None,
                        open: bool = False, limit: Limit = 200) -> list[IncidentSummary]:  # noqa: A002
@@ -202,12 +204,12 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         return svc.create_incident(**body.model_dump())
 
     @r.get("/incidents/{ref}", response_model=IncidentOut, tags=["incidents"], responses=ERRORS)
-    def get_incident(ref: Ref) -> IncidentOut:
+    async def get_incident(ref: Ref) -> IncidentOut:
         return _json(svc.get_incident(ref))
 
     @r.get("/incidents/{ref}/timeline", response_model=list[TimelineEventOut], tags=["incidents"],
            responses=ERRORS)
-    def timeline(ref: Ref, since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    async def timeline(ref: Ref, since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
                  kind: Annotated[list[str] | None, Query()] = None) -> list[TimelineEventOut]:
         """Every event of the incident, oldest first; ``kind`` uses the run journal's names."""
         return _json(svc.timeline(ref, since=since, kinds=kind))
@@ -251,7 +253,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
 
     @r.get("/incidents/{ref}/status-updates", response_model=list[StatusUpdateOut], tags=["incidents"],
            responses=ERRORS)
-    def list_updates(ref: Ref) -> list[StatusUpdateOut]:
+    async def list_updates(ref: Ref) -> list[StatusUpdateOut]:
         return svc.status_updates(ref)
 
     @r.post("/incidents/{ref}/status-updates", response_model=StatusUpdateOut, status_code=201,
@@ -282,7 +284,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
 
     # -- post-mortems -----------------------------------------------------------------------
     @r.get("/incidents/{ref}/postmortem", response_model=PostmortemOut, tags=["postmortem"], responses=ERRORS)
-    def get_postmortem(ref: Ref) -> PostmortemOut:
+    async def get_postmortem(ref: Ref) -> PostmortemOut:
         return _json(svc.get_postmortem(ref))
 
     @r.patch("/incidents/{ref}/postmortem", response_model=PostmortemOut, tags=["postmortem"], responses=ERRORS)
@@ -299,7 +301,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
 
     @r.get("/incidents/{ref}/postmortem.md", response_class=PlainTextResponse, tags=["postmortem"],
            responses={200: {"content": {"text/markdown": {}}}, **ERRORS})
-    def postmortem_markdown(ref: Ref) -> PlainTextResponse:
+    async def postmortem_markdown(ref: Ref) -> PlainTextResponse:
         return PlainTextResponse(svc.postmortem_markdown(ref), media_type="text/markdown; charset=utf-8")
 
     @r.post("/incidents/{ref}/action-items", response_model=ActionItemOut, status_code=201,
@@ -309,7 +311,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
                                    status=body.status, type=body.type, actor=body.actor)
 
     @r.get("/action-items", response_model=list[ActionItemOut], tags=["postmortem"], responses=ERRORS)
-    def list_action_items(status: Annotated[str | None, Query(max_length=20)] = None,
+    async def list_action_items(status: Annotated[str | None, Query(max_length=20)] = None,
                           owner: Annotated[str | None, Query(max_length=120)] = None,
                           incident: Annotated[str | None, Query(max_length=40)] = None,
                           open: bool = False) -> list[ActionItemOut]:  # noqa: A002
@@ -323,7 +325,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
 
     # -- roster -----------------------------------------------------------------------------
     @r.get("/people", response_model=list[PersonOut], tags=["roster"])
-    def people() -> list[PersonOut]:
+    async def people() -> list[PersonOut]:
         return svc.list_people()
 
     @r.put("/people", response_model=PersonOut, tags=["roster"])

@@ -251,7 +251,7 @@ class TrackerService:
             if previous == "resolved":
                 inc.resolved_at = None
             inc.mitigated_at = None
-            tx.record(inc, "incident.note", f"Reopened by {actor} ({previous} -> investigating)"
+            tx.record(inc, "incident.reopened", f"Reopened by {actor} ({previous} -> investigating)"
                       + (f": {note}" if note else ""), actor, type="transition", **{"from": previous},
                       to="investigating", note=note)
         elif target == "mitigated":

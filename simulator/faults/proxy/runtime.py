@@ -35,7 +35,8 @@ def bind_control(port: int) -> socket.socket:
     """Bind the control API socket on 127.0.0.1 (never any other interface)."""
     if not 0 <= port <= 65535:
         raise InputError(f"--control-port: expected 0-65535, got {port}")
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted connections (no 40 ms Nagle stalls)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))

@@ -60,8 +60,12 @@ class LocalBackend:
             self.down(run_dir)
             raise EnvironmentProblem(f"targets did not start: {error}")
         view = TargetsView(run_dir, state)
-        for t in view.targets():
-            wait_healthy(t.url or "", timeout=30)
+        try:
+            for t in view.targets():
+                wait_healthy(t.url or "", timeout=30)
+        except BaseException:  # never leave a half-started run running (nor registered) behind
+            self.down(run_dir)
+            raise
         return view
 
     def down(self, run_dir: Path, timeout: float = 30.0) -> bool:

@@ -87,7 +87,7 @@ def test_reopen_clears_the_later_timestamps(svc, incident):
     inc = svc.reopen(incident, actor="dave", note="errors are back")
     assert inc.status == "investigating" and inc.resolved_at is None and inc.mitigated_at is None
     last = svc.timeline(incident)[-1]
-    assert last.kind == "incident.note" and last.data["type"] == "transition" and last.data["from"] == "resolved"
+    assert last.kind == "incident.reopened" and last.data["type"] == "transition" and last.data["from"] == "resolved"
 
 
 def test_unknown_incident_is_not_found(svc):

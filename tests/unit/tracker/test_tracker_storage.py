@@ -46,3 +46,16 @@ def test_database_urls(tmp_path):
     assert database_url("postgresql://u:p@127.0.0.1/db").startswith("postgresql+psycopg://u:p@127.0.0.1/db")
     with pytest.raises(InputError):
         database_url("mysql://u@h/db")
+
+
+def test_listening_socket_is_tcp_so_responses_are_not_nagled():
+    import socket
+
+    from simulator.tracker.server import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only on proto=TCP sockets
+        assert sock.getsockname()[0] == "127.0.0.1" and sock.getsockname()[1] > 0
+    finally:
+        sock.close()
