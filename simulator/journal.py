@@ -5,6 +5,9 @@ One event per line: ``{"seq", "wall", "game", "kind", "data": {...payload}}``. `
 outside a running clock, e.g. a ``gameday cleanup`` afterwards). Each line is flushed as it is
 written, so a killed run leaves a readable journal; a torn last line is skipped on read.
 
+``seq`` counts the lines one writer wrote; several processes may append to one journal (the runner,
+the target supervisor, a ``gameday ops`` from another shell), so order events by ``wall``.
+
 Event kinds are dotted names shared by every part of the product. ``EVENT_KINDS`` below is the
 one place the vocabulary is documented; ``docs/journal.md`` is generated from it
 (``gameday schema journal``). Writers may only use kinds listed here (tests enforce it).

@@ -229,6 +229,9 @@ class Runner:
         in_main = threading.current_thread() is threading.main_thread()
 
         def interrupt(signum: int, _frame: Any) -> None:
+            # ignore further signals at once: nothing may interrupt the revert that follows
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             raise Interrupted(f"interrupted by {signal.Signals(signum).name}")
 
         if in_main:

@@ -69,7 +69,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print as JSON."))
     if not views:
         console.print("no active runs ('gameday targets up' starts some)")
     for v in views:
-        console.print(f"run [bold]{v.run_id}[/] ({v.backend}, {v.status}) — {v.run_dir}")
+        status = v.status if v.alive() else "[red]dead[/] (its supervisor is gone; run 'gameday cleanup')"
+        console.print(f"run [bold]{v.run_id}[/] ({v.backend}, {status}) — {v.run_dir}")
         _print_view(v)
 
 

@@ -87,7 +87,17 @@ class CpuHogParams(Params):
 
 
 class MemoryHogParams(Params):
-    size: Size = Field(description="memory to allocate and touch, e.g. 512MiB")
+    size: Size = Field(description="memory to allocate and touch, e.g. 512MiB (at most half the machine's RAM)")
+
+    @field_validator("size")
+    @classmethod
+    def _bounded(cls, v: int) -> int:
+        import psutil
+
+        limit = psutil.virtual_memory().total // 2
+        if v > limit:
+            raise ValueError(f"expected at most half the machine's memory ({limit // 2**20} MiB), got {v // 2**20} MiB")
+        return v
 
 
 @dataclass(frozen=True)

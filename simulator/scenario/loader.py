@@ -118,7 +118,10 @@ def translate(error: dict[str, Any], root: type[BaseModel], data: Any, loc: Loca
         if model is not None:
             keys = _keys_of(model)
             close = difflib.get_close_matches(str(path[-1]), keys, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; expected one of: {', '.join(keys)}"
+            if close:
+                hint = f" (did you mean '{close[0]}'?)"
+            else:
+                hint = f"; expected one of: {', '.join(keys)}" if keys else "; this takes no keys here"
         return loc.problem(path, f"unknown key '{path[-1]}'{hint}", at_key=True)
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         message = f"expected a mapping, got {_describe(value)}"

@@ -70,6 +70,15 @@ class TargetsView:
     def status(self) -> str:
         return self.data.get("status", "unknown")
 
+    def alive(self) -> bool:
+        """Is the backend process that keeps these targets still running?"""
+        from simulator.targets.procs import same_process
+
+        sup = self.data.get("supervisor") or {}
+        if not sup.get("pid"):
+            return self.backend != "local"
+        return same_process(sup["pid"], sup.get("create_time")) is not None
+
     @property
     def names(self) -> list[str]:
         return list(self.data.get("targets", {}))
