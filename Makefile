@@ -4,7 +4,7 @@ PYTHON  ?= python3
 BIN      = $(VENV)/bin
 STAMP    = $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench images clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## The docker backend's image (gameday/targets), built offline: debootstrap base + host wheelhouse.
+## Rebuilds only when its inputs change. With a registry: BASE_IMAGE=python:3.11-slim make images
+images: install
+	PYTHON=$(BIN)/python docker/build-images.sh
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

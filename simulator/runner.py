@@ -106,6 +106,9 @@ class RunResult:
     tracker_url: str | None = None
     tracker_db: str | None = None
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    score: float | None = None
+    ratings: dict[str, str] = field(default_factory=dict)
+    reports: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -373,6 +376,7 @@ class Runner:
                   and now >= f.injected_game + f.spec.duration):
                 self._revert(f, "duration")
         self._escalate(now)
+        self._follow_restarts()
         self._watch_steady(now)
         for hook in self.extras:
             hook(self)
@@ -380,6 +384,15 @@ class Runner:
                                           if f.source == "timeline"):
             self.set_phase("watch")
         self._notify()
+
+    def _follow_restarts(self) -> None:
+        """A restarted target has a new pid: the monitor's process stats follow it."""
+        if self.view is None or self.monitor is None:
+            return
+        for t in self.view.targets():
+            spec = self.monitor.targets.get(t.name)
+            if spec is not None and t.pid and spec.pid != t.pid:
+                self.monitor.set_pid(t.name, t.pid)
 
     def _inject(self, f: FaultRun) -> None:
         assert self.engine is not None and self.journal is not None
@@ -419,6 +432,8 @@ class Runner:
             self.journal.write("escalation.triggered", **record,
                                fault=esc.fault.model_dump(mode="json") if esc.fault else None)
             self.event(f"escalation: {esc.note or esc.severity}")
+            if self.responder is not None:
+                self.responder.escalate(esc.severity, esc.note)
             if esc.fault is not None:
                 fr = FaultRun(esc.fault.id or f"esc{i + 1}-{esc.fault.kind.replace('.', '-')}", esc.fault, "escalation")
                 self.faults.append(fr)
@@ -572,7 +587,25 @@ class Runner:
                       teardown_errors=errors)
         write_json_atomic(self.run_dir / "summary.json", self.result.to_json())
         journal.close()
+        self._score()
         self._notify()
+
+    def _score(self) -> None:
+        """Score the response and write the reports (the run folder alone is enough to redo this later)."""
+        if self.result.outcome in ("error",) and self.view is None:
+            return
+        try:
+            from simulator.report import write_reports
+            from simulator.scoring import score_run
+
+            card = score_run(self.run_dir)
+            data = card.to_json()
+            self.result.score = data.get("overall")
+            self.result.ratings = {c["name"]: c["rating"] for c in data.get("capabilities", [])}
+            self.result.reports = [str(p) for p in write_reports(self.run_dir)]
+        except Exception as exc:  # noqa: BLE001 - a scoring problem must not lose the run
+            self.result.teardown_errors.append(f"scoring: {type(exc).__name__}: {exc}")
+        write_json_atomic(self.run_dir / "summary.json", self.result.to_json())
 
 
 def _load_totals(load: LoadDriver) -> dict[str, Any]:

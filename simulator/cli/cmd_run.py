@@ -55,7 +55,17 @@ def run(
             console.print(f"  alert {a['alertname']} on {a['target']}{mttd}")
         for e in result.teardown_errors:
             console.print(f"  [red]teardown: {e}[/]")
+        for i in result.incidents:
+            console.print(f"  incident {i['ref']} {i['severity']} {i['status']} {i['channel']}")
+        if result.score is not None:
+            ratings = "  ".join(f"{name}: {r}" for name, r in result.ratings.items())
+            console.print(f"score [bold]{result.score:.1f}[/]/100 — {ratings}")
         console.print(f"journal: {result.run_dir}/journal.jsonl")
+        html = next((p for p in result.reports if p.endswith(".html")), None)
+        if html:
+            console.print(f"report:  [bold]{html}[/]  (gameday score {result.run_dir} for the line items)")
+        if result.tracker_db:
+            console.print(f"tracker: gameday tracker serve --db {result.tracker_db}  (to keep working the incident)")
     if result.outcome == "interrupted":
         raise typer.Exit(130)
     if result.outcome == "error":

@@ -20,7 +20,7 @@ from simulator.scenario.durations import format_duration
 
 BARS = "▁▂▃▄▅▆▇█"
 KEY_GAUGE = {"payments": ("db_pool_checked_out", "pool"), "auth": ("process_resident_memory_bytes", "rss"),
-             "gateway": ("gateway_config_version", "cfg v")}
+             "gateway": ("app_config_version", "config v")}
 
 
 def sparkline(values: list[float], width: int = 30) -> str:

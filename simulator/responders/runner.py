@@ -67,6 +67,17 @@ class AutoResponder(threading.Thread):
     def stop(self) -> None:
         self.stop_event.set()
 
+    def escalate(self, severity: str | None, note: str) -> None:
+        """The situation got worse (an escalation fired): raise the severity, as an IC would."""
+        if self.incident is None or not severity or self.policy == "wrong-severity":
+            return
+        try:
+            self.tracker.set_severity(self.incident, severity, reason=f"escalation: {note}", actor=self.actor)
+            self.facts["severity"] = severity
+            self.taken.append({"do": "severity", "game": round(self.clock.now(), 3), "ok": True, "detail": severity})
+        except GamedayError as exc:
+            self.errors.append(f"severity: {exc}")
+
     def _wait_for_incident(self) -> str | None:
         while not self.stop_event.wait(0.25):
             try:
@@ -143,6 +154,8 @@ class AutoResponder(threading.Thread):
         alert_at = format_duration(self.facts.get("alert_game", 0.0))
         service = incident.get("service") or s.load_target
         fields = {
+            "overview_customer_impact": f"Customers of {service} saw failed or slow requests while the steady "
+                                        f"state was lost; see the timeline for the window.",
             "root_cause": step.fields.get("root_cause") or step.text or "",
             "detection_how": f"Automated alerts from the monitor paged on-call for {service} (first alert at game "
                              f"time {alert_at}); the incident was opened from the alert.",

@@ -58,6 +58,22 @@ class TargetsView:
         self.data = read_json(self.run_dir / "targets.json")
         return self
 
+    def _current(self) -> dict[str, Any]:
+        """The backend rewrites targets.json on every change (a restart moves a target to a new port):
+        re-read it when it changed, so nobody calls a port that is gone."""
+        path = self.run_dir / "targets.json"
+        try:
+            stamp = path.stat().st_mtime_ns
+        except OSError:
+            return self.data
+        if stamp != getattr(self, "_stamp", None):
+            try:
+                self.data = read_json(path)
+                self._stamp = stamp
+            except ValueError:  # caught mid-write by another process: keep what we had
+                pass
+        return self.data
+
     @property
     def run_id(self) -> str:
         return self.data["run_id"]
@@ -91,7 +107,7 @@ class TargetsView:
         return [self.target(n) for n in self.names]
 
     def target(self, name: str) -> TargetInfo:
-        t = self.data.get("targets", {}).get(name)
+        t = self._current().get("targets", {}).get(name)
         if t is None:
             raise SafetyViolation(f"target {name!r} was not started by run {self.run_id}; "
                                   f"its targets: {', '.join(self.names) or 'none'}")

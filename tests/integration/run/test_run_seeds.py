@@ -69,3 +69,19 @@ def test_auto_responder_works_the_incident_and_recovers(gameday_home: Path, tmp_
     kinds = {e.kind for e in read_events(Path(result.run_dir) / "journal.jsonl")}
     assert {"incident.acknowledged", "incident.declared", "ops.rollback", "incident.resolved",
             "postmortem.updated", "steady_state.restored"} <= kinds
+
+
+@pytest.mark.parametrize(("policy", "loses"), [("wrong-severity", "Situational Assessment"),
+                                               ("no-postmortem", "Post-Incident Review")])
+def test_flawed_responder_loses_points_where_it_should(policy: str, loses: str, gameday_home: Path,
+                                                       tmp_path: Path) -> None:
+    _, good = run("pool-exhaustion", tmp_path / "good", time_scale=20, responder="auto")
+    _, bad = run("pool-exhaustion", tmp_path / "bad", time_scale=20, responder=policy)
+    assert good.score is not None and bad.score is not None
+    assert good.score >= 90, good.ratings
+    assert bad.score < good.score
+    assert good.ratings[loses] == "P"
+    assert bad.ratings[loses] in ("M", "U"), bad.ratings
+    others = {k: v for k, v in bad.ratings.items() if k != loses}
+    assert others == {k: v for k, v in good.ratings.items() if k != loses}, (good.ratings, bad.ratings)
+    assert (Path(good.run_dir) / "report.html").exists() and (Path(good.run_dir) / "scorecard.json").exists()

@@ -1,0 +1,120 @@
+"""The self-contained HTML report: score, charts with event markers, score card, timeline, post-mortem.
+
+One file, no script, no external resource (a Content-Security-Policy forbids loading any), so it
+opens offline and can be mailed around.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from simulator.report.charts import MARKER_COLORS, MARKER_SHORT, MarkerLine, Series, chart
+from simulator.report.postmortem import PostmortemDoc
+from simulator.report.series import TargetSeries
+from simulator.report.timeline import Entry
+from simulator.scenario.durations import format_duration
+from simulator.scoring.card import CATEGORIES, STATUS_TEXT, ScoreCard
+from simulator.tracker.standard import POSTMORTEM_SECTIONS
+
+TEMPLATES = Path(__file__).with_name("templates")
+PHASE_LABELS = (("detect.mttd", "MTTD", "fault → first alert"), ("time.acknowledge", "Acknowledge", "alert → ack"),
+                ("time.declare", "Declare", "alert → declared"), ("time.first_update", "First update",
+                                                                   "declared → update"),
+                ("time.mitigate", "Mitigate (verified)", "fault → restored"), ("time.resolve", "Resolve",
+                                                                               "fault → resolved"))
+
+
+@dataclass
+class ChartGroup:
+    target: str
+    app: str | None
+    tier: str | None
+    svgs: list[Markup]
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def target_charts(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[float, float]) -> list[Markup]:
+    svgs = [
+        chart("rps", f"{s.target}: requests per second", s.t, [Series("rps", s.rps, "#1565c0")], markers=markers,
+              unit="rate", x_range=x_range),
+        chart("errors", f"{s.target}: responses per second by outcome (2xx / 429 / 5xx + connection errors)", s.t,
+              [Series("2xx", s.ok, "#43a047"), Series("429 rejected", s.rejected, "#ffb300"),
+               Series("5xx / conn err", s.failed, "#e53935")], markers=markers, unit="rate", stacked=True,
+              x_range=x_range),
+        chart("p95", f"{s.target}: p95 latency", s.t, [Series("p95", s.p95, "#6a1b9a")], markers=markers, unit="ms",
+              hlines=[(s.p95_limit, f"{s.tier} tier limit {s.p95_limit:g} ms", "#c62828")] if s.p95_limit else [],
+              x_range=x_range),
+    ]
+    gauge_series = [Series(s.gauge_label or s.gauge_path, s.gauge, "#00838f")]
+    if any(v is not None for v in s.gauge_ref):
+        gauge_series.append(Series("limit", s.gauge_ref, "#90a4ae", dash="5 4"))
+    svgs.append(chart("gauge", f"{s.target}: {s.gauge_label or s.gauge_path}", s.t, gauge_series, markers=markers,
+                      unit=s.gauge_unit, x_range=x_range))
+    return [Markup(svg) for svg in svgs]
+
+
+def _phases(card: ScoreCard) -> list[dict[str, str]]:
+    out = []
+    for item_id, label, what in PHASE_LABELS:
+        try:
+            it = card.item(item_id)
+        except KeyError:
+            continue
+        if it.measured_s is not None:
+            value = format_duration(it.measured_s)
+        else:
+            value = {"not_observed": "not observed", "not_applicable": "n/a"}.get(it.status, "never")
+        target = f"{what}; target {format_duration(it.target_s)}" if it.target_s is not None else what
+        out.append({"key": item_id, "label": label, "value": value, "target": target, "status": it.status})
+    return out
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def inline(text: str) -> Markup:
+    """Escaped text with Markdown's **bold** (all a post-mortem timeline uses)."""
+    return Markup(_BOLD.sub(lambda m: f"<strong>{m.group(1)}</strong>", str(escape(text))))
+
+
+def bullets(text: str) -> list[Markup]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [inline(line[2:] if line.startswith(("- ", "* ")) else line) for line in lines]
+
+
+def _pm_sections(pm: PostmortemDoc) -> list[dict[str, object]]:
+    out = []
+    for s in POSTMORTEM_SECTIONS:
+        fields = []
+        for f in s.fields:
+            value = (pm.fields.get(f.key) or "").strip()
+            fields.append({"label": f.label, "value": value, "lines": bullets(value) if s.style == "list" else []})
+        out.append({"key": s.key, "title": s.title, "style": s.style, "fields": fields})
+    return out
+
+
+def render_html(card: ScoreCard, series: list[TargetSeries], timeline: list[Entry], pm: PostmortemDoc) -> str:
+    markers = [MarkerLine(m.game, m.kind, m.label) for m in card.markers if m.game is not None]
+    all_t = [t for s in series for t in s.t]
+    x_range = (min(all_t), max(all_t)) if all_t else (0.0, 1.0)
+    groups = [ChartGroup(s.target, s.app, s.tier, target_charts(s, markers, x_range)) for s in series]
+    kinds = list(dict.fromkeys(m.kind for m in markers))
+    legend = [(k, MARKER_SHORT.get(k, k), MARKER_COLORS.get(k, "#555")) for k in kinds]
+    started = "—"
+    if card.started_at:
+        started = datetime.fromisoformat(card.started_at).strftime("%Y-%m-%d %H:%M UTC")
+    sources = ", ".join(f"{k}: {v}" for k, v in card.sources.items() if v and k != "journal") or "the journal"
+    return _env().get_template("report.html.j2").render(
+        card=card, started=started, phases=_phases(card), charts=groups, marker_legend=legend,
+        timeline=timeline, pm=pm, pm_sections=_pm_sections(pm), categories=CATEGORIES, status_text=STATUS_TEXT,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), sources="journal.jsonl, " + sources)

@@ -1,0 +1,179 @@
+"""The score card: line items, capability ratings, the overall score, and the markers reports draw.
+
+Every point of the overall score comes from one line item: ``overall = 100 * earned / possible``,
+where ``possible`` is the sum of ``max_points`` of the items that apply and were observed. An item
+that does not apply (no escalation happened) or could not be observed (no tracker data) says so
+and carries no points; ``not_observed_points`` shows how much of the card that is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Status = Literal["met", "partial", "missed", "not_observed", "not_applicable"]
+Rating = Literal["P", "S", "M", "U", "N/O"]
+
+CATEGORIES: dict[str, str] = {
+    "detect": "Detection",
+    "time": "Response times",
+    "class": "Classification",
+    "process": "Process",
+    "mitigation": "Mitigation quality",
+    "pm": "Post-mortem",
+}
+RATING_TEXT: dict[str, str] = {
+    "P": "Performed without challenges",
+    "S": "Performed with some challenges",
+    "M": "Performed with major challenges",
+    "U": "Unable to be performed",
+    "N/O": "Not observed",
+}
+STATUS_TEXT: dict[str, str] = {
+    "met": "met", "partial": "partly met", "missed": "missed", "not_observed": "not observed",
+    "not_applicable": "n/a",
+}
+
+
+class LineItem(BaseModel):
+    id: str
+    category: str
+    capability: str
+    title: str
+    status: Status
+    points: float
+    max_points: float
+    reason: str
+    clock: Literal["game", "wall"] | None = Field(None, description="the clock `measured_s`/`target_s` are on")
+    measured_s: float | None = None
+    target_s: float | None = None
+    measured_game_s: float | None = None
+    measured_wall_s: float | None = None
+    evidence: list[str] = Field(default_factory=list)
+
+    @property
+    def counts(self) -> bool:
+        return self.status not in ("not_applicable", "not_observed")
+
+    @property
+    def category_title(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+
+class Capability(BaseModel):
+    key: str
+    name: str
+    rating: Rating
+    rating_text: str
+    points: float
+    max_points: float
+    share: float | None
+    items: list[str]
+
+
+class Marker(BaseModel):
+    """A moment worth a vertical line on the charts (fault, alert, ack, declare, mitigate, resolve...)."""
+
+    kind: str
+    label: str
+    wall: float
+    game: float | None
+
+
+class IncidentRef(BaseModel):
+    ref: str
+    title: str
+    service: str
+    severity: str | None
+    status: str
+    channel: str
+    primary: bool = False
+
+
+class ActionItemSummary(BaseModel):
+    action: str
+    owner: str
+    due_date: str | None
+    status: str
+    type: str
+    completed_at: str | None = None
+
+
+class ScoreCard(BaseModel):
+    run_id: str
+    run_dir: str
+    scenario: str
+    title: str
+    team: str | None = None
+    responder: str | None = None
+    started_at: str | None = Field(None, description="ISO 8601 UTC: when the run started")
+    outcome: str | None = None
+    truth_severity: str | None = None
+    declared_severity: str | None = None
+    incident: str | None = None
+    incidents: list[IncidentRef] = Field(default_factory=list)
+    clock: Literal["game", "wall"]
+    time_scale: float
+    time_scale_factor: float
+    overall: float = Field(description="0-100: 100 * earned / possible")
+    earned: float
+    possible: float
+    not_observed_points: float
+    total_points: float
+    items: list[LineItem]
+    capabilities: list[Capability]
+    markers: list[Marker] = Field(default_factory=list)
+    phases: dict[str, float | None] = Field(default_factory=dict, description="phase times in seconds on `clock`")
+    action_items: list[ActionItemSummary] = Field(default_factory=list, description="as scored (a snapshot)")
+    sources: dict[str, str | None] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    scored_at: str = ""
+    schema_version: int = 1
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict (what ``scorecard.json`` holds)."""
+        return self.model_dump(mode="json")
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | str | Path) -> ScoreCard:
+        if isinstance(data, Path):
+            data = data.read_text(encoding="utf-8")
+        if isinstance(data, str):
+            data = json.loads(data)
+        return cls.model_validate(data)
+
+    def item(self, item_id: str) -> LineItem:
+        for it in self.items:
+            if it.id == item_id:
+                return it
+        raise KeyError(item_id)
+
+    def by_category(self) -> dict[str, list[LineItem]]:
+        out: dict[str, list[LineItem]] = {}
+        for it in self.items:
+            out.setdefault(it.category, []).append(it)
+        return out
+
+    @property
+    def grade(self) -> str:
+        """A one-letter summary of the overall score (A >= 90, B >= 80, C >= 70, D >= 60, else F)."""
+        for floor, letter in ((90, "A"), (80, "B"), (70, "C"), (60, "D")):
+            if self.overall >= floor:
+                return letter
+        return "F"
+
+
+def totals(items: list[LineItem], not_observed: str = "exclude") -> tuple[float, float, float]:
+    """(earned, possible, not_observed_points) over the items."""
+    earned = sum(i.points for i in items if i.counts)
+    possible = sum(i.max_points for i in items if i.counts)
+    unobserved = sum(i.max_points for i in items if i.status == "not_observed")
+    if not_observed == "zero":
+        possible += unobserved
+    return round(earned, 2), round(possible, 2), round(unobserved, 2)

@@ -1,0 +1,758 @@
+"""Reading a finished run folder into plain facts: what the scorer and the reports work from.
+
+Sources, all inside ``runs/<run-id>/`` so a run can be re-scored offline:
+
+* ``journal.jsonl`` (required): faults, alerts, samples, steady-state changes, ops actions,
+  escalations, and -- when the runner embedded a tracker -- a mirror of every ``incident.*`` /
+  ``postmortem.*`` timeline event;
+* ``scenario.yaml`` (or the truth copied into ``run.started``): the ground truth;
+* the tracker: ``tracker.db`` read through the tracker's service layer (read-only calls), or a
+  tracker URL (``TrackerClient.export``), or, failing both, the journal's mirror of the timeline
+  (everything but the post-mortem's text).
+
+Times: every moment carries both clocks. ``wall`` is Unix time; ``game`` is game-clock seconds,
+taken from the journal's own (wall, game) pairs, so tracker timestamps (wall) map onto game time
+even when the facilitator paused the clock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import GamedayError, InputError, NotFound
+from simulator.journal import Event, read_events
+from simulator.scenario.model import Probe, Scenario, Truth
+
+JOURNAL = "journal.jsonl"
+
+
+# ---------------------------------------------------------------------------------------- time
+
+@dataclass(frozen=True)
+class Moment:
+    """One instant on both clocks: ``wall`` (Unix seconds) and ``game`` (game seconds, or None)."""
+
+    wall: float
+    game: float | None
+
+    def on(self, clock: str) -> float | None:
+        return self.wall if clock == "wall" else self.game
+
+    def to_json(self) -> dict[str, Any]:
+        return {"wall": round(self.wall, 3), "game": None if self.game is None else round(self.game, 3)}
+
+
+def span(start: Moment | None, end: Moment | None, clock: str) -> float | None:
+    """Seconds from ``start`` to ``end`` on ``clock`` (None when either is unknown)."""
+    if start is None or end is None:
+        return None
+    a, b = start.on(clock), end.on(clock)
+    if a is None or b is None:
+        return None
+    return b - a
+
+
+class Timebase:
+    """Wall -> game time, interpolated between the journal's (wall, game) pairs.
+
+    Between two journal events the game clock is interpolated linearly (a facilitator's pause
+    shows as a flat stretch); before the first or after the last it runs at ``time_scale``.
+    """
+
+    def __init__(self, events: list[Event], time_scale: float):
+        self.time_scale = time_scale if time_scale > 0 else 1.0
+        pairs = sorted((e.wall, e.game) for e in events if e.game is not None)
+        walls: list[float] = []
+        games: list[float] = []
+        for w, g in pairs:  # keep game non-decreasing along wall time
+            if games and g < games[-1]:
+                g = games[-1]
+            walls.append(w)
+            games.append(g)
+        self.walls, self.games = walls, games
+
+    def game_at(self, wall: float) -> float | None:
+        if not self.walls:
+            return None
+        i = bisect.bisect_right(self.walls, wall)
+        if i == 0:
+            return self.games[0] - (self.walls[0] - wall) * self.time_scale
+        if i == len(self.walls):
+            return self.games[-1] + (wall - self.walls[-1]) * self.time_scale
+        w0, w1, g0, g1 = self.walls[i - 1], self.walls[i], self.games[i - 1], self.games[i]
+        if w1 <= w0:
+            return g0
+        return g0 + (g1 - g0) * (wall - w0) / (w1 - w0)
+
+    def wall_at(self, game: float) -> float | None:
+        if not self.walls:
+            return None
+        i = bisect.bisect_right(self.games, game)
+        if i == 0:
+            return self.walls[0] - (self.games[0] - game) / self.time_scale
+        if i == len(self.games):
+            return self.walls[-1] + (game - self.games[-1]) / self.time_scale
+        g0, g1, w0, w1 = self.games[i - 1], self.games[i], self.walls[i - 1], self.walls[i]
+        if g1 <= g0:
+            return w0
+        return w0 + (w1 - w0) * (game - g0) / (g1 - g0)
+
+    def at_wall(self, wall: float) -> Moment:
+        return Moment(wall, self.game_at(wall))
+
+    def at_game(self, game: float, wall: float | None = None) -> Moment:
+        w = wall if wall is not None else self.wall_at(game)
+        return Moment(w if w is not None else 0.0, game)
+
+    def of(self, event: Event) -> Moment:
+        return Moment(event.wall, event.game if event.game is not None else self.game_at(event.wall))
+
+
+def parse_time(value: Any) -> float | None:
+    """Unix seconds from an ISO 8601 string, a datetime or a number (None if absent/garbled)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.timestamp()
+    try:
+        text = str(value).strip().replace("Z", "+00:00")
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def parse_day(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------- journal facts
+
+@dataclass
+class FaultFact:
+    id: str
+    kind: str
+    target: str
+    effective: Moment
+    reverted: Moment | None = None
+    how: str | None = None
+    seq: int = 0
+
+
+@dataclass
+class AlertFact:
+    name: str
+    target: str
+    severity: str | None
+    at: Moment
+    state: str  # firing | resolved
+    seq: int = 0
+
+
+@dataclass
+class SteadyFact:
+    kind: str  # lost | restored
+    at: Moment
+    detail: str = ""
+    seq: int = 0
+
+
+@dataclass
+class OpsFact:
+    at: Moment
+    action: str  # compact form, e.g. rollback:payments
+    verb: str
+    target: str
+    actor: str = ""
+    summary: str = ""
+    source: str = "journal"  # journal | tracker
+    seq: int = 0
+
+
+@dataclass
+class EscalationFact:
+    at: Moment
+    severity: str | None
+    note: str = ""
+    seq: int = 0
+
+
+@dataclass
+class RunFacts:
+    faults: list[FaultFact] = field(default_factory=list)
+    failed_faults: list[str] = field(default_factory=list)
+    alerts: list[AlertFact] = field(default_factory=list)
+    steady: list[SteadyFact] = field(default_factory=list)
+    steady_source: str | None = None  # journal | samples
+    ops: list[OpsFact] = field(default_factory=list)
+    escalations: list[EscalationFact] = field(default_factory=list)
+    started: Moment | None = None
+    finished: Moment | None = None
+    outcome: str | None = None
+
+    @property
+    def first_fault(self) -> FaultFact | None:
+        return min(self.faults, key=lambda f: f.effective.wall, default=None)
+
+    def firing(self) -> list[AlertFact]:
+        return [a for a in self.alerts if a.state == "firing"]
+
+
+# ----------------------------------------------------------------------------- tracker record
+
+@dataclass
+class TimelineItem:
+    at: Moment
+    kind: str
+    actor: str
+    summary: str
+    data: dict[str, Any]
+    seq: int = 0
+
+
+@dataclass
+class StatusUpdateView:
+    at: Moment
+    status: str
+    headline: str
+    what_we_know: str
+    what_we_are_doing: str
+    next_update_by: float | None  # wall
+
+
+@dataclass
+class RoleView:
+    role: str
+    person: str
+    at: Moment
+
+
+@dataclass
+class ActionItemRecord:
+    action: str
+    owner: str
+    due_date: date | None
+    status: str
+    type: str
+    completed_at: float | None = None  # wall
+
+
+@dataclass
+class PostmortemView:
+    exists: bool
+    content_known: bool  # False: only the journal mirror was available (edits seen, text not)
+    title: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    meeting_date: date | None = None
+    action_items: list[ActionItemRecord] = field(default_factory=list)
+    edited_fields: list[str] = field(default_factory=list)
+    edits: int = 0
+
+
+@dataclass
+class IncidentView:
+    ref: str
+    title: str = ""
+    service: str = ""
+    channel: str = ""
+    source: str = ""
+    status: str = ""
+    severity: str | None = None  # current
+    created: Moment | None = None
+    acknowledged: Moment | None = None
+    declared: Moment | None = None
+    declared_severity: str | None = None
+    mitigated: Moment | None = None  # first "mitigated" claim
+    resolved: Moment | None = None  # first "resolved" claim
+    resolved_final: Moment | None = None  # the last one (after any reopen)
+    closed: Moment | None = None
+    severity_changes: list[tuple[Moment, str | None, str]] = field(default_factory=list)
+    roles: list[RoleView] = field(default_factory=list)
+    status_updates: list[StatusUpdateView] = field(default_factory=list)
+    checklist: dict[str, Moment] = field(default_factory=dict)
+    notes: list[TimelineItem] = field(default_factory=list)
+    ops: list[OpsFact] = field(default_factory=list)
+    timeline: list[TimelineItem] = field(default_factory=list)
+    postmortem: PostmortemView | None = None
+    team: str | None = None
+
+    def severity_at(self, moment: Moment) -> str | None:
+        """The severity in force at ``moment`` (after declaration)."""
+        current = self.declared_severity
+        for at, _old, new in self.severity_changes:
+            if at.wall <= moment.wall:
+                current = new
+        return current
+
+
+@dataclass
+class TrackerRecord:
+    source: str  # "tracker.db", "tracker API <url>", "journal mirror"
+    incidents: list[IncidentView]
+
+
+@dataclass
+class RunData:
+    run_dir: Path
+    run_id: str
+    scenario_name: str
+    title: str
+    events: list[Event]
+    truth: Truth | None
+    scenario: Scenario | None
+    time_scale: float
+    timebase: Timebase
+    facts: RunFacts
+    tracker: TrackerRecord | None
+    responder: str | None
+    team: str | None
+    summary: dict[str, Any] | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steady_probes(self) -> list[Probe]:
+        return list(self.scenario.steady_state) if self.scenario is not None else []
+
+
+# ------------------------------------------------------------------------------------ loading
+
+def load_run(run_dir: str | Path, *, tracker_url: str | None = None, use_tracker: bool = True) -> RunData:
+    """Read a run folder. ``NotFound`` if it is not one; never a traceback for a damaged folder."""
+    path = Path(run_dir)
+    if not path.exists():
+        raise NotFound(f"no such run folder: {path}")
+    if not path.is_dir():
+        raise InputError(f"{path}: expected a run folder (runs/<run-id>/), got a file")
+    journal = path / JOURNAL
+    if not journal.is_file():
+        raise NotFound(f"{path}: not a run folder (no {JOURNAL})")
+    try:
+        events = read_events(journal)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{journal}: cannot read the journal: {exc}") from None
+    if not events:
+        raise InputError(f"{journal}: the journal is empty")
+    warnings: list[str] = []
+    started = next((e for e in events if e.kind == "run.started"), None)
+    start_data = started.data if started is not None else {}
+    summary = _read_json(path / "summary.json", warnings)
+    scenario = _load_scenario(path, warnings)
+    truth = scenario.truth if scenario is not None else None
+    if truth is None and isinstance(start_data.get("truth"), dict):
+        try:
+            truth = Truth.model_validate(start_data["truth"])
+        except ValueError as exc:
+            warnings.append(f"run.started: the truth does not validate ({str(exc).splitlines()[0]})")
+    if truth is None:
+        warnings.append("no ground truth (scenario.yaml missing and no truth in run.started): "
+                        "classification and mitigation cannot be scored")
+    time_scale = _float(start_data.get("time_scale")) or _float((summary or {}).get("time_scale")) or (
+        scenario.timing.time_scale if scenario is not None else 1.0)
+    timebase = Timebase(events, time_scale)
+    facts = journal_facts(events, timebase)
+    if not facts.steady and scenario is not None and scenario.steady_state and facts.faults:
+        replayed = replay_steady(events, scenario.steady_state, timebase, facts)
+        if replayed is not None:
+            facts.steady, facts.steady_source = replayed, "samples"
+    run_id = str(start_data.get("run_id") or (summary or {}).get("run_id") or path.name)
+    tracker = None
+    if use_tracker:
+        tracker = load_tracker(path, run_id, events, timebase, tracker_url=tracker_url, warnings=warnings)
+        if tracker is not None and not facts.ops:  # the journal has no ops.*: use what the tracker recorded
+            facts.ops = sorted((o for i in tracker.incidents for o in i.ops), key=lambda o: o.at.wall)
+    scenario_name = str(start_data.get("scenario") or (summary or {}).get("scenario")
+                        or (scenario.metadata.name if scenario else ""))
+    title = str(start_data.get("title") or (scenario.metadata.title if scenario else scenario_name))
+    team = start_data.get("team") if isinstance(start_data.get("team"), str) else None
+    return RunData(run_dir=path, run_id=run_id, scenario_name=scenario_name, title=title, events=events,
+                   truth=truth, scenario=scenario, time_scale=time_scale, timebase=timebase, facts=facts,
+                   tracker=tracker, responder=start_data.get("responder"), team=team, summary=summary,
+                   warnings=warnings)
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_json(path: Path, warnings: list[str]) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        warnings.append(f"{path.name}: unreadable ({exc})")
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _load_scenario(path: Path, warnings: list[str]) -> Scenario | None:
+    file = path / "scenario.yaml"
+    if not file.is_file():
+        return None
+    from simulator.scenario import load_scenario
+
+    try:
+        return load_scenario(file)
+    except GamedayError as exc:
+        warnings.append(f"scenario.yaml does not validate ({exc}); using the truth recorded in the journal")
+        return None
+
+
+def journal_facts(events: list[Event], timebase: Timebase) -> RunFacts:
+    facts = RunFacts()
+    faults: dict[str, FaultFact] = {}
+    for e in events:
+        d = e.data
+        if e.kind == "run.started":
+            facts.started = timebase.of(e)
+        elif e.kind == "run.finished":
+            facts.finished = timebase.of(e)
+            facts.outcome = d.get("outcome")
+        elif e.kind == "fault.injected":
+            eff = _float(d.get("effective_at"))
+            at = timebase.at_wall(eff) if eff is not None else timebase.of(e)
+            fid = str(d.get("id") or f"fault-{e.seq}")
+            faults[fid] = FaultFact(fid, str(d.get("kind") or ""), str(d.get("target") or ""), at, seq=e.seq)
+        elif e.kind == "fault.reverted":
+            fid = str(d.get("id") or "")
+            if fid in faults and faults[fid].reverted is None:
+                when = _float(d.get("reverted_at"))
+                faults[fid].reverted = timebase.at_wall(when) if when is not None else timebase.of(e)
+                faults[fid].how = d.get("how")
+        elif e.kind == "fault.failed":
+            facts.failed_faults.append(f"{d.get('id') or '?'}: {d.get('error') or 'failed'}")
+        elif e.kind in ("alert.firing", "alert.resolved"):
+            game = _float(d.get("at"))
+            at = timebase.at_game(game) if game is not None else timebase.of(e)
+            if game is not None and e.game is not None and abs(e.game - game) < 5 * timebase.time_scale:
+                at = Moment(e.wall - (e.game - game) / timebase.time_scale, game)
+            facts.alerts.append(AlertFact(str(d.get("alertname") or d.get("name") or "?"), str(d.get("target") or ""),
+                                          (d.get("labels") or {}).get("severity") or d.get("severity"), at,
+                                          "firing" if e.kind == "alert.firing" else "resolved", e.seq))
+        elif e.kind in ("steady_state.lost", "steady_state.restored"):
+            probes = d.get("probes") or []
+            facts.steady.append(SteadyFact("lost" if e.kind.endswith("lost") else "restored", timebase.of(e),
+                                           "; ".join(str(p) for p in probes), e.seq))
+            facts.steady_source = "journal"
+        elif e.kind.startswith("ops."):
+            verb = e.kind.removeprefix("ops.")
+            action = str(d.get("action") or f"{verb}:{d.get('target') or ''}")
+            facts.ops.append(OpsFact(timebase.of(e), action, verb, str(d.get("target") or ""),
+                                     str(d.get("actor") or ""), str(d.get("summary") or ""), "journal", e.seq))
+        elif e.kind == "escalation.triggered":
+            facts.escalations.append(EscalationFact(timebase.of(e), d.get("severity"), str(d.get("note") or ""),
+                                                    e.seq))
+    facts.faults = sorted(faults.values(), key=lambda f: f.effective.wall)
+    facts.alerts.sort(key=lambda a: a.at.wall)
+    facts.steady.sort(key=lambda s: s.at.wall)
+    facts.ops.sort(key=lambda o: o.at.wall)
+    return facts
+
+
+def samples(events: list[Event], timebase: Timebase | None = None) -> dict[str, list[tuple[Moment, dict[str, Any]]]]:
+    """Per target: (moment, sample data) in time order, from the journal's ``sample`` events."""
+    out: dict[str, list[tuple[Moment, dict[str, Any]]]] = {}
+    for e in events:
+        if e.kind != "sample":
+            continue
+        target = str(e.data.get("target") or "")
+        game = _float(e.data.get("sample_game"))
+        wall = _float(e.data.get("sample_wall")) or e.wall
+        if game is None:
+            game = e.game if e.game is not None else (timebase.game_at(wall) if timebase else None)
+        out.setdefault(target, []).append((Moment(wall, game), e.data))
+    for series in out.values():
+        series.sort(key=lambda p: p[0].wall)
+    return out
+
+
+def replay_steady(events: list[Event], probes: list[Probe], timebase: Timebase,
+                  facts: RunFacts) -> list[SteadyFact] | None:
+    """The steady-state changes recomputed from the samples (for journals without them)."""
+    from simulator.monitor.sample import Sample
+    from simulator.monitor.series import Series
+    from simulator.steady import evaluate_all, holds
+
+    first = facts.first_fault
+    if first is None:
+        return None
+    # the runner's state machine: steady until a probe fails, restored when all hold again
+    series = Series(default_age=max([p.window for p in probes] + [300.0]) * 2)
+    out: list[SteadyFact] = []
+    steady = True
+    for e in events:
+        if e.kind != "sample":
+            continue
+        try:
+            sample = Sample.from_journal(e.data, game=e.game, wall=e.wall)
+        except ValueError:
+            continue
+        series.add(sample)
+        if first.effective.game is not None and sample.game < first.effective.game:
+            continue
+        results = evaluate_all(probes, series, sample.game)
+        state = holds(results)
+        at = Moment(sample.wall, sample.game)
+        if state is False and steady:
+            steady = False
+            out.append(SteadyFact("lost", at, "; ".join(r.describe() for r in results if r.ok is False)))
+        elif state is True and not steady:
+            steady = True
+            out.append(SteadyFact("restored", at, "recomputed from samples"))
+    return out
+
+
+# ------------------------------------------------------------------------------------ tracker
+
+def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Timebase, *,
+                 tracker_url: str | None = None, warnings: list[str] | None = None) -> TrackerRecord | None:
+    """The run's incidents: from ``tracker_url``, ``tracker.db``, or the journal's mirror."""
+    warnings = warnings if warnings is not None else []
+    info = _read_json(run_dir / "tracker.json", warnings) or {}
+    if tracker_url:
+        return _from_url(tracker_url, run_id, timebase, events)
+    db = run_dir / "tracker.db"
+    if not db.is_file() and info.get("db"):
+        candidate = Path(str(info["db"]))
+        db = candidate if candidate.is_file() else db
+    if db.is_file():
+        try:
+            return _from_db(db, run_id, timebase, events)
+        except Exception as exc:  # noqa: BLE001 - a damaged tracker DB: fall back to the journal mirror
+            warnings.append(f"{db.name}: cannot read the tracker database ({type(exc).__name__}: {exc}); "
+                            "using the journal's copy of the incident timeline")
+    elif info.get("url") and not info.get("db"):
+        try:
+            return _from_url(str(info["url"]), run_id, timebase, events)
+        except GamedayError as exc:
+            warnings.append(f"tracker at {info['url']} unreachable ({exc}); using the journal's copy")
+    mirrored = [e for e in events if e.kind.startswith(("incident.", "postmortem."))]
+    if mirrored:
+        return TrackerRecord("journal mirror", from_mirror(mirrored, timebase, events))
+    return None
+
+
+def _from_db(db: Path, run_id: str, timebase: Timebase, events: list[Event]) -> TrackerRecord:
+    from simulator.tracker.service import TrackerService
+
+    service = TrackerService(str(db))
+    try:
+        export = service.export(run_id)
+        if not export.get("incidents"):
+            everything = service.export(None)  # a tracker.db for this run holds only this run's incidents
+            export = {**everything, "incidents": [i for i in everything.get("incidents", [])
+                                                  if i["incident"].get("run_id") in (None, run_id)]}
+        people = {p.name: p.team for p in service.list_people()}
+    finally:
+        service.db.close()
+    return TrackerRecord("tracker.db", from_export(export, timebase, events, people))
+
+
+def _from_url(url: str, run_id: str, timebase: Timebase, events: list[Event]) -> TrackerRecord:
+    from simulator.tracker.client import TrackerClient
+
+    with TrackerClient(url, timeout=10.0) as client:
+        export = client.export(run_id)
+        try:
+            people = {p["name"]: p.get("team") for p in client.people()}
+        except GamedayError:
+            people = {}
+    return TrackerRecord(f"tracker API {url}", from_export(export, timebase, events, people))
+
+
+def from_export(export: dict[str, Any], timebase: Timebase, events: list[Event] | None = None,
+                people: dict[str, str | None] | None = None) -> list[IncidentView]:
+    """IncidentViews from ``TrackerService.export()`` / ``TrackerClient.export()`` JSON."""
+    out = []
+    for entry in export.get("incidents") or []:
+        inc = entry.get("incident") or {}
+        timeline = [_item(t.get("at"), t.get("kind"), t.get("actor"), t.get("summary"), t.get("data"), t.get("seq"),
+                          timebase) for t in entry.get("timeline") or []]
+        view = _build(str(inc.get("ref") or "?"), [t for t in timeline if t is not None], timebase)
+        view.title = inc.get("title") or view.title
+        view.service = inc.get("service") or view.service
+        view.channel = inc.get("channel") or view.channel
+        view.source = inc.get("source") or view.source
+        view.status = inc.get("status") or view.status
+        view.severity = inc.get("severity") or view.severity
+        created = parse_time(inc.get("created_at"))
+        if created is not None:
+            view.created = timebase.at_wall(created)
+        for key, attr in (("acknowledged_at", "acknowledged"), ("declared_at", "declared"), ("closed_at", "closed")):
+            when = parse_time(inc.get(key))
+            if getattr(view, attr) is None and when is not None:
+                setattr(view, attr, timebase.at_wall(when))
+        if not view.roles:
+            for r in inc.get("role_assignments") or []:
+                when = parse_time(r.get("assigned_at"))
+                if when is not None:
+                    view.roles.append(RoleView(r.get("role", ""), r.get("person", ""), timebase.at_wall(when)))
+        if not view.status_updates:
+            for u in inc.get("status_updates") or []:
+                when = parse_time(u.get("time"))
+                if when is not None:
+                    view.status_updates.append(StatusUpdateView(
+                        timebase.at_wall(when), u.get("status", ""), u.get("headline", ""), u.get("what_we_know", ""),
+                        u.get("what_we_are_doing", ""), parse_time(u.get("next_update_by"))))
+        if not view.checklist:
+            for c in inc.get("checklist") or []:
+                when = parse_time(c.get("checked_at"))
+                if c.get("checked") and when is not None:
+                    view.checklist[c.get("key", "")] = timebase.at_wall(when)
+        pm = entry.get("postmortem")
+        if isinstance(pm, dict):
+            view.postmortem = _postmortem_from_export(pm, view.postmortem)
+        if people:
+            view.team = _team(view, people)
+        out.append(view)
+    out.sort(key=lambda v: v.created.wall if v.created else 0.0)
+    return out
+
+
+def from_mirror(mirrored: list[Event], timebase: Timebase, events: list[Event] | None = None) -> list[IncidentView]:
+    """IncidentViews from the journal's copy of the tracker timeline (no post-mortem text)."""
+    by_ref: dict[str, list[TimelineItem]] = {}
+    for e in mirrored:
+        ref = str(e.data.get("incident") or "?")
+        when = parse_time(e.data.get("at"))
+        item = _item(when if when is not None else e.wall, e.kind, e.data.get("actor"), e.data.get("summary"),
+                     e.data.get("detail"), e.data.get("tracker_seq") or e.seq, timebase)
+        if item is not None:
+            by_ref.setdefault(ref, []).append(item)
+    out = [_build(ref, sorted(items, key=lambda t: (t.at.wall, t.seq)), timebase) for ref, items in by_ref.items()]
+    out.sort(key=lambda v: v.created.wall if v.created else 0.0)
+    return out
+
+
+def _item(at: Any, kind: Any, actor: Any, summary: Any, data: Any, seq: Any, timebase: Timebase) -> TimelineItem | None:
+    wall = parse_time(at)
+    if wall is None or not kind:
+        return None
+    return TimelineItem(timebase.at_wall(wall), str(kind), str(actor or ""), str(summary or ""),
+                        data if isinstance(data, dict) else {}, int(seq or 0))
+
+
+_CHANNEL = re.compile(r"channel (#\S+)")
+
+
+def _build(ref: str, timeline: list[TimelineItem], timebase: Timebase) -> IncidentView:
+    """Replay an incident's timeline into an IncidentView."""
+    v = IncidentView(ref=ref, timeline=timeline)
+    roles: dict[str, RoleView] = {}
+    pm_fields: list[str] = []
+    pm_edits = 0
+    for t in timeline:
+        d = t.data
+        if t.kind == "incident.triggered":
+            v.created = v.created or t.at
+            v.source = str(d.get("source") or v.source)
+            v.service = str(d.get("service") or v.service)
+            v.channel = str(d.get("channel") or v.channel)
+            v.severity = d.get("severity") or v.severity
+            v.status = "triggered"
+        elif t.kind == "incident.acknowledged":
+            v.acknowledged = v.acknowledged or t.at
+            v.status = "acknowledged"
+        elif t.kind == "incident.declared":
+            if v.declared is None:
+                v.declared = t.at
+                v.declared_severity = d.get("severity") or v.severity
+            v.severity = d.get("severity") or v.severity
+            if d.get("channel"):
+                v.channel = str(d["channel"])
+            elif not v.channel and (m := _CHANNEL.search(t.summary)):
+                v.channel = m.group(1).rstrip(";,.")
+            v.status = "investigating"
+        elif t.kind == "incident.severity_changed":
+            v.severity_changes.append((t.at, d.get("from"), str(d.get("to") or "")))
+            v.severity = d.get("to") or v.severity
+        elif t.kind == "incident.role_assigned":
+            role = str(d.get("role") or "")
+            if role and role not in roles:
+                roles[role] = RoleView(role, str(d.get("person") or ""), t.at)
+        elif t.kind == "incident.status_update":
+            v.status_updates.append(StatusUpdateView(
+                t.at, str(d.get("status") or ""), str(d.get("headline") or ""), str(d.get("what_we_know") or ""),
+                str(d.get("what_we_are_doing") or ""), parse_time(d.get("next_update_by"))))
+        elif t.kind == "incident.checklist":
+            key = str(d.get("item") or "")
+            if d.get("checked", True) and key and key not in v.checklist:
+                v.checklist[key] = t.at
+            elif not d.get("checked", True):
+                v.checklist.pop(key, None)
+        elif t.kind == "incident.note":
+            v.notes.append(t)
+            if d.get("type") == "transition" and d.get("to") == "investigating":
+                v.status = "investigating"
+        elif t.kind == "incident.mitigated":
+            v.mitigated = v.mitigated or t.at
+            v.status = "mitigated"
+        elif t.kind == "incident.resolved":
+            v.resolved = v.resolved or t.at
+            v.resolved_final = t.at
+            v.status = "resolved"
+        elif t.kind == "incident.closed":
+            v.closed = v.closed or t.at
+            v.status = "closed"
+        elif t.kind.startswith("ops."):
+            verb = t.kind.removeprefix("ops.")
+            params = d.get("params") if isinstance(d.get("params"), dict) else {}
+            action = str(params.get("action") or _action_from(verb, str(d.get("target") or ""), params))
+            v.ops.append(OpsFact(t.at, action, verb, str(d.get("target") or ""), t.actor, t.summary, "tracker", t.seq))
+        elif t.kind == "postmortem.updated":
+            pm_edits += 1
+            pm_fields += [f for f in d.get("fields") or [] if f not in pm_fields]
+    v.roles = sorted(roles.values(), key=lambda r: r.at.wall)
+    if pm_edits:
+        v.postmortem = PostmortemView(exists=True, content_known=False, edited_fields=pm_fields, edits=pm_edits)
+    return v
+
+
+def _action_from(verb: str, target: str, params: dict[str, Any]) -> str:
+    if len(params) == 1:
+        key, value = next(iter(params.items()))
+        return f"{verb}:{target}.{key}={value}"
+    return f"{verb}:{target}"
+
+
+def _postmortem_from_export(pm: dict[str, Any], seen: PostmortemView | None) -> PostmortemView:
+    from simulator.tracker.standard import POSTMORTEM_FIELDS
+
+    items = [ActionItemRecord(str(i.get("action") or ""), str(i.get("owner") or ""), parse_day(i.get("due_date")),
+                              str(i.get("status") or ""), str(i.get("type") or ""), parse_time(i.get("completed_at")))
+             for i in pm.get("action_items") or []]
+    return PostmortemView(
+        exists=bool(pm.get("exists")), content_known=True, title=str(pm.get("title") or ""),
+        fields={k: str(pm.get(k) or "") for k in POSTMORTEM_FIELDS}, meeting_date=parse_day(pm.get("meeting_date")),
+        action_items=items, edited_fields=seen.edited_fields if seen else [], edits=seen.edits if seen else 0)
+
+
+def _team(view: IncidentView, people: dict[str, str | None]) -> str | None:
+    ordered = sorted(view.roles, key=lambda r: (r.role != "incident_commander", r.at.wall))
+    for role in ordered:
+        team = people.get(role.person)
+        if team:
+            return team
+    return None

@@ -1,0 +1,171 @@
+"""``score_run(run_dir) -> ScoreCard``: the rubric applied to a run folder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from simulator.scoring.card import (
+    RATING_TEXT,
+    ActionItemSummary,
+    Capability,
+    IncidentRef,
+    LineItem,
+    Marker,
+    ScoreCard,
+    totals,
+)
+from simulator.scoring.config import ScoringConfig, default_config, load_config
+from simulator.scoring.rubric import RULES, Context
+from simulator.scoring.rundata import Moment, RunData, load_run
+
+SCORECARD = "scorecard.json"
+PHASES = {"mttd": "detect.mttd", "acknowledge": "time.acknowledge", "declare": "time.declare",
+          "first_update": "time.first_update", "mitigate": "time.mitigate", "resolve": "time.resolve"}
+
+
+def score_run(run_dir: str | Path, config: ScoringConfig | str | Path | None = None, *,
+              tracker_url: str | None = None) -> ScoreCard:
+    """Score a finished run from its folder (journal, scenario, tracker DB); nothing else is needed."""
+    cfg = config if isinstance(config, ScoringConfig) else (load_config(config) if config else default_config())
+    return score(load_run(run_dir, tracker_url=tracker_url), cfg)
+
+
+def write_scorecard(run_dir: str | Path, card: ScoreCard | None = None, **kw: object) -> Path:
+    """Score (unless ``card`` is given) and write ``scorecard.json`` into the run folder."""
+    from simulator.runs import write_json_atomic
+
+    card = card or score_run(run_dir, **kw)  # type: ignore[arg-type]
+    path = Path(run_dir) / SCORECARD
+    write_json_atomic(path, card.to_json())
+    return path
+
+
+def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
+    cfg = cfg or default_config()
+    ctx = Context(data, cfg)
+    items: list[LineItem] = []
+    for item_id, rule in RULES.items():
+        spec = cfg.items[item_id]
+        verdict = rule(ctx)
+        status = verdict.final_status()
+        counts = status not in ("not_applicable", "not_observed")
+        fraction = min(1.0, max(0.0, verdict.fraction)) if counts else 0.0
+        items.append(LineItem(
+            id=item_id, category=item_id.split(".", 1)[0], capability=spec.capability, title=spec.title,
+            status=status, points=round(spec.points * fraction, 2), max_points=spec.points, reason=verdict.reason,
+            clock=cfg.clock if verdict.measured is not None else None, measured_s=verdict.measured,
+            target_s=None if verdict.target is None else round(verdict.target, 3),
+            measured_game_s=verdict.game_s, measured_wall_s=verdict.wall_s, evidence=verdict.evidence))
+    earned, possible, unobserved = totals(items, cfg.not_observed)
+    overall = round(100.0 * earned / possible, 1) if possible > 0 else 0.0
+    inc = ctx.incident
+    return ScoreCard(
+        run_id=data.run_id, run_dir=str(data.run_dir), scenario=data.scenario_name, title=data.title,
+        team=data.team or (inc.team if inc else None), responder=data.responder,
+        started_at=_iso(data.facts.started.wall) if data.facts.started else None,
+        outcome=data.facts.outcome or (data.summary or {}).get("outcome"),
+        truth_severity=data.truth.severity if data.truth else None,
+        declared_severity=inc.declared_severity if inc else None, incident=inc.ref if inc else None,
+        incidents=[IncidentRef(ref=i.ref, title=i.title, service=i.service, severity=i.severity, status=i.status,
+                               channel=i.channel, primary=i is inc) for i in ctx.incidents],
+        clock=cfg.clock, time_scale=data.time_scale, time_scale_factor=cfg.time_scale_factor, overall=overall,
+        earned=earned, possible=possible, not_observed_points=unobserved, total_points=cfg.total_points(),
+        items=items, capabilities=capabilities(items, cfg), markers=markers(ctx),
+        phases={name: _measured(items, item_id) for name, item_id in PHASES.items()},
+        action_items=_action_items(inc),
+        sources=sources(data), warnings=list(data.warnings) + _warnings(ctx),
+        scored_at=datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _iso(wall: float | None) -> str | None:
+    return None if wall is None else datetime.fromtimestamp(wall, UTC).isoformat(timespec="seconds")
+
+
+def _action_items(inc: object) -> list[ActionItemSummary]:
+    pm = getattr(inc, "postmortem", None)
+    if pm is None:
+        return []
+    return [ActionItemSummary(action=i.action, owner=i.owner, due_date=i.due_date.isoformat() if i.due_date else None,
+                              status=i.status, type=i.type, completed_at=_iso(i.completed_at))
+            for i in pm.action_items]
+
+
+def _measured(items: list[LineItem], item_id: str) -> float | None:
+    for it in items:
+        if it.id == item_id:
+            return it.measured_s
+    return None
+
+
+def capabilities(items: list[LineItem], cfg: ScoringConfig) -> list[Capability]:
+    out = []
+    for key, name in cfg.capabilities.items():
+        mine = [i for i in items if i.capability == key]
+        if not mine:
+            continue
+        counted = [i for i in mine if i.counts]
+        points = round(sum(i.points for i in counted), 2)
+        possible = round(sum(i.max_points for i in counted), 2)
+        if cfg.not_observed == "zero":
+            possible += sum(i.max_points for i in mine if i.status == "not_observed")
+        share = points / possible if possible > 0 else None
+        rating = cfg.hseep.rating(share) if share is not None else "N/O"
+        out.append(Capability(key=key, name=name, rating=rating, rating_text=RATING_TEXT[rating], points=points,
+                              max_points=round(possible, 2), share=None if share is None else round(share, 3),
+                              items=[i.id for i in mine]))
+    return out
+
+
+def markers(ctx: Context) -> list[Marker]:
+    out: list[Marker] = []
+
+    def add(kind: str, label: str, at: Moment | None) -> None:
+        if at is not None:
+            out.append(Marker(kind=kind, label=label, wall=round(at.wall, 3),
+                              game=None if at.game is None else round(at.game, 3)))
+
+    for f in ctx.facts.faults:
+        add("fault", f"fault {f.id}", f.effective)
+    if ctx.first_alert is not None:
+        add("alert", f"alert {ctx.first_alert.name}", ctx.first_alert.at)
+    if ctx.lost is not None:
+        add("lost", "steady state lost", ctx.lost.at)
+    for e in ctx.facts.escalations:
+        add("escalation", f"escalation {e.severity or ''}".strip(), e.at)
+    for o in ctx.team_ops:
+        add("ops", o.action, o.at)
+    inc = ctx.incident
+    if inc is not None:
+        add("ack", "acknowledged", inc.acknowledged)
+        add("declare", f"declared {inc.declared_severity or ''}".strip(), inc.declared)
+        add("mitigate", "marked mitigated", inc.mitigated)
+        add("resolve", "marked resolved", inc.resolved)
+    if ctx.recovery is not None:
+        add("recovered", "steady state restored", ctx.recovery.at)
+    out.sort(key=lambda m: m.wall)
+    return out
+
+
+def sources(data: RunData) -> dict[str, str | None]:
+    return {
+        "journal": str(data.run_dir / "journal.jsonl"),
+        "truth": "scenario.yaml" if data.scenario is not None else ("run.started" if data.truth else None),
+        "tracker": data.tracker.source if data.tracker else None,
+        "steady_state": data.facts.steady_source,
+    }
+
+
+def _warnings(ctx: Context) -> list[str]:
+    out = []
+    if not ctx.tracker_observed:
+        out.append("no tracker data (no tracker.db and no incident events in the journal): the response items "
+                   "are 'not observed'")
+    if len(ctx.incidents) > 1 and ctx.incident is not None:
+        others = ", ".join(i.ref for i in ctx.incidents if i is not ctx.incident)
+        out.append(f"{len(ctx.incidents)} incidents for this run; scored {ctx.incident.ref} (others: {others})")
+    if ctx.data.facts.failed_faults:
+        out.append("fault problems: " + "; ".join(ctx.data.facts.failed_faults))
+    if ctx.fault is None:
+        out.append("no fault took effect: most items do not apply")
+    return out

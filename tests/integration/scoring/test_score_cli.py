@@ -1,0 +1,83 @@
+"""gameday score | report | history on a realistic run folder: real subprocesses, real exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from live_run import RUN_ID, gameday
+
+pytestmark = pytest.mark.slow
+
+
+def test_score_prints_the_card(live_run: Path) -> None:
+    r = gameday("score", str(live_run), columns=200)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "/ 100" in out and "capabilities (HSEEP)" in out
+    for title in ("Time to detect (MTTD)", "Declared severity vs truth", "Mitigation among the accepted ones",
+                  "Post-mortem sections substantive"):
+        assert title in out
+    assert "Traceback" not in r.stderr
+
+
+def test_score_json_is_the_scorecard(live_run: Path) -> None:
+    r = gameday("score", str(live_run), "--json")
+    assert r.returncode == 0, r.stderr
+    card = json.loads(r.stdout)
+    assert card["run_id"] == RUN_ID and card["team"] == "blue" and card["incident"].startswith("INC-")
+    assert card["sources"]["tracker"] == "tracker.db"
+    items = {i["id"]: i for i in card["items"]}
+    assert len(items) == 24
+    # 30 game seconds of impact before the alert, an ack 20 s later: all well inside the P1 targets
+    assert 15 <= card["phases"]["mttd"] <= 60
+    assert items["time.mitigate"]["status"] == "met" and "rollback:payments" in items["time.mitigate"]["reason"]
+    assert items["class.severity"]["status"] == "met"
+    assert items["pm.root_cause"]["status"] == "met"
+    assert card["overall"] >= 90, [(i["id"], i["reason"]) for i in card["items"] if i["status"] != "met"]
+
+
+def test_report_writes_every_format_into_the_run_folder(live_copy: Path) -> None:
+    r = gameday("report", str(live_copy))
+    assert r.returncode == 0, r.stderr
+    names = {"scorecard.json", "report.html", "report.md", "report.json"}
+    assert {Path(line.removeprefix("wrote ")).name for line in r.stdout.splitlines()} == names
+    assert all((live_copy / n).stat().st_size > 0 for n in names)
+    html = (live_copy / "report.html").read_text()
+    assert html.count('<svg class="chart"') == 4 and "<script" not in html
+    assert (live_copy / "report.md").read_text().startswith("# Incident Post-Mortem: ")
+
+
+def test_report_md_only(live_copy: Path) -> None:
+    r = gameday("report", str(live_copy), "--md")
+    assert r.returncode == 0, r.stderr
+    assert (live_copy / "report.md").exists() and not (live_copy / "report.html").exists()
+
+
+def test_run_id_prefix_resolves_under_runs_and_history_reads_the_folder(live_copy: Path) -> None:
+    cwd = live_copy.parent.parent
+    r = gameday("score", RUN_ID[:20], "--json", cwd=cwd)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["run_id"] == RUN_ID
+    r = gameday("history", "--json", cwd=cwd)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [(g["team"], g["runs"], g["by_type"]) for g in doc["groups"]] == [("blue", 1, {"pool-kit": 1})]
+    assert doc["groups"][0]["completion"]["target"] == 0.9
+    r = gameday("history", cwd=cwd)
+    assert r.returncode == 0 and "Monthly review per team" in r.stdout and "blue" in r.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["score", "/no/such/run"], "error: no such run folder: /no/such/run"),
+    (["report", "{tmp}"], "not a run folder (no journal.jsonl)"),
+    (["score", "{run}", "--config", "{tmp}/bad.yaml"], "bad.yaml:1:8: clock: expected one of 'game', 'wall'"),
+    (["history", "/no/such/folder"], "error: no such folder: /no/such/folder"),
+])
+def test_bad_input_is_one_line_and_exit_2(live_run: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "bad.yaml").write_text("clock: sundial\n")
+    r = gameday(*[a.format(tmp=tmp_path, run=live_run) for a in args])
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr

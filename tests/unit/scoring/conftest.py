@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+import pytest
+from scoring_kit import RunKit
+
+
+@pytest.fixture
+def kit(tmp_path) -> RunKit:
+    return RunKit(tmp_path / "run")

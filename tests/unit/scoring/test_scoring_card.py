@@ -1,0 +1,179 @@
+"""The score card as a whole: traceable totals, HSEEP ratings, JSON, missing tracker, damaged folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scoring_kit import RunKit, card_of, exemplary
+
+from simulator.errors import InputError, NotFound, ValidationFailed
+from simulator.scoring import ScoreCard, score_run
+from simulator.scoring.config import ITEM_IDS, default_config, load_config
+from simulator.scoring.rubric import RULES
+from simulator.scoring.rundata import load_run
+from simulator.scoring.severity import levels_apart, rank, standard_seconds
+from simulator.tracker.standard import SEVERITIES
+
+
+def test_every_point_is_traceable_to_a_line_item(kit):
+    exemplary(kit, severity="P2", actions=[(300, "restart:payments"), (320, "rollback:payments")],
+              checklist=["logs"], postmortem=False)
+    card = card_of(kit)
+    assert [i.id for i in card.items] == list(RULES) == list(ITEM_IDS)
+    counted = [i for i in card.items if i.counts]
+    assert card.earned == pytest.approx(sum(i.points for i in counted))
+    assert card.possible == pytest.approx(sum(i.max_points for i in counted))
+    assert card.overall == round(100 * card.earned / card.possible, 1)
+    assert all(0 <= i.points <= i.max_points for i in card.items)
+    assert all(i.reason for i in card.items)
+    # lost: severity 6 (P2 for P1), checklist 2.5 (1/6), harm 2.5 (one restart), post-mortem 15; escalation n/a
+    assert (card.earned, card.possible, card.overall, card.grade) == (69.0, 95.0, 72.6, "C")
+
+
+def test_capability_ratings_follow_the_share_of_points(kit):
+    exemplary(kit, severity="P3", checklist=["logs"])
+    caps = {c.key: c for c in card_of(kit).capabilities}
+    situational = caps["situational_assessment"]  # severity 0/10 + checklist 0.5/3
+    assert (situational.points, situational.max_points, situational.rating) == (0.5, 13.0, "U")
+    assert caps["detection"].rating == "P"
+    assert caps["incident_command"].rating_text == "Performed without challenges"
+
+
+def test_json_round_trip_and_markers_for_the_charts(kit):
+    exemplary(kit, actions=[(300, "restart:payments"), (320, "rollback:payments")])
+    card = card_of(kit)
+    data = json.loads(json.dumps(card.to_json()))
+    again = ScoreCard.from_json(data)
+    assert again == card
+    kinds = {m.kind for m in card.markers}
+    assert {"fault", "alert", "lost", "ack", "declare", "ops", "mitigate", "recovered", "resolve"} <= kinds
+    assert [m.wall for m in card.markers] == sorted(m.wall for m in card.markers)
+    assert card.started_at == "2026-04-23T09:59:59+00:00"
+    assert [a.type for a in card.action_items] == ["fix", "monitoring"]
+
+
+def test_no_tracker_at_all_scores_what_the_journal_shows(tmp_path):
+    kit = RunKit(tmp_path / "run")
+    kit.start(responder="none")
+    kit.samples(600, bad=[(150, 380)])
+    kit.fault(120)
+    kit.lost(150)
+    kit.alert(170)
+    kit.ops(320, "rollback:payments", actor="cli")
+    kit.restored(380)
+    kit.finish(600)
+    card = card_of(kit)
+    assert card.sources["tracker"] is None
+    observed = {i.id for i in card.items if i.counts}
+    assert observed == {"detect.mttd", "time.mitigate", "mitigation.choice", "mitigation.permanence",
+                        "mitigation.harm"}
+    assert all(i.status == "not_observed" for i in card.items if i.category in ("pm", "process"))
+    assert (card.overall, card.possible, card.not_observed_points) == (100.0, 33.0, 62.0)
+    assert any("no tracker data" in w for w in card.warnings)
+    strict = card_of(kit, not_observed="zero")
+    assert strict.overall == round(100 * 33 / 95, 1)
+    assert next(c for c in strict.capabilities if c.key == "communications").rating == "U"
+
+
+def test_the_incident_for_the_faulty_service_is_the_one_scored(kit):
+    t = exemplary(kit)
+    t.alert(180, name="HighLatencyP95", service="gateway")
+    card = card_of(kit)
+    assert len(card.incidents) == 2
+    primary = [i for i in card.incidents if i.primary]
+    assert [i.service for i in primary] == ["payments"] and card.incident == primary[0].ref
+    assert any("2 incidents for this run" in w for w in card.warnings)
+
+
+def test_damaged_run_folders_are_reported_not_raised(tmp_path):
+    with pytest.raises(NotFound, match="no such run folder"):
+        load_run(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NotFound, match="not a run folder"):
+        load_run(tmp_path / "empty")
+    (tmp_path / "blank").mkdir()
+    (tmp_path / "blank" / "journal.jsonl").write_text("\n{torn line\n")
+    with pytest.raises(InputError, match="journal is empty"):
+        load_run(tmp_path / "blank")
+
+
+def test_a_broken_scenario_file_falls_back_to_the_truth_in_the_journal(kit):
+    exemplary(kit)
+    path = kit.write()
+    (path / "scenario.yaml").write_text("apiVersion: gameday/v1\nkind: Scenario\nmetadata: [oops\n")
+    card = score_run(path)
+    assert card.sources["truth"] == "run.started"
+    assert card.truth_severity == "P1"
+    assert card.item("class.severity").status == "met"
+    assert any("scenario.yaml does not validate" in w for w in card.warnings)
+
+
+# ---- the configuration
+
+
+def test_defaults_come_from_the_standard_and_add_up_to_100():
+    cfg = default_config()
+    assert cfg.total_points() == 100
+    for code, level in SEVERITIES.items():
+        assert cfg.target("acknowledge", code) == level.respond_within.total_seconds()
+        assert cfg.target("resolve", code) == level.resolve_within.total_seconds()
+        assert cfg.target("status_update", code) == level.update_every.total_seconds()
+    assert (rank("P1"), levels_apart("P3", "P1"), levels_apart("P1", "P2")) == (1, 2, -1)
+    assert standard_seconds("P2", "respond") == 1800
+
+
+def test_a_user_config_merges_over_the_defaults(tmp_path):
+    path = tmp_path / "scoring.yaml"
+    path.write_text("clock: wall\ntime_scale_factor: 4\ntargets:\n  detect: {fixed: 10m}\n"
+                    "items:\n  detect.mttd: {points: 20}\n")
+    cfg = load_config(path)
+    assert (cfg.clock, cfg.target("detect", "P4")) == ("wall", 2400.0)
+    assert cfg.items["detect.mttd"].points == 20 and cfg.items["detect.mttd"].capability == "detection"
+    assert cfg.total_points() == 110
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("clock: sundial\n", "scoring.yaml:1:8: clock: expected one of 'game', 'wall'"),
+    ("targets:\n  detect: {fixed: 5m, standard: respond}\n", "scoring.yaml:2:11: targets.detect: expected exactly one"),
+    ("items:\n  detect.speed: {points: 1, capability: detection, title: x}\n", "unknown line item(s) detect.speed"),
+    ("hseep: {performed: 0.2}\n", "expected performed >= some_challenges >= major_challenges"),
+    ("clock: [game\n", "invalid YAML"),
+])
+def test_bad_config_is_one_located_line(tmp_path, text, message):
+    path = tmp_path / "scoring.yaml"
+    path.write_text(text)
+    with pytest.raises(ValidationFailed) as err:
+        load_config(path)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+# ---- robustness: any damage to the journal still gives a card
+
+
+@pytest.fixture(scope="module")
+def exemplary_journal(tmp_path_factory):
+    kit = RunKit(tmp_path_factory.mktemp("golden") / "run")
+    exemplary(kit, actions=[(300, "restart:payments"), (320, "rollback:payments")])
+    path = kit.write()
+    (path / "tracker.db").unlink()  # the journal mirror alone
+    return path
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drop=st.sets(st.integers(min_value=0, max_value=200), max_size=60), cut=st.integers(min_value=1,
+                                                                                            max_value=400))
+def test_any_subset_of_the_journal_scores_without_error(exemplary_journal, tmp_path_factory, drop, cut):
+    lines = (exemplary_journal / "journal.jsonl").read_text().splitlines()
+    kept = [line for n, line in enumerate(lines[:cut]) if n not in drop or n == 0]
+    folder = tmp_path_factory.mktemp("cut")
+    shutil.copy(exemplary_journal / "scenario.yaml", folder / "scenario.yaml")
+    (folder / "journal.jsonl").write_text("\n".join(kept) + "\n")
+    card = score_run(folder)
+    assert 0.0 <= card.overall <= 100.0
+    assert card.earned <= card.possible + 1e-9
+    assert all(0 <= i.points <= i.max_points and i.reason for i in card.items)
