@@ -104,4 +104,15 @@ def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupRes
         record = find_run(run)
         return [cleanup_run(record.path, record.run_id)]
     records = active_runs() if everything else [r for r in active_runs() if _owner_gone(r)]
-    return [cleanup_run(r.path, r.run_id) for r in records]
+    results = [cleanup_run(r.path, r.run_id) for r in records]
+    return results + sweep_docker({r.run_id for r in active_runs()})
+
+
+def sweep_docker(active: set[str]) -> list[CleanupResult]:
+    """Containers and networks labelled with a run of this registry that the registry no longer
+    lists (a run killed before it registered, or whose record is gone): removed by label."""
+    from simulator.runs import gameday_home
+    from simulator.targets.backends.docker import sweep_orphans
+
+    return [CleanupResult(run_id, "", targets_stopped=bool(removed["containers"] or removed["networks"]))
+            for run_id, removed in sweep_orphans(active, str(gameday_home())).items()]

@@ -28,5 +28,19 @@ def chromium_path() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def docker_engine():
+    """A connected Docker SDK client with the targets image; skip (or fail in CI) without them."""
+    from simulator.errors import EnvironmentProblem
+    from simulator.targets.backends.docker import check_image, docker_client
+
+    try:
+        client = docker_client(timeout=120)
+        check_image(client)
+    except EnvironmentProblem as exc:
+        _need("Docker engine", "GAMEDAY_REQUIRE_DOCKER", str(exc))
+    return client
+
+
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]

@@ -100,6 +100,17 @@ class MemoryHogParams(Params):
         return v
 
 
+class ContainerUpdateParams(Params):
+    memory: Size | None = Field(None, description="new memory limit (no swap), e.g. 128MiB")
+    cpus: float | None = Field(None, gt=0, le=64, description="new CPU limit in CPUs, e.g. 0.25")
+
+    @model_validator(mode="after")
+    def _something(self) -> ContainerUpdateParams:
+        if self.memory is None and self.cpus is None:
+            raise ValueError("give memory, cpus or both")
+        return self
+
+
 @dataclass(frozen=True)
 class FaultKind:
     kind: str
@@ -123,6 +134,16 @@ FAULT_KINDS: dict[str, FaultKind] = {
         FaultKind("process.restart", "process", NoParams, "restart the target's process"),
         FaultKind("process.cpu_hog", "process", CpuHogParams, "burn CPU beside the target"),
         FaultKind("process.memory_hog", "process", MemoryHogParams, "allocate memory beside the target"),
+        *[FaultKind(f"container.{name}", "container", params, summary, backends=("docker",))
+          for name, params, summary in [
+            ("pause", NoParams, "freeze every process of the container (docker pause; revert unpause)"),
+            ("stop", NoParams, "stop the container (docker stop; revert start)"),
+            ("kill", SignalParams, "send a signal to the container (docker kill: the engine's restart policy "
+                                   "does not apply; revert starts it)"),
+            ("restart", NoParams, "restart the container (revert: make sure it runs)"),
+            ("remove", NoParams, "remove the container (revert: re-create it, same name and port)"),
+            ("update", ContainerUpdateParams, "change the container's memory and/or CPU limit (revert restores)"),
+        ]],
     ]
 }
 

@@ -234,4 +234,13 @@ def _signal(name: str) -> signal.Signals:
 
 FAMILIES: dict[str, Family] = {"app": AppFamily(), "proxy": ProxyFamily(), "process": ProcessFamily()}
 
+
+def _register_container_family() -> None:
+    from simulator.faults.container import FAMILY  # imports Context from here: registered after it exists
+
+    FAMILIES["container"] = FAMILY
+
+
+_register_container_family()
+
 __all__ = ["FAMILIES", "Context"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from simulator.errors import InputError
+from simulator.targets.backends.docker import DockerBackend
 from simulator.targets.backends.local import LocalBackend
 
-BACKENDS = {"local": LocalBackend}
+BACKENDS = {"local": LocalBackend, "docker": DockerBackend}
 
 
 def get_backend(name: str):

@@ -34,6 +34,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "process.restart": {},
     "process.cpu_hog": {"workers": 2},
     "process.memory_hog": {"size": "64MiB"},
+    "container.pause": {},
+    "container.stop": {},
+    "container.kill": {"signal": "SIGTERM"},
+    "container.restart": {},
+    "container.remove": {},
+    "container.update": {"memory": "128MiB", "cpus": 0.5},
 }
 
 

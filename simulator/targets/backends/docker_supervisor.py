@@ -1,0 +1,444 @@
+"""The docker backend's supervisor: a detached host process that owns one run's containers.
+
+``python -m simulator.targets.backends.docker_supervisor RUN_DIR`` reads ``targets.spec.json``
+and, like the local supervisor (whose control loop and API it reuses):
+
+* starts the fault proxy on the host; creates the run's network and, in dependency order, one
+  container per target (port 8000 published on 127.0.0.1 on a port chosen up front, so it stays
+  the same across restarts); puts a front proxy on 127.0.0.1 in front of each published port
+  and a link proxy ``a->b`` per dependency edge, which ``a`` reaches through a relay on the run
+  network's gateway address (``docker_relay``); waits until every container answers /healthz;
+* watches the engine's events for the run's label: a ``die`` is journalled as
+  ``target.crashed`` (with ``oom_killed`` from the ``oom`` event / ``State.OOMKilled``), a start
+  after it as ``target.restarted``; Docker's own restart policy does the restarting;
+* answers restart / start (re-creating a removed container) / stop / memory_limit / cpus /
+  shutdown on 127.0.0.1, and writes ``targets.json`` on every change;
+* on shutdown saves every container's log into ``RUN_DIR/logs/<target>.log`` and removes the
+  run's containers and network.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from simulator.errors import EnvironmentProblem, GamedayError
+from simulator.faults.proxy.client import ProxyClient
+from simulator.runs import gameday_home
+from simulator.targets.apps import APPS
+from simulator.targets.backends.docker import (
+    LABEL_HOME,
+    LABEL_ROLE,
+    LABEL_RUN,
+    LABEL_TARGET,
+    collect_logs,
+    docker_client,
+    remove_run_resources,
+)
+from simulator.targets.procs import start_listening, stop_process
+from simulator.targets.supervisor import HOST, Managed, Supervisor, topo_order
+
+PORT = 8000
+LINK_PORT_BASE = 9100  # in a container, dependency N is reached on 127.0.0.1:9100+N (a relay)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def restart_policy(spec: dict[str, Any]) -> dict[str, Any]:
+    policy = spec.get("restart") or {}
+    kind = policy.get("policy", "on-failure")
+    if kind == "always":
+        return {"Name": "always"}
+    if kind in ("never", "no"):
+        return {"Name": "no"}
+    return {"Name": "on-failure", "MaximumRetryCount": int(policy.get("max_restarts", 5))}
+
+
+class DockerSupervisor(Supervisor):
+    def __init__(self, run_dir: Path):
+        super().__init__(run_dir)
+        self.image: str = self.spec.get("image", "gameday/targets:latest")
+        self.client = docker_client()
+        self.network = None
+        self.gateway_ip: str | None = None
+        self.relay = None
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._events_stream = None
+        self.home = str(gameday_home())
+
+    # ------------------------------------------------------------------ state file
+    def snapshot(self) -> dict[str, Any]:
+        data = super().snapshot()
+        data["backend"] = "docker"
+        data["network"] = self.network.name if self.network is not None else None
+        data["image"] = self.image
+        for name, t in data["targets"].items():
+            m = self.targets[name]
+            t.update(pid=m.extra.get("pid"), create_time=m.extra.get("create_time"),
+                     container=m.extra.get("container"), container_id=m.extra.get("container_id"),
+                     cpus=m.extra.get("cpus"), recreated=m.extra.get("recreated", 0),
+                     host_port=m.extra.get("host_port"), log=str(self._log(name)))
+            t.pop("state_file", None)
+        return data
+
+    # ------------------------------------------------------------------ starting
+    def start_all(self) -> None:
+        self.proxy = start_listening(["-m", "simulator.faults.proxy", "--control-port", "0",
+                                      "--seed", str(self.spec.get("seed", 0))], self._log("proxy"))
+        self.proxy_client = ProxyClient(f"http://{HOST}:{self.proxy.port}")
+        labels = {LABEL_RUN: self.run_id, LABEL_ROLE: "network", LABEL_HOME: self.home}
+        self.network = self.client.networks.create(f"gameday-{self.run_id}", driver="bridge", labels=labels,
+                                                   check_duplicate=True)
+        self.network.reload()
+        self.gateway_ip = self.network.attrs["IPAM"]["Config"][0]["Gateway"]
+        from simulator.targets.backends.docker_relay import Relay
+
+        self.relay = Relay()
+        self._start_event_watch()
+        order = topo_order(self.spec["targets"])
+        for spec in order:
+            m = Managed(spec, memory_limit=spec.get("memory_limit"))
+            m.extra["cpus"] = spec.get("cpus")
+            m.extra["host_port"] = free_port()
+            m.extra["internal_addr"] = f"{HOST}:{m.extra['host_port']}"
+            m.extra["internal_url"] = f"http://{HOST}:{m.extra['host_port']}"
+            self.targets[m.name] = m
+            for dep in spec.get("depends_on", []):
+                link, proxy = f"{m.name}->{dep}", f"{m.name}--{dep}"
+                info = self.proxy_client.create_proxy(proxy, f"{HOST}:0", self.targets[dep].extra["internal_addr"])
+                relay_port = self.relay.add(self.gateway_ip, info.listen_port)
+                local_port = LINK_PORT_BASE + len([k for k in self.links if self.links[k]["from"] == m.name])
+                self.links[link] = {"url": f"http://{HOST}:{info.listen_port}", "from": m.name, "to": dep,
+                                    "proxy": proxy, "relay": f"{self.gateway_ip}:{relay_port}",
+                                    "container_url": f"http://127.0.0.1:{local_port}"}
+            info = self.proxy_client.create_proxy(m.name, f"{HOST}:0", m.extra["internal_addr"])
+            m.extra["url"] = f"http://{HOST}:{info.listen_port}"
+            self._create(m)
+        # all containers start at once; then each must answer /healthz (health-gated start)
+        deadline = time.monotonic() + float(self.spec.get("timeout", 60))
+        for m in self.targets.values():
+            self._wait_healthy(m, deadline)
+            self._apply_initial_state(m)
+            self.journal.write("target.started", name=m.name, app=m.spec["app"], url=m.extra["url"],
+                               pid=m.extra.get("pid"), container=m.extra["container"])
+        self.status = "ready"
+        self.save()
+
+    def _config_for(self, m: Managed) -> dict[str, Any]:
+        config = dict(m.spec.get("config") or {})
+        app = APPS[m.spec["app"]]
+        for dep in app.dependencies:
+            targets = [d for d in m.spec.get("depends_on", []) if self.targets[d].spec["app"] == dep.upstream]
+            if targets:
+                config[dep.config_key] = self.links[f"{m.name}->{targets[0]}"]["container_url"]
+        return config
+
+    def _create(self, m: Managed) -> None:
+        """Create and start the target's container (again, after a remove: same name, same port)."""
+        spec = m.spec
+        name = f"gameday-{self.run_id}-{m.name}"
+        kwargs: dict[str, Any] = {}
+        if m.memory_limit:
+            kwargs.update(mem_limit=int(m.memory_limit), memswap_limit=int(m.memory_limit))
+        if m.extra.get("cpus"):
+            kwargs["nano_cpus"] = int(float(m.extra["cpus"]) * 1e9)
+        command = ["python", "-m", "simulator.targets.backends.docker_entry", spec["app"], "--port", str(PORT),
+                   "--state-file", "/data/state.json", "--data-dir", "/data",
+                   "--config", json.dumps(self._config_for(m))]
+        relays = [f"{link['container_url'].rsplit(':', 1)[1]}={link['relay']}"
+                  for link in self.links.values() if link["from"] == m.name]
+        try:
+            c = self.client.containers.run(
+                self.image, command=command, name=name, hostname=m.name, detach=True,
+                labels={LABEL_RUN: self.run_id, LABEL_TARGET: m.name, LABEL_ROLE: "target", LABEL_HOME: self.home},
+                network=self.network.name, ports={f"{PORT}/tcp": (HOST, m.extra["host_port"])},
+                restart_policy=restart_policy(spec), stop_signal="SIGTERM",
+                environment={"GAMEDAY_RELAYS": ",".join(relays)}, **kwargs)
+        except Exception as exc:  # the engine's message, one line
+            reason = str(exc).splitlines()[0]
+            raise EnvironmentProblem(f"{m.name}: could not start container {name}: {reason}") from None
+        m.extra.update(container=name, container_id=c.id)
+        m.status = "running"
+        self._refresh(m)
+
+    def _refresh(self, m: Managed) -> dict[str, Any]:
+        try:
+            attrs = self.client.api.inspect_container(m.extra["container_id"])
+        except Exception:  # noqa: BLE001 - removed
+            m.extra.update(pid=None, create_time=None)
+            return {}
+        state = attrs.get("State", {})
+        pid = state.get("Pid") or None
+        if pid != m.extra.get("pid"):
+            created = None
+            with contextlib.suppress(psutil.Error):
+                created = psutil.Process(pid).create_time() if pid else None
+            m.extra.update(pid=pid, create_time=created)
+        m.extra["docker_restarts"] = attrs.get("RestartCount", 0)
+        m.extra["paused"] = bool(state.get("Paused"))
+        return attrs
+
+    def _wait_healthy(self, m: Managed, deadline: float) -> None:
+        url = f"{m.extra['internal_url']}/healthz"
+        with httpx.Client(timeout=2, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                try:
+                    if client.get(url).status_code == 200:
+                        self._refresh(m)
+                        return
+                except httpx.HTTPError:
+                    pass
+                attrs = self._refresh(m)
+                state = attrs.get("State", {})
+                if state.get("Status") in ("exited", "dead") and not state.get("Restarting"):
+                    break
+                time.sleep(0.05)
+        tail = ""
+        with contextlib.suppress(Exception):
+            tail = self.client.containers.get(m.extra["container_id"]).logs(tail=3).decode(errors="replace")
+        raise EnvironmentProblem(f"{m.name}: container {m.extra['container']} did not answer {url} in time"
+                                 + (f": {' | '.join(tail.strip().splitlines())}" if tail.strip() else ""))
+
+    # ------------------------------------------------------------------ watching
+    def _start_event_watch(self) -> None:
+        stream = self.client.events(decode=True, since=int(time.time()) - 1,
+                                    filters={"type": "container", "label": f"{LABEL_RUN}={self.run_id}"})
+        self._events_stream = stream
+
+        def pump() -> None:
+            with contextlib.suppress(Exception):
+                for event in stream:
+                    self.events.put(event)
+
+        threading.Thread(target=pump, daemon=True, name="docker-events").start()
+
+    def check(self) -> None:
+        changed = False
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            attrs = (event.get("Actor") or {}).get("Attributes") or {}
+            m = self.targets.get(attrs.get(LABEL_TARGET, ""))
+            if m is None or self.status != "ready":
+                continue
+            changed = self._on_event(m, event.get("status") or event.get("Action", ""), attrs) or changed
+        if changed:
+            self.save()
+
+    def _expected(self, m: Managed, action: str) -> bool:
+        pending = m.extra.setdefault("expect", {})
+        if pending.get(action, 0) > 0:
+            pending[action] -= 1
+            return True
+        return False
+
+    def _on_event(self, m: Managed, action: str, attrs: dict[str, Any]) -> bool:
+        if action == "oom":
+            m.extra["oom_seen"] = True
+            return False
+        if action == "die":
+            if self._expected(m, "die"):
+                return False
+            code = int(attrs.get("exitCode", 0) or 0)
+            info = self._refresh(m)
+            oom = bool(m.extra.pop("oom_seen", False) or (info.get("State") or {}).get("OOMKilled"))
+            if oom:
+                m.oom_kills += 1
+            sig = code - 128 if code > 128 else None
+            signame = signal.Signals(sig).name if sig and sig in signal.Signals._value2member_map_ else None
+            m.last_exit = {"code": code, "signal": signame, "oom_killed": oom, "at": time.time()}
+            self.journal.write("target.crashed", name=m.name, exit_code=code, signal=signame, oom_killed=oom,
+                               memory_limit=m.memory_limit, container=m.extra.get("container"))
+            restarting = bool((info.get("State") or {}).get("Restarting")) or self._will_restart(m, code)
+            m.status = "crashed" if restarting else ("stopped" if code == 0 else "failed")
+            return True
+        if action == "start":
+            if self._expected(m, "start"):
+                return False
+            self._refresh(m)
+            if m.status in ("crashed", "failed", "stopped"):
+                m.restarts += 1
+                self.journal.write("target.restarted", name=m.name, reason="policy", pid=m.extra.get("pid"),
+                                   restarts=m.restarts, container=m.extra.get("container"))
+            m.status = "running"
+            return True
+        if action in ("pause", "unpause"):
+            # events arrive a little late: trust the container's state now, not the event's name
+            state = self._refresh(m).get("State") or {}
+            if state.get("Paused"):
+                m.status = "paused"
+            elif state.get("Running") and m.status in ("paused", "running"):
+                m.status = "running"
+            return True
+        if action == "destroy":
+            if self._expected(m, "destroy"):
+                return False
+            m.status = "removed"
+            m.extra.update(pid=None, create_time=None)
+            self.journal.write("target.stopped", name=m.name, reason="container removed",
+                               container=m.extra.get("container"))
+            return True
+        return False
+
+    def _will_restart(self, m: Managed, code: int) -> bool:
+        policy = restart_policy(m.spec)
+        if policy["Name"] == "always":
+            return True
+        return policy["Name"] == "on-failure" and code != 0 and \
+            m.extra.get("docker_restarts", 0) < policy.get("MaximumRetryCount", 0)
+
+    # ------------------------------------------------------------------ control requests
+    def _container(self, m: Managed):
+        from docker.errors import NotFound
+
+        try:
+            return self.client.containers.get(m.extra["container_id"])
+        except NotFound:
+            return None
+
+    def _expect(self, m: Managed, *actions: str) -> None:
+        pending = m.extra.setdefault("expect", {})
+        for a in actions:
+            pending[a] = pending.get(a, 0) + 1
+
+    def handle(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        if action == "shutdown":
+            self.stop.set()
+            return {"ok": True}
+        name = body.get("target")
+        if name not in self.targets:
+            raise KeyError(f"unknown target {name!r}; targets of this run: {', '.join(self.targets)}")
+        m = self.targets[name]
+        reason = body.get("reason", action)
+        c = self._container(m)
+        if action == "restart":
+            if c is None:
+                self._recreate(m, reason)
+            else:
+                if c.status == "running":
+                    self._expect(m, "die")
+                self._expect(m, "start")
+                if c.status == "paused":
+                    c.unpause()
+                c.restart(timeout=3)
+                m.restarts += 1
+                m.status = "running"
+                self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts,
+                                   container=m.extra["container"])
+        elif action == "start":
+            if c is None:
+                self._recreate(m, reason)
+            elif c.status == "paused":
+                c.unpause()
+                m.status = "running"
+            elif c.status != "running":
+                self._expect(m, "start")
+                c.start()
+                m.restarts += 1
+                m.status = "running"
+                self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts,
+                                   container=m.extra["container"])
+        elif action == "stop":
+            if c is not None and c.status in ("running", "paused", "restarting"):
+                self._expect(m, "die")
+                if c.status == "paused":
+                    c.unpause()
+                c.stop(timeout=3)
+            m.status = "stopped"
+            self.journal.write("target.stopped", name=m.name, reason=reason, container=m.extra["container"])
+        elif action == "memory_limit":
+            m.memory_limit = int(body["bytes"]) if body.get("bytes") else None
+            if c is not None:
+                # the engine cannot lift a limit once set: "no limit" is the engine's whole memory
+                limit = m.memory_limit or int(self.client.info()["MemTotal"])
+                c.update(mem_limit=limit, memswap_limit=limit)
+        elif action == "cpus":
+            m.extra["cpus"] = float(body["cpus"]) if body.get("cpus") else None
+            if c is not None:
+                # as for memory: "no limit" is every CPU of the engine
+                nano = int((m.extra["cpus"] or self.client.info()["NCPU"]) * 1e9)
+                self.client.api._post_json(self.client.api._url("/containers/{0}/update", c.id),
+                                           data={"NanoCpus": nano}).raise_for_status()
+        else:
+            raise KeyError(f"unknown action {action!r}")
+        self._refresh(m)
+        self.save()
+        return self.snapshot()["targets"][name]
+
+    def _recreate(self, m: Managed, reason: str) -> None:
+        from docker.errors import NotFound
+
+        with contextlib.suppress(NotFound):  # a stopped leftover by the same name
+            self.client.containers.get(f"gameday-{self.run_id}-{m.name}").remove(force=True)
+        self._create(m)
+        self._wait_healthy(m, time.monotonic() + 30)
+        self._apply_initial_state(m)
+        m.restarts += 1
+        m.extra["recreated"] = m.extra.get("recreated", 0) + 1
+        self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts, recreated=True,
+                           container=m.extra["container"])
+
+    # ------------------------------------------------------------------ stopping
+    def shutdown(self) -> None:
+        for m in reversed(list(self.targets.values())):
+            c = self._container(m)
+            if c is not None:
+                collect_logs(c, self._log(m.name))
+                with contextlib.suppress(Exception):
+                    c.remove(force=True)
+                self.journal.write("target.stopped", name=m.name, reason="down", container=m.extra.get("container"))
+            m.status = "stopped"
+        with contextlib.suppress(Exception):
+            if self.network is not None:
+                self.network.remove()
+        with contextlib.suppress(Exception):  # anything else carrying the label (a half-created container)
+            remove_run_resources(self.run_id, self.run_dir, self.client)
+        if self._events_stream is not None:
+            with contextlib.suppress(Exception):
+                self._events_stream.close()
+        if self.relay is not None:
+            self.relay.close()
+        if self.proxy is not None:
+            stop_process(self.proxy.pid, self.proxy.create_time, grace=3.0)
+        if self.status != "failed":
+            self.status = "stopped"
+        self.save()
+        if self.control is not None:
+            self.control.shutdown()
+        self.journal.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m simulator.targets.backends.docker_supervisor RUN_DIR", file=sys.stderr)
+        return 2
+    try:
+        supervisor = DockerSupervisor(Path(args[0]))
+    except GamedayError as exc:
+        from simulator.runs import write_json_atomic
+
+        write_json_atomic(Path(args[0]) / "targets.json", {"status": "failed", "error": str(exc), "targets": {}})
+        return exc.exit_code
+    return supervisor.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
