@@ -17,6 +17,12 @@ from simulator.scenario import format_duration, load_scenario
 from simulator.scenario.catalog import entries, resolve, yaml_files
 from simulator.scenario.model import Scenario
 
+
+def load_any(path: Path) -> object:
+    from simulator.drills.loader import load_any as load
+
+    return load(path)
+
 console = Console(highlight=False)
 
 
@@ -35,7 +41,7 @@ def validate(
             results.append({"file": str(root), "ok": False, "errors": [f"{root}: no .yaml files in folder"]})
         for f in files:
             try:
-                load_scenario(f)
+                load_any(f)  # dispatches on `kind: Drill`
                 results.append({"file": str(f), "ok": True, "errors": []})
             except ValidationFailed as exc:
                 results.append({"file": str(f), "ok": False, "errors": exc.lines()})
@@ -161,7 +167,7 @@ def show(
 
 
 def schema(
-    what: str = typer.Argument("scenario", help="scenario, or journal (event vocabulary) or faults."),
+    what: str = typer.Argument("scenario", help="scenario, drill, or journal (event vocabulary) or faults."),
 ) -> None:
     """Print the JSON Schema of a file format (for editor completion and validation)."""
     if what == "scenario":
@@ -170,6 +176,10 @@ def schema(
                "$id": "https://gameday.dev/schemas/scenario.json",
                "title": "gameday scenario", **doc}
         print(json.dumps(doc, indent=2))
+    elif what == "drill":
+        from simulator.drills.loader import json_schema
+
+        print(json.dumps(json_schema(), indent=2))
     elif what == "journal":
         print(json.dumps({"event_kinds": EVENT_KINDS}, indent=2))
     elif what == "faults":
@@ -177,7 +187,7 @@ def schema(
                               "params": v.params.model_json_schema()} for k, v in FAULT_KINDS.items()},
                          indent=2))
     else:
-        raise InputError(f"schema: unknown format {what!r}; expected one of: scenario, journal, faults")
+        raise InputError(f"schema: unknown format {what!r}; expected one of: scenario, drill, journal, faults")
 
 
 def register(app: typer.Typer) -> None:

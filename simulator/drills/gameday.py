@@ -1,0 +1,197 @@
+"""The quarterly game day: several scenarios in sequence, a briefing before, a debrief after.
+
+Each scenario is a real run (``Runner``) with its own run folder and embedded tracker; people work
+the incidents there (``responder: human``), or the automated responder stands in. The facilitator
+console steers the running scenario. The debrief scores every run (``simulator.scoring``), lists
+what went well and what to improve from the score cards, and feeds proposed action items into
+each run's tracker (its incident). Drill folder ``OUT/<drill-id>/``: ``briefing.md``,
+``debrief.md``, ``gameday.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulator.drills.console import FacilitatorConsole, read_stdin, scripted
+from simulator.drills.handout import handout_markdown
+from simulator.drills.model import Drill
+from simulator.drills.plan import Part, parts_of
+from simulator.drills.roster import build_roster
+from simulator.runner import Runner
+
+
+@dataclass
+class PartResult:
+    name: str
+    scenario: str
+    run_dir: str
+    outcome: str
+    reason: str
+    team: str | None = None
+    overall: float | None = None
+    grade: str | None = None
+    went_well: list[str] = field(default_factory=list)
+    to_improve: list[str] = field(default_factory=list)
+    action_items: list[str] = field(default_factory=list)
+    incident: str | None = None
+    scoring_error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class DrillResult:
+    drill: str
+    folder: str
+    parts: list[PartResult]
+    aborted: bool = False
+    pass_score: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        runs_ok = all(p.outcome in ("recovered", "no_impact", "max_duration") for p in self.parts)
+        scores_ok = all((p.overall or 0.0) >= self.pass_score for p in self.parts) if self.pass_score else True
+        return bool(self.parts) and not self.aborted and runs_ok and scores_ok
+
+    def to_json(self) -> dict[str, Any]:
+        return {"drill": self.drill, "folder": self.folder, "ok": self.ok, "aborted": self.aborted,
+                "parts": [p.to_json() for p in self.parts]}
+
+
+def override(parts: list[Part], responder: str | None, time_scale: float | None,
+             max_duration: float | None) -> list[Part]:
+    for p in parts:
+        if responder:
+            p.responder = responder
+        if time_scale:
+            p.time_scale = time_scale
+        if max_duration:
+            p.max_duration = max_duration
+    return parts
+
+
+def _scoring_config(drill: Drill, base: Path | None) -> Any:
+    from simulator.scoring.config import default_config, load_config
+
+    cfg = load_config(base / drill.scoring.config if base else drill.scoring.config) if drill.scoring.config \
+        else default_config()
+    return cfg.model_copy(update={"clock": drill.scoring.clock,
+                                  "time_scale_factor": cfg.time_scale_factor * drill.scoring.time_scale_factor})
+
+
+def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team: str | None,
+                 owner: Callable[[str], str] | None = None, max_items: int = 5) -> PartResult:
+    """Score one run; went well / to improve from its card; action items into its tracker."""
+    pr = PartResult(part.name, part.scenario.metadata.name, result.run_dir, result.outcome, result.reason, team)
+    try:
+        from simulator.report import write_reports
+        from simulator.scoring import score_run
+
+        card = score_run(result.run_dir, _scoring_config(drill, base))
+        try:
+            write_reports(result.run_dir, config=_scoring_config(drill, base))
+        except Exception as exc:  # noqa: BLE001 - a report problem must not lose the debrief
+            pr.scoring_error = f"reports: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - scoring is another package; say what is missing
+        pr.scoring_error = f"scoring unavailable: {type(exc).__name__}: {exc}"
+        return pr
+    pr.overall, pr.grade, pr.incident = round(card.overall, 1), card.grade, card.incident
+    pr.went_well = [f"{i.title}: {i.reason}" for i in card.items if i.status == "met"]
+    weak = [i for i in card.items if i.status in ("missed", "partial")]
+    weak.sort(key=lambda i: i.max_points - i.points, reverse=True)
+    pr.to_improve = [f"{i.title}: {i.reason}" for i in weak]
+    pr.action_items = [f"Improve '{i.title}' ({i.category_title}): {i.reason}"[:300] for i in weak[:max_items]]
+    db = Path(result.run_dir) / "tracker.db"
+    if pr.action_items and pr.incident and db.exists():
+        from simulator.tracker.client import TrackerClient
+        from simulator.tracker.embedded import start_tracker
+
+        handle = start_tracker(db, run_id=Path(result.run_dir).name)
+        try:
+            client = TrackerClient(handle.url, actor="facilitator")
+            for text, item in zip(pr.action_items, weak, strict=False):
+                kind = {"detect": "monitoring", "process": "process", "pm": "documentation"}.get(item.category,
+                                                                                                    "training")
+                client.add_action_item(pr.incident, text, owner=owner(item.capability) if owner else "",
+                                       type=kind)
+        finally:
+            handle.stop()
+    return pr
+
+
+def debrief_markdown(drill: Drill, parts: list[PartResult], title: str = "debrief") -> str:
+    lines = [f"# {drill.metadata.title} — {title}", ""]
+    lines += ["| scenario | team | outcome | score | grade | run |", "|---|---|---|---|---|---|"]
+    for p in parts:
+        lines.append(f"| {p.name} | {p.team or '-'} | {p.outcome} | {'-' if p.overall is None else f'{p.overall:.0f}'} "
+                     f"| {p.grade or '-'} | `{p.run_dir}` |")
+    for p in parts:
+        lines += ["", f"## {p.name}", ""]
+        if p.scoring_error:
+            lines += [f"*{p.scoring_error}*", ""]
+        lines += ["**What went well**", ""] + ([f"- {x}" for x in p.went_well[:8]] or ["- (nothing scored as met)"])
+        lines += ["", "**What to improve**", ""] + ([f"- {x}" for x in p.to_improve[:8]] or ["- nothing missed"])
+        if p.action_items:
+            lines += ["", f"**Proposed action items** (in the tracker, incident {p.incident})", ""]
+            lines += [f"- {x}" for x in p.action_items]
+    if drill.debrief:
+        lines += ["", "## Discussion", "", drill.debrief.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs", responder: str | None = None,
+                 time_scale: float | None = None, max_duration: float | None = None, only: list[str] | None = None,
+                 console_mode: str = "auto", commands: str | Path | None = None, backend: str = "local",
+                 echo: Callable[..., None] | None = None,
+                 console: FacilitatorConsole | None = None) -> DrillResult:
+    from simulator.runs import new_run_id
+
+    say = echo or (lambda *a, **k: None)
+    base = path.parent if path is not None else None
+    parts = override(parts_of(drill, base, only), responder, time_scale, max_duration)
+    folder = Path(out).resolve() / new_run_id(drill.metadata.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    roster = build_roster(drill)
+    briefing = handout_markdown(drill, base)
+    (folder / "briefing.md").write_text(briefing, encoding="utf-8")
+    say(f"[bold]{drill.metadata.title}[/] — game day, {len(parts)} scenario(s); folder {folder}")
+    if drill.briefing:
+        say(drill.briefing.strip())
+    console = console or FacilitatorConsole(echo=lambda text: say(f"[magenta]console[/] {text}"))
+    if console_mode == "on" or (console_mode == "auto" and sys.stdin.isatty() and commands is None):
+        read_stdin(console, sys.stdin)
+        say("[dim]facilitator console: type 'help' for commands[/]")
+    plan = Path(commands).read_text(encoding="utf-8").splitlines() if commands else None
+    results: list[PartResult] = []
+    for i, part in enumerate(parts, 1):
+        if console.aborted.is_set():
+            break
+        team = part.ref.team or roster.teams[0].name
+        say(f"\n[bold]Scenario {i}/{len(parts)}: {part.scenario.metadata.title}[/] (team {team}, responder "
+            f"{part.responder})")
+        runner = Runner(part.scenario, part.options(folder, backend=backend), part.path,
+                        on_event=lambda text: say(f"  [dim]{text}[/]"))
+        console.attach(runner, part.ref.red_herrings)
+        if plan is not None:
+            runner.extras.append(scripted(console, plan))
+        try:
+            result = runner.run()
+        finally:
+            console.detach()
+        say(f"  → {result.outcome}: {result.reason}")
+        results.append(debrief_part(drill, base, part, result, team,
+                                    lambda cap, t=team: roster.pick(t, "incident_commander")))
+    dr = DrillResult(drill.metadata.name, str(folder), results, console.aborted.is_set(), drill.scoring.pass_score)
+    (folder / "debrief.md").write_text(debrief_markdown(drill, results), encoding="utf-8")
+    (folder / "gameday.json").write_text(json.dumps(dr.to_json(), indent=2, default=str), encoding="utf-8")
+    say(f"\n[bold]Debrief[/]: {folder / 'debrief.md'}")
+    for p in results:
+        say(f"  {p.name}: {p.outcome}, score {p.overall if p.overall is not None else '-'} ({p.grade or '-'})"
+            + (f" — {p.scoring_error}" if p.scoring_error else ""))
+    return dr

@@ -1,0 +1,400 @@
+"""The drill format (``apiVersion: gameday/v1``, ``kind: Drill``) as pydantic v2 models.
+
+A drill is how the product is used: a quarterly game day (several scenarios in sequence), a
+tabletop exercise (a Master Scenario Events List of timed injects, no infrastructure), the annual
+full-scale simulation (several scenarios at once, several teams) or CI resilience checks
+(automated runs with assertions). Unknown keys are errors everywhere (``extra="forbid"``);
+durations are written like scenarios' (``30s``, ``5m``, ``2h``). Cross-field checks (a scenario
+that does not exist, a team that is not declared, an answer naming an unknown inject) live in
+``simulator.drills.loader`` so every problem is reported with its file, line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulator.scenario.durations import Duration
+from simulator.tracker import standard
+
+DrillType = Literal["game-day", "tabletop", "full-scale", "ci"]
+Severity = Literal["P1", "P2", "P3", "P4"]
+Clock = Literal["game", "wall"]
+ResponderName = Literal["none", "human", "auto", "slow", "wrong-severity", "no-postmortem", "restart-storm"]
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+#: Duties beyond the standard's four roles that a drill may hand out (security, legal, executives).
+EXTRA_ROLES: dict[str, str] = {
+    "security_lead": "Security Lead",
+    "legal": "Legal / Privacy Counsel",
+    "executive": "Executive Sponsor",
+    "support": "Customer Support Lead",
+    "on_call": "On-call Engineer",
+}
+ROLE_NAMES: dict[str, str] = {**standard.ROLES, **EXTRA_ROLES}
+
+
+def role_key(value: str) -> str:
+    key = standard.ROLE_ALIASES.get(value.strip().lower(), value.strip().lower().replace("-", "_"))
+    if key not in ROLE_NAMES:
+        raise ValueError(f"expected a role, one of {', '.join(ROLE_NAMES)}, got {value!r}")
+    return key
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DrillMetadata(Strict):
+    name: str = Field(description="machine name, lowercase with dashes, e.g. quarterly-game-day")
+    title: str = Field(description="one-line human title")
+    type: DrillType = Field(description="game-day, tabletop, full-scale or ci")
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    author: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"expected a lowercase name with dashes like 'quarterly-game-day', got {v!r}")
+        return v
+
+
+# ------------------------------------------------------------------------------------ people
+class Person(Strict):
+    name: str
+    roles: list[str] = Field(default_factory=list, description="roles this person may take: incident_commander, "
+                             "tech_lead, comms_lead, scribe, security_lead, legal, executive, support, on_call")
+    handle: str | None = None
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: list[str]) -> list[str]:
+        return [role_key(r) for r in v]
+
+
+class OnCall(Strict):
+    primary: str = Field(description="a member's name")
+    secondary: str | None = None
+
+
+class Team(Strict):
+    name: str
+    services: list[str] = Field(default_factory=list, description="services (targets) this team owns")
+    members: list[Person] = Field(default_factory=list, description="the roster; a seeded Faker roster when empty")
+    on_call: OnCall | None = None
+    escalation: list[str] = Field(default_factory=list, description="who to escalate to, in order (names or teams)")
+    size: int = Field(4, ge=1, le=50, description="roster size to generate when no members are given")
+
+
+# ------------------------------------------------------------------------------------ CI checks
+CheckKind = Literal["alert_fires_within", "recovers_within", "no_5xx_while", "retry_amplification_below",
+                    "outcome_is"]
+_CHECK_NEEDS: dict[str, tuple[str, ...]] = {
+    "alert_fires_within": ("within",),
+    "recovers_within": ("within",),
+    "no_5xx_while": ("from_event",),
+    "retry_amplification_below": ("max_ratio",),
+    "outcome_is": ("outcome",),
+}
+
+
+class Check(Strict):
+    """One resilience assertion evaluated on a finished run's journal, summary and load stats.
+
+    * ``alert_fires_within``: ``alert`` (any alert when omitted) fires within ``within`` of the first fault.
+    * ``recovers_within``: the steady state is restored within ``within`` of the first mitigation
+      (``after: mitigation``: the first ops action, or the fault's revert) or of the revert (``after: revert``).
+    * ``no_5xx_while``: no 5xx on ``target`` from the first ``from_event`` (a journal kind, with
+      ``match`` on its data, e.g. ``ops.flag`` / ``{flag: fallback_processor}``) to ``until_event`` or the
+      end; ``grace`` lets in-flight requests drain first.
+    * ``retry_amplification_below``: attempts / requests over the fault window (fault injected to the
+      steady state restored, or the end) stays at or below ``max_ratio``.
+    * ``outcome_is``: the run's outcome is one of ``outcome``.
+    """
+
+    check: CheckKind
+    name: str | None = Field(None, description="test name; defaults to a description of the check")
+    alert: str | None = None
+    target: str | None = None
+    within: Duration | None = None
+    clock: Clock = Field("game", description="the clock 'within' is measured on")
+    after: Literal["mitigation", "revert"] = "mitigation"
+    from_event: str | None = Field(None, description="journal event kind that starts the window, e.g. ops.flag")
+    match: dict[str, str] = Field(default_factory=dict, description="data fields the event must have (substring)")
+    until_event: str | None = Field(None, description="journal event kind that ends the window (default: the end)")
+    grace: Duration = Field(0.0, description="game time after from_event before 5xx count")
+    endpoint: str | None = Field(None, description="no_5xx_while: only this request name from the load stats, "
+                                 "e.g. 'POST /charges' (any failure counts)")
+    max_ratio: float | None = Field(None, gt=0)
+    outcome: list[str] | None = None
+
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _outcome(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _needs(self) -> Check:
+        for key in _CHECK_NEEDS[self.check]:
+            if getattr(self, key) is None:
+                raise ValueError(f"expected '{key}' for check: {self.check}")
+        return self
+
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        from simulator.scenario.durations import format_duration as fd
+
+        if self.check == "alert_fires_within":
+            return f"alert {self.alert or '(any)'} fires within {fd(self.within or 0)} {self.clock} of the fault"
+        if self.check == "recovers_within":
+            return f"recovers within {fd(self.within or 0)} {self.clock} of the {self.after}"
+        if self.check == "no_5xx_while":
+            what = self.from_event + (f"[{','.join(f'{k}={v}' for k, v in self.match.items())}]" if self.match else "")
+            on = f"{self.endpoint} of {self.target or 'any target'}" if self.endpoint else (self.target or "any target")
+            return f"no 5xx on {on} after {what}" + (
+                f" until {self.until_event}" if self.until_event else "")
+        if self.check == "retry_amplification_below":
+            return f"retry amplification <= {self.max_ratio:g}x during the fault"
+        return f"outcome is {' or '.join(self.outcome or [])}"
+
+
+# ------------------------------------------------------------------------------------ scenarios in a drill
+class ScenarioRef(Strict):
+    scenario: str = Field(description="a scenario name (see 'gameday list') or a path relative to the drill file")
+    label: str | None = Field(None, description="how the drill calls this part; defaults to the scenario name")
+    team: str | None = Field(None, description="the team working it (full-scale: one team per scenario)")
+    responder: ResponderName | None = Field(None, description="override the drill's responder")
+    time_scale: float | None = Field(None, gt=0, le=100000)
+    max_duration: Duration | None = None
+    seed: int | None = None
+    start_after: Duration = Field(0.0, description="full-scale: wall delay before this scenario starts")
+    runbook: list[dict[str, Any]] | None = Field(
+        None, description="replace the scenario's responder.runbook (same format), e.g. to test a fallback flag")
+    checks: list[Check] | None = Field(None, description="CI checks; the default set when omitted")
+    red_herrings: list[RedHerring] = Field(default_factory=list, description="game day: decoys the facilitator "
+                                           "can inject with 'herring'")
+
+    @property
+    def name(self) -> str:
+        return self.label or self.scenario
+
+
+class RedHerring(Strict):
+    kind: str = Field(description="a fault kind, e.g. proxy.latency")
+    target: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    duration: Duration | None = Field(None, description="game time before it is reverted (default: run end)")
+    note: str = "red herring"
+
+
+ScenarioRef.model_rebuild()
+
+
+# ------------------------------------------------------------------------------------ tabletop
+InjectKind = Literal["message", "alert", "dashboard", "logs", "status"]
+ExpectDo = Literal["ack", "declare", "assign", "checklist", "status_update", "ops", "note", "customer_comms",
+                   "mitigate", "resolve", "postmortem", "action_item"]
+Capability = Literal["situational_assessment", "incident_command", "communications", "mitigation", "security"]
+DEFAULT_CAPABILITY: dict[str, str] = {
+    "ack": "incident_command", "declare": "situational_assessment", "assign": "incident_command",
+    "checklist": "situational_assessment", "status_update": "communications", "ops": "mitigation",
+    "note": "situational_assessment", "customer_comms": "communications", "mitigate": "mitigation",
+    "resolve": "mitigation", "postmortem": "incident_command", "action_item": "incident_command",
+}
+CAPABILITY_NAMES: dict[str, str] = {
+    "situational_assessment": "Situational assessment (severity, first checks)",
+    "incident_command": "Incident command (declare, roles)",
+    "communications": "Communications (status updates, customers, executives)",
+    "mitigation": "Mitigation (the right lever)",
+    "security": "Security and privacy duties",
+}
+
+
+class AlertInject(Strict):
+    name: str
+    service: str
+    severity: Literal["critical", "error", "warning", "info"] = "warning"
+    summary: str = ""
+
+
+class Snapshot(Strict):
+    """A generated dashboard panel or log excerpt, made from a scenario's model (no infrastructure)."""
+
+    metric: Literal["availability", "error_rate", "rejection_rate", "p95_ms", "rps", "memory_mb", "pool_in_use"]
+    service: str
+    shape: Literal["flat", "step_down", "step_up", "ramp_up", "ramp_down", "spike"] = "step_up"
+    baseline: float = Field(description="value before the change")
+    peak: float = Field(description="value after (or at the worst point of) the change")
+    over: Duration = Field(1800.0, description="time span the chart shows")
+    change_at: float = Field(0.6, gt=0, lt=1, description="where the change starts, as a fraction of the span")
+    unit: str = ""
+
+
+class Expect(Strict):
+    """An expected player action; also a scoring criterion read back from the tracker."""
+
+    do: ExpectDo
+    text: str = Field("", description="what the facilitator looks for, in words")
+    capability: Capability | None = Field(None, description="the capability it is evidence for (default per 'do')")
+    severity: Severity | None = None
+    role: str | None = None
+    item: str | None = Field(None, description="checklist item key (deployments, logs, infrastructure, ...)")
+    any_of: list[str] = Field(default_factory=list, description="ops: accepted actions, e.g. rollback:payments")
+    contains: list[str] = Field(default_factory=list, description="note/comms: words the text must contain "
+                                "(any one of them)")
+    points: int = Field(1, ge=1, le=10)
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        key = standard.canonical_role(v)
+        if key is None:
+            raise ValueError(f"expected a tracker role, one of {', '.join(standard.ROLES)}, got {v!r}")
+        return key
+
+    @field_validator("item")
+    @classmethod
+    def _item(cls, v: str | None) -> str | None:
+        if v is not None and v not in standard.CHECKLIST:
+            raise ValueError(f"expected a checklist item, one of {', '.join(standard.CHECKLIST)}, got {v!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _needs(self) -> Expect:
+        need = {"declare": "severity", "assign": "role", "checklist": "item"}.get(self.do)
+        if need and getattr(self, need) is None:
+            raise ValueError(f"expected '{need}' for do: {self.do}")
+        if self.do == "ops" and not self.any_of:
+            raise ValueError("expected 'any_of' (accepted actions) for do: ops")
+        return self
+
+    @property
+    def cap(self) -> str:
+        return self.capability or DEFAULT_CAPABILITY[self.do]
+
+
+class Inject(Strict):
+    id: str = Field(description="short id, e.g. i1-support-ticket")
+    at: Duration = Field(description="exercise (game) time the inject is delivered")
+    kind: InjectKind = "message"
+    title: str
+    source: str = Field("", description="who it comes from: Support, Monitoring, a customer, the CFO...")
+    text: str = ""
+    alert: AlertInject | None = Field(None, description="kind: alert -- a synthetic alert sent into the tracker")
+    snapshot: Snapshot | None = Field(None, description="kind: dashboard -- a generated chart")
+    log_lines: list[str] = Field(default_factory=list, description="kind: logs -- log excerpt ({t} = timestamp)")
+    expected: list[Expect] = Field(default_factory=list, description="expected player actions")
+    facilitator: str = Field("", description="notes for the facilitator only")
+
+    @model_validator(mode="after")
+    def _needs(self) -> Inject:
+        if self.kind == "alert" and self.alert is None:
+            raise ValueError("expected 'alert' for kind: alert")
+        if self.kind == "dashboard" and self.snapshot is None:
+            raise ValueError("expected 'snapshot' for kind: dashboard")
+        if self.kind == "logs" and not self.log_lines:
+            raise ValueError("expected 'log_lines' for kind: logs")
+        return self
+
+
+class Tabletop(Strict):
+    scenario: str | None = Field(None, description="the scenario whose model the injects describe (optional)")
+    service: str = Field(description="the affected service (the incident's service in the tracker)")
+    incident_title: str = ""
+    time_scale: float = Field(60.0, gt=0, description="game seconds per wall second when advancing on a timer")
+    duration: Duration | None = Field(None, description="exercise length (game); default: last inject + 15m")
+    truth: TabletopTruth
+    injects: list[Inject] = Field(min_length=1)
+
+
+class TabletopTruth(Strict):
+    severity: Severity
+    root_cause: str = ""
+    accepted_mitigations: list[str] = Field(default_factory=list)
+
+
+Tabletop.model_rebuild()
+
+
+AnswerDo = Literal["create", "ack", "declare", "assign", "checklist", "status_update", "note", "ops", "mitigate",
+                   "resolve", "postmortem", "action_item"]
+
+
+class Answer(Strict):
+    """One scripted player action, played through the tracker API after an inject is delivered."""
+
+    after_inject: str = Field(description="the inject id this answers")
+    do: AnswerDo
+    person: str | None = None
+    severity: Severity | None = None
+    role: str | None = None
+    item: str | None = None
+    action: str | None = Field(None, description="ops: e.g. rollback:payments, flag:payments.fallback_processor=on")
+    text: str | None = None
+    type: Literal["note", "hypothesis", "decision"] = "note"
+    fields: dict[str, str] = Field(default_factory=dict, description="status update / post-mortem fields")
+
+
+class Answers(Strict):
+    """A scripted team for a tabletop (``gameday drill run tabletop-x --answers FILE``)."""
+
+    team: str = "scripted team"
+    answers: list[Answer] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------------------------ schedule, scoring
+class ScheduleItem(Strict):
+    at: str = Field(description="clock time or offset, e.g. '09:30' or '+1h'")
+    what: str
+    duration: Duration | None = None
+
+
+class Scoring(Strict):
+    clock: Clock = Field("game", description="the clock severity targets are measured on")
+    time_scale_factor: float = Field(1.0, gt=0, description="multiplies every severity time target; for a "
+                                     "compressed drill played by people in real time set it to the time scale")
+    config: str | None = Field(None, description="a scoring config file merged over the defaults")
+    pass_score: float = Field(0.0, ge=0, le=100, description="game day / full-scale: fail under this overall score")
+
+
+class Drill(Strict):
+    api_version: Literal["gameday/v1"] = Field(alias="apiVersion")
+    kind: Literal["Drill"]
+    metadata: DrillMetadata
+    facilitator_notes: str = ""
+    briefing: str = ""
+    debrief: str = ""
+    seed: int = 0
+    responder: ResponderName = Field("human", description="default responder for every scenario")
+    backend: Literal["local", "docker"] = "local"
+    teams: list[Team] = Field(default_factory=list)
+    scenarios: list[ScenarioRef] = Field(default_factory=list)
+    tabletop: Tabletop | None = None
+    schedule: list[ScheduleItem] = Field(default_factory=list)
+    scoring: Scoring = Field(default_factory=Scoring)
+    executive_updates: Duration | None = Field(None, description="full-scale: an executive update is expected "
+                                               "at least this often (game time) on every incident")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Drill:
+        kind = self.metadata.type
+        if kind == "tabletop" and self.tabletop is None:
+            raise ValueError("expected 'tabletop' (the injects) for type: tabletop")
+        if kind != "tabletop" and not self.scenarios:
+            raise ValueError(f"expected at least one entry in 'scenarios' for type: {kind}")
+        if kind == "full-scale" and len(self.scenarios) < 2:
+            raise ValueError("expected two or more scenarios for type: full-scale (they run at once)")
+        return self
+
+    def team(self, name: str) -> Team:
+        for t in self.teams:
+            if t.name == name:
+                return t
+        raise KeyError(name)

@@ -1,0 +1,116 @@
+"""The drill format: every bundled drill validates; problems are located; roster; schema; CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.drills.handout import handout_html, handout_markdown
+from simulator.drills.loader import load_drill, load_drill_text
+from simulator.drills.roster import build_roster
+from simulator.errors import ValidationFailed
+
+ROOT = Path(__file__).resolve().parents[3]
+DRILLS = sorted((ROOT / "drills").glob("*.yaml"))
+GAMEDAY = [sys.executable, "-m", "simulator"]
+
+
+def test_bundled_drills_cover_every_type() -> None:
+    kinds = {load_drill(p).metadata.type for p in DRILLS}
+    assert kinds == {"ci", "tabletop", "game-day", "full-scale"}
+    names = {p.stem for p in DRILLS}
+    assert {"tabletop-pool-exhaustion", "tabletop-rate-limit", "tabletop-memory-leak", "tabletop-data-breach",
+            "quarterly-game-day", "annual-full-scale", "ci-resilience"} <= names
+
+
+BAD = """apiVersion: gameday/v1
+kind: Drill
+metadata:
+  name: x
+  title: t
+  type: ci
+scenarios:
+  - scenario: pool-exhaustion
+    checks:
+      - {check: alert_fires_within, alert: X}
+      - {check: outcom_is}
+    tme_scale: 3
+"""
+
+
+def test_problems_are_located() -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(BAD, "bad.yaml")
+    lines = exc.value.lines()
+    assert "bad.yaml:10:9: scenarios[0].checks[0]: expected 'within' for check: alert_fires_within" in lines
+    assert any(line.startswith("bad.yaml:11:17: scenarios[0].checks[1].check: expected one of") for line in lines)
+    assert "bad.yaml:12:5: scenarios[0].tme_scale: unknown key 'tme_scale' (did you mean 'time_scale'?)" in lines
+
+
+def test_cross_checks_unknown_scenario_and_team() -> None:
+    text = BAD.replace("      - {check: alert_fires_within, alert: X}\n      - {check: outcom_is}\n    tme_scale: 3\n",
+                       "      - {check: outcome_is, outcome: recovered}\n    team: blue\n")
+    text = text.replace("scenario: pool-exhaustion", "scenario: pool-exhaustoin")
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(text, "x.yaml")
+    joined = "\n".join(exc.value.lines())
+    assert "x.yaml:8:15: scenarios[0].scenario: no scenario named 'pool-exhaustoin'" in joined
+    assert "scenarios[0].team: unknown team 'blue'" in joined
+
+
+def test_tabletop_needs_injects_and_known_checklist_items() -> None:
+    text = """apiVersion: gameday/v1
+kind: Drill
+metadata: {name: t, title: t, type: tabletop}
+tabletop:
+  service: payments
+  truth: {severity: P1}
+  injects:
+    - {id: a, at: 1m, title: x, expected: [{do: checklist, item: coffee}]}
+    - {id: a, at: 0s, title: y}
+"""
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(text, "t.yaml")
+    joined = "\n".join(exc.value.lines())
+    assert "t.yaml:8:66: tabletop.injects[0].expected[0].item: expected a checklist item" in joined
+
+
+def test_faker_roster_is_seeded_and_complete() -> None:
+    drill = load_drill(ROOT / "drills" / "tabletop-data-breach.yaml")
+    a, b = build_roster(drill), build_roster(drill)
+    assert a.to_json() == b.to_json()
+    security = a.team("security")
+    assert len(security.members) == 3 and security.on_call is not None
+    assert security.on_call.primary == security.members[0].name
+    assert security.escalation == ["CISO", "General Counsel"]
+    other = build_roster(drill.model_copy(update={"seed": drill.seed + 1}))
+    assert other.to_json() != a.to_json()
+
+
+def test_handout_has_msel_expected_actions_and_svg() -> None:
+    drill = load_drill(ROOT / "drills" / "tabletop-pool-exhaustion.yaml")
+    md = handout_markdown(drill)
+    assert "## Master Scenario Events List" in md and "| 9m | i4-logs | logs |" in md
+    assert "Fallback processor on or roll back v2.4.0" in md
+    assert "QueuePool limit of size 8" in md
+    html = handout_html(drill)
+    assert html.count("<svg") == 2 and "<table>" in html
+
+
+def test_cli_validate_schema_and_print(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(BAD)
+    r = subprocess.run([*GAMEDAY, "validate", str(ROOT / "drills"), str(bad)], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 2
+    assert f"{bad}:12:5: scenarios[0].tme_scale" in r.stderr
+    assert r.stdout.count("ok ") == len(DRILLS)
+    r = subprocess.run([*GAMEDAY, "schema", "drill"], capture_output=True, text=True, cwd=ROOT)
+    schema = json.loads(r.stdout)
+    assert schema["title"] == "gameday drill" and "tabletop" in schema["properties"]
+    r = subprocess.run([*GAMEDAY, "drill", "print", "tabletop-data-breach"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "Preserve evidence" in r.stdout
