@@ -25,15 +25,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from simulator.errors import EnvironmentProblem, SafetyViolation
-from simulator.runs import RunRecord, read_json, register, unregister, write_json_atomic
+from simulator.runs import read_json, unregister
 from simulator.targets.backends.docker_image import BUILD_HINT, IMAGE, SOURCES_LABEL, sources_hash
+from simulator.targets.backends.local import launch_supervisor
 from simulator.targets.procs import same_process, stop_process, wait_until
 from simulator.targets.view import TargetsView
 
@@ -217,32 +216,10 @@ class DockerBackend:
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
         client.close()
-        write_json_atomic(run_dir / "targets.spec.json", {"run_id": run_id, "seed": seed, "targets": targets,
-                                                          "image": IMAGE, "timeout": timeout})
-        (run_dir / "targets.json").unlink(missing_ok=True)
-        log = open(run_dir / "supervisor.log", "ab")  # noqa: SIM115 - handed to the child
-        try:
-            proc = subprocess.Popen([sys.executable, "-m", "simulator.targets.backends.docker_supervisor",
-                                     str(run_dir)], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True)
-        finally:
-            log.close()
-        register(RunRecord(run_id, str(run_dir), self.name, time.time(), owner_pid or proc.pid, scenario))
-        state: dict[str, Any] = {}
-
-        def settled() -> bool:
-            nonlocal state
-            path = run_dir / "targets.json"
-            if path.exists():
-                try:
-                    state = read_json(path)
-                except ValueError:
-                    return False
-                if state.get("status") in ("ready", "failed", "stopped"):
-                    return True
-            return proc.poll() is not None
-
-        if not wait_until(settled, timeout + 15, 0.05) or state.get("status") != "ready":
+        spec = {"run_id": run_id, "seed": seed, "targets": targets, "image": IMAGE, "timeout": timeout}
+        state = launch_supervisor("simulator.targets.backends.docker_supervisor", spec, run_dir, self.name, scenario,
+                                  owner_pid, timeout + 15)
+        if state.get("status") != "ready":
             error = state.get("error") or _tail(run_dir / "supervisor.log") or "did not become ready"
             self.down(run_dir)
             raise EnvironmentProblem(f"docker targets did not start: {error}")

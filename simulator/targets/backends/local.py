@@ -32,30 +32,10 @@ class LocalBackend:
         (the runner; by default the supervisor itself, for manual play)."""
         run_dir = Path(run_dir).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(run_dir / "targets.spec.json", {"run_id": run_id, "seed": seed, "targets": targets})
-        (run_dir / "targets.json").unlink(missing_ok=True)
-        log = open(run_dir / "supervisor.log", "ab")  # noqa: SIM115 - handed to the child
-        try:
-            proc = subprocess.Popen([sys.executable, "-m", "simulator.targets.supervisor", str(run_dir)],
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        finally:
-            log.close()
-        register(RunRecord(run_id, str(run_dir), self.name, time.time(), owner_pid or proc.pid, scenario))
-        state: dict[str, Any] = {}
-
-        def settled() -> bool:
-            nonlocal state
-            path = run_dir / "targets.json"
-            if path.exists():
-                try:
-                    state = read_json(path)
-                except ValueError:
-                    return False
-                if state.get("status") in ("ready", "failed", "stopped"):
-                    return True
-            return proc.poll() is not None
-
-        if not wait_until(settled, timeout, 0.1) or state.get("status") != "ready":
+        spec = {"run_id": run_id, "seed": seed, "targets": targets}
+        state = launch_supervisor("simulator.targets.supervisor", spec, run_dir, self.name, scenario, owner_pid,
+                                  timeout)
+        if state.get("status") != "ready":
             error = state.get("error") or _tail(run_dir / "supervisor.log") or "did not become ready"
             self.down(run_dir)
             raise EnvironmentProblem(f"targets did not start: {error}")
@@ -95,6 +75,38 @@ class LocalBackend:
                 was_running = True
         unregister(state.get("run_id") or _run_id(run_dir))
         return was_running
+
+
+def launch_supervisor(module: str, spec: dict[str, Any], run_dir: Path, backend: str, scenario: str,
+                      owner_pid: int | None, timeout: float) -> dict[str, Any]:
+    """Write the spec, start ``python -m <module> RUN_DIR`` detached (its own session, so it outlives
+    the command that started it), register the run, and wait until the supervisor reports ready,
+    failed or stopped in ``targets.json``. Returns that state ({} if it never wrote one)."""
+    write_json_atomic(run_dir / "targets.spec.json", spec)
+    (run_dir / "targets.json").unlink(missing_ok=True)
+    log = open(run_dir / "supervisor.log", "ab")  # noqa: SIM115 - handed to the child
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", module, str(run_dir)], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log, start_new_session=True)
+    finally:
+        log.close()
+    register(RunRecord(spec["run_id"], str(run_dir), backend, time.time(), owner_pid or proc.pid, scenario))
+    state: dict[str, Any] = {}
+
+    def settled() -> bool:
+        nonlocal state
+        path = run_dir / "targets.json"
+        if path.exists():
+            try:
+                state = read_json(path)
+            except ValueError:
+                return False
+            if state.get("status") in ("ready", "failed", "stopped"):
+                return True
+        return proc.poll() is not None
+
+    wait_until(settled, timeout, 0.05)
+    return state
 
 
 def _run_id(run_dir: Path) -> str:
