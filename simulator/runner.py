@@ -12,6 +12,7 @@ outcome.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -162,6 +163,7 @@ class Runner:
         self._alerts_seen: dict[str, dict[str, Any]] = {}
         self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks
         self.tracker: Any = None  # the embedded tracker's handle
+        self.facilitator: Any = None  # a drill's control hook (state(), command()): the tracker's /facilitator
         self.tracker_client: Any = None
         self.responder: AutoResponder | None = None
         self._incident_cache: tuple[float, list[dict[str, Any]]] = (0.0, [])
@@ -293,8 +295,10 @@ class Runner:
         # ---- monitor + load (the game clock starts with the load)
         targets = {t.name: TargetSpec(t.url, t.tier, t.app, t.pid, t.memory_limit) for t in self.view.targets()}
         receivers = list(opts.receivers) + [f"{self.result.tracker_url.rstrip('/')}/api/v1/alerts/alertmanager"]
+        extra_stats = self._start_container_stats() if self.view.backend == "docker" else None
         self.monitor = Monitor(targets, journal=journal, receivers=receivers, interval=self.interval,
-                               extra_rules=s.alerts, run_id=self.run_id, scenario=s.metadata.name)
+                               extra_rules=s.alerts, run_id=self.run_id, scenario=s.metadata.name,
+                               extra_stats=extra_stats)
         self.monitor.engine.on_transition.append(self._on_alert)
         self.set_phase("ramp", users=s.load.users)
         load_target = self.view.target(s.load_target)
@@ -315,7 +319,9 @@ class Runner:
         # ---- baseline: until the first fault (at least the configured baseline)
         first_at = min((f.spec.at for f in self.faults), default=self.clock.now() + s.timing.baseline)
         self.set_phase("baseline", until=format_duration(first_at))
-        self._wait_game(max(first_at, self.clock.now() + self.clock.to_game(self.interval * 2)), stepping=False)
+        floor = self.clock.now() + self.clock.to_game(self.interval * 2)
+        # the end is read again each loop: the facilitator's "next" (inject now) shortens the baseline
+        self._wait_game(lambda: max(min((f.spec.at for f in self.faults), default=first_at), floor), stepping=False)
         self.monitor.capture_baseline(self.clock.now(), s.timing.baseline)
         results = self._probe(window=min(s.timing.baseline, self.clock.now()))
         for r in results:
@@ -344,8 +350,8 @@ class Runner:
             self._notify()
             time.sleep(LOOP)
 
-    def _wait_game(self, game: float, stepping: bool = True) -> None:
-        while self.clock.now() < game:
+    def _wait_game(self, game: float | Callable[[], float], stepping: bool = True) -> None:
+        while self.clock.now() < (game() if callable(game) else game):
             self._check_stop()
             self._check_load()
             if stepping:
@@ -384,6 +390,22 @@ class Runner:
                                           if f.source == "timeline"):
             self.set_phase("watch")
         self._notify()
+
+    def _start_container_stats(self) -> Callable[[str], dict[str, Any] | None]:
+        """Container CPU, memory, restarts and OOM kills for the samples. Docker's stats call takes
+        about a second per container, so a thread keeps the latest figures and the monitor reads them."""
+        from simulator.targets.backends.docker import container_stats
+
+        latest: dict[str, dict[str, Any]] = {}
+
+        def poll() -> None:
+            while not self.stop_requested.is_set() and self.phase not in ("teardown", "summary"):
+                with contextlib.suppress(Exception):  # stats are best effort; the run goes on
+                    latest.update(container_stats(self.view))
+                time.sleep(self.interval)
+
+        threading.Thread(target=poll, name="container-stats", daemon=True).start()
+        return latest.get
 
     def _follow_restarts(self) -> None:
         """A restarted target has a new pid: the monitor's process stats follow it."""
@@ -512,6 +534,8 @@ class Runner:
                                          scenario=self.scenario.metadata.name, journal=self.journal,
                                          run_url=str(self.run_dir))
             self.result.tracker_url, self.result.tracker_db = self.tracker.url, str(db)
+            if self.facilitator is not None and self.tracker.service is not None:
+                self.tracker.service.facilitator = self.facilitator
         self.tracker_client = TrackerClient(self.result.tracker_url, actor="gameday")
         write_json_atomic(self.run_dir / "tracker.json", {"url": self.result.tracker_url, "run_id": self.run_id,
                                                            "db": self.result.tracker_db})

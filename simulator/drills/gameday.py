@@ -175,9 +175,13 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
         team = part.ref.team or roster.teams[0].name
         say(f"\n[bold]Scenario {i}/{len(parts)}: {part.scenario.metadata.title}[/] (team {team}, responder "
             f"{part.responder})")
-        runner = Runner(part.scenario, part.options(folder, backend=backend), part.path,
-                        on_event=lambda text: say(f"  [dim]{text}[/]"))
-        console.attach(runner, part.ref.red_herrings)
+        runner = Runner(part.scenario, part.options(folder, backend=backend), part.path)
+        runner.on_event = lambda text, r=runner: say(f"  [dim]{text}[/]" + (
+            f"\n  [bold]facilitator page[/]: {r.tracker.url}/facilitator"
+            if text.startswith("tracker: ") and r.tracker is not None else ""))
+        # also the run's tracker's /facilitator page (the runner registers the console with its tracker)
+        console.attach(runner, part.ref.red_herrings,
+                       label=f"{drill.metadata.title} — scenario {i}/{len(parts)}: {part.name}")
         if plan is not None:
             runner.extras.append(scripted(console, plan))
         try:

@@ -81,10 +81,14 @@ class Monitor:
         rule_options: Mapping[str, Any] | None = None,
         scrape_timeout: float | None = None,
         sender_options: Mapping[str, Any] | None = None,
+        extra_stats: Callable[[str], Mapping[str, Any] | None] | None = None,
     ):
         """``rules=None`` means the defaults for every target (:func:`default_rules`, tuned by
         ``rule_options``); ``extra_rules`` (e.g. a scenario's ``alerts:``) are added, replacing any
-        rule with the same name and target. Refuses non-loopback target URLs (SafetyViolation)."""
+        rule with the same name and target. Refuses non-loopback target URLs (SafetyViolation).
+        ``extra_stats(target)`` adds figures to each sample's ``process`` map (e.g. a container's
+        CPU, memory, restarts and OOM kills from the Docker backend), prefixed ``container_``."""
+        self._extra_stats = extra_stats
         self.targets: dict[str, TargetSpec] = {name: _target(t) for name, t in targets.items()}
         for spec in self.targets.values():
             thresholds_for(spec.tier)
@@ -172,13 +176,22 @@ class Monitor:
                     scrape_ms=None if scrape is None else round(scrape.duration_ms, 2),
                     scrape_error=None if scrape is None else scrape.error,
                     gauges=scrape.gauges if scrape else None, counters=scrape.counters if scrape else None,
-                    rates=scrape.rates if scrape else None, process=self._procs.sample(target.pid))
+                    rates=scrape.rates if scrape else None, process=self._process(name, target.pid))
                 samples.append(sample)
                 self._latest[name] = sample
                 if self.journal is not None:
                     self.journal.write("sample", **sample.to_journal())
             transitions = self.engine.evaluate(samples, game_time, wall)
             return TickResult(game_time, wall, samples, transitions)
+
+    def _process(self, name: str, pid: int | None) -> dict[str, float] | None:
+        figures = self._procs.sample(pid)
+        extra = self._extra_stats(name) if self._extra_stats is not None else None
+        if not extra:
+            return figures
+        merged = dict(figures or {})
+        merged.update({f"container_{k}": float(v) for k, v in extra.items() if isinstance(v, int | float)})
+        return merged
 
     def capture_baseline(self, game_time: float, window: float | None = None) -> dict[str, dict[str, Any]]:
         """Capture trend baselines and steady-state figures; journals ``baseline.captured``."""

@@ -13,13 +13,13 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -148,6 +148,38 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database busy: %s", exc.orig)
         return JSONResponse({"detail": f"the tracker database is busy ({exc.orig}); retry"}, status_code=503,
                             headers={"Retry-After": "1"})
+
+
+FacilitatorCommand = Literal["pause", "resume", "next", "herring", "inject", "extend", "skip", "abort", "status"]
+NO_DRILL = ("no drill is attached to this tracker: the facilitator console exists while a game day runs "
+            "(gameday drill run quarterly-game-day) in the run's own tracker")
+
+
+class FacilitatorCommandIn(BaseModel):
+    """One facilitator command; the same commands as the terminal console (``simulator.drills.console``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    command: FacilitatorCommand
+    n: int | None = Field(None, ge=1, le=1000, description="herring: which red herring (default: the next)")
+    kind: str | None = Field(None, min_length=1, max_length=80, description="inject: the fault kind")
+    target: str | None = Field(None, min_length=1, max_length=120, description="inject: the target")
+    params: dict[str, str | int | float | bool] | None = Field(None, description="inject: the fault's parameters")
+    duration: str | float | None = Field(None, description="extend: game time to add, e.g. '10m' or seconds")
+    actor: str = Field("facilitator", max_length=120)
+
+
+def facilitator_hook(svc: TrackerService) -> Any:
+    """The running drill's control hook, or NotFound (404) when no drill is attached."""
+    hook = getattr(svc, "facilitator", None)
+    if hook is None:
+        raise NotFound(NO_DRILL)
+    return hook
+
+
+def run_facilitator_command(svc: TrackerService, command: str, actor: str = "facilitator",
+                            **args: Any) -> dict[str, Any]:
+    """One command through the drill's console (404 no drill, 409 not possible now, 422 bad input)."""
+    return facilitator_hook(svc).command(command, source="web" if actor == "web" else f"web:{actor}", **args)
 
 
 def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
@@ -332,6 +364,23 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
     def put_person(body: PersonIn) -> PersonOut:
         """Add or update a person; ``oncall`` primary/secondary moves that duty to them."""
         return svc.upsert_person(body.name, handle=body.handle, team=body.team, oncall=body.oncall)
+
+    # -- the facilitator console (exercise control; only while a drill has registered its hook) --
+    @r.get("/facilitator", tags=["facilitator"], responses={404: {"model": ErrorOut, "description": NO_DRILL}})
+    def facilitator_state() -> dict[str, Any]:
+        """The running drill: scenario, phase, game clock, paused, faults, red herrings, possible commands."""
+        return facilitator_hook(svc).state()
+
+    @r.post("/facilitator/commands", tags=["facilitator"],
+            responses={404: {"model": ErrorOut, "description": NO_DRILL},
+                       409: {"model": ErrorOut, "description": "Not possible now (e.g. already paused)"}})
+    def facilitator_command(body: FacilitatorCommandIn) -> dict[str, Any]:
+        """pause, resume, next (inject the next fault now), herring [n], inject, extend, skip, abort, status.
+
+        Answers ``{command, message, state}``. Abort and skip end the scenario through the runner's
+        teardown, which reverts every fault."""
+        args = body.model_dump(exclude={"command", "actor"}, exclude_none=True)
+        return run_facilitator_command(svc, body.command, actor=body.actor, **args)
 
     # -- export and live updates ------------------------------------------------------------
     @r.get("/export", tags=["meta"])

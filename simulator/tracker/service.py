@@ -111,6 +111,9 @@ class TrackerService:
         self._listeners: list[Listener] = []
         self._listeners_lock = threading.Lock()
         self.version = 0  # bumped after every commit; cheap change detection in-process
+        # a running drill's control hook (``state() -> dict``, ``command(name, **args) -> dict``; see
+        # ``simulator.drills.console``), registered by the runner that embeds this tracker: /facilitator
+        self.facilitator: Any = None
 
     # ---- plumbing ------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:

@@ -1,4 +1,4 @@
-"""Web pages: the board, an incident, its post-mortem, action items, the roster.
+"""Web pages: the board, an incident, its post-mortem, action items, the roster, the facilitator page.
 
 Pages are rendered on the server (Jinja2, autoescaped: every user-written text is escaped) and
 work without JavaScript: every button is a plain form that posts here and is redirected back
@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from simulator.errors import GamedayError
+from simulator.errors import GamedayError, InputError
 from simulator.tracker import lifecycle, standard
 from simulator.tracker.security import COOKIE
 from simulator.tracker.service import TrackerService
@@ -257,6 +257,42 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
         rate = (len(done_in_time) / len(due)) if due else None
         return page(request, "action_items.html", items=items, show=show, owner=owner, rate=rate,
                     target=standard.ACTION_ITEM_COMPLETION_TARGET)
+
+    # -- facilitator (exercise control: the running drill's console, when one is attached) ---
+    def fac_context() -> dict[str, Any]:
+        from simulator.tracker.api import NO_DRILL
+
+        hook = svc.facilitator
+        return {"fac": hook.state() if hook is not None else None, "no_drill": NO_DRILL}
+
+    @app.get("/facilitator", response_class=HTMLResponse, include_in_schema=False)
+    def facilitator(request: Request) -> HTMLResponse:
+        return page(request, "facilitator.html", **fac_context())
+
+    @app.get("/facilitator/fragments/live", response_class=HTMLResponse, include_in_schema=False)
+    def facilitator_fragment(request: Request) -> HTMLResponse:
+        return page(request, "facilitator_regions.html", **fac_context())
+
+    @app.post("/facilitator/do/{command}", include_in_schema=False)
+    async def facilitator_do(request: Request, command: str) -> Response:
+        from simulator.tracker.api import run_facilitator_command
+
+        form = await _form(request)
+        args: dict[str, Any] = {}
+        if form.get("duration"):
+            args["duration"] = form["duration"][:40]
+        if form.get("n"):
+            args["n"] = form["n"][:6]
+        try:
+            if "n" in args and not args["n"].isdigit():
+                raise InputError(f"red herring number: expected a number, got {args['n']!r}")
+            if "n" in args:
+                args["n"] = int(args["n"])
+            answer = await run_in_threadpool(lambda: run_facilitator_command(svc, command[:20],
+                                                                             actor=_actor(request, form), **args))
+        except GamedayError as exc:
+            return _back("/facilitator", error=str(exc))
+        return _back("/facilitator", notice=answer["message"])
 
     # -- roster, identity, login ------------------------------------------------------------
     @app.get("/people", response_class=HTMLResponse, include_in_schema=False)

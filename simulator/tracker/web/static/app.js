@@ -83,5 +83,7 @@
     relative();
     setInterval(relative, 15000);
     live();
+    var poll = document.body.getAttribute("data-poll");  // the facilitator page: the game clock moves
+    if (poll) setInterval(function () { refresh(poll); }, 1000);
   });
 })();

@@ -1,0 +1,75 @@
+"""The facilitator page in headless Chromium, steering a real game-day run: pause, resume, abort."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator.drills.console import FacilitatorConsole
+from simulator.faults.ledger import Ledger
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "drills"))
+from facilitator_run import start_game_day, wait_for  # noqa: E402
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+SHOT = Path("/tmp/facilitator.png")
+
+
+@pytest.fixture
+def gameday_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    monkeypatch.setenv("GAMEDAY_HOME", str(home))
+    yield home
+    from simulator.cleanup import cleanup
+
+    cleanup(everything=True)
+
+
+def test_pause_resume_abort_from_the_page(browser, gameday_home: Path, tmp_path: Path) -> None:
+    console = FacilitatorConsole()
+    thread, box, url = start_game_day(tmp_path, console)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    confirms: list[str] = []
+    page.on("dialog", lambda d: (confirms.append(d.message), d.accept()))
+    try:
+        page.goto(url + "/")
+        page.click("nav >> text=Facilitator")
+        page.wait_for_url(url + "/facilitator")
+        assert "FACILITATOR" in page.inner_text(".fac-banner")
+        assert "Quarterly game day" in page.inner_text("#fac-state")
+        # the page polls: the Pause button enables itself once the game clock runs
+        page.wait_for_selector("#fac-pause:not([disabled])", timeout=60000)
+        page.click("#fac-pause")
+        page.wait_for_selector(".flash-notice")
+        assert page.inner_text(".flash-notice").startswith("paused at game")
+        assert "PAUSED" in page.inner_text("#fac-paused") and console.runner.clock.paused
+        shown = page.inner_text("#fac-game")
+        time.sleep(1.5)  # the page refreshes every second; a paused clock shows the same time
+        assert page.inner_text("#fac-game") == shown and console.runner.clock.paused
+        assert page.is_disabled("#fac-pause") and page.is_enabled("#fac-resume")
+        page.screenshot(path=str(SHOT), full_page=True)
+
+        page.click("#fac-resume")
+        page.wait_for_selector(".flash-notice >> text=resumed at game")
+        assert not console.runner.clock.paused
+        wait_for(lambda: page.inner_text("#fac-game") != shown, 10, "the game clock to move on the page")
+
+        page.click("#fac-abort")
+        page.wait_for_selector(".flash-notice >> text=aborting")
+        assert confirms and "Abort the whole drill" in confirms[0]
+    finally:
+        context.close()
+        if thread.is_alive() and console.runner is not None:
+            console.runner.stop_requested.set()
+        thread.join(120)
+    assert "error" not in box, box.get("error")
+    result = box["result"]
+    assert result.aborted and result.parts[0].outcome == "interrupted"
+    with Ledger.of_run(Path(result.parts[0].run_dir)) as ledger:
+        assert all(e.state == "reverted" for e in ledger.entries())
+    assert SHOT.stat().st_size > 10_000

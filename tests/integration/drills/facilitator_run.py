@@ -1,0 +1,51 @@
+"""A game day running in a thread, for the facilitator page's tests (API and browser)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from simulator.drills.console import FacilitatorConsole
+from simulator.drills.gameday import run_game_day
+from simulator.drills.loader import load_drill
+
+ROOT = Path(__file__).resolve().parents[3]
+DRILL = ROOT / "drills" / "quarterly-game-day.yaml"
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_game_day(tmp_path: Path, console: FacilitatorConsole, time_scale: float = 10
+                   ) -> tuple[threading.Thread, dict[str, Any], str]:
+    """The quarterly game day (pool-exhaustion only) in a thread; returns once its tracker has the console."""
+    drill = load_drill(DRILL)
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = run_game_day(drill, DRILL, out=tmp_path / "out", responder="none", time_scale=time_scale,
+                                         only=["pool-exhaustion"], console_mode="off", console=console)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, name="game-day", daemon=True)
+    thread.start()
+
+    def tracker_url() -> str | None:
+        r = console.runner
+        if r is not None and r.tracker is not None and r.tracker.service.facilitator is console:
+            return r.tracker.url
+        assert "error" not in box, box.get("error")
+        return None
+
+    return thread, box, wait_for(tracker_url, 60, "the run's tracker")
