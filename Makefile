@@ -21,7 +21,7 @@ demo: install
 
 ## The whole test suite (CI runs exactly this).
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 ## The fast set, for a developer's inner loop (a minute or two).
 test-fast: install

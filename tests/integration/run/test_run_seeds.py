@@ -27,7 +27,7 @@ def _max_5xx(run_dir: Path, target: str) -> int:
 
 
 def test_pool_exhaustion(gameday_home: Path, tmp_path: Path) -> None:
-    runner, result = run("pool-exhaustion", tmp_path, time_scale=20, max_duration=6 * 60)
+    runner, result = run("pool-exhaustion", tmp_path, time_scale=30, max_duration=6 * 60)
     run_dir = Path(result.run_dir)
     assert result.outcome == "max_duration", result.reason
     assert result.faults[0]["injected_game"] is not None
@@ -43,7 +43,7 @@ def test_pool_exhaustion(gameday_home: Path, tmp_path: Path) -> None:
 
 
 def test_rate_limit_rejections_not_failures(gameday_home: Path, tmp_path: Path) -> None:
-    _, result = run("rate-limit-misconfig", tmp_path, time_scale=20, max_duration=5 * 60)
+    _, result = run("rate-limit-misconfig", tmp_path, time_scale=30, max_duration=5 * 60)
     run_dir = Path(result.run_dir)
     fired = alerts_fired(run_dir)
     assert {"HighRejectionRate", "MajorCustomerRejections"} <= set(fired), fired
@@ -52,7 +52,7 @@ def test_rate_limit_rejections_not_failures(gameday_home: Path, tmp_path: Path) 
 
 
 def test_memory_leak_trend_fires_before_thresholds(gameday_home: Path, tmp_path: Path) -> None:
-    _, result = run("memory-leak", tmp_path, max_duration=16 * 3600)
+    _, result = run("memory-leak", tmp_path, max_duration=8 * 3600)
     fired = alerts_fired(Path(result.run_dir))
     assert "MemoryLeakTrend" in fired, fired
     thresholds = [fired[a] for a in ("LowAvailability", "HighLatencyP95") if a in fired]
@@ -70,7 +70,7 @@ def good_run(tmp_path_factory: pytest.TempPathFactory):
     old = os.environ.get("GAMEDAY_HOME")
     os.environ["GAMEDAY_HOME"] = str(tmp / "home")
     try:
-        _, result = run("pool-exhaustion", tmp, time_scale=20, responder="auto")
+        _, result = run("pool-exhaustion", tmp, time_scale=30, responder="auto")
         yield result
     finally:
         cleanup(everything=True)
@@ -98,7 +98,7 @@ def test_auto_responder_works_the_incident_and_recovers(good_run) -> None:
                                                ("no-postmortem", "Post-Incident Review")])
 def test_flawed_responder_loses_points_where_it_should(policy: str, loses: str, good_run, gameday_home: Path,
                                                        tmp_path: Path) -> None:
-    _, bad = run("pool-exhaustion", tmp_path, time_scale=20, responder=policy)
+    _, bad = run("pool-exhaustion", tmp_path, time_scale=30, responder=policy)
     assert bad.score is not None
     assert bad.score < good_run.score
     assert good_run.ratings[loses] == "P"
