@@ -1,22 +1,18 @@
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
-CHROMIUM = os.environ.get("GAMEDAY_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+def browser(chromium_path: str):
+    """Debian's Chromium (the shared ``chromium_path`` fixture: skipped locally when absent, a failure
+    in CI where GAMEDAY_REQUIRE_BROWSER=1)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        instance = pw.chromium.launch(executable_path=chromium_path, args=ARGS, headless=True)
         yield instance
         instance.close()
 
