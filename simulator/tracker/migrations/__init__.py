@@ -8,6 +8,7 @@ database open without importing Alembic at all (the CLI starts faster).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from sqlalchemy.exc import DBAPIError
 
 HERE = Path(__file__).resolve().parent
 HEAD = "0001"
+#: Alembic's ``context``/``op`` are module-global proxies: two threads migrating at once (the
+#: embedded trackers of a full-scale drill's concurrent runs) would clobber each other's.
+_LOCK = threading.Lock()
 
 
 def alembic_config(connection: Connection | None = None) -> Any:
@@ -54,4 +58,5 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
         return
     from alembic import command
 
-    command.upgrade(alembic_config(connection), revision)
+    with _LOCK:
+        command.upgrade(alembic_config(connection), revision)
