@@ -350,11 +350,7 @@ class Supervisor:
         return 0
 
     def shutdown(self) -> None:
-        for m in reversed(list(self.targets.values())):
-            if m.child is not None and m.child.proc.poll() is None:
-                stop_process(m.child.pid, m.child.create_time, grace=5.0)
-                self.journal.write("target.stopped", name=m.name, reason="down")
-            m.status = "stopped"
+        self.stop_targets()
         if self.proxy is not None:
             stop_process(self.proxy.pid, self.proxy.create_time, grace=3.0)
         if self.status != "failed":
@@ -363,6 +359,14 @@ class Supervisor:
         if self.control is not None:
             self.control.shutdown()
         self.journal.close()
+
+    def stop_targets(self) -> None:
+        """Stop every target, dependents first (the backend-specific part of shutdown)."""
+        for m in reversed(list(self.targets.values())):
+            if m.child is not None and m.child.proc.poll() is None:
+                stop_process(m.child.pid, m.child.create_time, grace=5.0)
+                self.journal.write("target.stopped", name=m.name, reason="down")
+            m.status = "stopped"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ from simulator.targets.backends.docker import (
     docker_client,
     remove_run_resources,
 )
-from simulator.targets.procs import start_listening, stop_process
+from simulator.targets.procs import start_listening
 from simulator.targets.supervisor import HOST, Managed, Supervisor, topo_order
 
 PORT = 8000
@@ -396,7 +396,8 @@ class DockerSupervisor(Supervisor):
                            container=m.extra["container"])
 
     # ------------------------------------------------------------------ stopping
-    def shutdown(self) -> None:
+    def stop_targets(self) -> None:
+        """Save each container's log, remove the run's containers and network, close the relays."""
         for m in reversed(list(self.targets.values())):
             c = self._container(m)
             if c is not None:
@@ -415,14 +416,6 @@ class DockerSupervisor(Supervisor):
                 self._events_stream.close()
         if self.relay is not None:
             self.relay.close()
-        if self.proxy is not None:
-            stop_process(self.proxy.pid, self.proxy.create_time, grace=3.0)
-        if self.status != "failed":
-            self.status = "stopped"
-        self.save()
-        if self.control is not None:
-            self.control.shutdown()
-        self.journal.close()
 
 
 def main(argv: list[str] | None = None) -> int:
