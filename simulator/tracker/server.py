@@ -18,7 +18,8 @@ from typing import Any
 
 import uvicorn
 
-from simulator.errors import EnvironmentProblem, GamedayError, InputError
+from simulator.errors import GamedayError, InputError
+from simulator.netbind import listen_tcp
 from simulator.tracker.api import create_app, fastapi_app
 from simulator.tracker.db import default_db
 from simulator.tracker.security import is_loopback
@@ -29,22 +30,8 @@ DEFAULT_PORT = 8700
 
 
 def bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP,
-    # and without it every response waits out a 40 ms delayed ACK (Nagle)
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host.strip("[]"), port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno in (98, 48):  # EADDRINUSE (Linux, macOS)
-            raise EnvironmentProblem(f"port {port} on {host} is taken: stop whatever uses it or pass --port "
-                                     "(0 lets the OS choose)") from None
-        raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.set_inheritable(False)
-    return sock
+    return listen_tcp(host, port, busy=f"port {port} on {host} is taken: stop whatever uses it or pass --port "
+                                       "(0 lets the OS choose)", backlog=2048)
 
 
 def url_for(sock: socket.socket, host: str) -> str:

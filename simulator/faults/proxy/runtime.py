@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import json
 import os
 import socket
@@ -23,6 +22,7 @@ import yaml
 from simulator.errors import EnvironmentProblem, GamedayError, InputError
 from simulator.faults.proxy.api import create_app
 from simulator.faults.proxy.server import ProxyServer
+from simulator.netbind import listen_tcp
 
 
 class _Uvicorn(uvicorn.Server):
@@ -35,19 +35,8 @@ def bind_control(port: int) -> socket.socket:
     """Bind the control API socket on 127.0.0.1 (never any other interface)."""
     if not 0 <= port <= 65535:
         raise InputError(f"--control-port: expected 0-65535, got {port}")
-    # IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted connections (no 40 ms Nagle stalls)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise EnvironmentProblem(
-                f"control port {port} on 127.0.0.1 is in use: pass another --control-port, or 0 to pick a free one"
-            ) from None
-        raise EnvironmentProblem(f"cannot bind the control API on 127.0.0.1:{port}: {exc}") from None
+    sock = listen_tcp("127.0.0.1", port, busy=f"control port {port} on 127.0.0.1 is in use: pass another "
+                                              "--control-port, or 0 to pick a free one")
     sock.setblocking(False)
     return sock
 
