@@ -29,13 +29,17 @@ EVENT_KINDS: dict[str, str] = {
     "run.started": "A run began: scenario name and file, seed, time scale, backend, responder.",
     "run.aborted": "A run stopped early: reason (max duration, impact limit, signal, error, baseline).",
     "run.finished": "A run ended (after teardown): outcome and summary figures.",
-    "phase.changed": "The runner entered a phase: targets_up, ramp, baseline, faults, watch, verify, "
-    "teardown, summary.",
+    "phase.changed": "The runner entered a phase: targets_up, ready (held for the facilitator's start), ramp, "
+    "baseline, faults, watch, verify, teardown, summary.",
+    "run.released": "A held run (game day 'start: facilitator') was started: by whom (terminal, web page), "
+    "after how many wall seconds of waiting.",
     # targets
     "target.started": "A target is up and healthy: name, app, url, pid or container id.",
     "target.stopped": "A target was stopped by the backend.",
     "target.restarted": "A target was restarted (by policy after a crash/OOM, or by an ops action).",
     "target.crashed": "A target exited unexpectedly: exit code or signal, OOM-killed or not.",
+    "targets.shared": "The run uses targets another folder started (full-scale shared_targets): folder, "
+    "run_id, targets; it neither starts nor stops them.",
     # faults
     "fault.scheduled": "A fault from the timeline is due: id, kind, target, params.",
     "fault.injected": "A fault took effect: id, kind, target, params, effective_at (wall).",

@@ -40,7 +40,7 @@ from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
 
 RESPONDERS = ("none", "human", "auto", *POLICIES)
-PHASES = ("targets_up", "ramp", "baseline", "faults", "watch", "verify", "teardown", "summary")
+PHASES = ("targets_up", "ready", "ramp", "baseline", "faults", "watch", "verify", "teardown", "summary")
 LOOP = 0.1  # wall seconds between runner loop iterations
 
 
@@ -58,6 +58,16 @@ class RunOptions:
     interval: float | None = None
     keep_targets: bool = False
     tracker_port: int = 0
+    #: a run folder whose targets are already up (has targets.json): use them instead of starting our own;
+    #: the runner never starts or stops them and reverts only its own faults (full-scale ``shared_targets``)
+    shared_targets: Path | None = None
+    #: an in-process tracker a drill shares between its runs (a ``TrackerHandle``): alerts and incidents go
+    #: there (told apart by ``run_id``), this run's incident events are mirrored into its journal, and the
+    #: runner neither starts nor stops it (``simulator.drills.tracker``)
+    tracker: Any = None
+    #: hold the run once its targets, tracker and monitor are up (phase ``ready``) until ``Runner.release()``:
+    #: the facilitator's start (game day ``start: facilitator``); the load and the game clock start after it
+    hold: bool = False
 
     @property
     def policy(self) -> str | None:
@@ -149,7 +159,9 @@ class Runner:
         self.phase = "init"
         self.result = RunResult(self.run_id, str(self.run_dir), scenario.metadata.name, time_scale=self.time_scale,
                                 responder=self.options.responder)
-        self.faults = [FaultRun(scenario.fault_id(i), f) for i, f in enumerate(scenario.faults)]
+        # on shared targets the ledger is shared: prefix our fault ids with the scenario's name
+        self.fault_prefix = f"{scenario.metadata.name}." if self.options.shared_targets is not None else ""
+        self.faults = [FaultRun(self.fault_prefix + scenario.fault_id(i), f) for i, f in enumerate(scenario.faults)]
         self.journal: Journal | None = None
         self.view: TargetsView | None = None
         self.engine: FaultEngine | None = None
@@ -163,6 +175,10 @@ class Runner:
         self._alerts_seen: dict[str, dict[str, Any]] = {}
         self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks
         self.tracker: Any = None  # the embedded tracker's handle
+        self._tracker_unsubscribe: Callable[[], None] | None = None  # a drill tracker's journal mirror
+        self.started = threading.Event()  # set by release(): a held run goes on (RunOptions.hold)
+        self._released_by = ""
+        self._release_lock = threading.Lock()
         self.facilitator: Any = None  # a drill's control hook (state(), command()): the tracker's /facilitator
         self.tracker_client: Any = None
         self.responder: AutoResponder | None = None
@@ -286,20 +302,27 @@ class Runner:
                       interval=self.interval, truth=s.truth.model_dump(mode="json"), pid=os.getpid())
         # ---- targets up
         self.set_phase("targets_up")
-        backend = get_backend(opts.backend)
-        self.view = backend.up(specs_from_scenario(s), self.run_dir, self.run_id, seed=opts.seed,
-                               scenario=s.metadata.name, owner_pid=os.getpid())
+        if opts.shared_targets is not None:
+            self.view = self._shared_view(Path(opts.shared_targets))
+        else:
+            backend = get_backend(opts.backend)
+            self.view = backend.up(specs_from_scenario(s), self.run_dir, self.run_id, seed=opts.seed,
+                                   scenario=s.metadata.name, owner_pid=os.getpid())
         self.engine = FaultEngine(self.view, journal, lifetime=self.max_duration / self.time_scale + 300)
         self._check_stop()
         self._start_tracker()
         # ---- monitor + load (the game clock starts with the load)
-        targets = {t.name: TargetSpec(t.url, t.tier, t.app, t.pid, t.memory_limit) for t in self.view.targets()}
+        own = {t.name for t in s.targets}  # on shared targets: only this scenario's targets
+        targets = {t.name: TargetSpec(t.url, t.tier, t.app, t.pid, t.memory_limit) for t in self.view.targets()
+                   if opts.shared_targets is None or t.name in own}
         receivers = list(opts.receivers) + [f"{self.result.tracker_url.rstrip('/')}/api/v1/alerts/alertmanager"]
         extra_stats = self._start_container_stats() if self.view.backend == "docker" else None
         self.monitor = Monitor(targets, journal=journal, receivers=receivers, interval=self.interval,
                                extra_rules=s.alerts, run_id=self.run_id, scenario=s.metadata.name,
                                extra_stats=extra_stats)
         self.monitor.engine.on_transition.append(self._on_alert)
+        if opts.hold:
+            self._hold()
         self.set_phase("ramp", users=s.load.users)
         load_target = self.view.target(s.load_target)
         self.load = LoadDriver.from_scenario(s, load_target.url or "", self.run_dir, time_scale=self.time_scale,
@@ -341,6 +364,29 @@ class Runner:
                 self.result.outcome, self.result.reason = outcome
                 return
             time.sleep(LOOP)
+
+    def release(self, by: str = "facilitator") -> bool:
+        """Start a held run (``RunOptions.hold``); False when it is not waiting for a start."""
+        with self._release_lock:
+            if self.phase != "ready" or self.started.is_set():
+                return False
+            self._released_by = by
+            self.started.set()
+            return True
+
+    def _hold(self) -> None:
+        """Phase ``ready``: everything is up, nothing moves until the facilitator's start (or a stop)."""
+        assert self.journal is not None
+        self.set_phase("ready", waiting_for="start")
+        self.event("ready: waiting for the facilitator's start (console 'start' or the facilitator page)")
+        since = time.monotonic()
+        while not self.started.wait(LOOP):
+            self._check_stop()
+            for hook in self.extras:  # scripted facilitator commands may give the start
+                hook(self)
+            self._notify()
+        self.journal.write("run.released", by=self._released_by, waited=round(time.monotonic() - since, 2))
+        self._check_stop()
 
     def _wait_wall(self, seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -390,6 +436,27 @@ class Runner:
                                           if f.source == "timeline"):
             self.set_phase("watch")
         self._notify()
+
+    def _shared_view(self, folder: Path) -> TargetsView:
+        """Targets another run folder started (full-scale ``shared_targets``): every target this
+        scenario declares must be there, running the same app."""
+        if not (folder / "targets.json").exists():
+            raise InputError(f"shared targets: {folder} has no targets.json (start the targets first)")
+        view = TargetsView.load(folder)
+        assert self.journal is not None
+        missing, wrong = [], []
+        for t in self.scenario.targets:
+            if t.name not in view.names:
+                missing.append(t.name)
+            elif view.target(t.name).app != t.app:
+                wrong.append(f"{t.name} runs app {view.target(t.name).app}, the scenario expects {t.app}")
+        if missing or wrong:
+            problems = ([f"missing target(s) {', '.join(missing)}"] if missing else []) + wrong
+            raise InputError(f"shared targets {folder}: scenario {self.scenario.metadata.name}: "
+                             f"{'; '.join(problems)}; shared targets: {', '.join(view.names) or 'none'}")
+        self.journal.write("targets.shared", folder=str(folder), run_id=view.run_id, targets=view.names)
+        self.event(f"targets: shared with {folder}")
+        return view
 
     def _start_container_stats(self) -> Callable[[str], dict[str, Any] | None]:
         """Container CPU, memory, restarts and OOM kills for the samples. Docker's stats call takes
@@ -457,7 +524,8 @@ class Runner:
             if self.responder is not None:
                 self.responder.escalate(esc.severity, esc.note)
             if esc.fault is not None:
-                fr = FaultRun(esc.fault.id or f"esc{i + 1}-{esc.fault.kind.replace('.', '-')}", esc.fault, "escalation")
+                fr = FaultRun(self.fault_prefix + (esc.fault.id or f"esc{i + 1}-{esc.fault.kind.replace('.', '-')}"),
+                              esc.fault, "escalation")
                 self.faults.append(fr)
                 self._inject(fr)
 
@@ -524,7 +592,15 @@ class Runner:
         """An embedded tracker for this run, unless --tracker points at one; alerts go there."""
         from simulator.tracker.client import TrackerClient
 
-        if self.options.tracker_url:
+        if self.options.tracker is not None:
+            from simulator.tracker.embedded import journal_mirror
+
+            shared = self.options.tracker
+            self.result.tracker_url, self.result.tracker_db = shared.url, shared.db
+            if shared.service is not None and self.journal is not None:
+                self._tracker_unsubscribe = shared.service.subscribe(
+                    journal_mirror(self.journal, shared.service, run_id=self.run_id))
+        elif self.options.tracker_url:
             self.result.tracker_url = self.options.tracker_url.rstrip("/")
         else:
             from simulator.tracker.embedded import start_tracker
@@ -585,21 +661,33 @@ class Runner:
                 errors.append(f"load: {exc}")
             self.result.load = _load_totals(self.load)
         if self.engine is not None:
-            done, revert_errors = self.engine.revert_all(by="end")
-            errors += revert_errors
+            if self.options.shared_targets is not None:  # the ledger is shared: revert only our own faults
+                ours = {f.id for f in self.faults}
+                for entry in self.engine.ledger.open_entries():
+                    if entry.id not in ours and not entry.id.startswith(self.fault_prefix):
+                        continue
+                    try:
+                        self.engine.revert(entry.id, by="end")
+                    except Exception as exc:  # noqa: BLE001 - try every fault, report all
+                        errors.append(f"{entry.id} ({entry.kind} on {entry.target}): {exc}")
+            else:
+                done, revert_errors = self.engine.revert_all(by="end")
+                errors += revert_errors
             for f in self.faults:
                 if f.injected_game is not None and f.reverted_game is None:
                     f.reverted_game = self._game_or_none()
             self.engine.close()
-        if self.view is not None and not self.options.keep_targets:
+        if self.view is not None and not self.options.keep_targets and self.options.shared_targets is None:
             try:
                 get_backend(self.view.backend).down(self.run_dir)
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"targets: {exc}")
-        elif self.view is None:
+        elif self.view is None and self.options.shared_targets is None:
             unregister(self.run_id)
         if self.tracker is not None:
             self.tracker.stop()
+        if self._tracker_unsubscribe is not None:
+            self._tracker_unsubscribe()
         self.result.teardown_errors = errors
         self.result.finished_wall = time.time()
         self.result.game_elapsed = self._game_or_none() or 0.0

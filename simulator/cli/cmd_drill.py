@@ -124,8 +124,15 @@ def run_cmd(
                                 "Enter for the next inject)."),
     console_mode: str = typer.Option("auto", "--console", help="Game day: facilitator console on stdin: auto "
                                      "(when a TTY), on, off."),
-    commands: Path = typer.Option(None, "--commands", help="Game day: facilitator commands from a file "
-                                  "(one per line, 'at 30s: pause' style), for rehearsals and tests."),
+    commands: Path = typer.Option(None, "--commands", help="Game day: facilitator commands from a file, one "
+                                  "per line as '+SECONDS COMMAND' (e.g. '+0 start', '+30 pause'), for rehearsals "
+                                  "and tests."),
+    start: str = typer.Option(None, "--start", help="Game day: 'facilitator' holds each scenario, everything up, "
+                              "until the facilitator starts it (console 'start' or the facilitator page); "
+                              "'auto' starts at once. Default: the drill's 'start'."),
+    tracker_port: int = typer.Option(None, "--tracker-port", min=0, max=65535,
+                                     help="Game day / full-scale: the drill tracker's port on 127.0.0.1 "
+                                     "(default: the drill's tracker_port; 0 picks a free one)."),
     backend: str = typer.Option("local", "--backend", help="Where targets run: local or docker."),
     as_json: bool = typer.Option(False, "--json", help="Print the drill result as JSON."),
 ) -> None:
@@ -136,6 +143,10 @@ def run_cmd(
     d = load_drill(path)
     md = parse_duration(max_duration) if max_duration else None
     kind = d.metadata.type
+    if start is not None and start not in ("auto", "facilitator"):
+        raise InputError(f"--start: expected auto or facilitator, got {start!r}")
+    if start == "facilitator" and kind != "game-day":
+        raise InputError(f"--start facilitator: only a game day is held for the facilitator, {drill} is {kind}")
     if kind == "ci":
         from simulator.drills.ci import ci_parts
 
@@ -155,12 +166,14 @@ def run_cmd(
 
         result = run_game_day(d, path, out=out, responder=responder, time_scale=time_scale, max_duration=md,
                               only=only or None, console_mode=console_mode, commands=commands, backend=backend,
-                              echo=console.print if not as_json else (lambda *a, **k: None))
+                              echo=console.print if not as_json else (lambda *a, **k: None), start=start,
+                              tracker_port=tracker_port)
     elif kind == "full-scale":
         from simulator.drills.fullscale import run_full_scale
 
         result = run_full_scale(d, path, out=out, responder=responder, time_scale=time_scale, max_duration=md,
-                                backend=backend, echo=console.print if not as_json else (lambda *a, **k: None))
+                                backend=backend, echo=console.print if not as_json else (lambda *a, **k: None),
+                                tracker_port=tracker_port)
     else:  # pragma: no cover - the model allows no other type
         raise InputError(f"unknown drill type {kind!r}")
     if as_json:

@@ -3,6 +3,8 @@
 Commands (one per line, on stdin or from a ``--commands`` file as ``+SECONDS COMMAND``, the
 seconds being wall time since the scenario's load started):
 
+    start                    start a scenario held for the facilitator (drill 'start: facilitator'):
+                             its targets and tracker are up; the load and the game clock begin now
     pause | resume           freeze / restart the game clock (load keeps running)
     next                     inject the next scheduled fault now
     herring [N]              inject red herring N (default: the next one) from the drill now
@@ -33,9 +35,9 @@ from typing import Any
 from simulator.errors import Conflict, GamedayError, InputError
 from simulator.scenario.durations import format_duration, parse_duration
 
-HELP = "commands: pause, resume, next, herring [N], inject KIND TARGET [k=v...], extend DUR, skip, abort, status"
-COMMANDS = ("pause", "resume", "next", "herring", "inject", "extend", "skip", "abort", "status")
-RUNNING_PHASES = ("ramp", "baseline", "faults", "watch", "verify")
+HELP = "commands: start, pause, resume, next, herring [N], inject KIND TARGET [k=v...], extend DUR, skip, abort, status"
+COMMANDS = ("start", "pause", "resume", "next", "herring", "inject", "extend", "skip", "abort", "status")
+RUNNING_PHASES = ("ready", "ramp", "baseline", "faults", "watch", "verify")
 
 
 def parse_line(line: str) -> tuple[str, dict[str, Any]]:
@@ -82,12 +84,13 @@ class FacilitatorConsole:
         self.lock = threading.RLock()
         self.history: list[tuple[str, str]] = []
         self._stamps: list[float] = []
+        self.source = "terminal"  # who gave the command being run: terminal, web, web:<actor>
         self._timers: list[threading.Timer] = []
         self.injected: list[dict[str, Any]] = []  # herrings and ad-hoc faults of the current scenario
         self._commands: dict[str, Callable[..., str]] = {
-            "help": lambda: HELP, "pause": self.pause, "resume": self.resume, "next": self.next_fault,
-            "herring": self.herring, "inject": self.inject, "extend": self.extend, "skip": self.skip,
-            "abort": self.abort, "status": self.status}
+            "help": lambda: HELP, "start": self.start, "pause": self.pause, "resume": self.resume,
+            "next": self.next_fault, "herring": self.herring, "inject": self.inject, "extend": self.extend,
+            "skip": self.skip, "abort": self.abort, "status": self.status}
 
     def attach(self, runner: Any, herrings: list[Any] | None = None, label: str | None = None) -> None:
         with self.lock:
@@ -128,7 +131,7 @@ class FacilitatorConsole:
                 self._log(line, answer)
         else:
             try:
-                answer = self._run(name, args, line)
+                answer = self._run(name, args, line, source="terminal")
             except GamedayError as exc:
                 answer = f"error: {exc}"
         self.echo(answer)
@@ -138,13 +141,14 @@ class FacilitatorConsole:
         """The tracker's entry (``POST /api/v1/facilitator/commands``): the answer and the new state."""
         args = {k: v for k, v in args.items() if v is not None}
         line = " ".join([name, *(f"{k}={v}" for k, v in args.items())]) + f"  [{source}]"
-        message = self._run(name, args, line)
+        message = self._run(name, args, line, source=source)
         self.echo(f"{message}  [{source}]")
         return {"command": name, "message": message, "state": self.state()}
 
-    def _run(self, name: str, args: dict[str, Any], line: str) -> str:
+    def _run(self, name: str, args: dict[str, Any], line: str, source: str = "terminal") -> str:
         """Run one command under the lock; log it and its answer (or its error) to ``console.log``."""
         with self.lock:
+            self.source = source
             try:
                 fn = self._commands.get(name)
                 if fn is None:
@@ -173,6 +177,17 @@ class FacilitatorConsole:
         if clock and not r.clock.started:
             raise Conflict(f"the game clock has not started yet (phase {r.phase}); wait for the load ramp")
         return r
+
+    def start(self) -> str:
+        r = self.runner
+        if r is None:
+            raise Conflict("no scenario is waiting for a start")
+        if r.phase != "ready":
+            raise Conflict(f"this scenario is not waiting for a start (phase {r.phase}); "
+                           "it is held only with the drill's 'start: facilitator'")
+        if not r.release(by=self.source):
+            raise Conflict("this scenario has already been started")
+        return f"started {r.scenario.metadata.name}: the load ramps up and the game clock begins"
 
     def pause(self) -> str:
         clock = self._running().clock
@@ -287,11 +302,13 @@ class FacilitatorConsole:
                          "duration_text": format_duration(h.duration) if h.duration else "until the end",
                          "injected": i in self._herrings_used} for i, h in enumerate(self.herrings)]
             live = r.phase in RUNNING_PHASES and not r.stop_requested.is_set()
+            waiting = r.phase == "ready" and not r.started.is_set() and not r.stop_requested.is_set()
             started = live and clock.started
             pending = [f for f in faults if f["state"] == "pending"]
             return {**base, "scenario": r.scenario.metadata.name, "title": r.scenario.metadata.title,
                     "run_id": r.run_id, "run_dir": str(r.run_dir), "phase": r.phase,
-                    "stopping": r.stop_requested.is_set(), "game": round(game, 1), "game_text": format_duration(game),
+                    "stopping": r.stop_requested.is_set(), "game": round(game, 1),
+                    "game_text": format_duration(game) if clock.started else "not started",
                     "paused": clock.paused, "time_scale": r.time_scale, "max_duration": r.max_duration,
                     "max_duration_text": format_duration(r.max_duration),
                     "remaining_text": format_duration(max(0.0, r.max_duration - game)),
@@ -300,7 +317,9 @@ class FacilitatorConsole:
                     "herrings_remaining": sum(not h["injected"] for h in herrings),
                     "possible": {"pause": started and not clock.paused, "resume": started and clock.paused,
                                  "next": started and bool(pending), "herring": started and bool(herrings),
-                                 "inject": started, "extend": live, "skip": live, "abort": True, "status": True}}
+                                 "inject": started, "extend": live, "skip": live, "abort": True, "status": True,
+                                 "start": waiting},
+                    "waiting": waiting}
 
 
 def read_stdin(console: FacilitatorConsole, stream: Any) -> threading.Thread:

@@ -1,7 +1,12 @@
 """The annual full-scale simulation: several scenarios at once, one team each, a combined report.
 
-Each scenario runs in its own thread with its own ``Runner`` (own targets on their own ports, own
-load, monitor and embedded tracker); ``start_after`` staggers them. ``abort`` (``stop()``) stops
+Each scenario runs in its own thread with its own ``Runner`` (own load and monitor); ``start_after``
+staggers them. Every team works in the drill's one tracker (``simulator.drills.tracker``), so the
+incidents of all teams sit side by side, each run's its own for scoring. With ``shared_targets: true``
+the union of the scenarios' targets (merged by name) is started once in ``FOLDER/targets`` and every
+runner works on it (``RunOptions.shared_targets``): one team's fault and mitigation reach the
+services of the others (the payments leak shows up as gateway upstream errors; the payments
+rollback clears them). The shared targets are stopped at the end. ``abort`` (``stop()``) stops
 every runner, and each reverts its own faults in teardown. Afterwards every run is scored and
 debriefed as on a game day, executive updates are checked (a status update at least every
 ``executive_updates`` game time on every incident), and ``combined-report.md`` / ``full-scale.json``
@@ -11,9 +16,9 @@ hold the report across teams.
 from __future__ import annotations
 
 import json
+import os
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,9 @@ from simulator.drills.handout import handout_markdown
 from simulator.drills.model import Drill
 from simulator.drills.plan import parts_of
 from simulator.drills.roster import build_roster
-from simulator.journal import read_events
+from simulator.drills.tracker import DrillTracker
+from simulator.errors import InputError
+from simulator.journal import Event, read_events
 from simulator.runner import Runner
 from simulator.scenario.durations import format_duration
 
@@ -30,7 +37,7 @@ from simulator.scenario.durations import format_duration
 class FullScale:
     def __init__(self, drill: Drill, path: Path | None = None, out: str | Path = "runs", responder: str | None = None,
                  time_scale: float | None = None, max_duration: float | None = None, backend: str = "local",
-                 echo: Callable[..., None] | None = None):
+                 echo: Callable[..., None] | None = None, tracker_port: int | None = None):
         from simulator.runs import new_run_id
 
         self.drill = drill
@@ -43,6 +50,9 @@ class FullScale:
         self.results: dict[int, Any] = {}
         self.errors: dict[int, str] = {}
         self.stopped = threading.Event()
+        self.shared: Path | None = None  # the shared targets' folder (shared_targets: true)
+        self.tracker_port = drill.tracker_port if tracker_port is None else tracker_port
+        self.tracker: DrillTracker | None = None
 
     def stop(self) -> None:
         self.stopped.set()
@@ -53,19 +63,63 @@ class FullScale:
         try:
             if self.stopped.wait(delay):
                 return
+            if self.tracker is not None:
+                self.tracker.add(runner)
             self.results[index] = runner.run()
         except Exception as exc:  # noqa: BLE001 - one team's crash must not take the others down
             self.errors[index] = f"{type(exc).__name__}: {exc}"
+        finally:
+            if self.tracker is not None:
+                self.tracker.remove(runner)
+
+    def start_shared_targets(self) -> Path:
+        """Start the union of the scenarios' targets once; every runner uses them."""
+        from simulator.runs import new_run_id
+        from simulator.targets.backends import get_backend
+        from simulator.targets.spec import merge_targets, target_spec
+
+        targets, conflicts = merge_targets([p.scenario for p in self.parts])
+        if conflicts:
+            raise InputError("; ".join(f"scenarios[{i}] ({self.parts[i].name}): {m}" for i, m in conflicts))
+        folder = self.folder / "targets"
+        view = get_backend(self.backend).up([target_spec(t) for t in targets], folder,
+                                            new_run_id(f"{self.drill.metadata.name}-targets"), seed=self.drill.seed,
+                                            scenario=self.drill.metadata.name, owner_pid=os.getpid())
+        self.say(f"shared targets: {', '.join(view.names)} in {folder}")
+        return folder
+
+    def stop_shared_targets(self) -> None:
+        from simulator.targets.backends import get_backend
+
+        if self.shared is not None:
+            get_backend(self.backend).down(self.shared)
 
     def run(self) -> DrillResult:
         self.folder.mkdir(parents=True, exist_ok=True)
-        roster = build_roster(self.drill)
         (self.folder / "briefing.md").write_text(handout_markdown(self.drill, self.base), encoding="utf-8")
         self.say(f"[bold]{self.drill.metadata.title}[/] — {len(self.parts)} scenarios at once; folder {self.folder}")
+        self.tracker = DrillTracker(self.folder, port=self.tracker_port, name=self.drill.metadata.name)
+        self.say(f"[bold]tracker[/] for every team: {self.tracker.url}")
+        try:
+            if self.drill.shared_targets:
+                self.shared = self.start_shared_targets()
+            return self._run_all()
+        finally:
+            try:
+                self.stop_shared_targets()
+            finally:
+                self.tracker.stop()
+
+    def _run_all(self) -> DrillResult:
+        roster = build_roster(self.drill)
+        assert self.tracker is not None
+        extra: dict[str, Any] = {"tracker": self.tracker.handle}
+        if self.shared is not None:
+            extra["shared_targets"] = self.shared
         threads = []
         for i, part in enumerate(self.parts):
             team = part.ref.team or roster.teams[i % len(roster.teams)].name
-            runner = Runner(part.scenario, part.options(self.folder, backend=self.backend), part.path,
+            runner = Runner(part.scenario, part.options(self.folder, backend=self.backend, **extra), part.path,
                             on_event=lambda text, t=team: self.say(f"  [dim]{t}: {text}[/]"))
             self.runners.append(runner)
             t = threading.Thread(target=self._run, args=(i, runner, part.ref.start_after), name=f"full-scale-{team}",
@@ -93,7 +147,8 @@ class FullScale:
                                         team))
                 continue
             pr = debrief_part(self.drill, self.base, part, result, team,
-                              owner=lambda cap, t=team: roster.pick(t, "incident_commander"))
+                              owner=lambda cap, t=team: roster.pick(t, "incident_commander"),
+                              tracker_url=self.tracker.url)
             parts.append(pr)
         exec_checks = self.executive_checks(parts)
         dr = DrillResult(self.drill.metadata.name, str(self.folder), parts, self.stopped.is_set(),
@@ -101,13 +156,34 @@ class FullScale:
         report = debrief_markdown(self.drill, parts, title="combined report across teams")
         if exec_checks:
             report += "\n## Executive communications\n\n" + "\n".join(f"- {c}" for c in exec_checks) + "\n"
+        coupling = self.coupling_lines(parts)
+        if coupling:
+            report += ("\n## Cross-team coupling (shared targets)\n\n"
+                       f"Every team worked on the same services ({self.shared}): one team's fault and "
+                       "mitigation reach the others'.\n\n" + "\n".join(f"- {c}" for c in coupling) + "\n")
         (self.folder / "combined-report.md").write_text(report, encoding="utf-8")
-        data = dr.to_json() | {"executive_updates": exec_checks}
+        data = dr.to_json() | {"executive_updates": exec_checks, "tracker": self.tracker.url,
+                               "shared_targets": str(self.shared) if self.shared is not None else None}
         (self.folder / "full-scale.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
         self.say(f"\n[bold]Combined report[/]: {self.folder / 'combined-report.md'}")
         for p in parts:
             self.say(f"  {p.team}: {p.name} {p.outcome}, score {p.overall if p.overall is not None else '-'}")
         return dr
+
+    def coupling_lines(self, parts: list[PartResult]) -> list[str]:
+        """Shared targets: per team, the faults it injected, the alerts it saw and the ops actions it took."""
+        if self.shared is None:
+            return []
+        lines = []
+        for p, events in _journals(parts):
+            faults = [f"{e.data.get('kind')} on {e.data.get('target')}" for e in events if e.kind == "fault.injected"]
+            alerts = list(dict.fromkeys(f"{a.get('alertname')} on {a.get('target')}"
+                                        for e in events if e.kind == "run.finished"
+                                        for a in e.data.get("alerts") or []))
+            ops = [str(e.data.get("action")) for e in events if e.kind.startswith("ops.")]
+            lines.append(f"{p.team} ({p.name}): faults {', '.join(faults) or 'none'}; alerts seen "
+                         f"{', '.join(alerts) or 'none'}; ops {', '.join(ops) or 'none'}")
+        return lines
 
     def executive_checks(self, parts: list[PartResult]) -> list[str]:
         """Per team: were status updates posted at least every ``executive_updates`` (game time)?"""
@@ -115,11 +191,7 @@ class FullScale:
         if not every:
             return []
         lines = []
-        for p in parts:
-            journal = Path(p.run_dir) / "journal.jsonl"
-            if not journal.exists():
-                continue
-            events = read_events(journal)
+        for p, events in _journals(parts):
             updates = [e.game for e in events if e.kind == "incident.status_update" and e.game is not None]
             declared = next((e.game for e in events if e.kind == "incident.declared" and e.game is not None), None)
             end = next((e.game for e in events if e.kind in ("incident.resolved", "load.stopped")
@@ -135,8 +207,13 @@ class FullScale:
         return lines
 
 
+def _journals(parts: list[PartResult]) -> Iterator[tuple[PartResult, list[Event]]]:
+    """Each part with its run's journal events (parts whose run never wrote one are left out)."""
+    for p in parts:
+        journal = Path(p.run_dir) / "journal.jsonl"
+        if journal.exists():
+            yield p, read_events(journal)
+
+
 def run_full_scale(drill: Drill, path: Path | None = None, **kw: Any) -> DrillResult:
-    started = time.monotonic()
-    result = FullScale(drill, path, **kw).run()
-    _ = started
-    return result
+    return FullScale(drill, path, **kw).run()

@@ -1,11 +1,13 @@
 """The quarterly game day: several scenarios in sequence, a briefing before, a debrief after.
 
-Each scenario is a real run (``Runner``) with its own run folder and embedded tracker; people work
-the incidents there (``responder: human``), or the automated responder stands in. The facilitator
-console steers the running scenario. The debrief scores every run (``simulator.scoring``), lists
-what went well and what to improve from the score cards, and feeds proposed action items into
-each run's tracker (its incident). Drill folder ``OUT/<drill-id>/``: ``briefing.md``,
-``debrief.md``, ``gameday.json``.
+Each scenario is a real run (``Runner``) with its own run folder; all of them use the drill's one
+tracker (``simulator.drills.tracker``), where people work the incidents (``responder: human``), or the
+automated responder stands in. The facilitator console steers the running scenario, from the terminal
+or the tracker's /facilitator page; with ``start: facilitator`` each scenario is held, everything up,
+until the facilitator starts it. The debrief scores every run (``simulator.scoring``), lists what went
+well and what to improve from the score cards, and feeds proposed action items into the tracker (the
+run's incident). Drill folder ``OUT/<drill-id>/``: ``briefing.md``, ``tracker.db``, ``debrief.md``,
+``gameday.json``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from simulator.drills.handout import handout_markdown
 from simulator.drills.model import Drill
 from simulator.drills.plan import Part, parts_of
 from simulator.drills.roster import build_roster
+from simulator.drills.tracker import DrillTracker
 from simulator.runner import Runner
 
 
@@ -86,8 +89,10 @@ def _scoring_config(drill: Drill, base: Path | None) -> Any:
 
 
 def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team: str | None,
-                 owner: Callable[[str], str] | None = None, max_items: int = 5) -> PartResult:
-    """Score one run; went well / to improve from its card; action items into its tracker."""
+                 owner: Callable[[str], str] | None = None, max_items: int = 5,
+                 tracker_url: str | None = None) -> PartResult:
+    """Score one run; went well / to improve from its card; action items into its tracker (the running
+    drill tracker at ``tracker_url``, else the run's own ``tracker.db`` opened for the purpose)."""
     pr = PartResult(part.name, part.scenario.metadata.name, result.run_dir, result.outcome, result.reason, team)
     try:
         from simulator.report import write_reports
@@ -108,20 +113,21 @@ def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team:
     pr.to_improve = [f"{i.title}: {i.reason}" for i in weak]
     pr.action_items = [f"Improve '{i.title}' ({i.category_title}): {i.reason}"[:300] for i in weak[:max_items]]
     db = Path(result.run_dir) / "tracker.db"
-    if pr.action_items and pr.incident and db.exists():
+    if pr.action_items and pr.incident and (tracker_url or db.exists()):
         from simulator.tracker.client import TrackerClient
         from simulator.tracker.embedded import start_tracker
 
-        handle = start_tracker(db, run_id=Path(result.run_dir).name)
+        handle = None if tracker_url else start_tracker(db, run_id=Path(result.run_dir).name)
         try:
-            client = TrackerClient(handle.url, actor="facilitator")
+            client = TrackerClient(tracker_url or handle.url, actor="facilitator")
             for text, item in zip(pr.action_items, weak, strict=False):
                 kind = {"detect": "monitoring", "process": "process", "pm": "documentation"}.get(item.category,
                                                                                                     "training")
                 client.add_action_item(pr.incident, text, owner=owner(item.capability) if owner else "",
                                        type=kind)
         finally:
-            handle.stop()
+            if handle is not None:
+                handle.stop()
     return pr
 
 
@@ -148,13 +154,15 @@ def debrief_markdown(drill: Drill, parts: list[PartResult], title: str = "debrie
 def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs", responder: str | None = None,
                  time_scale: float | None = None, max_duration: float | None = None, only: list[str] | None = None,
                  console_mode: str = "auto", commands: str | Path | None = None, backend: str = "local",
-                 echo: Callable[..., None] | None = None,
-                 console: FacilitatorConsole | None = None) -> DrillResult:
+                 echo: Callable[..., None] | None = None, console: FacilitatorConsole | None = None,
+                 start: str | None = None, tracker_port: int | None = None,
+                 on_tracker: Callable[[DrillTracker], None] | None = None) -> DrillResult:
     from simulator.runs import new_run_id
 
     say = echo or (lambda *a, **k: None)
     base = path.parent if path is not None else None
     parts = override(parts_of(drill, base, only), responder, time_scale, max_duration)
+    hold = (start or drill.start) == "facilitator"
     folder = Path(out).resolve() / new_run_id(drill.metadata.name)
     folder.mkdir(parents=True, exist_ok=True)
     roster = build_roster(drill)
@@ -164,36 +172,50 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
     if drill.briefing:
         say(drill.briefing.strip())
     console = console or FacilitatorConsole(echo=lambda text: say(f"[magenta]console[/] {text}"))
-    if console_mode == "on" or (console_mode == "auto" and sys.stdin.isatty() and commands is None):
-        read_stdin(console, sys.stdin)
-        say("[dim]facilitator console: type 'help' for commands[/]")
-    plan = Path(commands).read_text(encoding="utf-8").splitlines() if commands else None
-    results: list[PartResult] = []
-    for i, part in enumerate(parts, 1):
-        if console.aborted.is_set():
-            break
-        team = part.ref.team or roster.teams[0].name
-        say(f"\n[bold]Scenario {i}/{len(parts)}: {part.scenario.metadata.title}[/] (team {team}, responder "
-            f"{part.responder})")
-        runner = Runner(part.scenario, part.options(folder, backend=backend), part.path)
-        runner.on_event = lambda text, r=runner: say(f"  [dim]{text}[/]" + (
-            f"\n  [bold]facilitator page[/]: {r.tracker.url}/facilitator"
-            if text.startswith("tracker: ") and r.tracker is not None else ""))
-        # also the run's tracker's /facilitator page (the runner registers the console with its tracker)
-        console.attach(runner, part.ref.red_herrings,
-                       label=f"{drill.metadata.title} — scenario {i}/{len(parts)}: {part.name}")
-        if plan is not None:
-            runner.extras.append(scripted(console, plan))
-        try:
-            result = runner.run()
-        finally:
-            console.detach()
-        say(f"  → {result.outcome}: {result.reason}")
-        results.append(debrief_part(drill, base, part, result, team,
-                                    lambda cap, t=team: roster.pick(t, "incident_commander")))
-    dr = DrillResult(drill.metadata.name, str(folder), results, console.aborted.is_set(), drill.scoring.pass_score)
-    (folder / "debrief.md").write_text(debrief_markdown(drill, results), encoding="utf-8")
-    (folder / "gameday.json").write_text(json.dumps(dr.to_json(), indent=2, default=str), encoding="utf-8")
+    tracker = DrillTracker(folder, port=drill.tracker_port if tracker_port is None else tracker_port,
+                           name=drill.metadata.name)
+    try:
+        tracker.set_facilitator(console)
+        say(f"[bold]tracker[/]: {tracker.url}   [bold]facilitator page[/]: {tracker.url}/facilitator")
+        if on_tracker is not None:
+            on_tracker(tracker)
+        if console_mode == "on" or (console_mode == "auto" and sys.stdin.isatty() and commands is None):
+            read_stdin(console, sys.stdin)
+            say("[dim]facilitator console: type 'help' for commands[/]")
+        plan = Path(commands).read_text(encoding="utf-8").splitlines() if commands else None
+        results: list[PartResult] = []
+        for i, part in enumerate(parts, 1):
+            if console.aborted.is_set():
+                break
+            team = part.ref.team or roster.teams[0].name
+            say(f"\n[bold]Scenario {i}/{len(parts)}: {part.scenario.metadata.title}[/] (team {team}, responder "
+                f"{part.responder})")
+            runner = Runner(part.scenario, part.options(folder, backend=backend, tracker=tracker.handle, hold=hold),
+                            part.path)
+            runner.on_event = lambda text: say(f"  [dim]{text}[/]" + (
+                f"\n  [bold]start it[/]: the Start button on {tracker.url}/facilitator, or type 'start'"
+                if text.startswith("ready: ") else ""))
+            console.attach(runner, part.ref.red_herrings,
+                           label=f"{drill.metadata.title} — scenario {i}/{len(parts)}: {part.name}")
+            tracker.add(runner)
+            if plan is not None:
+                runner.extras.append(scripted(console, plan))
+            try:
+                result = runner.run()
+            finally:
+                console.detach()
+                tracker.remove(runner)
+            say(f"  → {result.outcome}: {result.reason}")
+            results.append(debrief_part(drill, base, part, result, team,
+                                        lambda cap, t=team: roster.pick(t, "incident_commander"),
+                                        tracker_url=tracker.url))
+        dr = DrillResult(drill.metadata.name, str(folder), results, console.aborted.is_set(),
+                         drill.scoring.pass_score)
+        (folder / "debrief.md").write_text(debrief_markdown(drill, results), encoding="utf-8")
+        (folder / "gameday.json").write_text(json.dumps(dr.to_json() | {"tracker": tracker.url}, indent=2,
+                                                        default=str), encoding="utf-8")
+    finally:
+        tracker.stop()
     say(f"\n[bold]Debrief[/]: {folder / 'debrief.md'}")
     for p in results:
         say(f"  {p.name}: {p.outcome}, score {p.overall if p.overall is not None else '-'} ({p.grade or '-'})"

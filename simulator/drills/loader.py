@@ -60,6 +60,16 @@ def _checker(base: Path | None):
                 if herring.kind not in FAULT_KINDS:
                     problems.append(loc.problem(path + ("red_herrings", j, "kind"), f"unknown fault kind "
                                                 f"{herring.kind!r}{_suggest(herring.kind, list(FAULT_KINDS))}"))
+        if drill.shared_targets and not problems:
+            from simulator.scenario import load_scenario
+            from simulator.targets.spec import merge_targets
+
+            try:
+                scenarios = [load_scenario(scenario_path(r.scenario, base)) for r in drill.scenarios]
+            except Exception:  # noqa: BLE001 - the scenario's own problems are reported when it is run
+                scenarios = []
+            for i, message in merge_targets(scenarios)[1]:
+                problems.append(loc.problem(("scenarios", i, "scenario"), f"shared_targets: {message}"))
         labels = [r.name for r in drill.scenarios]
         for i, r in enumerate(drill.scenarios):
             if labels.count(r.name) > 1:

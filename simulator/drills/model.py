@@ -172,6 +172,8 @@ class ScenarioRef(Strict):
     time_scale: float | None = Field(None, gt=0, le=100000)
     max_duration: Duration | None = None
     seed: int | None = None
+    users: int | None = Field(None, ge=1, le=10000, description="override the scenario's load.users (e.g. "
+                              "full-scale on shared targets, where every team's load reaches the same services)")
     start_after: Duration = Field(0.0, description="full-scale: wall delay before this scenario starts")
     runbook: list[dict[str, Any]] | None = Field(
         None, description="replace the scenario's responder.runbook (same format), e.g. to test a fallback flag")
@@ -381,6 +383,14 @@ class Drill(Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     executive_updates: Duration | None = Field(None, description="full-scale: an executive update is expected "
                                                "at least this often (game time) on every incident")
+    shared_targets: bool = Field(False, description="full-scale: start the union of the scenarios' targets once "
+                                 "(merged by name) and run every scenario on them, so one team's incident and "
+                                 "mitigation reach the services of the others")
+    start: Literal["auto", "facilitator"] = Field(
+        "auto", description="game day: 'facilitator' brings each scenario's targets, monitor and tracker up, then "
+        "holds it until the facilitator starts it (console 'start' or the Start button on the facilitator page)")
+    tracker_port: int = Field(0, ge=0, le=65535, description="game day / full-scale: the port of the drill's one "
+                              "tracker on 127.0.0.1 (0: any free port), so players can bookmark it")
 
     @model_validator(mode="after")
     def _shape(self) -> Drill:
@@ -391,6 +401,10 @@ class Drill(Strict):
             raise ValueError(f"expected at least one entry in 'scenarios' for type: {kind}")
         if kind == "full-scale" and len(self.scenarios) < 2:
             raise ValueError("expected two or more scenarios for type: full-scale (they run at once)")
+        if self.shared_targets and kind != "full-scale":
+            raise ValueError(f"shared_targets is for type: full-scale, not {kind}")
+        if self.start == "facilitator" and kind != "game-day":
+            raise ValueError(f"start: facilitator is for type: game-day, not {kind}")
         return self
 
     def team(self, name: str) -> Team:

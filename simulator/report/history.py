@@ -19,7 +19,7 @@ from statistics import mean
 from typing import Any
 
 from simulator.scoring.card import ScoreCard
-from simulator.scoring.rundata import JOURNAL, parse_day, parse_time
+from simulator.scoring.rundata import JOURNAL, parse_day, parse_time, tracker_db_of
 from simulator.tracker.standard import ACTION_ITEM_COMPLETION_TARGET
 
 NO_TEAM = "(no team)"
@@ -163,7 +163,8 @@ def _fresh_card(run_dir: Path) -> ScoreCard | None:
     path = run_dir / "scorecard.json"
     if not path.is_file():
         return None
-    newest_input = max((run_dir / n).stat().st_mtime for n in (JOURNAL, "tracker.db") if (run_dir / n).exists())
+    db = tracker_db_of(run_dir)
+    newest_input = max(p.stat().st_mtime for p in (run_dir / JOURNAL, db) if p is not None and p.exists())
     if path.stat().st_mtime < newest_input:
         return None
     try:
@@ -180,8 +181,8 @@ def run_row(run_dir: Path, *, rescore: bool = False, config: Any = None) -> tupl
     if card is None:
         card = score_run(run_dir, config)
     items = [ItemState(parse_day(i.due_date), i.status, _day(i.completed_at)) for i in card.action_items]
-    db = run_dir / "tracker.db"
-    if db.is_file() and card.incident:
+    db = tracker_db_of(run_dir)
+    if db is not None and card.incident:
         try:
             items = _live_items(db, card.incident)
         except Exception as exc:  # noqa: BLE001 - fall back to the card's snapshot

@@ -533,13 +533,10 @@ def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Time
     info = _read_json(run_dir / "tracker.json", warnings) or {}
     if tracker_url:
         return _from_url(tracker_url, run_id, timebase, events)
-    db = run_dir / "tracker.db"
-    if not db.is_file() and info.get("db"):
-        candidate = Path(str(info["db"]))
-        db = candidate if candidate.is_file() else db
-    if db.is_file():
+    db = tracker_db_of(run_dir, info)
+    if db is not None:
         try:
-            return _from_db(db, run_id, timebase, events)
+            return _from_db(db, run_id, timebase, events, own=db.parent == run_dir)
         except Exception as exc:  # noqa: BLE001 - a damaged tracker DB: fall back to the journal mirror
             warnings.append(f"{db.name}: cannot read the tracker database ({type(exc).__name__}: {exc}); "
                             "using the journal's copy of the incident timeline")
@@ -554,13 +551,29 @@ def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Time
     return None
 
 
-def _from_db(db: Path, run_id: str, timebase: Timebase, events: list[Event]) -> TrackerRecord:
+def tracker_db_of(run_dir: Path, info: dict[str, Any] | None = None) -> Path | None:
+    """The run's tracker database: its own ``tracker.db``, or the one ``tracker.json`` names (a drill's
+    shared tracker); None when neither exists."""
+    own = run_dir / "tracker.db"
+    if own.is_file():
+        return own
+    if info is None:
+        try:
+            info = json.loads((run_dir / "tracker.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            info = {}
+    named = Path(str(info["db"])) if isinstance(info, dict) and info.get("db") else None
+    return named if named is not None and named.is_file() else None
+
+
+def _from_db(db: Path, run_id: str, timebase: Timebase, events: list[Event], own: bool = True) -> TrackerRecord:
+    """``own``: the run's own tracker.db (not a drill's shared one), where an incident without a run is ours."""
     from simulator.tracker.service import TrackerService
 
     service = TrackerService(str(db))
     try:
         export = service.export(run_id)
-        if not export.get("incidents"):
+        if not export.get("incidents") and own:
             everything = service.export(None)  # a tracker.db for this run holds only this run's incidents
             export = {**everything, "incidents": [i for i in everything.get("incidents", [])
                                                   if i["incident"].get("run_id") in (None, run_id)]}

@@ -150,9 +150,10 @@ def install_error_handlers(app: FastAPI) -> None:
                             headers={"Retry-After": "1"})
 
 
-FacilitatorCommand = Literal["pause", "resume", "next", "herring", "inject", "extend", "skip", "abort", "status"]
+FacilitatorCommand = Literal["start", "pause", "resume", "next", "herring", "inject", "extend", "skip", "abort",
+                             "status"]
 NO_DRILL = ("no drill is attached to this tracker: the facilitator console exists while a game day runs "
-            "(gameday drill run quarterly-game-day) in the run's own tracker")
+            "(gameday drill run quarterly-game-day), in the drill's tracker")
 
 
 class FacilitatorCommandIn(BaseModel):

@@ -83,10 +83,24 @@ class TrackerHandle:
         self.stop()
 
 
-def _mirror(journal: Any) -> Any:
+def journal_mirror(journal: Any, service: TrackerService | None = None, run_id: str | None = None) -> Any:
+    """A listener writing ``incident.*``/``postmortem.*`` timeline events to ``journal``; with ``run_id``
+    (a tracker shared by a drill's runs) only the events of that run's incidents."""
+    runs: dict[str, str | None] = {}
+
+    def ours(ref: str) -> bool:
+        if run_id is None or service is None:
+            return True
+        if ref not in runs:
+            try:
+                runs[ref] = service.get_incident(ref).run_id
+            except Exception:  # noqa: BLE001 - an incident gone or unreadable is not ours
+                return False
+        return runs[ref] == run_id
+
     def write(events: list[TimelineEventOut]) -> None:
         for e in events:
-            if e.kind.startswith(JOURNAL_PREFIXES):
+            if e.kind.startswith(JOURNAL_PREFIXES) and ours(e.incident):
                 journal.write(e.kind, incident=e.incident, actor=e.actor, summary=e.summary, tracker_seq=e.seq,
                               at=e.at.isoformat(), detail=e.data)
 
@@ -108,7 +122,7 @@ def start_tracker(db_path: str | os.PathLike[str], host: str = "127.0.0.1", port
     server = make_server(svc, host=host, token=token)
     sock = bind(host, port)
     url = url_for(sock, host)
-    unsubscribe = svc.subscribe(_mirror(journal)) if journal is not None else None
+    unsubscribe = svc.subscribe(journal_mirror(journal)) if journal is not None else None
 
     def run() -> None:
         try:

@@ -77,7 +77,7 @@ def store_alerts(svc: TrackerService, tx: Tx, alerts: Sequence[NormalizedAlert],
     created = deduplicated = resolved = 0
 
     def open_incident_for(alert: NormalizedAlert, *, create: bool) -> Incident | None:
-        run_id = alert.run_id or svc.run_id
+        run_id = alert.run_id or svc.default_run(alert.service)
         key = (alert.service, run_id)
         inc = open_incidents.get(key)
         if inc is None and create:

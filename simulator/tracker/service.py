@@ -114,6 +114,9 @@ class TrackerService:
         # a running drill's control hook (``state() -> dict``, ``command(name, **args) -> dict``; see
         # ``simulator.drills.console``), registered by the runner that embeds this tracker: /facilitator
         self.facilitator: Any = None
+        # a drill's shared tracker: which run a new incident without a run_id belongs to, from its service
+        # (``simulator.drills.tracker.DrillTracker.run_for``); None for a run's own tracker (``run_id`` stamps)
+        self.run_for_service: Callable[[str], str | None] | None = None
 
     # ---- plumbing ------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -126,6 +129,12 @@ class TrackerService:
                     self._listeners.remove(listener)
 
         return unsubscribe
+
+    def default_run(self, service: str) -> str | None:
+        """The run an incident on ``service`` belongs to when nothing names one."""
+        if self.run_id or self.run_for_service is None:
+            return self.run_id
+        return self.run_for_service(service)
 
     def now(self) -> datetime:
         return to_utc(self.clock())
@@ -207,7 +216,8 @@ class TrackerService:
         with self._tx() as tx:
             inc = self._new_incident(
                 tx, title=title, service=service, severity=severity, source="manual", actor=actor,
-                run_id=run_id or self.run_id, exercise=self.exercise if exercise is None else exercise,
+                run_id=run_id or self.default_run(service),
+                exercise=self.exercise if exercise is None else exercise,
                 summary=summary, run_url=run_url, scenario=scenario)
             tx.record(inc, "incident.triggered", f"Reported by {actor}: {title}", actor, source="manual",
                       severity=severity, service=service, channel=inc.channel)

@@ -1,4 +1,4 @@
-"""The facilitator page in headless Chromium, steering a real game-day run: pause, resume, abort."""
+"""The facilitator page in headless Chromium, steering a real game-day run: start, pause, resume, abort."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ import pytest
 
 from simulator.drills.console import FacilitatorConsole
 from simulator.faults.ledger import Ledger
+from simulator.journal import read_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "drills"))
-from facilitator_run import start_game_day, wait_for  # noqa: E402
+from facilitator_run import game_day_result, start_game_day, stop_game_day, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SHOT = Path("/tmp/facilitator.png")
+SHOT_READY = Path("/tmp/facilitator-ready.png")
 
 
 @pytest.fixture
@@ -28,9 +30,9 @@ def gameday_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cleanup(everything=True)
 
 
-def test_pause_resume_abort_from_the_page(browser, gameday_home: Path, tmp_path: Path) -> None:
+def test_start_pause_resume_abort_from_the_page(browser, gameday_home: Path, tmp_path: Path) -> None:
     console = FacilitatorConsole()
-    thread, box, url = start_game_day(tmp_path, console)
+    thread, box, url = start_game_day(tmp_path, console, start="facilitator")
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(20000)
@@ -42,6 +44,17 @@ def test_pause_resume_abort_from_the_page(browser, gameday_home: Path, tmp_path:
         page.wait_for_url(url + "/facilitator")
         assert "FACILITATOR" in page.inner_text(".fac-banner")
         assert "Quarterly game day" in page.inner_text("#fac-state")
+        # held for the facilitator: everything is up, nothing moves until Start
+        page.wait_for_selector("#fac-start:not([disabled])", timeout=60000)
+        assert "Start scenario" in page.inner_text("#fac-waiting") and page.is_disabled("#fac-pause")
+        assert page.inner_text("#fac-phase") == "ready"
+        time.sleep(1.0)  # held means held: no load, no game clock, however long the briefing takes
+        assert console.runner.phase == "ready" and console.runner.load is None
+        assert not console.runner.clock.started
+        page.screenshot(path=str(SHOT_READY), full_page=True)
+        page.click("#fac-start")
+        page.wait_for_selector(".flash-notice >> text=started pool-exhaustion")
+        assert page.is_disabled("#fac-start")
         # the page polls: the Pause button enables itself once the game clock runs
         page.wait_for_selector("#fac-pause:not([disabled])", timeout=60000)
         page.click("#fac-pause")
@@ -64,12 +77,11 @@ def test_pause_resume_abort_from_the_page(browser, gameday_home: Path, tmp_path:
         assert confirms and "Abort the whole drill" in confirms[0]
     finally:
         context.close()
-        if thread.is_alive() and console.runner is not None:
-            console.runner.stop_requested.set()
-        thread.join(120)
-    assert "error" not in box, box.get("error")
-    result = box["result"]
+        stop_game_day(thread, console)
+    result = game_day_result(thread, box)
     assert result.aborted and result.parts[0].outcome == "interrupted"
     with Ledger.of_run(Path(result.parts[0].run_dir)) as ledger:
         assert all(e.state == "reverted" for e in ledger.entries())
-    assert SHOT.stat().st_size > 10_000
+    assert SHOT.stat().st_size > 10_000 and SHOT_READY.stat().st_size > 10_000
+    [released] = read_events(Path(result.parts[0].run_dir) / "journal.jsonl", "run.released")
+    assert released.data["by"].startswith("web") and released.data["waited"] >= 1.0

@@ -25,16 +25,18 @@ def wait_for(predicate: Any, timeout: float, what: str) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def start_game_day(tmp_path: Path, console: FacilitatorConsole, time_scale: float = 10
+def start_game_day(tmp_path: Path, console: FacilitatorConsole, time_scale: float = 10, start: str = "auto"
                    ) -> tuple[threading.Thread, dict[str, Any], str]:
-    """The quarterly game day (pool-exhaustion only) in a thread; returns once its tracker has the console."""
+    """The quarterly game day (pool-exhaustion only) in a thread; returns the drill tracker's URL once its
+    first scenario is attached to the console."""
     drill = load_drill(DRILL)
     box: dict[str, Any] = {}
 
     def run() -> None:
         try:
             box["result"] = run_game_day(drill, DRILL, out=tmp_path / "out", responder="none", time_scale=time_scale,
-                                         only=["pool-exhaustion"], console_mode="off", console=console)
+                                         only=["pool-exhaustion"], console_mode="off", console=console, start=start,
+                                         on_tracker=lambda t: box.setdefault("tracker", t))
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             box["error"] = exc
 
@@ -42,10 +44,23 @@ def start_game_day(tmp_path: Path, console: FacilitatorConsole, time_scale: floa
     thread.start()
 
     def tracker_url() -> str | None:
-        r = console.runner
-        if r is not None and r.tracker is not None and r.tracker.service.facilitator is console:
-            return r.tracker.url
+        tracker = box.get("tracker")
+        if tracker is not None and console.runner is not None and tracker.service.facilitator is console:
+            return tracker.url
         assert "error" not in box, box.get("error")
         return None
 
-    return thread, box, wait_for(tracker_url, 60, "the run's tracker")
+    return thread, box, wait_for(tracker_url, 60, "the drill's tracker")
+
+
+
+def stop_game_day(thread: threading.Thread, console: FacilitatorConsole) -> None:
+    """After a test's steps, passed or not: stop the scenario if it still runs and wait for the drill."""
+    if thread.is_alive() and console.runner is not None:
+        console.runner.stop_requested.set()
+    thread.join(120)
+
+
+def game_day_result(thread: threading.Thread, box: dict[str, Any]) -> Any:
+    assert not thread.is_alive() and "error" not in box, box.get("error")
+    return box["result"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from facilitator_run import start_game_day, wait_for  # this folder (on sys.path: see conftest)
+
+# facilitator_run: this folder (on sys.path: see conftest)
+from facilitator_run import game_day_result, start_game_day, stop_game_day, wait_for
 
 from simulator.drills.console import FacilitatorConsole
 from simulator.faults.ledger import Ledger
@@ -124,11 +127,8 @@ def test_commands_change_the_real_run(gameday_home: Path, tmp_path: Path) -> Non
         assert r.status_code == 200 and r.json()["message"].startswith("aborting")
     finally:
         client.close()
-        if thread.is_alive() and console.runner is not None:
-            console.runner.stop_requested.set()
-        thread.join(120)
-    assert not thread.is_alive() and "error" not in box, box.get("error")
-    result = box["result"]
+        stop_game_day(thread, console)
+    result = game_day_result(thread, box)
     assert result.aborted and len(result.parts) == 1 and result.parts[0].outcome == "interrupted"
     run_dir = Path(result.parts[0].run_dir)
     with Ledger.of_run(run_dir) as ledger:
@@ -139,3 +139,43 @@ def test_commands_change_the_real_run(gameday_home: Path, tmp_path: Path) -> Non
     assert injected["leaky-release"] is not None and injected["leaky-release"] < 120
     log = (run_dir / "console.log").read_text()
     assert "pause  [web:facilitator]" in log and "error: the game clock is already paused" in log
+
+
+@pytest.mark.slow
+def test_a_held_scenario_waits_for_start_in_the_one_drill_tracker(gameday_home: Path, tmp_path: Path) -> None:
+    console = FacilitatorConsole()
+    thread, box, url = start_game_day(tmp_path, console, start="facilitator")
+    client = httpx.Client(base_url=url, timeout=10)
+    try:
+        state = wait_for(lambda: (s := client.get(API).json())["possible"]["start"] and s, 60, "the ready phase")
+        assert state["phase"] == "ready" and state["waiting"] and not state["possible"]["pause"]
+        assert client.post(API + "/commands", json={"command": "pause"}).status_code == 409  # no game clock yet
+        runner = console.runner
+        # an incident opened by hand in the drill's tracker belongs to the held scenario
+        r = client.post("/api/v1/incidents", json={"title": "Checkout looks slow", "service": "payments",
+                                                   "severity": "P3"})
+        assert r.status_code in (200, 201), r.text
+        assert r.json()["run_id"] == runner.run_id
+        time.sleep(1.0)
+        assert runner.phase == "ready" and runner.load is None and not runner.clock.started
+        r = client.post(API + "/commands", json={"command": "start", "actor": "maria"})
+        assert r.status_code == 200 and r.json()["message"].startswith("started pool-exhaustion")
+        assert client.post(API + "/commands", json={"command": "start"}).status_code == 409
+        wait_for(lambda: runner.clock.started, 60, "the game clock to start")
+        assert runner.load is not None
+        assert client.post(API + "/commands", json={"command": "abort"}).status_code == 200
+    finally:
+        client.close()
+        stop_game_day(thread, console)
+    result = game_day_result(thread, box)
+    run_dir = Path(result.parts[0].run_dir)
+    events = read_events(run_dir / "journal.jsonl")
+    [released] = [e for e in events if e.kind == "run.released"]
+    assert released.data["by"] == "web:maria" and released.data["waited"] >= 1.0
+    kinds = [e.kind for e in events]
+    assert kinds.index("run.released") < kinds.index("load.started")
+    # the hand-made incident is in this run's journal (mirrored from the drill's tracker) and the run folder
+    # points at the drill's tracker database, which scoring reads
+    assert any(e.kind == "incident.triggered" and "Checkout looks slow" in e.data["summary"] for e in events)
+    info = json.loads((run_dir / "tracker.json").read_text())
+    assert Path(info["db"]) == Path(result.folder) / "tracker.db" and not (run_dir / "tracker.db").exists()

@@ -114,3 +114,37 @@ def test_cli_validate_schema_and_print(tmp_path: Path) -> None:
     assert schema["title"] == "gameday drill" and "tabletop" in schema["properties"]
     r = subprocess.run([*GAMEDAY, "drill", "print", "tabletop-data-breach"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "Preserve evidence" in r.stdout
+
+
+def test_start_and_shared_targets_belong_to_their_drill_types() -> None:
+    text = BAD.replace("      - {check: alert_fires_within, alert: X}\n      - {check: outcom_is}\n    tme_scale: 3\n",
+                       "    users: 0\n")
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(text + "start: facilitator\nshared_targets: true\n", "c.yaml")
+    joined = "\n".join(exc.value.lines())
+    assert "scenarios[0].users: " in joined and "greater than or equal to 1" in joined
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(text.replace("users: 0", "users: 5") + "start: facilitator\n", "c.yaml")
+    assert "start: facilitator is for type: game-day, not ci" in "\n".join(exc.value.lines())
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(text.replace("users: 0", "users: 5") + "shared_targets: true\n", "c.yaml")
+    assert "shared_targets is for type: full-scale, not ci" in "\n".join(exc.value.lines())
+
+
+def test_users_override_reaches_the_scenario_load() -> None:
+    from simulator.drills.plan import parts_of
+
+    drill = load_drill(ROOT / "drills" / "annual-full-scale.yaml")
+    payments, gateway, _ = parts_of(drill, ROOT / "drills")
+    assert (payments.scenario.load.users, gateway.scenario.load.users) == (12, 10)
+    assert payments.scenario.load.spawn_rate <= 12
+
+
+def test_cli_drill_run_refuses_a_bad_start(tmp_path: Path) -> None:
+    r = subprocess.run([*GAMEDAY, "drill", "run", "annual-full-scale", "--start", "facilitator", "--out",
+                        str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "only a game day is held for the facilitator" in r.stderr
+    assert "Traceback" not in r.stderr and not list(tmp_path.iterdir())
+    r = subprocess.run([*GAMEDAY, "drill", "run", "quarterly-game-day", "--start", "later", "--out", str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "--start: expected auto or facilitator, got 'later'" in r.stderr

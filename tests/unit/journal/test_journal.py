@@ -67,5 +67,7 @@ def test_killed_writer_leaves_readable_journal(tmp_path: Path) -> None:
 
 def test_vocabulary_documented() -> None:
     doc = vocabulary_markdown()
+    written = Path(__file__).resolve().parents[3] / "docs" / "journal.md"
+    assert written.read_text(encoding="utf-8") == doc, "regenerate docs/journal.md from vocabulary_markdown()"
     assert all(f"`{k}`" in doc for k in EVENT_KINDS)
     assert all(k.count(".") >= 1 or k == "sample" for k in EVENT_KINDS)

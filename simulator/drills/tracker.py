@@ -1,0 +1,79 @@
+"""One tracker for a whole drill: the game day's scenarios in turn, the full-scale teams at once.
+
+It is started in the drill folder (``tracker.db``) before the first scenario, on the drill's
+``tracker_port`` (0: any free port) on 127.0.0.1, and stopped after the debrief has put its action
+items in, so the people in a drill keep one address, and on a game day one facilitator page, from
+the briefing to the debrief. Every run attaches to it through ``RunOptions.tracker``: the monitor's
+alerts carry the run's ``run_id`` label, so each run's incidents stay its own for scoring, and each
+run mirrors only its own incidents into its journal. An incident someone opens by hand (no run
+named) goes to the running scenario whose services include it (``TrackerService.run_for_service``):
+first a run whose scenario says the service is affected, then one that merely has it as a target;
+with a single run going (a game day) that run.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from simulator.tracker.embedded import TrackerHandle, start_tracker
+
+
+@dataclass(frozen=True)
+class _Run:
+    run_id: str
+    affected: frozenset[str]
+    targets: frozenset[str]
+
+
+class DrillTracker:
+    def __init__(self, folder: Path, *, port: int = 0, name: str | None = None):
+        self.handle: TrackerHandle = start_tracker(Path(folder) / "tracker.db", port=port, exercise=True,
+                                                   scenario=name, run_url=str(folder))
+        assert self.handle.service is not None  # thread mode: the service lives in this process
+        self.service = self.handle.service
+        self.service.run_for_service = self.run_for
+        self._runs: list[_Run] = []
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.handle.url
+
+    def add(self, runner: Any) -> None:
+        """A run begins: incidents opened by hand on its services are its own."""
+        s = runner.scenario
+        with self._lock:
+            self._runs.append(_Run(runner.run_id, frozenset(s.truth.services_affected),
+                                   frozenset(t.name for t in s.targets)))
+
+    def remove(self, runner: Any) -> None:
+        with self._lock:
+            self._runs = [r for r in self._runs if r.run_id != runner.run_id]
+
+    def run_for(self, service: str) -> str | None:
+        with self._lock:
+            runs = list(self._runs)
+        if len(runs) == 1:
+            return runs[0].run_id
+        for pick in (lambda r: service in r.affected, lambda r: service in r.targets):
+            found = [r for r in runs if pick(r)]
+            if found:
+                return found[-1].run_id  # the latest to start
+        return None
+
+    def set_facilitator(self, hook: Any) -> None:
+        """The game day's console: this tracker's /facilitator page and API call it."""
+        self.service.facilitator = hook
+
+    def stop(self) -> None:
+        self.service.run_for_service = None
+        self.handle.stop()
+
+    def __enter__(self) -> DrillTracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
