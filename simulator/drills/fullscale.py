@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from simulator.drills.plan import parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
 from simulator.errors import InputError
+from simulator.faults.ledger import Ledger
 from simulator.journal import Event, read_events
 from simulator.runner import Runner
 from simulator.scenario.durations import format_duration
@@ -85,6 +87,8 @@ class FullScale:
         view = get_backend(self.backend).up([target_spec(t) for t in targets], folder,
                                             new_run_id(f"{self.drill.metadata.name}-targets"), seed=self.drill.seed,
                                             scenario=self.drill.metadata.name, owner_pid=os.getpid())
+        with Ledger.of_run(folder):  # the one ledger every team's faults go to, created before they race to
+            pass
         self.say(f"shared targets: {', '.join(view.names)} in {folder}")
         return folder
 
@@ -94,7 +98,25 @@ class FullScale:
         if self.shared is not None:
             get_backend(self.backend).down(self.shared)
 
+    def _interrupt(self, signum: int, _frame: Any) -> None:
+        if not self.stopped.is_set():
+            self.say(f"{signal.Signals(signum).name}: stopping every scenario (each reverts its own faults)")
+        self.stop()
+
     def run(self) -> DrillResult:
+        """Ctrl-C and SIGTERM (main thread) stop every runner; each reverts its faults, then the shared
+        targets and the tracker stop as usual. ``kill -9`` leaves them to ``gameday cleanup``."""
+        in_main = threading.current_thread() is threading.main_thread()
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)} if in_main else {}
+        for s in previous:
+            signal.signal(s, self._interrupt)
+        try:
+            return self._drill()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    def _drill(self) -> DrillResult:
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / "briefing.md").write_text(handout_markdown(self.drill, self.base), encoding="utf-8")
         self.say(f"[bold]{self.drill.metadata.title}[/] — {len(self.parts)} scenarios at once; folder {self.folder}")
@@ -103,6 +125,7 @@ class FullScale:
         try:
             if self.drill.shared_targets:
                 self.shared = self.start_shared_targets()
+            self.say(f"[dim]run folder {self.folder}; Ctrl-C stops every scenario (faults are reverted)[/]")
             return self._run_all()
         finally:
             try:
@@ -127,15 +150,9 @@ class FullScale:
             threads.append(t)
         for t in threads:
             t.start()
-        try:
-            for t in threads:
-                while t.is_alive():
-                    t.join(timeout=0.5)
-        except KeyboardInterrupt:
-            self.say("interrupted: stopping every scenario (each reverts its faults)")
-            self.stop()
-            for t in threads:
-                t.join()
+        for t in threads:  # Ctrl-C / SIGTERM only ask every runner to stop (see run()): wait for their teardown
+            while t.is_alive():
+                t.join(timeout=0.5)
         parts: list[PartResult] = []
         for i, part in enumerate(self.parts):
             team = part.ref.team or roster.teams[i % len(roster.teams)].name

@@ -30,8 +30,9 @@ class _Run:
 
 class DrillTracker:
     def __init__(self, folder: Path, *, port: int = 0, name: str | None = None):
+        self.name = name  # the drill's
         self.handle: TrackerHandle = start_tracker(Path(folder) / "tracker.db", port=port, exercise=True,
-                                                   scenario=name, run_url=str(folder))
+                                                   run_url=str(folder))
         assert self.handle.service is not None  # thread mode: the service lives in this process
         self.service = self.handle.service
         self.service.run_for_service = self.run_for

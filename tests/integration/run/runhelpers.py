@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -26,3 +27,14 @@ def pids_alive(run_dir: Path) -> list[int]:
     pids = [t.get("pid") for t in state["targets"].values()]
     pids += [state["supervisor"]["pid"], (state.get("proxy") or {}).get("pid")]
     return [p for p in pids if p and psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+def cleanup_cli(home: Path, timeout: float = 120) -> Any:
+    """`gameday cleanup` in its own process, with the test's registry; the completed process."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "simulator", "cleanup"], cwd=ROOT,
+                          env={**os.environ, "GAMEDAY_HOME": str(home)}, capture_output=True, text=True,
+                          timeout=timeout)

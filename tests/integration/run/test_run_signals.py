@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runhelpers import ROOT, pids_alive
+from runhelpers import ROOT, cleanup_cli, pids_alive
 
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
@@ -58,15 +58,11 @@ def test_kill_9_then_cleanup(gameday_home: Path, tmp_path: Path) -> None:
     proc.communicate(timeout=30)
     # the run died; its targets (and the fault) are still there until cleanup
     assert pids_alive(run_dir), "targets should outlive a kill -9 of the runner"
-    env = {**os.environ, "GAMEDAY_HOME": str(gameday_home)}
-    # the locust process group of the killed run: it must be stopped too
-    r = subprocess.run([sys.executable, "-m", "simulator", "cleanup"], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=120)
+    r = cleanup_cli(gameday_home)
     assert r.returncode == 0, r.stderr
     assert "reverted 1 fault(s)" in r.stdout
     with Ledger.of_run(run_dir) as ledger:
         assert {e.state for e in ledger.entries()} == {"reverted"}
     assert pids_alive(run_dir) == []
-    again = subprocess.run([sys.executable, "-m", "simulator", "cleanup"], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=60)
+    again = cleanup_cli(gameday_home, timeout=60)
     assert again.returncode == 0 and "nothing to clean up" in again.stdout

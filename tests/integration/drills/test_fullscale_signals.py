@@ -1,0 +1,90 @@
+"""The rollback guarantee for the full-scale drill on shared targets: SIGTERM, and kill -9 + cleanup.
+
+Both teams' faults sit in the shared targets' one ledger; whatever stops the drill, every fault
+comes back out and the shared services stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "run"))
+from runhelpers import cleanup_cli, pids_alive  # noqa: E402
+
+from simulator.faults.ledger import Ledger  # noqa: E402
+from simulator.journal import read_events  # noqa: E402
+from simulator.runs import active_runs, read_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+pytestmark = pytest.mark.slow
+
+
+def start_drill(tmp_path: Path, home: Path) -> tuple[subprocess.Popen[str], Path]:
+    """`gameday drill run annual-full-scale` until the payments team's leak is in; its shared targets folder."""
+    env = {**os.environ, "GAMEDAY_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "drill", "run", "annual-full-scale", "--responder",
+                             "none", "--time-scale", "30", "--out", str(tmp_path / "out")], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for journal in (tmp_path / "out").glob("*/*pool-exhaustion*/journal.jsonl"):
+            events = read_events(journal)
+            if any(e.kind == "fault.injected" for e in events):
+                return proc, journal.parent.parent / "targets"
+            finished = [e for e in events if e.kind == "run.finished"]
+            if finished:  # fail now, with the reason, rather than at the deadline
+                proc.kill()
+                raise AssertionError(f"the payments run ended before its fault: {finished[0].data['reason']}")
+        if proc.poll() is not None:
+            raise AssertionError(f"the drill ended early: {proc.stderr.read()[-2000:]}")
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("the payments fault was never injected")
+
+
+def ours(tmp_path: Path) -> list[str]:
+    return [" ".join(p.info["cmdline"] or []) for p in psutil.process_iter(["cmdline"])
+            if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+
+
+def test_sigterm_reverts_every_teams_faults_and_stops_the_shared_targets(gameday_home: Path,
+                                                                          tmp_path: Path) -> None:
+    proc, shared = start_drill(tmp_path, gameday_home)
+    os.kill(proc.pid, signal.SIGTERM)
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 1, err[-2000:]  # the drill did not finish: not ok
+    assert "Traceback" not in err and "SIGTERM: stopping every scenario" in out
+    with Ledger.of_run(shared) as ledger:
+        entries = ledger.entries()
+    assert "pool-exhaustion.leaky-release" in {e.id for e in entries}
+    assert {e.state for e in entries} == {"reverted"}, [(e.id, e.state) for e in entries]
+    assert pids_alive(shared) == [] and active_runs() == []
+    trail = read_json(shared / "targets" / "payments" / "state.json")["release_trail"]
+    assert trail[-1] == "v2.3.1" and "v2.4.0-leaky" in trail  # deployed by the fault, rolled back by the revert
+    assert ours(tmp_path) == []
+
+
+def test_kill_9_then_cleanup_restores_the_shared_targets(gameday_home: Path, tmp_path: Path) -> None:
+    proc, shared = start_drill(tmp_path, gameday_home)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert pids_alive(shared), "the shared targets should outlive a kill -9 of the drill"
+    with Ledger.of_run(shared) as ledger:
+        assert "pool-exhaustion.leaky-release" in {e.id for e in ledger.open_entries()}
+    r = cleanup_cli(gameday_home)
+    assert r.returncode == 0, r.stderr
+    assert "reverted" in r.stdout
+    with Ledger.of_run(shared) as ledger:
+        assert {e.state for e in ledger.entries()} == {"reverted"}
+    assert pids_alive(shared) == [] and active_runs() == []
+    deadline = time.monotonic() + 15  # the killed drill's Locust processes follow their dead parent
+    while ours(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ours(tmp_path) == []
