@@ -68,6 +68,10 @@ class RunOptions:
     #: hold the run once its targets, tracker and monitor are up (phase ``ready``) until ``Runner.release()``:
     #: the facilitator's start (game day ``start: facilitator``); the load and the game clock start after it
     hold: bool = False
+    #: monitor (sample, alert on) only these of the scenario's targets, plus what its steady state, alert
+    #: rules and load need: a full-scale team on shared targets watches its own services, so another
+    #: team's incident reaches it as symptoms on its services, not as that team's alerts
+    watch: list[str] | None = None
 
     @property
     def policy(self) -> str | None:
@@ -312,9 +316,9 @@ class Runner:
         self._check_stop()
         self._start_tracker()
         # ---- monitor + load (the game clock starts with the load)
-        own = {t.name for t in s.targets}  # on shared targets: only this scenario's targets
+        watched = self._watched()
         targets = {t.name: TargetSpec(t.url, t.tier, t.app, t.pid, t.memory_limit) for t in self.view.targets()
-                   if opts.shared_targets is None or t.name in own}
+                   if t.name in watched}
         receivers = list(opts.receivers) + [f"{self.result.tracker_url.rstrip('/')}/api/v1/alerts/alertmanager"]
         extra_stats = self._start_container_stats() if self.view.backend == "docker" else None
         self.monitor = Monitor(targets, journal=journal, receivers=receivers, interval=self.interval,
@@ -436,6 +440,17 @@ class Runner:
                                           if f.source == "timeline"):
             self.set_phase("watch")
         self._notify()
+
+    def _watched(self) -> set[str]:
+        """The targets the monitor samples and alerts on: the scenario's own; narrowed by ``RunOptions.watch``
+        (a full-scale team's services) to those plus what the scenario itself measures (steady-state
+        probes, its own alert rules, the load target)."""
+        s = self.scenario
+        own = {t.name for t in s.targets}
+        if self.options.watch is None:
+            return own
+        needed = {p.target for p in s.steady_state} | {a.target for a in s.alerts if a.target} | {s.load_target}
+        return own & (set(self.options.watch) | needed)
 
     def _shared_view(self, folder: Path) -> TargetsView:
         """Targets another run folder started (full-scale ``shared_targets``): every target this
@@ -640,7 +655,9 @@ class Runner:
         assert journal is not None
         self.phase = "teardown"
         journal.write("phase.changed", phase="teardown")
-        self.event("teardown: reverting faults, stopping load and targets")
+        self.event("teardown: reverting our faults, stopping our load (the shared targets stay up)"
+                   if self.options.shared_targets is not None else
+                   "teardown: reverting faults, stopping load and targets")
         errors: list[str] = []
         if self.responder is not None:
             self.responder.stop()

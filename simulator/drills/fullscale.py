@@ -121,6 +121,7 @@ class FullScale:
         (self.folder / "briefing.md").write_text(handout_markdown(self.drill, self.base), encoding="utf-8")
         self.say(f"[bold]{self.drill.metadata.title}[/] — {len(self.parts)} scenarios at once; folder {self.folder}")
         self.tracker = DrillTracker(self.folder, port=self.tracker_port, name=self.drill.metadata.name)
+        self.tracker.seed_roster(build_roster(self.drill))
         self.say(f"[bold]tracker[/] for every team: {self.tracker.url}")
         try:
             if self.drill.shared_targets:
@@ -142,7 +143,9 @@ class FullScale:
         threads = []
         for i, part in enumerate(self.parts):
             team = part.ref.team or roster.teams[i % len(roster.teams)].name
-            runner = Runner(part.scenario, part.options(self.folder, backend=self.backend, **extra), part.path,
+            services = roster.team(team).services if self.shared is not None else []
+            runner = Runner(part.scenario, part.options(self.folder, backend=self.backend, watch=services or None,
+                                                        **extra), part.path,
                             on_event=lambda text, t=team: self.say(f"  [dim]{t}: {text}[/]"))
             self.runners.append(runner)
             t = threading.Thread(target=self._run, args=(i, runner, part.ref.start_after), name=f"full-scale-{team}",

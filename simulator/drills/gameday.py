@@ -176,6 +176,7 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
                            name=drill.metadata.name)
     try:
         tracker.set_facilitator(console)
+        tracker.seed_roster(roster)
         say(f"[bold]tracker[/]: {tracker.url}   [bold]facilitator page[/]: {tracker.url}/facilitator")
         if on_tracker is not None:
             on_tracker(tracker)

@@ -174,6 +174,8 @@ class ScenarioRef(Strict):
     seed: int | None = None
     users: int | None = Field(None, ge=1, le=10000, description="override the scenario's load.users (e.g. "
                               "full-scale on shared targets, where every team's load reaches the same services)")
+    workers: int | None = Field(None, ge=0, le=64, description="override the scenario's load.workers: distributed "
+                                "Locust workers (0 = a single process); see docs/ci.md for workers on other hosts")
     start_after: Duration = Field(0.0, description="full-scale: wall delay before this scenario starts")
     runbook: list[dict[str, Any]] | None = Field(
         None, description="replace the scenario's responder.runbook (same format), e.g. to test a fallback flag")

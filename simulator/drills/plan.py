@@ -58,10 +58,13 @@ def with_runbook(scenario: Scenario, runbook: list[dict[str, Any]] | None) -> Sc
 def part_of(drill: Drill, ref: ScenarioRef, base: Path | None) -> Part:
     path = scenario_path(ref.scenario, base)
     scenario = with_runbook(load_scenario(path), ref.runbook)
+    load: dict[str, Any] = {}
     if ref.users is not None:
-        load = scenario.load.model_copy(update={"users": ref.users, "spawn_rate": min(scenario.load.spawn_rate,
-                                                                                      float(ref.users))})
-        scenario = scenario.model_copy(update={"load": load})
+        load |= {"users": ref.users, "spawn_rate": min(scenario.load.spawn_rate, float(ref.users))}
+    if ref.workers is not None:
+        load["workers"] = ref.workers
+    if load:
+        scenario = scenario.model_copy(update={"load": scenario.load.model_copy(update=load)})
     responder = ref.responder or drill.responder
     checks = list(ref.checks) if ref.checks is not None else default_checks(scenario, responder)
     return Part(ref, scenario, path, responder, ref.time_scale, ref.max_duration,

@@ -65,6 +65,18 @@ class DrillTracker:
                 return found[-1].run_id  # the latest to start
         return None
 
+    def seed_roster(self, roster: Any) -> None:
+        """The drill's people on the tracker's roster (name, handle, team), so players pick their name and
+        roles are assigned to real members; the pager's on-call is the first team's primary/secondary."""
+        for t in roster.teams:
+            for m in t.members:
+                self.service.upsert_person(m.name, handle=m.handle, team=t.name)
+        first = roster.teams[0].on_call if roster.teams else None
+        if first is not None:
+            self.service.upsert_person(first.primary, oncall="primary")
+            if first.secondary:
+                self.service.upsert_person(first.secondary, oncall="secondary")
+
     def set_facilitator(self, hook: Any) -> None:
         """The game day's console: this tracker's /facilitator page and API call it."""
         self.service.facilitator = hook

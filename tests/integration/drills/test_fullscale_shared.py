@@ -72,6 +72,14 @@ def test_payments_leak_reaches_the_gateway_team_and_the_payments_rollback_clears
         [(round(s.wall - rollback.wall, 1), s.data["status_5xx"]) for s in after if s.data["status_5xx"]]
     assert not any(upstream_failures(s) > 0 for s in after)
 
+    # the platform team's load is distributed: a Locust master and two workers
+    [load] = [e for e in gw_events if e.kind == "load.started"]
+    assert load.data["workers"] == 2 and len(load.data["pids"]) == 3, load.data
+    # the platform team watches its own service: the payments leak reached it as gateway alerts, and
+    # none of the payments team's alerts (their monitor watches payments)
+    gw_alerts = {(e.data["alertname"], e.data["target"]) for e in gw_events if e.kind == "alert.firing"}
+    assert {t for _, t in gw_alerts} == {"gateway"}, gw_alerts
+    assert {"HighErrorRate", "LowAvailability"} & {a for a, _ in gw_alerts}, gw_alerts
     # the gateway team's own fault (429s) and its own rollback happened too, in its own journal
     assert [e.data["id"] for e in gw_events if e.kind == "fault.injected"] == ["rate-limit-misconfig.bad-config-push"]
     # both teams' faults are in the shared ledger, each reverted; the shared targets are stopped
@@ -97,6 +105,8 @@ def test_payments_leak_reaches_the_gateway_team_and_the_payments_rollback_clears
         service.db.close()
     run_ids = {Path(p.run_dir).name for p in result.parts}
     assert set(runs.values()) == run_ids, runs
+    assert [ref for ref, run in runs.items() if run == Path(gateway.run_dir).name] == [gateway.incident], \
+        "the platform team should have one incident: its gateway's"
     for part, events in ((payments, pay_events), (gateway, gw_events)):
         assert part.incident is not None and runs[part.incident] == Path(part.run_dir).name
         mirrored = {e.data["incident"] for e in events if e.kind.startswith("incident.")}

@@ -137,6 +137,7 @@ def test_users_override_reaches_the_scenario_load() -> None:
     drill = load_drill(ROOT / "drills" / "annual-full-scale.yaml")
     payments, gateway, _ = parts_of(drill, ROOT / "drills")
     assert (payments.scenario.load.users, gateway.scenario.load.users) == (12, 10)
+    assert (payments.scenario.load.workers, gateway.scenario.load.workers) == (0, 2)
     assert payments.scenario.load.spawn_rate <= 12
 
 

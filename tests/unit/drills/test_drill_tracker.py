@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+from simulator.drills.loader import load_drill
+from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
 from simulator.journal import Journal, read_events
 from simulator.scenario import load_scenario
@@ -56,3 +58,17 @@ def test_each_run_mirrors_only_its_own_incidents(tmp_path: Path) -> None:
     assert {e.data["incident"] for e in a} == {ref_a} and [e.kind for e in a] == ["incident.triggered"]
     assert {e.data["incident"] for e in b} == {ref_b}
     assert [e.kind for e in b] == ["incident.triggered", "incident.acknowledged"]
+
+
+def test_the_drills_roster_is_on_the_trackers_roster(tmp_path: Path) -> None:
+    drill = load_drill(ROOT / "drills" / "annual-full-scale.yaml")
+    roster = build_roster(drill)
+    with DrillTracker(tmp_path) as tracker:
+        tracker.seed_roster(roster)
+        people = {p.name: p for p in tracker.service.list_people()}
+    members = {m.name: t.name for t in roster.teams for m in t.members}
+    assert {n: p.team for n, p in people.items()} == members
+    payments = roster.team("payments-team")
+    assert people[payments.on_call.primary].oncall == "primary"
+    assert people[payments.on_call.secondary].oncall == "secondary"
+    assert sum(p.oncall is not None for p in people.values()) == 2
