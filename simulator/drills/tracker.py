@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.errors import EnvironmentProblem
 from simulator.tracker.embedded import TrackerHandle, start_tracker
 
 
@@ -31,8 +32,15 @@ class _Run:
 class DrillTracker:
     def __init__(self, folder: Path, *, port: int = 0, name: str | None = None):
         self.name = name  # the drill's
-        self.handle: TrackerHandle = start_tracker(Path(folder) / "tracker.db", port=port, exercise=True,
-                                                   run_url=str(folder))
+        try:
+            self.handle: TrackerHandle = start_tracker(Path(folder) / "tracker.db", port=port, exercise=True,
+                                                       run_url=str(folder))
+        except EnvironmentProblem as exc:
+            if port and "is taken" in str(exc):
+                raise EnvironmentProblem(f"the drill's tracker: port {port} on 127.0.0.1 is taken: stop whatever "
+                                         "uses it or choose another --tracker-port (tracker_port: in the drill; "
+                                         "0 lets the OS choose)") from None
+            raise
         assert self.handle.service is not None  # thread mode: the service lives in this process
         self.service = self.handle.service
         self.service.run_for_service = self.run_for

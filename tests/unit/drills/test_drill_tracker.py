@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
 
 from simulator.drills.loader import load_drill
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
+from simulator.errors import EnvironmentProblem
 from simulator.journal import Journal, read_events
 from simulator.scenario import load_scenario
 from simulator.tracker.client import TrackerClient
@@ -72,3 +76,12 @@ def test_the_drills_roster_is_on_the_trackers_roster(tmp_path: Path) -> None:
     assert people[payments.on_call.primary].oncall == "primary"
     assert people[payments.on_call.secondary].oncall == "secondary"
     assert sum(p.oncall is not None for p in people.values()) == 2
+
+
+def test_a_taken_port_says_which_option_to_change(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(EnvironmentProblem, match=f"port {port} on 127.0.0.1 is taken.*--tracker-port"):
+            DrillTracker(tmp_path, port=port)
