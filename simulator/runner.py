@@ -1,13 +1,15 @@
 """Run one scenario through its phases on the game clock.
 
-targets up -> load ramp -> baseline (steady state must hold, else abort) -> faults on schedule ->
-escalations if still unmitigated -> watch for mitigation (steady state restored) -> verify (it
-holds for ``timing.cooldown``) -> teardown (revert all faults, stop load, stop targets) -> summary.
+targets up -> (ready: held until ``release()`` when ``RunOptions.hold``) -> load ramp -> baseline
+(steady state must hold, else abort) -> faults on schedule -> escalations if still unmitigated ->
+watch for mitigation (steady state restored) -> verify (it holds for ``timing.cooldown``) ->
+teardown (revert all faults, stop load, stop targets) -> summary.
 
 Every exit path -- normal end, exception, Ctrl-C, SIGTERM -- goes through teardown, which reverts
-every fault in the ledger; a ``kill -9`` leaves the ledger and the targets for ``gameday
-cleanup``. Everything that happens is in ``RUN_DIR/journal.jsonl``; ``summary.json`` holds the
-outcome.
+every fault in the ledger (on targets shared with other runs, ``RunOptions.shared_targets``: every
+fault this run owns; the owner of the shared targets reverts the rest before stopping them); a
+``kill -9`` leaves the ledger and the targets for ``gameday cleanup``. Everything that happens is
+in ``RUN_DIR/journal.jsonl``; ``summary.json`` holds the outcome.
 """
 
 from __future__ import annotations
@@ -312,7 +314,8 @@ class Runner:
             backend = get_backend(opts.backend)
             self.view = backend.up(specs_from_scenario(s), self.run_dir, self.run_id, seed=opts.seed,
                                    scenario=s.metadata.name, owner_pid=os.getpid())
-        self.engine = FaultEngine(self.view, journal, lifetime=self.max_duration / self.time_scale + 300)
+        self.engine = FaultEngine(self.view, journal, lifetime=self.max_duration / self.time_scale + 300,
+                                  owner=self.run_id if opts.shared_targets is not None else None)
         self._check_stop()
         self._start_tracker()
         # ---- monitor + load (the game clock starts with the load)
@@ -370,9 +373,9 @@ class Runner:
             time.sleep(LOOP)
 
     def release(self, by: str = "facilitator") -> bool:
-        """Start a held run (``RunOptions.hold``); False when it is not waiting for a start."""
+        """Start a held run (``RunOptions.hold``); False when it is not waiting for a start (or is stopping)."""
         with self._release_lock:
-            if self.phase != "ready" or self.started.is_set():
+            if self.phase != "ready" or self.started.is_set() or self.stop_requested.is_set():
                 return False
             self._released_by = by
             self.started.set()
@@ -678,18 +681,10 @@ class Runner:
                 errors.append(f"load: {exc}")
             self.result.load = _load_totals(self.load)
         if self.engine is not None:
-            if self.options.shared_targets is not None:  # the ledger is shared: revert only our own faults
-                ours = {f.id for f in self.faults}
-                for entry in self.engine.ledger.open_entries():
-                    if entry.id not in ours and not entry.id.startswith(self.fault_prefix):
-                        continue
-                    try:
-                        self.engine.revert(entry.id, by="end")
-                    except Exception as exc:  # noqa: BLE001 - try every fault, report all
-                        errors.append(f"{entry.id} ({entry.kind} on {entry.target}): {exc}")
-            else:
-                done, revert_errors = self.engine.revert_all(by="end")
-                errors += revert_errors
+            # on shared targets the ledger is shared: revert only this run's own faults
+            done, revert_errors = self.engine.revert_all(by="end", owner=self.engine.owner
+                                                         if self.options.shared_targets is not None else None)
+            errors += revert_errors
             for f in self.faults:
                 if f.injected_game is not None and f.reverted_game is None:
                     f.reverted_game = self._game_or_none()

@@ -1,7 +1,8 @@
 """The facilitator console: steer a running scenario of a game day from the terminal or the tracker.
 
 Commands (one per line, on stdin or from a ``--commands`` file as ``+SECONDS COMMAND``, the
-seconds being wall time since the scenario's load started):
+seconds being wall time since the runner first looked at the plan: its first fault-phase step, or
+the start of the ``ready`` wait when the scenario is held for ``start``):
 
     start                    start a scenario held for the facilitator (drill 'start: facilitator'):
                              its targets and tracker are up; the load and the game clock begin now

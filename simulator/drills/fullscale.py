@@ -87,15 +87,32 @@ class FullScale:
         view = get_backend(self.backend).up([target_spec(t) for t in targets], folder,
                                             new_run_id(f"{self.drill.metadata.name}-targets"), seed=self.drill.seed,
                                             scenario=self.drill.metadata.name, owner_pid=os.getpid())
+        self.shared = folder  # up: from here on, stop_shared_targets() owes a revert and a down
         with Ledger.of_run(folder):  # the one ledger every team's faults go to, created before they race to
             pass
         self.say(f"shared targets: {', '.join(view.names)} in {folder}")
         return folder
 
     def stop_shared_targets(self) -> None:
+        """Revert whatever is still open in the shared ledger (a team's failed revert, a fault injected by hand
+        with ``gameday fault inject``), then stop the shared targets."""
+        from simulator.faults.engine import FaultEngine
         from simulator.targets.backends import get_backend
+        from simulator.targets.view import TargetsView
 
-        if self.shared is not None:
+        if self.shared is None:
+            return
+        try:
+            engine = FaultEngine(TargetsView.load(self.shared))
+            try:
+                done, errors = engine.revert_all(by="end")
+            finally:
+                engine.close()
+            if done:
+                self.say(f"shared targets: reverted {len(done)} fault(s) left open: {', '.join(e.id for e in done)}")
+            for error in errors:
+                self.say(f"[red]shared targets: revert failed: {error}[/] (run 'gameday cleanup')")
+        finally:
             get_backend(self.backend).down(self.shared)
 
     def _interrupt(self, signum: int, _frame: Any) -> None:
@@ -125,7 +142,7 @@ class FullScale:
         self.say(f"[bold]tracker[/] for every team: {self.tracker.url}")
         try:
             if self.drill.shared_targets:
-                self.shared = self.start_shared_targets()
+                self.start_shared_targets()
             self.say(f"[dim]run folder {self.folder}; Ctrl-C stops every scenario (faults are reverted)[/]")
             return self._run_all()
         finally:

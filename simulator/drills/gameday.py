@@ -207,6 +207,9 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
                 console.detach()
                 tracker.remove(runner)
             say(f"  → {result.outcome}: {result.reason}")
+            if result.outcome == "interrupted" and result.reason.startswith("interrupted by SIG"):
+                console.aborted.set()  # Ctrl-C / SIGTERM ends the drill, not only this scenario
+                say("  the drill stops here: no further scenario is started")
             results.append(debrief_part(drill, base, part, result, team,
                                         lambda cap, t=team: roster.pick(t, "incident_commander"),
                                         tracker_url=tracker.url))

@@ -8,6 +8,7 @@ from pathlib import Path
 from simulator.drills.model import Drill
 from simulator.errors import NotFound, Problem, ValidationFailed
 from simulator.scenario.loader import Locator, load_document, load_text, validate_data
+from simulator.scenario.model import Scenario
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -69,6 +70,8 @@ def _checker(base: Path | None):
             except Exception:  # noqa: BLE001 - the scenario's own problems are reported when it is run
                 scenarios = []
             for i, message in merge_targets(scenarios)[1]:
+                problems.append(loc.problem(("scenarios", i, "scenario"), f"shared_targets: {message}"))
+            for i, message in _shared_overlaps(scenarios):
                 problems.append(loc.problem(("scenarios", i, "scenario"), f"shared_targets: {message}"))
         labels = [r.name for r in drill.scenarios]
         for i, r in enumerate(drill.scenarios):
@@ -140,3 +143,27 @@ def json_schema() -> dict:
 
 __all__ = ["ValidationFailed", "json_schema", "kind_of", "load_any", "load_drill", "load_drill_text",
            "resolve_drill", "scenario_path"]
+
+
+def _shared_overlaps(scenarios: list[Scenario]) -> list[tuple[int, str]]:
+    """On shared targets each team reverts its faults at its own end, so two teams must not run the same
+    scenario (same fault ids, same services) nor inject the same kind of fault on the same target (each
+    revert restores what it saw before, and out of order they would leave the other's fault in)."""
+    problems: list[tuple[int, str]] = []
+    seen_names: dict[str, int] = {}
+    seen_faults: dict[tuple[str, str], int] = {}
+    for i, scenario in enumerate(scenarios):
+        name = scenario.metadata.name
+        if name in seen_names:
+            problems.append((i, f"scenario {name!r} is already scenarios[{seen_names[name]}]; on shared targets "
+                                "each scenario may run once"))
+            continue
+        seen_names[name] = i
+        for fault in scenario.faults:
+            key = (fault.kind, fault.target)
+            first = seen_faults.setdefault(key, i)
+            if first != i:
+                problems.append((i, f"{fault.kind} on {fault.target!r} is also injected by scenarios[{first}] "
+                                    f"({scenarios[first].metadata.name}); on shared targets their reverts would undo "
+                                    "each other out of order"))
+    return problems

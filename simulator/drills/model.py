@@ -172,7 +172,7 @@ class ScenarioRef(Strict):
     time_scale: float | None = Field(None, gt=0, le=100000)
     max_duration: Duration | None = None
     seed: int | None = None
-    users: int | None = Field(None, ge=1, le=10000, description="override the scenario's load.users (e.g. "
+    users: int | None = Field(None, ge=1, le=5000, description="override the scenario's load.users (e.g. "
                               "full-scale on shared targets, where every team's load reaches the same services)")
     workers: int | None = Field(None, ge=0, le=64, description="override the scenario's load.workers: distributed "
                                 "Locust workers (0 = a single process); see docs/ci.md for workers on other hosts")

@@ -8,7 +8,7 @@ alerts carry the run's ``run_id`` label, so each run's incidents stay its own fo
 run mirrors only its own incidents into its journal. An incident someone opens by hand (no run
 named) goes to the running scenario whose services include it (``TrackerService.run_for_service``):
 first a run whose scenario says the service is affected, then one that merely has it as a target;
-with a single run going (a game day) that run.
+failing both, with a single run going (a game day), that run.
 """
 
 from __future__ import annotations
@@ -65,13 +65,11 @@ class DrillTracker:
     def run_for(self, service: str) -> str | None:
         with self._lock:
             runs = list(self._runs)
-        if len(runs) == 1:
-            return runs[0].run_id
         for pick in (lambda r: service in r.affected, lambda r: service in r.targets):
             found = [r for r in runs if pick(r)]
             if found:
                 return found[-1].run_id  # the latest to start
-        return None
+        return runs[0].run_id if len(runs) == 1 else None  # a game day: the scenario running now
 
     def seed_roster(self, roster: Any) -> None:
         """The drill's people on the tracker's roster (name, handle, team), so players pick their name and

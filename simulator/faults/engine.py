@@ -44,11 +44,15 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 class FaultEngine:
-    def __init__(self, view: TargetsView, journal: Journal | None = None, lifetime: float = 3600.0):
+    def __init__(self, view: TargetsView, journal: Journal | None = None, lifetime: float = 3600.0,
+                 owner: str | None = None):
+        """``owner``: the run recorded on this engine's ledger rows (default: the targets' run). Runs sharing
+        targets (full-scale) share the ledger and each owns, and reverts at its end, only its own rows."""
         self.view = view
         self.ledger = Ledger.of_run(view.run_dir)
         self.journal = journal
         self.lifetime = lifetime
+        self.owner = owner or view.run_id
 
     def close(self) -> None:
         self.ledger.close()
@@ -74,7 +78,7 @@ class FaultEngine:
         family = FAMILIES[spec.family]
         ctx = Context(self.view, fault_id, self.lifetime)
         revert = family.prepare(ctx, target, kind, clean)
-        self.ledger.record(fault_id, self.view.run_id, kind, target, clean, revert)
+        self.ledger.record(fault_id, self.owner, kind, target, clean, revert)
         try:
             revert = family.apply(ctx, target, kind, clean, revert)
         except Exception as exc:
@@ -122,10 +126,13 @@ class FaultEngine:
                       reverted_at=done, took=round(done - started, 4))
         return self.ledger.get(entry.id)
 
-    def revert_all(self, by: str = "end") -> tuple[list[Entry], list[str]]:
-        """Revert every open fault, newest first. Returns (reverted, errors); never stops early."""
+    def revert_all(self, by: str = "end", owner: str | None = None) -> tuple[list[Entry], list[str]]:
+        """Revert every open fault (of ``owner`` only, when given), newest first. Returns (reverted, errors);
+        never stops early."""
         done, errors = [], []
         for entry in self.ledger.open_entries():
+            if owner is not None and entry.run_id != owner:
+                continue
             try:
                 done.append(self.revert(entry.id, by=by))
             except Exception as exc:  # noqa: BLE001 - try every fault, report all

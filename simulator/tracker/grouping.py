@@ -108,7 +108,8 @@ def store_alerts(svc: TrackerService, tx: Tx, alerts: Sequence[NormalizedAlert],
                          "severity": alert.severity, "status": alert.status, "summary": alert.summary,
                          "labels": alert.labels, "annotations": alert.annotations, "starts_at": alert.starts_at,
                          "ends_at": alert.ends_at, "generator_url": alert.generator_url,
-                         "run_id": alert.run_id or svc.run_id, "first_seen_at": now, "last_seen_at": now,
+                         "run_id": alert.run_id or svc.default_run(alert.service), "first_seen_at": now,
+                         "last_seen_at": now,
                          "occurrences": 1}
                 new_rows.append(fresh)
                 existing[key] = fresh

@@ -126,3 +126,23 @@ def test_shared_targets_same_name_other_app_is_a_located_error(tmp_path: Path) -
     [problem] = [p for p in info.value.problems if "shared_targets" in p.message]
     assert problem.line is not None and problem.path == "scenarios[1].scenario"
     assert "'auth'" in problem.message and "'payments'" in problem.message
+
+
+def test_shared_targets_refuse_a_scenario_twice_and_overlapping_faults(tmp_path: Path) -> None:
+    twin = (ROOT / "scenarios" / "pool-exhaustion.yaml").read_text().replace(
+        "name: pool-exhaustion ", "name: pool-exhaustion-twin ", 1)
+    (tmp_path / "twin.yaml").write_text(twin)
+    text = DRILL.read_text()
+    again = text.replace("scenario: rate-limit-misconfig", "scenario: pool-exhaustion\n    label: again", 1)
+    with pytest.raises(ValidationFailed) as info:
+        load_drill_text(again, "annual.yaml", base=tmp_path)
+    [problem] = [p for p in info.value.problems if "shared_targets" in p.message]
+    assert problem.path == "scenarios[1].scenario" and "may run once" in problem.message
+    overlap = text.replace("scenario: rate-limit-misconfig", "scenario: twin.yaml", 1)
+    with pytest.raises(ValidationFailed) as info:
+        load_drill_text(overlap, "annual.yaml", base=tmp_path)
+    [problem] = [p for p in info.value.problems if "shared_targets" in p.message]
+    assert problem.path == "scenarios[1].scenario" and problem.line is not None
+    assert "app.release on 'payments' is also injected by scenarios[0] (pool-exhaustion)" in problem.message
+    # the same drill without shared targets is fine
+    load_drill_text(overlap.replace("shared_targets: true", "shared_targets: false"), "annual.yaml", base=tmp_path)
