@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from simulator.drills.combined import combined_html
 from simulator.drills.gameday import DrillResult, PartResult, debrief_markdown, debrief_part, override
 from simulator.drills.handout import handout_markdown
 from simulator.drills.model import Drill
@@ -199,10 +200,17 @@ class FullScale:
                        f"Every team worked on the same services ({self.shared}): one team's fault and "
                        "mitigation reach the others'.\n\n" + "\n".join(f"- {c}" for c in coupling) + "\n")
         (self.folder / "combined-report.md").write_text(report, encoding="utf-8")
+        sections = [("Executive communications", exec_checks)] if exec_checks else []
+        if coupling:
+            sections.append(("Cross-team coupling (shared targets)", coupling))
+        (self.folder / "combined-report.html").write_text(combined_html(
+            f"{self.drill.metadata.title}: combined report across teams",
+            f"{len(parts)} scenarios at once · {self.folder.name}", parts, self.folder, sections=sections,
+            tracker=self.tracker.url, discussion=self.drill.debrief), encoding="utf-8")
         data = dr.to_json() | {"executive_updates": exec_checks, "tracker": self.tracker.url,
                                "shared_targets": str(self.shared) if self.shared is not None else None}
         (self.folder / "full-scale.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-        self.say(f"\n[bold]Combined report[/]: {self.folder / 'combined-report.md'}")
+        self.say(f"\n[bold]Combined report[/]: {self.folder / 'combined-report.html'} (and .md)")
         for p in parts:
             self.say(f"  {p.team}: {p.name} {p.outcome}, score {p.overall if p.overall is not None else '-'}")
         return dr

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.drills.combined import combined_html
 from simulator.drills.console import FacilitatorConsole, read_stdin, scripted
 from simulator.drills.handout import handout_markdown
 from simulator.drills.model import Drill
@@ -216,11 +217,14 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
         dr = DrillResult(drill.metadata.name, str(folder), results, console.aborted.is_set(),
                          drill.scoring.pass_score)
         (folder / "debrief.md").write_text(debrief_markdown(drill, results), encoding="utf-8")
+        (folder / "debrief.html").write_text(combined_html(
+            f"{drill.metadata.title}: debrief", f"game day, {len(results)} scenario(s) in sequence · {folder.name}",
+            results, folder, tracker=tracker.url, discussion=drill.debrief), encoding="utf-8")
         (folder / "gameday.json").write_text(json.dumps(dr.to_json() | {"tracker": tracker.url}, indent=2,
                                                         default=str), encoding="utf-8")
     finally:
         tracker.stop()
-    say(f"\n[bold]Debrief[/]: {folder / 'debrief.md'}")
+    say(f"\n[bold]Debrief[/]: {folder / 'debrief.html'} (and .md)")
     for p in results:
         say(f"  {p.name}: {p.outcome}, score {p.overall if p.overall is not None else '-'} ({p.grade or '-'})"
             + (f" — {p.scoring_error}" if p.scoring_error else ""))

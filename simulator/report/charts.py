@@ -94,8 +94,9 @@ FORMATS: dict[str, Callable[[float], str]] = {"count": fmt_number, "bytes": fmt_
 def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *,
           markers: Sequence[MarkerLine] = (), unit: str = "count", stacked: bool = False,
           hlines: Sequence[tuple[float, str, str]] = (), width: int = 920, height: int = 230,
-          x_range: tuple[float, float] | None = None) -> str:
-    """An SVG line (or stacked area) chart over game time ``t``; ``hlines``: (y, label, color)."""
+          x_range: tuple[float, float] | None = None, clock: str = "game time") -> str:
+    """An SVG line (or stacked area) chart over game time ``t`` (or another clock, named by ``clock``);
+    ``hlines``: (y, label, color)."""
     fmt = FORMATS.get(unit, fmt_number)
     left, right, top, bottom = 64, 16, 28, 34
     pw, ph = width - left - right, height - top - bottom
@@ -153,7 +154,7 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
         out.append(f'<text class="tick" x="{xx:.1f}" y="{top + ph + 14}" text-anchor="middle">'
                    f'{escape(format_duration(x))}</text>')
         x += tstep
-    out.append(f'<text class="axis" x="{left + pw}" y="{height - 4}" text-anchor="end">game time</text>')
+    out.append(f'<text class="axis" x="{left + pw}" y="{height - 4}" text-anchor="end">{escape(clock)}</text>')
     # data
     if stacked:
         base = [0.0] * len(xs)
@@ -195,7 +196,7 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
         color = MARKER_COLORS.get(m.kind, "#555")
         ly = top + 10 + (lane % 4) * 11
         out.append(f'<g class="marker" data-kind="{escape(m.kind)}"><title>{escape(m.label)} at '
-                   f'{escape(format_duration(max(0.0, m.x)))} game time</title>'
+                   f'{escape(format_duration(max(0.0, m.x)))} {escape(clock)}</title>'
                    f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{top + ph}" stroke="{color}" '
                    f'stroke-width="1.4" stroke-dasharray="3 2"/>'
                    f'<text class="mlabel" x="{xx + 3:.1f}" y="{ly}" fill="{color}">'

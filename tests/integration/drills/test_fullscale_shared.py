@@ -89,6 +89,11 @@ def test_payments_leak_reaches_the_gateway_team_and_the_payments_rollback_clears
     sup = read_json(shared / "targets.json").get("supervisor") or {}
     assert sup.get("pid") and same_process(sup["pid"], sup.get("create_time")) is None
 
+    page = (Path(result.folder) / "combined-report.html").read_text()
+    assert page.count('<svg class="chart"') == 3 and 'data-chart="cross-team-errors"' in page
+    assert 'data-series="payments-team: payments"' in page and 'data-series="platform-team: gateway"' in page
+    assert "payments-team: pool-exhaustion.leaky-release" in page and "platform-team: rollback:gateway" in page
+    assert f'href="{Path(payments.run_dir).name}/report.html"' in page
     report = (Path(result.folder) / "combined-report.md").read_text()
     assert "combined report across teams" in report and "## Executive communications" in report
     assert "payments-team (pool-exhaustion)" in report

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from simulator.drills.console import FacilitatorConsole
 from simulator.drills.gameday import run_game_day
@@ -47,6 +48,9 @@ def test_game_day_with_console_and_debrief(gameday_home: Path, tmp_path: Path) -
     debrief = (Path(result.folder) / "debrief.md").read_text()
     assert "**What to improve**" in debrief and part.action_items[0][:40] in debrief
     assert (Path(result.folder) / "briefing.md").read_text().startswith("# Quarterly game day")
+    page = (Path(result.folder) / "debrief.html").read_text()
+    assert 'data-series="payments: payments"' in page and "payments: herring-4" in page
+    assert str(escape(part.action_items[0][:40])) in page
 
 
 def test_game_day_abort_reverts_everything(gameday_home: Path, tmp_path: Path) -> None:
