@@ -56,13 +56,24 @@ def handout_markdown(drill: Drill, base: Path | None = None, svg_marks: bool = F
         out += [f"| {s.at} | {s.what} | {format_duration(s.duration) if s.duration else ''} |" for s in drill.schedule]
         out.append("")
     if drill.scenarios:
-        out += ["## Scenarios", "", "| # | scenario | team | responder | time scale | max duration |",
-                "|---|---|---|---|---|---|"]
+        out += ["## Scenarios", "", "| # | scenario | team | responder | time scale | max duration | load |",
+                "|---|---|---|---|---|---|---|"]
         for i, r in enumerate(drill.scenarios, 1):
+            load = ", ".join(x for x in (f"{r.users} users" if r.users else "",
+                                         f"{r.workers} Locust workers" if r.workers else "",
+                                         f"starts after {format_duration(r.start_after)}" if r.start_after else "")
+                             if x) or "(scenario)"
             out.append(f"| {i} | {r.name} | {r.team or '-'} | {r.responder or drill.responder} | "
                        f"{r.time_scale or '(scenario)'} | "
-                       f"{format_duration(r.max_duration) if r.max_duration else '(scenario)'} |")
+                       f"{format_duration(r.max_duration) if r.max_duration else '(scenario)'} | {load} |")
         out.append("")
+        if drill.shared_targets:
+            out += ["**Shared services**: every team works on one set of services (payments, gateway, ...), "
+                    "so one team's incident and mitigation reach the others' services. Each team's monitor "
+                    "watches its own services.", ""]
+        if drill.start == "facilitator":
+            out += ["**Start**: each scenario comes up and waits; nothing moves until the facilitator types "
+                    "`start` or presses **Start scenario** on the facilitator page.", ""]
         for r in drill.scenarios:
             if r.checks:
                 out += [f"Checks for **{r.name}**:", ""] + [f"- {c.label()}" for c in r.checks] + [""]
@@ -70,7 +81,8 @@ def handout_markdown(drill: Drill, base: Path | None = None, svg_marks: bool = F
                 out += [f"Red herrings for **{r.name}** (console: `herring`):", ""]
                 out += [f"- {h.kind} → {h.target} {h.params or ''} {h.note}" for h in r.red_herrings] + [""]
         if drill.metadata.type == "game-day":
-            out += ["Facilitator console commands during a game day: `pause`, `resume`, `next` (inject the next "
+            out += ["Facilitator console commands during a game day: `start`, `pause`, `resume`, `next` (inject "
+                    "the next "
                 "fault now), `herring` (inject a red herring now), `extend 10m`, `abort` (everything is rolled "
                     "back), `status`.", ""]
     if drill.tabletop is not None:

@@ -138,6 +138,9 @@ def test_users_override_reaches_the_scenario_load() -> None:
     payments, gateway, _ = parts_of(drill, ROOT / "drills")
     assert (payments.scenario.load.users, gateway.scenario.load.users) == (12, 10)
     assert (payments.scenario.load.workers, gateway.scenario.load.workers) == (0, 2)
+    handout = handout_markdown(drill)
+    assert "| 10 users, 2 Locust workers |" in handout and "**Shared services**" in handout
+    assert "**Start**" in handout_markdown(load_drill(ROOT / "drills" / "quarterly-game-day.yaml"))
     assert payments.scenario.load.spawn_rate <= 12
 
 
