@@ -96,8 +96,9 @@ TEMPLATE = Path(__file__).parent / "templates" / "combined.html.j2"
 
 def combined_html(title: str, subtitle: str, parts: Sequence[Any], folder: Path, *,
                   sections: Sequence[tuple[str, list[str]]] = (), tracker: str | None = None,
-                  discussion: str = "") -> str:
-    """The page; ``parts`` are ``PartResult``s, ``sections`` extra (heading, bullet lines)."""
+                  discussion: str = "", in_sequence: bool = False) -> str:
+    """The page; ``parts`` are ``PartResult``s, ``sections`` extra (heading, bullet lines); ``in_sequence``:
+    the parts ran one after the other (a game day), not at once."""
     rows = []
     for i, p in enumerate(parts):
         report = Path(p.run_dir) / "report.html"
@@ -107,5 +108,7 @@ def combined_html(title: str, subtitle: str, parts: Sequence[Any], folder: Path,
     return env.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
         title=title, subtitle=subtitle, parts=rows, charts=cross_team_charts(parts), sections=list(sections),
         tracker=tracker, discussion=discussion.strip(),
+        heading="The day on one clock" if in_sequence else "Across teams, on one clock",
+        who="scenario" if in_sequence else "team",
         marker_colors=[(MARKER_SHORT[k], MARKER_COLORS[k]) for k in ("fault", "ops", "declare", "recovered",
                                                                    "resolve")])

@@ -219,7 +219,7 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
         (folder / "debrief.md").write_text(debrief_markdown(drill, results), encoding="utf-8")
         (folder / "debrief.html").write_text(combined_html(
             f"{drill.metadata.title}: debrief", f"game day, {len(results)} scenario(s) in sequence · {folder.name}",
-            results, folder, tracker=tracker.url, discussion=drill.debrief), encoding="utf-8")
+            results, folder, tracker=tracker.url, discussion=drill.debrief, in_sequence=True), encoding="utf-8")
         (folder / "gameday.json").write_text(json.dumps(dr.to_json() | {"tracker": tracker.url}, indent=2,
                                                         default=str), encoding="utf-8")
     finally:
