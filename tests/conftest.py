@@ -44,3 +44,15 @@ def docker_engine():
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: str):
+    """Debian's Chromium driven by Playwright (skipped locally when absent, a failure in CI where
+    GAMEDAY_REQUIRE_BROWSER=1); each browser test folder makes its own ``page``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()

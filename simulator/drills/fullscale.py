@@ -158,16 +158,16 @@ class FullScale:
         extra: dict[str, Any] = {"tracker": self.tracker.handle}
         if self.shared is not None:
             extra["shared_targets"] = self.shared
+        teams = [part.ref.team or roster.teams[i % len(roster.teams)].name for i, part in enumerate(self.parts)]
         threads = []
-        for i, part in enumerate(self.parts):
-            team = part.ref.team or roster.teams[i % len(roster.teams)].name
+        for part, team in zip(self.parts, teams, strict=True):
             services = roster.team(team).services if self.shared is not None else []
             runner = Runner(part.scenario, part.options(self.folder, backend=self.backend, watch=services or None,
                                                         **extra), part.path,
                             on_event=lambda text, t=team: self.say(f"  [dim]{t}: {text}[/]"))
             self.runners.append(runner)
-            t = threading.Thread(target=self._run, args=(i, runner, part.ref.start_after), name=f"full-scale-{team}",
-                                 daemon=True)
+            t = threading.Thread(target=self._run, args=(len(threads), runner, part.ref.start_after),
+                                 name=f"full-scale-{team}", daemon=True)
             threads.append(t)
         for t in threads:
             t.start()
@@ -175,8 +175,7 @@ class FullScale:
             while t.is_alive():
                 t.join(timeout=0.5)
         parts: list[PartResult] = []
-        for i, part in enumerate(self.parts):
-            team = part.ref.team or roster.teams[i % len(roster.teams)].name
+        for i, (part, team) in enumerate(zip(self.parts, teams, strict=True)):
             result = self.results.get(i)
             if result is None:
                 parts.append(PartResult(part.name, part.scenario.metadata.name, str(self.runners[i].run_dir),

@@ -86,6 +86,9 @@ def topo_order(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class Supervisor:
+    #: which address of a dependency link a target is configured with (a container reaches it elsewhere)
+    link_url_key = "url"
+
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
         self.spec = read_json(run_dir / "targets.spec.json")
@@ -164,7 +167,7 @@ class Supervisor:
         for dep in app.dependencies:
             targets = [d for d in m.spec.get("depends_on", []) if self.targets[d].spec["app"] == dep.upstream]
             if targets:
-                config[dep.config_key] = self.links[f"{m.name}->{targets[0]}"]["url"]
+                config[dep.config_key] = self.links[f"{m.name}->{targets[0]}"][self.link_url_key]
         return config
 
     def _spawn(self, m: Managed) -> None:

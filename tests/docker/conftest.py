@@ -29,16 +29,10 @@ pytestmark = pytest.mark.docker
 
 @pytest.fixture(scope="package")
 def gameday_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    home = tmp_path_factory.mktemp("gameday-home")
-    previous = os.environ.get("GAMEDAY_HOME")
-    os.environ["GAMEDAY_HOME"] = str(home)
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # the package-wide twin of the monkeypatch fixture
+        home = tmp_path_factory.mktemp("gameday-home")
+        mp.setenv("GAMEDAY_HOME", str(home))
         yield home
-    finally:
-        if previous is None:
-            os.environ.pop("GAMEDAY_HOME", None)
-        else:
-            os.environ["GAMEDAY_HOME"] = previous
 
 
 def reap(run_dir: Path, run_id: str) -> None:

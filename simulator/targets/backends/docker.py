@@ -32,7 +32,7 @@ from typing import Any
 from simulator.errors import EnvironmentProblem, SafetyViolation
 from simulator.runs import read_json, unregister
 from simulator.targets.backends.docker_image import BUILD_HINT, IMAGE, SOURCES_LABEL, sources_hash
-from simulator.targets.backends.local import launch_supervisor
+from simulator.targets.backends.local import launch_supervisor, log_tail, run_id_of
 from simulator.targets.procs import same_process, stop_process, wait_until
 from simulator.targets.view import TargetsView
 
@@ -220,7 +220,7 @@ class DockerBackend:
         state = launch_supervisor("simulator.targets.backends.docker_supervisor", spec, run_dir, self.name, scenario,
                                   owner_pid, timeout + 15)
         if state.get("status") != "ready":
-            error = state.get("error") or _tail(run_dir / "supervisor.log") or "did not become ready"
+            error = state.get("error") or log_tail(run_dir / "supervisor.log") or "did not become ready"
             self.down(run_dir)
             raise EnvironmentProblem(f"docker targets did not start: {error}")
         return TargetsView(run_dir, state)
@@ -231,7 +231,7 @@ class DockerBackend:
 
         run_dir = Path(run_dir)
         path = run_dir / "targets.json"
-        run_id = _run_id(run_dir)
+        run_id = run_id_of(run_dir)
         was_running = False
         if path.exists():
             state = read_json(path)
@@ -256,14 +256,3 @@ class DockerBackend:
                 raise
         unregister(run_id)
         return was_running
-
-
-def _run_id(run_dir: Path) -> str:
-    spec = run_dir / "targets.spec.json"
-    return read_json(spec)["run_id"] if spec.exists() else run_dir.name
-
-
-def _tail(path: Path, lines: int = 3) -> str:
-    if not path.exists():
-        return ""
-    return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])

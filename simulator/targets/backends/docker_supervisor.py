@@ -36,7 +36,6 @@ import psutil
 from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.faults.proxy.client import ProxyClient
 from simulator.runs import gameday_home
-from simulator.targets.apps import APPS
 from simulator.targets.backends.docker import (
     LABEL_HOME,
     LABEL_ROLE,
@@ -70,6 +69,8 @@ def restart_policy(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 class DockerSupervisor(Supervisor):
+    link_url_key = "container_url"  # inside the container: the relay on its loopback
+
     def __init__(self, run_dir: Path):
         super().__init__(run_dir)
         self.image: str = self.spec.get("image", "gameday/targets:latest")
@@ -138,15 +139,6 @@ class DockerSupervisor(Supervisor):
                                pid=m.extra.get("pid"), container=m.extra["container"])
         self.status = "ready"
         self.save()
-
-    def _config_for(self, m: Managed) -> dict[str, Any]:
-        config = dict(m.spec.get("config") or {})
-        app = APPS[m.spec["app"]]
-        for dep in app.dependencies:
-            targets = [d for d in m.spec.get("depends_on", []) if self.targets[d].spec["app"] == dep.upstream]
-            if targets:
-                config[dep.config_key] = self.links[f"{m.name}->{targets[0]}"]["container_url"]
-        return config
 
     def _create(self, m: Managed) -> None:
         """Create and start the target's container (again, after a remove: same name, same port)."""

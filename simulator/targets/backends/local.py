@@ -36,7 +36,7 @@ class LocalBackend:
         state = launch_supervisor("simulator.targets.supervisor", spec, run_dir, self.name, scenario, owner_pid,
                                   timeout)
         if state.get("status") != "ready":
-            error = state.get("error") or _tail(run_dir / "supervisor.log") or "did not become ready"
+            error = state.get("error") or log_tail(run_dir / "supervisor.log") or "did not become ready"
             self.down(run_dir)
             raise EnvironmentProblem(f"targets did not start: {error}")
         view = TargetsView(run_dir, state)
@@ -53,7 +53,7 @@ class LocalBackend:
         run_dir = Path(run_dir)
         path = run_dir / "targets.json"
         if not path.exists():
-            unregister(_run_id(run_dir))
+            unregister(run_id_of(run_dir))
             return False
         state = read_json(path)
         sup = state.get("supervisor") or {}
@@ -73,7 +73,7 @@ class LocalBackend:
         for pid, created in leftovers:
             if pid and stop_process(pid, created, grace=3.0):
                 was_running = True
-        unregister(state.get("run_id") or _run_id(run_dir))
+        unregister(state.get("run_id") or run_id_of(run_dir))
         return was_running
 
 
@@ -109,12 +109,14 @@ def launch_supervisor(module: str, spec: dict[str, Any], run_dir: Path, backend:
     return state
 
 
-def _run_id(run_dir: Path) -> str:
+def run_id_of(run_dir: Path) -> str:
+    """The run id a targets folder was started with (its folder name before the spec exists)."""
     spec = run_dir / "targets.spec.json"
     return read_json(spec)["run_id"] if spec.exists() else run_dir.name
 
 
-def _tail(path: Path, lines: int = 3) -> str:
+def log_tail(path: Path, lines: int = 3) -> str:
+    """The last lines of a log, on one line (for an error message)."""
     if not path.exists():
         return ""
     return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])

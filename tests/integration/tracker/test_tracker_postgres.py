@@ -5,15 +5,7 @@ Skipped (with the reason) when PostgreSQL's ``initdb``/``pg_ctl`` are not instal
 
 from __future__ import annotations
 
-import glob
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -25,51 +17,10 @@ from simulator.tracker.service import TrackerService
 pytestmark = pytest.mark.slow
 
 
-def _bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def pg_url():
-    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL is not installed (no initdb/pg_ctl; apt-get install postgresql)")
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        pytest.skip("psycopg is not installed (pip install 'gameday[postgres]')")
-    run_as: list[str] = []
-    base = Path(tempfile.mkdtemp(prefix="gameday-pg-"))
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        try:
-            user = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    data = base / "data"
-    port = _free_port()
-    subprocess.run([*run_as, initdb, "-D", str(data), "-U", "gameday", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True, timeout=120)
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=on"
-    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "-t", "60",
-                    "start"], check=True, capture_output=True, timeout=120)
-    try:
-        yield f"postgresql://gameday@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], capture_output=True,
-                       timeout=60)
-        shutil.rmtree(base, ignore_errors=True)
+def pg_url(postgres_url: str) -> str:
+    """The shared throwaway server (tests/integration/conftest.py), named the plain way a user would."""
+    return postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def test_service_and_migrations_on_postgres(pg_url):
