@@ -23,7 +23,7 @@ import functools
 from typing import Any
 
 from simulator.errors import EnvironmentProblem
-from simulator.faults.families import Context
+from simulator.faults.context import Context
 from simulator.targets.backends.docker import check_container_safe, docker_client
 
 

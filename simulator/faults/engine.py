@@ -16,7 +16,8 @@ from typing import Any
 
 from simulator.errors import GamedayError, InputError, NotFound, Problem, ValidationFailed
 from simulator.faults.catalog import FAULT_KINDS
-from simulator.faults.families import FAMILIES, Context
+from simulator.faults.context import Context
+from simulator.faults.families import FAMILIES
 from simulator.faults.ledger import Entry, Ledger
 from simulator.journal import Journal
 from simulator.scenario.loader import Locator, validate_data

@@ -10,73 +10,15 @@
 
 from __future__ import annotations
 
-import functools
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, Protocol
-
-import httpx
+from typing import Any
 
 from simulator.errors import EnvironmentProblem, InputError
-from simulator.faults.proxy.client import ProxyClient
+from simulator.faults.container import FAMILY as CONTAINER
+from simulator.faults.context import Context, Family
 from simulator.targets.procs import same_process, stop_process
-from simulator.targets.view import TargetsView
-
-
-@functools.cache
-def _http() -> httpx.Client:
-    """One client for every ops call: building an httpx client costs ~35 ms (its SSL context), which
-    made each inject/revert several times slower than the round trips themselves. Never via an
-    HTTP proxy from the environment: the targets are on loopback."""
-    return httpx.Client(timeout=15, trust_env=False)
-
-
-@functools.lru_cache(maxsize=16)
-def _proxy_client(url: str) -> ProxyClient:
-    return ProxyClient(url)
-
-
-@dataclass
-class Context:
-    view: TargetsView
-    fault_id: str
-    lifetime: float = 3600.0
-
-    @cached_property
-    def proxy(self) -> ProxyClient:
-        return _proxy_client(self.view.proxy_url)
-
-    def ops(self, target: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        url = self.view.target(target).ops_url + path
-        try:
-            r = _http().request(method, url, json=body)
-        except httpx.HTTPError as exc:
-            raise EnvironmentProblem(f"{target}: ops API unreachable at {url} ({exc})") from None
-        if r.status_code == 422:
-            raise InputError(f"{target}: {_detail(r)}")
-        if r.status_code >= 400:
-            raise EnvironmentProblem(f"{target}: {method} {path} answered {r.status_code}: {_detail(r)}")
-        return r.json()
-
-
-def _detail(r: httpx.Response) -> str:
-    try:
-        body = r.json()
-    except ValueError:
-        return r.text[:200]
-    if isinstance(body, dict):
-        return str(body.get("detail") or body.get("error") or body.get("message") or body)
-    return str(body)
-
-
-class Family(Protocol):
-    def prepare(self, ctx: Context, target: str, kind: str, params: dict[str, Any]) -> dict[str, Any]: ...
-    def apply(self, ctx: Context, target: str, kind: str, params: dict[str, Any],
-              revert: dict[str, Any]) -> dict[str, Any]: ...
-    def revert(self, ctx: Context, target: str, kind: str, revert: dict[str, Any]) -> None: ...
 
 
 def _get(config: dict[str, Any], dotted: str) -> Any:
@@ -232,15 +174,7 @@ def _signal(name: str) -> signal.Signals:
         raise InputError(f"unknown signal {name!r}; e.g. SIGKILL, SIGTERM, SIGINT") from None
 
 
-FAMILIES: dict[str, Family] = {"app": AppFamily(), "proxy": ProxyFamily(), "process": ProcessFamily()}
+FAMILIES: dict[str, Family] = {"app": AppFamily(), "proxy": ProxyFamily(), "process": ProcessFamily(),
+                               "container": CONTAINER}
 
-
-def _register_container_family() -> None:
-    from simulator.faults.container import FAMILY  # imports Context from here: registered after it exists
-
-    FAMILIES["container"] = FAMILY
-
-
-_register_container_family()
-
-__all__ = ["FAMILIES", "Context"]
+__all__ = ["FAMILIES", "Context", "Family"]

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
 from simulator.tracker import standard
+from simulator.tracker.facilitator import NO_DRILL, facilitator_hook, run_facilitator_command
 from simulator.tracker.ingest import AlertmanagerWebhook, PagerDutyEvent, from_synthetic
 from simulator.tracker.schemas import (
     ActionItemIn,
@@ -60,6 +61,7 @@ from simulator.tracker.schemas import (
 )
 from simulator.tracker.security import LOOPBACK_HOSTS, EdgeMiddleware, is_loopback
 from simulator.tracker.service import TrackerService
+from simulator.tracker.web.views import mount_web
 
 log = logging.getLogger(__name__)
 API = "/api/v1"
@@ -152,9 +154,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
 FacilitatorCommand = Literal["start", "pause", "resume", "next", "herring", "inject", "extend", "skip", "abort",
                              "status"]
-NO_DRILL = ("no drill is attached to this tracker: the facilitator console exists while a game day runs "
-            "(gameday drill run quarterly-game-day), in the drill's tracker")
-
 
 class FacilitatorCommandIn(BaseModel):
     """One facilitator command; the same commands as the terminal console (``simulator.drills.console``)."""
@@ -167,20 +166,6 @@ class FacilitatorCommandIn(BaseModel):
     params: dict[str, str | int | float | bool] | None = Field(None, description="inject: the fault's parameters")
     duration: str | float | None = Field(None, description="extend: game time to add, e.g. '10m' or seconds")
     actor: str = Field("facilitator", max_length=120)
-
-
-def facilitator_hook(svc: TrackerService) -> Any:
-    """The running drill's control hook, or NotFound (404) when no drill is attached."""
-    hook = getattr(svc, "facilitator", None)
-    if hook is None:
-        raise NotFound(NO_DRILL)
-    return hook
-
-
-def run_facilitator_command(svc: TrackerService, command: str, actor: str = "facilitator",
-                            **args: Any) -> dict[str, Any]:
-    """One command through the drill's console (404 no drill, 409 not possible now, 422 bad input)."""
-    return facilitator_hook(svc).command(command, source="web" if actor == "web" else f"web:{actor}", **args)
 
 
 def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
@@ -440,8 +425,6 @@ def create_app(svc: TrackerService, *, token: str | None = None, host: str = "12
     install_error_handlers(app)
     app.include_router(api_router(svc, stopping))
     if web:
-        from simulator.tracker.web.views import mount_web
-
         mount_web(app, svc, token_required=bool(token))
     if allowed_hosts is None and not token:
         allowed_hosts = set(LOOPBACK_HOSTS) | ({host} if host else set())

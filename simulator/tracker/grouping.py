@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 
@@ -25,12 +25,20 @@ from simulator.tracker import lifecycle, standard
 from simulator.tracker.ingest import NormalizedAlert
 from simulator.tracker.models import Alert, Incident
 from simulator.tracker.schemas import IngestResult
-
-if TYPE_CHECKING:
-    from simulator.tracker.service import TrackerService, Tx
+from simulator.tracker.writes import Tx, move, new_incident
 
 _CHUNK = 500
 _NAMES_SHOWN = 5
+
+
+class Stamps(Protocol):
+    """What a new incident takes from the tracker it is opened in (``TrackerService`` has it)."""
+
+    exercise: bool
+    run_url: str | None
+    scenario: str | None
+
+    def default_run(self, service: str) -> str | None: ...
 
 
 def _names(alerts: list[NormalizedAlert]) -> str:
@@ -39,7 +47,7 @@ def _names(alerts: list[NormalizedAlert]) -> str:
     return shown + (f" (+{len(names) - _NAMES_SHOWN} more)" if len(names) > _NAMES_SHOWN else "")
 
 
-def store_alerts(svc: TrackerService, tx: Tx, alerts: Sequence[NormalizedAlert], *, actor: str) -> IngestResult:
+def store_alerts(svc: Stamps, tx: Tx, alerts: Sequence[NormalizedAlert], *, actor: str) -> IngestResult:
     s = tx.session
     now = tx.now
     existing: dict[tuple[str, str], Alert | dict[str, Any]] = {}
@@ -82,9 +90,10 @@ def store_alerts(svc: TrackerService, tx: Tx, alerts: Sequence[NormalizedAlert],
         inc = open_incidents.get(key)
         if inc is None and create:
             exercise = svc.exercise or str(alert.labels.get("exercise", "")).lower() in ("true", "1", "yes")
-            inc = svc._new_incident(tx, title=alert.title, service=alert.service,
-                                    severity=standard.severity_for_alert(alert.severity), source=alert.source,
-                                    actor=actor, run_id=run_id, exercise=exercise, summary=alert.summary)
+            inc = new_incident(tx, title=alert.title, service=alert.service,
+                               severity=standard.severity_for_alert(alert.severity), source=alert.source,
+                               actor=actor, run_id=run_id, exercise=exercise, summary=alert.summary,
+                               run_url=svc.run_url, scenario=svc.scenario)
             tx.record(inc, "incident.triggered",
                       f"Triggered by {alert.source} alert {alert.name} ({alert.service}, {alert.severity or '-'})",
                       actor, source=alert.source, fingerprint=alert.fingerprint, alert=alert.name,
@@ -176,7 +185,7 @@ def store_alerts(svc: TrackerService, tx: Tx, alerts: Sequence[NormalizedAlert],
     for inc_id in acked:
         inc = incidents_by_id[inc_id]
         if inc.status == "triggered":
-            svc._move(tx, inc, "acknowledged", actor, "acknowledged through PagerDuty")
+            move(tx, inc, "acknowledged", actor, "acknowledged through PagerDuty")
     touched = {**{i.id: i for i in new_incidents}, **{i: incidents_by_id[i] for i in firing_joined},
                **{i: incidents_by_id[i] for i in resolved_joined}}
     for inc in touched.values():

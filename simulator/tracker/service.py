@@ -13,11 +13,9 @@ live board and the optional run-journal mirror use that.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,7 +38,6 @@ from simulator.tracker.models import (
     ActionItem,
     Alert,
     ChecklistItem,
-    Counter,
     Incident,
     Person,
     Postmortem,
@@ -62,34 +59,11 @@ from simulator.tracker.schemas import (
 )
 from simulator.tracker.schemas import Completeness as CompletenessOut
 from simulator.tracker.timeutil import to_utc, utcnow
+from simulator.tracker.writes import Tx, move, new_incident
 
 log = logging.getLogger(__name__)
 Listener = Callable[[list[TimelineEventOut]], None]
 OPS_KINDS = tuple(k for k in EVENT_KINDS if k.startswith("ops."))
-
-
-@dataclass
-class Tx:
-    """One write transaction: the session, its clock reading and the timeline it produced."""
-
-    session: Session
-    now: datetime
-    events: list[tuple[TimelineEvent, str]] = field(default_factory=list)
-
-    def record(self, incident: Incident, kind: str, summary: str, actor: str, **data: Any) -> TimelineEvent:
-        if kind not in EVENT_KINDS:
-            raise ValueError(f"timeline kind {kind!r} is not in simulator.journal.EVENT_KINDS")
-        row = TimelineEvent(incident_id=incident.id, at=self.now, actor=actor, kind=kind, summary=summary,
-                            data=data)
-        self.session.add(row)
-        incident.updated_at = self.now
-        self.events.append((row, incident.ref))
-        return row
-
-
-def _slug(value: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
-    return slug[:60].strip("-") or "service"
 
 
 class TrackerService:
@@ -178,47 +152,18 @@ class TrackerService:
         return out.detail(s, inc, now or self.now())
 
     # ---- incidents -----------------------------------------------------------------------
-    def _new_incident(self, tx: Tx, *, title: str, service: str, severity: str, source: str, actor: str,
-                      run_id: str | None, exercise: bool, summary: str = "", run_url: str | None = None,
-                      scenario: str | None = None) -> Incident:
-        s = tx.session
-        year = tx.now.year
-        counter = s.get(Counter, f"incident-{year}")
-        if counter is None:
-            counter = Counter(name=f"incident-{year}", value=0)
-            s.add(counter)
-        counter.value += 1
-        ref = f"INC-{year}-{counter.value:04d}"
-        channel = f"#inc-{tx.now.date().isoformat()}-{_slug(service)}"
-        taken = s.scalar(select(func.count(Incident.id)).where(
-            (Incident.channel == channel) | Incident.channel.like(f"{channel}-%"))) or 0
-        if taken:
-            channel = f"{channel}-{taken + 1}"
-        inc = Incident(ref=ref, title=title, service=service, severity=severity, status="triggered",
-                       summary=summary, channel=channel, source=source, exercise=exercise, run_id=run_id,
-                       run_url=run_url if run_url is not None else self.run_url,
-                       scenario=scenario if scenario is not None else self.scenario,
-                       created_at=tx.now, updated_at=tx.now)
-        s.add(inc)
-        s.flush()
-        s.add(SeverityChange(incident_id=inc.id, from_severity=None, to_severity=severity, at=tx.now,
-                             actor=actor, reason="initial"))
-        for position, (key, label) in enumerate(standard.CHECKLIST.items()):
-            s.add(ChecklistItem(incident_id=inc.id, key=key, label=label, position=position, checked=False,
-                                note=""))
-        return inc
-
     def create_incident(self, *, title: str, service: str, severity: str = "P3", actor: str = "anonymous",
                         summary: str = "", exercise: bool | None = None, run_id: str | None = None,
                         run_url: str | None = None, scenario: str | None = None) -> IncidentOut:
         """An incident reported by a person (not from an alert)."""
         _check_severity(severity)
         with self._tx() as tx:
-            inc = self._new_incident(
+            inc = new_incident(
                 tx, title=title, service=service, severity=severity, source="manual", actor=actor,
                 run_id=run_id or self.default_run(service),
-                exercise=self.exercise if exercise is None else exercise,
-                summary=summary, run_url=run_url, scenario=scenario)
+                exercise=self.exercise if exercise is None else exercise, summary=summary,
+                run_url=run_url if run_url is not None else self.run_url,
+                scenario=scenario if scenario is not None else self.scenario)
             tx.record(inc, "incident.triggered", f"Reported by {actor}: {title}", actor, source="manual",
                       severity=severity, service=service, channel=inc.channel)
             return self._detail(tx.session, inc, tx.now)
@@ -243,50 +188,12 @@ class TrackerService:
         with self._read() as s:
             return self._detail(s, self._incident(s, ref))
 
-    def _move(self, tx: Tx, inc: Incident, target: str, actor: str, note: str = "") -> None:
-        lifecycle.check(inc.ref, inc.status, target)
-        previous = inc.status
-        now = tx.now
-        extra = {"note": note} if note else {}
-        if target == "acknowledged":
-            inc.acknowledged_at = now
-            tx.record(inc, "incident.acknowledged", f"Acknowledged by {actor}", actor, **extra)
-        elif target == "investigating" and previous in ("triggered", "acknowledged"):
-            if inc.acknowledged_at is None:
-                inc.acknowledged_at = now
-                tx.record(inc, "incident.acknowledged", f"Acknowledged by {actor}", actor)
-            inc.declared_at = now
-            level = standard.SEVERITIES[inc.severity]
-            tx.record(inc, "incident.declared",
-                      f"Declared {inc.severity} ({level.name}) by {actor}; channel {inc.channel}", actor,
-                      severity=inc.severity, channel=inc.channel, **extra)
-        elif target == "investigating":  # reopened: a failed mitigation, or it came back
-            if previous == "resolved":
-                inc.resolved_at = None
-            inc.mitigated_at = None
-            tx.record(inc, "incident.reopened", f"Reopened by {actor} ({previous} -> investigating)"
-                      + (f": {note}" if note else ""), actor, type="transition", **{"from": previous},
-                      to="investigating", note=note)
-        elif target == "mitigated":
-            inc.mitigated_at = now
-            tx.record(inc, "incident.mitigated", f"Mitigated ({actor})" + (f": {note}" if note else ""),
-                      actor, **extra)
-        elif target == "resolved":
-            inc.resolved_at = now
-            tx.record(inc, "incident.resolved", f"Resolved ({actor})" + (f": {note}" if note else ""),
-                      actor, **extra)
-        elif target == "closed":
-            inc.closed_at = now
-            tx.record(inc, "incident.closed", f"Closed ({actor})" + (f": {note}" if note else ""), actor,
-                      previous=previous, **extra)
-        inc.status = target
-
     def transition(self, ref: str, status: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
         if status not in lifecycle.STATUSES:
             raise InputError(f"unknown status {status!r}; statuses are {', '.join(lifecycle.STATUSES)}")
         with self._tx() as tx:
             inc = self._incident(tx.session, ref)
-            self._move(tx, inc, status, actor, note)
+            move(tx, inc, status, actor, note)
             return self._detail(tx.session, inc, tx.now)
 
     def acknowledge(self, ref: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
@@ -324,7 +231,7 @@ class TrackerService:
                                               to_severity=severity, at=tx.now, actor=actor,
                                               reason="declared"))
                 inc.severity = severity
-            self._move(tx, inc, "investigating", actor)
+            move(tx, inc, "investigating", actor)
             return self._detail(tx.session, inc, tx.now)
 
     def set_severity(self, ref: str, *, severity: str, actor: str = "anonymous", reason: str = "") -> IncidentOut:

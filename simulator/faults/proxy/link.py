@@ -20,17 +20,26 @@ import socket
 import struct
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from simulator.faults.proxy.addresses import Address
 from simulator.faults.proxy.effects import EFFECTS, ActiveToxic, Stub
-
-if TYPE_CHECKING:
-    from simulator.faults.proxy.server import Proxy
+from simulator.faults.proxy.stats import ProxyStats
 
 WRITE_HIGH = 512 * 1024  # transport write buffer before the reading side pauses
 QUEUE_HIGH = 256 * 1024  # slow-path queue before the reading side pauses
 QUEUE_LOW = 64 * 1024
 CONNECT_TIMEOUT = 10.0  # loopback connects are instant or refused; this only bounds SYN retries
+
+
+class Endpoint(Protocol):
+    """What a connection needs from its proxy (``server.Proxy``): where to connect, what to count in."""
+
+    @property
+    def upstream(self) -> Address: ...
+
+    @property
+    def stats(self) -> ProxyStats: ...
 
 
 class Link:
@@ -236,7 +245,7 @@ class Side(asyncio.Protocol):
 class Connection:
     """A client connection and its upstream connection, with one link per direction."""
 
-    def __init__(self, proxy: Proxy, cid: int, on_closed: Callable[[Connection], None]):
+    def __init__(self, proxy: Endpoint, cid: int, on_closed: Callable[[Connection], None]):
         self.proxy = proxy
         self.id = cid
         self.closed = False

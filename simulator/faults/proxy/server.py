@@ -11,38 +11,18 @@ import errno
 import itertools
 import random
 import socket
-from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound
 from simulator.faults.proxy.addresses import Address, parse_address
 from simulator.faults.proxy.effects import ActiveToxic
 from simulator.faults.proxy.link import Connection
+from simulator.faults.proxy.stats import ProxyStats
 from simulator.faults.proxy.toxics import ToxicSpec, check_name, merge_update, parse_toxic
 
 
 class PortInUse(EnvironmentProblem):
     """A listen address is taken by something else."""
-
-
-@dataclass
-class ProxyStats:
-    connections_total: int = 0
-    upstream_errors: int = 0
-    _bytes: dict[str, list[int]] = field(default_factory=lambda: {"upstream": [0], "downstream": [0]})
-
-    def counter(self, stream: str) -> list[int]:
-        """The shared one-cell counter links add their bytes to."""
-        return self._bytes[stream]
-
-    def to_json(self, active: int) -> dict[str, int]:
-        return {
-            "connections_active": active,
-            "connections_total": self.connections_total,
-            "bytes_upstream": self._bytes["upstream"][0],
-            "bytes_downstream": self._bytes["downstream"][0],
-            "upstream_errors": self.upstream_errors,
-        }
 
 
 class Proxy:

@@ -22,7 +22,8 @@ from starlette.concurrency import run_in_threadpool
 
 from simulator.errors import GamedayError, InputError
 from simulator.tracker import lifecycle, standard
-from simulator.tracker.security import COOKIE
+from simulator.tracker.facilitator import NO_DRILL, run_facilitator_command
+from simulator.tracker.security import COOKIE, token_ok
 from simulator.tracker.service import TrackerService
 from simulator.tracker.timeutil import human_duration, iso, to_utc
 
@@ -260,8 +261,6 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
 
     # -- facilitator (exercise control: the running drill's console, when one is attached) ---
     def fac_context() -> dict[str, Any]:
-        from simulator.tracker.api import NO_DRILL
-
         hook = svc.facilitator
         return {"fac": hook.state() if hook is not None else None, "no_drill": NO_DRILL}
 
@@ -275,8 +274,6 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
 
     @app.post("/facilitator/do/{command}", include_in_schema=False)
     async def facilitator_do(request: Request, command: str) -> Response:
-        from simulator.tracker.api import run_facilitator_command
-
         form = await _form(request)
         args: dict[str, Any] = {}
         if form.get("duration"):
@@ -323,8 +320,6 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
         form = await _form(request)
         expected = request.app.state.token or ""
         target = _safe_next(form.get("next"))
-        from simulator.tracker.security import token_ok
-
         if expected and not token_ok(expected, {"authorization": f"Bearer {form.get('token', '')}"}):
             return _back("/login", error="That token is not right.")
         response = _back(target)
