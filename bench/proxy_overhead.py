@@ -3,7 +3,7 @@
     .venv/bin/python bench/proxy_overhead.py [--json] [--roundtrips N] [--megabytes M]
 
 Starts an upstream server (its own process: a tiny blocking TCP server that either echoes or
-streams N bytes) and the proxy server (``python -m simulator.faults.proxy``), then measures:
+streams N bytes) and the proxy server (``python -m simulator.proxy``), then measures:
 
 * request/response round trips (64-byte echo on one kept-alive connection): p50 and p99, direct and
   through the proxy, in alternating blocks so both see the same machine load;
@@ -30,7 +30,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulator.faults.proxy import ProxyClient, start_proxy_server  # noqa: E402
+from simulator.proxy import ProxyClient, start_proxy_server  # noqa: E402
 
 GOAL_ADDED_P50_MS = 0.3
 GOAL_THROUGHPUT_RATIO = 0.8

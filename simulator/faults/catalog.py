@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from simulator.faults.proxy.toxics import TOXIC_TYPES
+from simulator.proxy.toxics import TOXIC_TYPES
 from simulator.scenario.durations import Size
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import httpx
 
 from simulator.errors import EnvironmentProblem, InputError
-from simulator.faults.proxy.client import ProxyClient
+from simulator.proxy.client import ProxyClient
 from simulator.targets.view import TargetsView
 
 

@@ -2,7 +2,7 @@
 
 ``python -m simulator.targets.supervisor RUN_DIR`` reads ``RUN_DIR/targets.spec.json`` and:
 
-* starts the fault proxy (``python -m simulator.faults.proxy``), then each target in
+* starts the fault proxy (``python -m simulator.proxy``), then each target in
   dependency order as ``python -m simulator.targets.apps.<app>`` on a free 127.0.0.1 port;
 * puts a *front proxy* named after the target in front of each one (the target's public URL),
   and a *link proxy* ``a->b`` on each dependency edge (what ``a`` calls to reach ``b``), so
@@ -36,8 +36,8 @@ import httpx
 import psutil
 
 from simulator.errors import GamedayError
-from simulator.faults.proxy.client import ProxyClient
 from simulator.journal import Journal
+from simulator.proxy.client import ProxyClient
 from simulator.runs import read_json, write_json_atomic
 from simulator.scenario.durations import parse_duration
 from simulator.targets.apps import APPS
@@ -140,7 +140,7 @@ class Supervisor:
 
     # ------------------------------------------------------------------ starting
     def start_all(self) -> None:
-        self.proxy = start_listening(["-m", "simulator.faults.proxy", "--control-port", "0",
+        self.proxy = start_listening(["-m", "simulator.proxy", "--control-port", "0",
                                       "--seed", str(self.spec.get("seed", 0))], self._log("proxy"))
         self.proxy_client = ProxyClient(f"http://{HOST}:{self.proxy.port}")
         for spec in topo_order(self.spec["targets"]):

@@ -152,7 +152,13 @@ def test_no_import_cycles_between_our_modules() -> None:
     assert cycles(graph()) == []
 
 
-@pytest.mark.parametrize("ground", ["simulator.errors"])
+def test_targets_never_import_faults() -> None:
+    """Faults act on targets (``targets.view``, ``targets.backends.docker``); targets know nothing of faults."""
+    assert imports_between("simulator.targets", "simulator.faults") == []
+    assert imports_between("simulator.faults", "simulator.targets")  # the one way it goes
+
+
+@pytest.mark.parametrize("ground", ["simulator.errors", "simulator.proxy"])
 def test_infrastructure_imports_no_feature_package(ground: str) -> None:
     """The shared helpers (errors, child processes, loopback HTTP, the fault proxy) sit below every package."""
     features = {"simulator.targets", "simulator.faults", "simulator.tracker", "simulator.load", "simulator.monitor",

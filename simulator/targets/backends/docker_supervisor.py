@@ -34,7 +34,7 @@ import httpx
 import psutil
 
 from simulator.errors import EnvironmentProblem, GamedayError
-from simulator.faults.proxy.client import ProxyClient
+from simulator.proxy.client import ProxyClient
 from simulator.runs import gameday_home
 from simulator.targets.backends.docker import (
     LABEL_HOME,
@@ -99,7 +99,7 @@ class DockerSupervisor(Supervisor):
 
     # ------------------------------------------------------------------ starting
     def start_all(self) -> None:
-        self.proxy = start_listening(["-m", "simulator.faults.proxy", "--control-port", "0",
+        self.proxy = start_listening(["-m", "simulator.proxy", "--control-port", "0",
                                       "--seed", str(self.spec.get("seed", 0))], self._log("proxy"))
         self.proxy_client = ProxyClient(f"http://{HOST}:{self.proxy.port}")
         labels = {LABEL_RUN: self.run_id, LABEL_ROLE: "network", LABEL_HOME: self.home}

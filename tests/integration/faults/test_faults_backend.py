@@ -26,7 +26,7 @@ from faults_helpers import (
 
 from simulator.errors import EnvironmentProblem
 from simulator.faults.engine import FaultEngine
-from simulator.faults.proxy.client import ProxyClient
+from simulator.proxy.client import ProxyClient
 from simulator.runs import active_runs
 from simulator.targets.backends.local import LocalBackend
 from simulator.targets.ops import OpsConsole

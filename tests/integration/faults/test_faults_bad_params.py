@@ -9,7 +9,7 @@ from faults_helpers import charge_via_gateway, journal, ops_state
 
 from simulator.errors import InputError, SafetyViolation, ValidationFailed
 from simulator.faults.engine import FaultEngine
-from simulator.faults.proxy.client import ProxyClient
+from simulator.proxy.client import ProxyClient
 from simulator.targets.view import TargetsView
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from faults_helpers import PYTHON, REPO, alive, cli_env, gameday, journal, ops_state, reap, recorded_processes
 
-from simulator.faults.proxy.client import ProxyClient
+from simulator.proxy.client import ProxyClient
 from simulator.targets.view import TargetsView
 
 BAD_INPUT = {

@@ -25,7 +25,7 @@ from faults_helpers import (
 )
 
 from simulator.faults.engine import FaultEngine
-from simulator.faults.proxy.client import ProxyClient
+from simulator.proxy.client import ProxyClient
 from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
 

@@ -1,4 +1,4 @@
-"""The proxy server as its own process (``python -m simulator.faults.proxy``) and an HTTP upstream."""
+"""The proxy server as its own process (``python -m simulator.proxy``) and an HTTP upstream."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from proxy_http_upstream import Handler, HttpServer
 
-from simulator.faults.proxy import ProxyClient, start_proxy_server
-from simulator.faults.proxy.process import ProxyServerProcess
+from simulator.proxy import ProxyClient, start_proxy_server
+from simulator.proxy.process import ProxyServerProcess
 
 
 @pytest.fixture(scope="module")

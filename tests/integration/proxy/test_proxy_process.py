@@ -16,8 +16,8 @@ import pytest
 from proxy_http_upstream import BODY
 
 from simulator.errors import EnvironmentProblem
-from simulator.faults.proxy import ProxyClient, start_proxy_server
-from simulator.faults.proxy.process import ProxyServerProcess
+from simulator.proxy import ProxyClient, start_proxy_server
+from simulator.proxy.process import ProxyServerProcess
 
 
 def _get(port: int, timeout: float = 10.0) -> tuple[httpx.Response, float]:
@@ -88,7 +88,7 @@ def test_sigterm_stops_the_server_cleanly(http_upstream: str) -> None:
 
 
 def test_ready_line_is_one_json_object(proxy_process: ProxyServerProcess) -> None:
-    cmd = [sys.executable, "-m", "simulator.faults.proxy", "--control-port", "0", "--seed", "3"]
+    cmd = [sys.executable, "-m", "simulator.proxy", "--control-port", "0", "--seed", "3"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as popen:
         try:
             assert popen.stdout is not None
@@ -102,7 +102,7 @@ def test_ready_line_is_one_json_object(proxy_process: ProxyServerProcess) -> Non
 
 
 def test_control_port_in_use_exits_3_with_the_fix(proxy_process: ProxyServerProcess) -> None:
-    cmd = [sys.executable, "-m", "simulator.faults.proxy", "--control-port", str(proxy_process.port)]
+    cmd = [sys.executable, "-m", "simulator.proxy", "--control-port", str(proxy_process.port)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     assert done.returncode == 3
     assert f"control port {proxy_process.port} on 127.0.0.1 is in use" in done.stderr
@@ -139,7 +139,7 @@ def test_config_file_creates_proxies_at_start(tmp_path: Path, http_upstream: str
 def test_bad_config_exits_2_with_one_line(tmp_path: Path, content: str, message: str) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text(content)
-    cmd = [sys.executable, "-m", "simulator.faults.proxy", "--config", str(config)]
+    cmd = [sys.executable, "-m", "simulator.proxy", "--config", str(config)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert message in done.stderr

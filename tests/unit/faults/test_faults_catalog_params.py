@@ -13,7 +13,7 @@ from simulator.errors import InputError, ValidationFailed
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.faults.engine import validate_params
 from simulator.faults.families import FAMILIES
-from simulator.faults.proxy.toxics import TOXIC_TYPES
+from simulator.proxy.toxics import TOXIC_TYPES
 
 #: one valid example per kind: every kind the catalog lists must be drivable
 EXAMPLES: dict[str, dict[str, Any]] = {

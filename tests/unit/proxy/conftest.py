@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from proxy_helpers import Handler, Upstream, echo
 
-from simulator.faults.proxy import BackgroundProxyServer, ProxyClient, ProxyInfo
+from simulator.proxy import BackgroundProxyServer, ProxyClient, ProxyInfo
 
 
 @pytest.fixture(scope="module")

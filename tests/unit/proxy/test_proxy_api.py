@@ -11,7 +11,7 @@ import pytest
 from proxy_helpers import Upstream, connect, recv_exactly, round_trip
 
 from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound, SafetyViolation
-from simulator.faults.proxy import BackgroundProxyServer, ProxyClient, ProxyInfo
+from simulator.proxy import BackgroundProxyServer, ProxyClient, ProxyInfo
 
 MakeProxy = Callable[..., ProxyInfo]
 
@@ -190,7 +190,7 @@ def test_unreachable_control_api_is_an_environment_problem_with_a_hint() -> None
         port = probe.getsockname()[1]
     with (
         ProxyClient(f"http://127.0.0.1:{port}") as dead,
-        pytest.raises(EnvironmentProblem, match="start it with `python -m simulator.faults.proxy"),
+        pytest.raises(EnvironmentProblem, match="start it with `python -m simulator.proxy"),
     ):
         dead.proxies()
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from simulator.errors import InputError, SafetyViolation
-from simulator.faults.proxy.addresses import parse_address
-from simulator.faults.proxy.toxics import TOXIC_TYPES, merge_update, parse_toxic, validate_attributes
+from simulator.proxy.addresses import parse_address
+from simulator.proxy.toxics import TOXIC_TYPES, merge_update, parse_toxic, validate_attributes
 
 VALID = {
     "latency": {"latency": 100, "jitter": 10},
@@ -34,7 +34,7 @@ def test_catalog_has_toxiproxy_names_and_descriptions() -> None:
 
 def test_catalog_imports_without_server_dependencies() -> None:
     code = (
-        "import sys; from simulator.faults.proxy import TOXIC_TYPES, validate_attributes;"
+        "import sys; from simulator.proxy import TOXIC_TYPES, validate_attributes;"
         "print(any(m in sys.modules for m in ('uvicorn', 'starlette', 'httpx')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -11,7 +11,7 @@ import time
 
 from proxy_helpers import Upstream, connect, recv_exactly
 
-from simulator.faults.proxy import ProxyClient, ProxyInfo
+from simulator.proxy import ProxyClient, ProxyInfo
 
 
 async def _echo_many(port: int, connections: int, size: int, rounds: int = 3) -> list[bool]:

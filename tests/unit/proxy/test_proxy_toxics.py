@@ -20,7 +20,7 @@ from proxy_helpers import (
     sender,
 )
 
-from simulator.faults.proxy import ProxyClient, ProxyInfo
+from simulator.proxy import ProxyClient, ProxyInfo
 
 MakeProxy = Callable[..., ProxyInfo]
 MakeUpstream = Callable[[Handler], Upstream]

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound, SafetyViolation
-from simulator.faults.proxy.addresses import LOOPBACK_HINT, is_loopback_host
-from simulator.faults.proxy.toxics import TOXIC_TYPES, ToxicType, validate_attributes
+from simulator.proxy.addresses import LOOPBACK_HINT, is_loopback_host
+from simulator.proxy.toxics import TOXIC_TYPES, ToxicType, validate_attributes
 
 __all__ = [
     "ProxyClient",
@@ -89,7 +89,7 @@ class ProxyInfo:
 
 
 class ProxyClient:
-    """Drive a proxy server's control API (``python -m simulator.faults.proxy``)."""
+    """Drive a proxy server's control API (``python -m simulator.proxy``)."""
 
     def __init__(self, base_url: str, timeout: float = 5.0):
         host = urlsplit(base_url).hostname or ""
@@ -110,7 +110,7 @@ class ProxyClient:
         except httpx.HTTPError as exc:
             raise EnvironmentProblem(
                 f"cannot reach the proxy control API at {self.base_url} ({exc}); start it with "
-                "`python -m simulator.faults.proxy --control-port PORT` or check the URL"
+                "`python -m simulator.proxy --control-port PORT` or check the URL"
             ) from None
         if response.status_code == 204:
             return None

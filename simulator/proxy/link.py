@@ -22,9 +22,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from simulator.faults.proxy.addresses import Address
-from simulator.faults.proxy.effects import EFFECTS, ActiveToxic, Stub
-from simulator.faults.proxy.stats import ProxyStats
+from simulator.proxy.addresses import Address
+from simulator.proxy.effects import EFFECTS, ActiveToxic, Stub
+from simulator.proxy.stats import ProxyStats
 
 WRITE_HIGH = 512 * 1024  # transport write buffer before the reading side pauses
 QUEUE_HIGH = 256 * 1024  # slow-path queue before the reading side pauses

@@ -19,10 +19,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound
-from simulator.faults.proxy.server import PortInUse, ProxyServer
+from simulator.proxy.server import PortInUse, ProxyServer
 
 VERSION = "gameday-proxy 0.1.0"
-log = logging.getLogger("simulator.faults.proxy")
+log = logging.getLogger("simulator.proxy")
 
 Handler = Callable[[Request], Awaitable[Response]]
 

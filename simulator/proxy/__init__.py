@@ -3,7 +3,7 @@
 One server process hosts many named proxies (``server.py``), each forwarding 127.0.0.1 traffic to a
 loopback upstream through per-direction chains of toxics (``toxics.py`` describes them,
 ``effects.py`` applies them). It is driven over an HTTP JSON control API (``api.py``) with
-``ProxyClient`` (``client.py``). Start it with ``python -m simulator.faults.proxy`` or
+``ProxyClient`` (``client.py``). Start it with ``python -m simulator.proxy`` or
 ``start_proxy_server()`` (``process.py``); ``BackgroundProxyServer`` runs it on a thread.
 
 Public surface:
@@ -15,7 +15,7 @@ Public surface:
 
 from typing import TYPE_CHECKING
 
-from simulator.faults.proxy.toxics import TOXIC_TYPES, ToxicType, validate_attributes
+from simulator.proxy.toxics import TOXIC_TYPES, ToxicType, validate_attributes
 
 __all__ = [
     "TOXIC_TYPES",
@@ -31,25 +31,25 @@ __all__ = [
 
 
 if TYPE_CHECKING:
-    from simulator.faults.proxy.client import ProxyClient, ProxyInfo, ProxyStats, ToxicInfo
-    from simulator.faults.proxy.process import start_proxy_server
-    from simulator.faults.proxy.runtime import BackgroundProxyServer
+    from simulator.proxy.client import ProxyClient, ProxyInfo, ProxyStats, ToxicInfo
+    from simulator.proxy.process import start_proxy_server
+    from simulator.proxy.runtime import BackgroundProxyServer
 
 _CLIENT = {"ProxyClient", "ProxyInfo", "ProxyStats", "ToxicInfo"}
 
 
 def __getattr__(name: str) -> object:
-    # keep `import simulator.faults.proxy.toxics` light: httpx, uvicorn and starlette load on use
+    # keep `import simulator.proxy.toxics` light: httpx, uvicorn and starlette load on use
     if name in _CLIENT:
-        from simulator.faults.proxy import client
+        from simulator.proxy import client
 
         return getattr(client, name)
     if name == "start_proxy_server":
-        from simulator.faults.proxy.process import start_proxy_server
+        from simulator.proxy.process import start_proxy_server
 
         return start_proxy_server
     if name == "BackgroundProxyServer":
-        from simulator.faults.proxy.runtime import BackgroundProxyServer
+        from simulator.proxy.runtime import BackgroundProxyServer
 
         return BackgroundProxyServer
     raise AttributeError(name)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import IO
 
 from simulator.errors import EnvironmentProblem
-from simulator.faults.proxy.client import ProxyClient
+from simulator.proxy.client import ProxyClient
 
 
 class ProxyServerProcess:
-    """A running ``python -m simulator.faults.proxy``. Use as a context manager or call ``stop()``."""
+    """A running ``python -m simulator.proxy``. Use as a context manager or call ``stop()``."""
 
     def __init__(self, popen: subprocess.Popen[bytes], port: int):
         self.popen = popen
@@ -65,7 +65,7 @@ def start_proxy_server(
     ``stderr`` is passed to ``Popen`` (default: inherited). Raises ``EnvironmentProblem`` with the
     server's own message if it exits or does not become ready within ``timeout`` seconds.
     """
-    cmd = [python, "-m", "simulator.faults.proxy", "--control-port", str(control_port)]
+    cmd = [python, "-m", "simulator.proxy", "--control-port", str(control_port)]
     if seed is not None:
         cmd += ["--seed", str(seed)]
     if config is not None:

@@ -20,7 +20,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from simulator.faults.proxy.toxics import (
+from simulator.proxy.toxics import (
     BandwidthAttributes,
     LatencyAttributes,
     LimitDataAttributes,

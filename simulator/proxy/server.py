@@ -14,11 +14,11 @@ import socket
 from typing import Any
 
 from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound
-from simulator.faults.proxy.addresses import Address, parse_address
-from simulator.faults.proxy.effects import ActiveToxic
-from simulator.faults.proxy.link import Connection
-from simulator.faults.proxy.stats import ProxyStats
-from simulator.faults.proxy.toxics import ToxicSpec, check_name, merge_update, parse_toxic
+from simulator.proxy.addresses import Address, parse_address
+from simulator.proxy.effects import ActiveToxic
+from simulator.proxy.link import Connection
+from simulator.proxy.stats import ProxyStats
+from simulator.proxy.toxics import ToxicSpec, check_name, merge_update, parse_toxic
 
 
 class PortInUse(EnvironmentProblem):

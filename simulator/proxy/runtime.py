@@ -1,6 +1,6 @@
 """Run the proxies and the control API together in one asyncio loop: in this process or a thread.
 
-``ProxyService.run`` is what ``python -m simulator.faults.proxy`` runs; ``BackgroundProxyServer``
+``ProxyService.run`` is what ``python -m simulator.proxy`` runs; ``BackgroundProxyServer``
 runs the same thing on a daemon thread (handy in tests and for an in-process proxy).
 """
 
@@ -20,9 +20,9 @@ import uvicorn
 import yaml
 
 from simulator.errors import EnvironmentProblem, GamedayError, InputError
-from simulator.faults.proxy.api import create_app
-from simulator.faults.proxy.server import ProxyServer
 from simulator.netbind import listen_tcp
+from simulator.proxy.api import create_app
+from simulator.proxy.server import ProxyServer
 
 
 class _Uvicorn(uvicorn.Server):

@@ -1,4 +1,4 @@
-"""``python -m simulator.faults.proxy --control-port PORT [--seed N] [--config FILE]``
+"""``python -m simulator.proxy --control-port PORT [--seed N] [--config FILE]``
 
 Prints ``{"event": "listening", "port": N, "pid": P}`` on stdout once the control API is ready;
 stops cleanly on SIGTERM or SIGINT. Errors are one line on stderr with exit code 2 (bad input) or
@@ -14,12 +14,12 @@ import signal
 import sys
 
 from simulator.errors import GamedayError
-from simulator.faults.proxy.runtime import ProxyService, load_config, ready_line
+from simulator.proxy.runtime import ProxyService, load_config, ready_line
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m simulator.faults.proxy",
+        prog="python -m simulator.proxy",
         description="gameday's TCP fault proxy (Toxiproxy-like), controlled over HTTP on 127.0.0.1",
     )
     parser.add_argument("--control-port", type=int, default=0, help="control API port on 127.0.0.1 (0 = pick)")
