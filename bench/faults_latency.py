@@ -44,8 +44,8 @@ import psutil  # noqa: E402
 
 from simulator.cleanup import cleanup_run  # noqa: E402
 from simulator.faults.engine import FaultEngine  # noqa: E402
+from simulator.procs import same_process  # noqa: E402
 from simulator.targets.backends.local import LocalBackend  # noqa: E402
-from simulator.targets.procs import same_process  # noqa: E402
 from simulator.targets.spec import specs_from_scenario  # noqa: E402
 from simulator.targets.view import TargetsView  # noqa: E402
 

@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +31,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulator.proxy import ProxyClient, start_proxy_server  # noqa: E402
+from simulator.procs import stop_process  # noqa: E402
+from simulator.proxy import ProxyClient, start_proxy  # noqa: E402
+from simulator.proxy.process import control_url  # noqa: E402
 
 GOAL_ADDED_P50_MS = 0.3
 GOAL_THROUGHPUT_RATIO = 0.8
@@ -188,8 +191,8 @@ def run(n_roundtrips: int, megabytes: int) -> dict[str, object]:
     try:
         assert upstream.stdout is not None
         up_port = int(upstream.stdout.readline())
-        proxy_proc = start_proxy_server()
-        with ProxyClient(proxy_proc.base_url) as client:
+        proxy_proc = start_proxy(Path(tempfile.mkdtemp(prefix="gameday-bench-")) / "proxy.log")
+        with ProxyClient(control_url(proxy_proc)) as client:
             info = client.create_proxy("bench", "127.0.0.1:0", f"127.0.0.1:{up_port}")
         px_port = info.listen_port
 
@@ -218,7 +221,7 @@ def run(n_roundtrips: int, megabytes: int) -> dict[str, object]:
             stream_cpu.append((_cpu(cpu) - before) / (total / 1e9))
     finally:
         if proxy_proc is not None:
-            proxy_proc.stop()
+            stop_process(proxy_proc.pid, proxy_proc.create_time)
         upstream.kill()
         upstream.wait()
 

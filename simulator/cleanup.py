@@ -17,9 +17,9 @@ import psutil
 from simulator.faults.engine import FaultEngine
 from simulator.faults.ledger import Ledger
 from simulator.journal import Journal
+from simulator.procs import same_process, stop_process
 from simulator.runs import RunRecord, active_runs, find_run, unregister
 from simulator.targets.backends import get_backend
-from simulator.targets.procs import same_process, stop_process
 from simulator.targets.view import TargetsView
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from simulator.errors import EnvironmentProblem, InputError
 from simulator.faults.container import FAMILY as CONTAINER
 from simulator.faults.context import Context, Family
-from simulator.targets.procs import same_process, stop_process
+from simulator.procs import same_process, spawn, stop_process
 
 
 def _get(config: dict[str, Any], dotted: str) -> Any:
@@ -128,15 +128,13 @@ class ProcessFamily:
             log = ctx.view.run_dir / "logs" / f"hog-{ctx.fault_id}.log"
             if kind == "process.cpu_hog":
                 for _ in range(params.get("workers", 1)):
-                    p = subprocess.Popen([sys.executable, "-m", "simulator.faults.hog", "cpu", "--seconds",
-                                          str(ctx.lifetime), "--marker", marker], stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                    p = spawn([sys.executable, "-m", "simulator.faults.hog", "cpu", "--seconds", str(ctx.lifetime),
+                               "--marker", marker], log, detached=True)
                     revert["hogs"].append(_ident(p.pid))
             else:
-                p = subprocess.Popen([sys.executable, "-m", "simulator.faults.hog", "memory", "--bytes",
-                                      str(params["size"]), "--seconds", str(ctx.lifetime), "--marker", marker],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=open(log, "ab"), start_new_session=True)  # noqa: SIM115
+                p = spawn([sys.executable, "-m", "simulator.faults.hog", "memory", "--bytes", str(params["size"]),
+                           "--seconds", str(ctx.lifetime), "--marker", marker], log, stdout=subprocess.PIPE,
+                          detached=True)
                 revert["hogs"].append(_ident(p.pid))
                 if p.stdout is not None and p.stdout.readline().strip() != b"allocated":
                     raise EnvironmentProblem(f"memory hog failed to allocate {params['size']} bytes (log: {log})")

@@ -89,6 +89,7 @@ from simulator.load.locustfiles import locustfile_path
 from simulator.load.retry import RetryPolicy
 from simulator.load.safety import check_loopback_url
 from simulator.load.shapes import EndMode, to_wall_stages
+from simulator.procs import spawn
 
 logger = logging.getLogger("gameday.load")
 
@@ -270,10 +271,7 @@ class LoadDriver:
     def _spawn(self, cmd: list[str], log: Path, env: dict[str, str], **kw: Any) -> subprocess.Popen[bytes]:
         with open(log, "ab") as fh:
             fh.write(("$ " + " ".join(cmd) + "\n").encode())
-            fh.flush()
-            return subprocess.Popen(
-                cmd, cwd=self.run_dir, env=env, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT, **kw
-            )
+        return spawn(cmd, log, env=env, cwd=self.run_dir, **kw)
 
     def start(self) -> LoadDriver:
         if self._master is not None:

@@ -3,14 +3,15 @@
 One server process hosts many named proxies (``server.py``), each forwarding 127.0.0.1 traffic to a
 loopback upstream through per-direction chains of toxics (``toxics.py`` describes them,
 ``effects.py`` applies them). It is driven over an HTTP JSON control API (``api.py``) with
-``ProxyClient`` (``client.py``). Start it with ``python -m simulator.proxy`` or
-``start_proxy_server()`` (``process.py``); ``BackgroundProxyServer`` runs it on a thread.
+``ProxyClient`` (``client.py``). Start it with ``python -m simulator.proxy`` or ``start_proxy()``
+(``process.py``). Its own package: both ``targets`` (the supervisors start it) and ``faults``
+(network faults drive it) import it, and it imports neither.
 
 Public surface:
 
 * ``TOXIC_TYPES`` / ``validate_attributes(type, attributes)``: the catalog, import-light.
 * ``ProxyClient``, ``ProxyInfo``, ``ToxicInfo``, ``ProxyStats``.
-* ``start_proxy_server(...) -> ProxyServerProcess``; ``BackgroundProxyServer``.
+* ``start_proxy(log_path, seed=...) -> simulator.procs.Child``.
 """
 
 from typing import TYPE_CHECKING
@@ -25,15 +26,13 @@ __all__ = [
     "ToxicInfo",
     "ToxicType",
     "validate_attributes",
-    "start_proxy_server",
-    "BackgroundProxyServer",
+    "start_proxy",
 ]
 
 
 if TYPE_CHECKING:
     from simulator.proxy.client import ProxyClient, ProxyInfo, ProxyStats, ToxicInfo
-    from simulator.proxy.process import start_proxy_server
-    from simulator.proxy.runtime import BackgroundProxyServer
+    from simulator.proxy.process import start_proxy
 
 _CLIENT = {"ProxyClient", "ProxyInfo", "ProxyStats", "ToxicInfo"}
 
@@ -44,12 +43,8 @@ def __getattr__(name: str) -> object:
         from simulator.proxy import client
 
         return getattr(client, name)
-    if name == "start_proxy_server":
-        from simulator.proxy.process import start_proxy_server
+    if name == "start_proxy":
+        from simulator.proxy.process import start_proxy
 
-        return start_proxy_server
-    if name == "BackgroundProxyServer":
-        from simulator.proxy.runtime import BackgroundProxyServer
-
-        return BackgroundProxyServer
+        return start_proxy
     raise AttributeError(name)

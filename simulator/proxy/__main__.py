@@ -14,7 +14,8 @@ import signal
 import sys
 
 from simulator.errors import GamedayError
-from simulator.proxy.runtime import ProxyService, load_config, ready_line
+from simulator.procs import announce
+from simulator.proxy.runtime import ProxyService, load_config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,11 +34,7 @@ async def _run(service: ProxyService) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, service.request_stop)
 
-    def ready(port: int) -> None:
-        sys.stdout.write(ready_line(port) + "\n")
-        sys.stdout.flush()
-
-    await service.run(on_ready=ready)
+    await service.run(on_ready=announce)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,17 +1,14 @@
-"""Run the proxies and the control API together in one asyncio loop: in this process or a thread.
+"""Run the proxies and the control API together in one asyncio loop.
 
-``ProxyService.run`` is what ``python -m simulator.proxy`` runs; ``BackgroundProxyServer``
-runs the same thing on a daemon thread (handy in tests and for an in-process proxy).
+``ProxyService.run`` is what ``python -m simulator.proxy`` runs (shipped code: the process every run's
+supervisor starts); the tests run the same service on a thread (``tests.helpers.proxy``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
 import socket
-import threading
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any
@@ -116,58 +113,3 @@ class ProxyService:
         self._stop_requested = True
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
-
-
-def ready_line(port: int) -> str:
-    """The one line the process prints on stdout once the control API accepts requests."""
-    return json.dumps({"event": "listening", "port": port, "pid": os.getpid()})
-
-
-class BackgroundProxyServer:
-    """The proxy service on a daemon thread of this process. ``with BackgroundProxyServer() as s:``"""
-
-    def __init__(self, seed: int | None = None, control_port: int = 0, proxies: Iterable[dict[str, Any]] = ()):
-        self.service = ProxyService(control_port, seed, proxies)
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        if self.service.port is None:
-            raise RuntimeError("the proxy server is not running")
-        return self.service.port
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 15.0) -> BackgroundProxyServer:
-        def target() -> None:
-            try:
-                asyncio.run(self.service.run(on_ready=lambda _: self._ready.set()))
-            except BaseException as exc:  # handed to start()
-                self._error = exc
-            finally:
-                self._ready.set()
-
-        self._thread = threading.Thread(target=target, name="gameday-proxy", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(timeout):
-            self.stop()
-            raise EnvironmentProblem(f"the proxy server did not start within {timeout:g} s")
-        if self._error is not None:
-            raise self._error
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self.service.request_stop()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def __enter__(self) -> BackgroundProxyServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

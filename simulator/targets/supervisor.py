@@ -37,11 +37,12 @@ import psutil
 
 from simulator.errors import GamedayError
 from simulator.journal import Journal
+from simulator.procs import Child, start_listening, stop_process
 from simulator.proxy.client import ProxyClient
+from simulator.proxy.process import control_url, start_proxy
 from simulator.runs import read_json, write_json_atomic
 from simulator.scenario.durations import parse_duration
 from simulator.targets.apps import APPS
-from simulator.targets.procs import Child, start_listening, stop_process
 
 HOST = "127.0.0.1"
 TICK = 0.2
@@ -125,7 +126,7 @@ class Supervisor:
                            "url": f"http://{HOST}:{self.control.server_address[1]}" if self.control else None},
             "proxy": {"pid": self.proxy.pid if self.proxy else None,
                       "create_time": self.proxy.create_time if self.proxy else None,
-                      "url": f"http://{HOST}:{self.proxy.port}" if self.proxy else None},
+                      "url": control_url(self.proxy) if self.proxy else None},
             "targets": targets, "links": self.links,
         }
 
@@ -140,9 +141,8 @@ class Supervisor:
 
     # ------------------------------------------------------------------ starting
     def start_all(self) -> None:
-        self.proxy = start_listening(["-m", "simulator.proxy", "--control-port", "0",
-                                      "--seed", str(self.spec.get("seed", 0))], self._log("proxy"))
-        self.proxy_client = ProxyClient(f"http://{HOST}:{self.proxy.port}")
+        self.proxy = start_proxy(self._log("proxy"), seed=self.spec.get("seed", 0))
+        self.proxy_client = ProxyClient(control_url(self.proxy))
         for spec in topo_order(self.spec["targets"]):
             m = Managed(spec, memory_limit=spec.get("memory_limit"))
             self.targets[m.name] = m

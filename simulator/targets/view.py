@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from simulator.errors import EnvironmentProblem, NotFound, SafetyViolation
+from simulator.procs import same_process
 from simulator.runs import read_json
 
 
@@ -88,8 +89,6 @@ class TargetsView:
 
     def alive(self) -> bool:
         """Is the backend process that keeps these targets still running?"""
-        from simulator.targets.procs import same_process
-
         sup = self.data.get("supervisor") or {}
         if not sup.get("pid"):
             return self.backend != "local"

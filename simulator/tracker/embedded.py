@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import EnvironmentProblem
+from simulator.procs import start_listening, wait_until
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.schemas import TimelineEventOut
-from simulator.tracker.server import TOKEN_ENV, TrackerServer, bind, make_server, url_for
+from simulator.tracker.server import TOKEN_ENV, TrackerServer, bind, make_server, url_for, url_of
 from simulator.tracker.service import TrackerService
 
 JOURNAL_PREFIXES = ("incident.", "postmortem.")
@@ -144,35 +144,22 @@ def start_tracker(db_path: str | os.PathLike[str], host: str = "127.0.0.1", port
 
 def _start_subprocess(db: str, host: str, port: int, *, token: str | None, run_id: str | None, exercise: bool,
                       timeout: float) -> TrackerHandle:
-    ready = Path(tempfile.mkdtemp(prefix="gameday-tracker-")) / "url"
-    cmd = [sys.executable, "-m", "simulator.tracker", "--db", db, "--host", host, "--port", str(port),
-           "--ready-file", str(ready)]
+    args = ["-m", "simulator.tracker", "--db", db, "--host", host, "--port", str(port)]
     if run_id:
-        cmd += ["--run-id", run_id]
+        args += ["--run-id", run_id]
     if exercise:
-        cmd.append("--exercise")
-    env = dict(os.environ)
-    if token:
-        env[TOKEN_ENV] = token
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout
-    while not ready.exists():
-        if proc.poll() is not None:
-            err = (proc.stderr.read().decode(errors="replace").strip() if proc.stderr else "")[-500:]
-            raise EnvironmentProblem(f"the tracker subprocess exited ({proc.returncode}): {err}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            raise EnvironmentProblem("the tracker subprocess did not start in time")
-        time.sleep(0.02)
-    url = ready.read_text().strip()
-    ready.unlink(missing_ok=True)
-    ready.parent.rmdir()
-    if proc.stderr is not None:  # do not let a full pipe block the child
-        threading.Thread(target=proc.stderr.read, daemon=True).start()
-    client = TrackerClient(url, token=token)
-    while time.monotonic() < deadline:
-        if client.ping():
-            break
-        time.sleep(0.05)
-    return TrackerHandle(url=url, db=db, token=token, pid=proc.pid, _proc=proc)
+        args.append("--exercise")
+    started = time.monotonic()
+    child = start_listening(args, log_path(db), timeout, env={TOKEN_ENV: token} if token else None,
+                            die_with_parent=False)
+    url = url_of(host, child.port)
+    with TrackerClient(url, token=token) as client:
+        wait_until(client.ping, timeout - (time.monotonic() - started))
+    return TrackerHandle(url=url, db=db, token=token, pid=child.pid, _proc=child.proc)
+
+
+def log_path(db: str) -> Path:
+    """Where a tracker subprocess's stderr goes: beside its database file (else the temp folder)."""
+    if "://" in db:
+        return Path(tempfile.gettempdir()) / f"gameday-tracker-{os.getpid()}.log"
+    return Path(db).with_suffix(".log")

@@ -2,7 +2,8 @@
 
 ``serve()`` is what ``gameday tracker serve`` and ``python -m simulator.tracker`` run. The socket
 is bound before uvicorn starts, so port 0 works (the OS picks) and a taken port is a clear
-``EnvironmentProblem`` instead of a traceback.
+``EnvironmentProblem`` instead of a traceback. ``python -m simulator.tracker`` says it listens with
+``simulator.procs.announce`` (what ``start_tracker(mode="subprocess")`` waits for).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import os
 import socket
 import sys
 import threading
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 
 from simulator.errors import GamedayError, InputError
 from simulator.netbind import listen_tcp
+from simulator.procs import announce
 from simulator.tracker.api import create_app, fastapi_app
 from simulator.tracker.db import default_db
 from simulator.tracker.security import is_loopback
@@ -35,7 +37,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def url_for(sock: socket.socket, host: str) -> str:
-    port = sock.getsockname()[1]
+    return url_of(host, sock.getsockname()[1])
+
+
+def url_of(host: str, port: int) -> str:
     shown = f"[{host.strip('[]')}]" if ":" in host else host
     return f"http://{shown}:{port}"
 
@@ -68,17 +73,13 @@ def make_server(svc: TrackerService, *, host: str = "127.0.0.1", token: str | No
 
 
 def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None,
-          ready_file: str | None = None, run_id: str | None = None, exercise: bool = False,
+          run_id: str | None = None, exercise: bool = False,
           log_level: str = "warning", on_ready: Any = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM."""
     svc = TrackerService(db or default_db(), run_id=run_id, exercise=exercise)
     server = make_server(svc, host=host, token=token, log_level=log_level)
     sock = bind(host, port)
     url = url_for(sock, host)
-    if ready_file:
-        tmp = Path(ready_file + ".tmp")
-        tmp.write_text(url)
-        os.replace(tmp, ready_file)
     if on_ready is not None:
         on_ready(url, svc)
     try:
@@ -95,7 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None, help="SQLite path or postgresql:// URL")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    parser.add_argument("--ready-file", default=None, help="write the URL here once listening")
     parser.add_argument("--run-id", default=None)
     parser.add_argument("--exercise", action="store_true")
     parser.add_argument("--log-level", default="warning")
@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     try:
         serve(args.db, host=args.host, port=args.port, token=os.environ.get(TOKEN_ENV) or None,
-              ready_file=args.ready_file, run_id=args.run_id, exercise=args.exercise, log_level=args.log_level)
+              run_id=args.run_id, exercise=args.exercise, log_level=args.log_level,
+              on_ready=lambda url, svc: announce(urlsplit(url).port or 0))
     except GamedayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

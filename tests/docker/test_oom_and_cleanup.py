@@ -15,8 +15,8 @@ import pytest
 from helpers import healthy, journal, wait_for
 
 from simulator.faults.ledger import Ledger
+from simulator.procs import same_process
 from simulator.targets.backends.docker import LABEL_RUN
-from simulator.targets.procs import same_process
 from simulator.targets.view import TargetsView
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import EnvironmentProblem, SafetyViolation
+from simulator.procs import log_tail, same_process, stop_process, wait_until
 from simulator.runs import read_json, unregister
 from simulator.targets.backends.docker_image import BUILD_HINT, IMAGE, SOURCES_LABEL, sources_hash
-from simulator.targets.backends.local import launch_supervisor, log_tail, run_id_of
-from simulator.targets.procs import same_process, stop_process, wait_until
+from simulator.targets.backends.local import launch_supervisor, run_id_of
 from simulator.targets.view import TargetsView
 
 LABEL_RUN = "gameday.run"

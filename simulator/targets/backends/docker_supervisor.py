@@ -35,6 +35,7 @@ import psutil
 
 from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.proxy.client import ProxyClient
+from simulator.proxy.process import control_url, start_proxy
 from simulator.runs import gameday_home
 from simulator.targets.backends.docker import (
     LABEL_HOME,
@@ -45,7 +46,6 @@ from simulator.targets.backends.docker import (
     docker_client,
     remove_run_resources,
 )
-from simulator.targets.procs import start_listening
 from simulator.targets.supervisor import HOST, Managed, Supervisor, topo_order
 
 PORT = 8000
@@ -99,9 +99,8 @@ class DockerSupervisor(Supervisor):
 
     # ------------------------------------------------------------------ starting
     def start_all(self) -> None:
-        self.proxy = start_listening(["-m", "simulator.proxy", "--control-port", "0",
-                                      "--seed", str(self.spec.get("seed", 0))], self._log("proxy"))
-        self.proxy_client = ProxyClient(f"http://{HOST}:{self.proxy.port}")
+        self.proxy = start_proxy(self._log("proxy"), seed=self.spec.get("seed", 0))
+        self.proxy_client = ProxyClient(control_url(self.proxy))
         labels = {LABEL_RUN: self.run_id, LABEL_ROLE: "network", LABEL_HOME: self.home}
         self.network = self.client.networks.create(f"gameday-{self.run_id}", driver="bridge", labels=labels,
                                                    check_duplicate=True)

@@ -9,7 +9,6 @@ targets keep running), registers the run, and waits until every target is health
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,8 +17,8 @@ from typing import Any
 import httpx
 
 from simulator.errors import EnvironmentProblem
+from simulator.procs import log_tail, same_process, spawn, stop_process, wait_until
 from simulator.runs import RunRecord, read_json, register, unregister, write_json_atomic
-from simulator.targets.procs import same_process, stop_process, wait_until
 from simulator.targets.view import TargetsView
 
 
@@ -84,12 +83,7 @@ def launch_supervisor(module: str, spec: dict[str, Any], run_dir: Path, backend:
     failed or stopped in ``targets.json``. Returns that state ({} if it never wrote one)."""
     write_json_atomic(run_dir / "targets.spec.json", spec)
     (run_dir / "targets.json").unlink(missing_ok=True)
-    log = open(run_dir / "supervisor.log", "ab")  # noqa: SIM115 - handed to the child
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", module, str(run_dir)], stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=log, start_new_session=True)
-    finally:
-        log.close()
+    proc = spawn([sys.executable, "-m", module, str(run_dir)], run_dir / "supervisor.log", detached=True)
     register(RunRecord(spec["run_id"], str(run_dir), backend, time.time(), owner_pid or proc.pid, scenario))
     state: dict[str, Any] = {}
 
@@ -103,9 +97,9 @@ def launch_supervisor(module: str, spec: dict[str, Any], run_dir: Path, backend:
                 return False
             if state.get("status") in ("ready", "failed", "stopped"):
                 return True
-        return proc.poll() is not None
+        return False
 
-    wait_until(settled, timeout, 0.05)
+    wait_until(settled, timeout, 0.05, unless=lambda: proc.poll() is not None)
     return state
 
 
@@ -113,13 +107,6 @@ def run_id_of(run_dir: Path) -> str:
     """The run id a targets folder was started with (its folder name before the spec exists)."""
     spec = run_dir / "targets.spec.json"
     return read_json(spec)["run_id"] if spec.exists() else run_dir.name
-
-
-def log_tail(path: Path, lines: int = 3) -> str:
-    """The last lines of a log, on one line (for an error message)."""
-    if not path.exists():
-        return ""
-    return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
 
 
 def wait_healthy(url: str, timeout: float = 30.0) -> None:

@@ -14,8 +14,8 @@ from simulator.drills.loader import load_drill, load_drill_text
 from simulator.errors import ValidationFailed
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
+from simulator.procs import same_process
 from simulator.runs import read_json
-from simulator.targets.procs import same_process
 from simulator.tracker.service import TrackerService
 
 ROOT = Path(__file__).resolve().parents[3]

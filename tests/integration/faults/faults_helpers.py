@@ -20,7 +20,7 @@ import psutil
 
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
-from simulator.targets.procs import same_process, stop_process
+from simulator.procs import same_process, stop_process
 from simulator.targets.view import TargetsView
 
 REPO = Path(__file__).resolve().parents[3]

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from proxy_http_upstream import Handler, HttpServer
 
-from simulator.proxy import ProxyClient, start_proxy_server
-from simulator.proxy.process import ProxyServerProcess
+from simulator.proxy import ProxyClient
+from tests.helpers.proxy import ProxyServerProcess, start_proxy_server
 
 
 @pytest.fixture(scope="module")

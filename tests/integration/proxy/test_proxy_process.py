@@ -16,8 +16,8 @@ import pytest
 from proxy_http_upstream import BODY
 
 from simulator.errors import EnvironmentProblem
-from simulator.proxy import ProxyClient, start_proxy_server
-from simulator.proxy.process import ProxyServerProcess
+from simulator.proxy import ProxyClient
+from tests.helpers.proxy import ProxyServerProcess, start_proxy_server
 
 
 def _get(port: int, timeout: float = 10.0) -> tuple[httpx.Response, float]:

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from proxy_helpers import Handler, Upstream, echo
 
-from simulator.proxy import BackgroundProxyServer, ProxyClient, ProxyInfo
+from simulator.proxy import ProxyClient, ProxyInfo
+from tests.helpers.proxy import BackgroundProxyServer
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import pytest
 from proxy_helpers import Upstream, connect, recv_exactly, round_trip
 
 from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound, SafetyViolation
-from simulator.proxy import BackgroundProxyServer, ProxyClient, ProxyInfo
+from simulator.proxy import ProxyClient, ProxyInfo
+from tests.helpers.proxy import BackgroundProxyServer
 
 MakeProxy = Callable[..., ProxyInfo]
 

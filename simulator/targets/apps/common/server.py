@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from prometheus_client import disable_created_metrics
 
 from simulator.errors import EnvironmentProblem, GamedayError, InputError
 from simulator.netbind import listen_tcp
+from simulator.procs import announce
 
 HOST = "127.0.0.1"
 
@@ -79,9 +79,7 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if not self.should_exit:
-            line = {"event": "listening", "port": self.port, "pid": os.getpid(), "app": self.app_name}
-            sys.stdout.write(json.dumps(line) + "\n")
-            sys.stdout.flush()
+            announce(self.port, app=self.app_name)
 
 
 def main(app_name: str, factory: AppFactory, argv: Sequence[str] | None = None) -> int:

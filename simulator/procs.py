@@ -1,0 +1,156 @@
+"""Child processes: start one, wait until it listens, stop it; and the line a child says it listens with.
+
+Every process gameday starts goes through ``spawn`` (stdin closed, stderr to a log file). Servers we
+run (the bundled apps, the fault proxy, the tracker) print one JSON line on stdout once they accept
+connections, ``{"event": "listening", "port": N, "pid": P}`` (``announce``); ``start_listening``
+starts one and returns when that line arrives, or raises ``EnvironmentProblem`` with the end of its
+log. Anything else waits with ``wait_until`` (a predicate, polled, given up when the child dies).
+Processes are identified by (pid, create_time) so a recycled pid is never signalled by mistake.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from simulator.errors import EnvironmentProblem
+
+PR_SET_PDEATHSIG = 1
+LISTENING = "listening"
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def announce(port: int, **extra: Any) -> None:
+    """In a server: say on stdout that it accepts connections on ``port`` (the line ``start_listening`` reads)."""
+    sys.stdout.write(json.dumps({"event": LISTENING, "port": port, "pid": os.getpid(), **extra}) + "\n")
+    sys.stdout.flush()
+
+
+def spawn(argv: Sequence[str], log_path: Path, *, env: Mapping[str, str] | None = None, stdout: Any = None,
+          die_with_parent: bool = False, detached: bool = False, **popen: Any) -> subprocess.Popen[bytes]:
+    """Start ``argv`` with stdin closed and stderr appended to ``log_path`` (stdout too, unless given).
+
+    ``env`` is its whole environment (default: this process's). ``die_with_parent``: SIGKILL when the thread that
+    started it ends. ``detached``: its own session, so it outlives us (the supervisor). The rest goes to
+    ``Popen`` (``cwd``, ``pass_fds``, ``process_group``)."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log if stdout is None else stdout,
+                                stderr=subprocess.STDOUT if stdout is None else log,
+                                env=None if env is None else dict(env), start_new_session=detached,
+                                preexec_fn=_die_with_parent if die_with_parent else None,  # noqa: PLW1509
+                                **popen)
+
+
+@dataclass
+class Child:
+    proc: subprocess.Popen[bytes]
+    port: int
+    create_time: float
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+
+def start_listening(args: list[str], log_path: Path, timeout: float = 30.0, env: dict[str, str] | None = None,
+                    die_with_parent: bool = True) -> Child:
+    """Start ``python <args>`` (``env`` added to ours); wait for its listening line; stderr goes to ``log_path``."""
+    proc = spawn([sys.executable, *args], log_path, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                 die_with_parent=die_with_parent)
+    line: list[bytes] = []
+    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    text = line[0].decode(errors="replace").strip() if line else ""
+    try:
+        event = json.loads(text) if text else {}
+    except ValueError:
+        event = {}
+    if not isinstance(event, dict) or event.get("event") != LISTENING:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(2.0 if line else 0)  # stdout closed: it is on its way out, let it say why
+        code = proc.poll()
+        stop_process(proc.pid, None, grace=1.0)
+        why = f"exited with code {code}" if code is not None else f"did not start within {timeout:g}s"
+        name = args[1] if args[0] == "-m" else args[0]
+        raise EnvironmentProblem(f"{name} {why}: {log_tail(log_path) or 'no output'} "
+                                 f"(log: {log_path})")
+    # keep draining stdout so the child never blocks on a full pipe
+    threading.Thread(target=_drain, args=(proc,), daemon=True).start()
+    return Child(proc, int(event["port"]), psutil.Process(proc.pid).create_time())
+
+
+def _drain(proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stdout is not None
+    for _ in iter(lambda: proc.stdout.read(4096), b""):  # type: ignore[union-attr]
+        pass
+
+
+def log_tail(path: Path, lines: int = 3) -> str:
+    """The last lines of a log, on one line (for an error message)."""
+    if not path.exists():
+        return ""
+    return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+
+
+def same_process(pid: int, create_time: float | None) -> psutil.Process | None:
+    """The live process with this pid and start time, or None (gone, or pid reused)."""
+    try:
+        p = psutil.Process(pid)
+        if create_time is not None and abs(p.create_time() - create_time) > 0.01:
+            return None
+        if p.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return p
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def stop_process(pid: int, create_time: float | None, grace: float = 5.0) -> bool:
+    """SIGTERM (SIGCONT first, in case it is paused), then SIGKILL after ``grace``. True if it was alive."""
+    p = same_process(pid, create_time)
+    if p is None:
+        return False
+    try:
+        p.send_signal(signal.SIGCONT)
+        p.terminate()
+        try:
+            p.wait(grace)
+        except psutil.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+    except psutil.NoSuchProcess:
+        pass
+    return True
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.05, *,
+               unless: Callable[[], bool] | None = None) -> bool:
+    """Poll ``predicate`` until it holds (True) or ``timeout`` passes; give up early (False) once ``unless``
+    holds, e.g. ``lambda: proc.poll() is not None`` for a child that died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        if unless is not None and unless():
+            return predicate()
+        time.sleep(interval)
+    return predicate()
