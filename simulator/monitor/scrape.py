@@ -14,9 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from simulator.errors import SafetyViolation
+from simulator.http import HTTPError, http_client
 from simulator.monitor.promtext import CounterRates, parse_metrics
 
 LOOPBACK = "127.0.0.1"
@@ -50,8 +49,7 @@ class Scraper:
 
     def __init__(self, timeout: float = 1.0, max_workers: int = 8):
         self.timeout = timeout
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
-                                    headers={"Accept": "text/plain;version=0.0.4"})
+        self._client = http_client(timeout=timeout, headers={"Accept": "text/plain;version=0.0.4"})
         self._rates: dict[str, CounterRates] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="gameday-scrape")
@@ -64,7 +62,7 @@ class Scraper:
             if response.status_code != 200:
                 raise ValueError(f"HTTP {response.status_code}")
             snap = parse_metrics(response.text)
-        except (httpx.HTTPError, ValueError, UnicodeDecodeError) as exc:
+        except (HTTPError, ValueError, UnicodeDecodeError) as exc:
             return ScrapeResult(False, duration_ms=(time.monotonic() - started) * 1000,
                                 error=f"{type(exc).__name__}: {exc}"[:300])
         at = time.monotonic()

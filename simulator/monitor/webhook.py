@@ -32,9 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import httpx
-
 from simulator.errors import InputError
+from simulator.http import HTTPError, http_client
 from simulator.journal import Journal
 from simulator.monitor.engine import AlertState, Transition
 
@@ -197,8 +196,7 @@ class WebhookSender:
         self._stop = threading.Event()
         self._closed = False
         self._pending = _Pending()
-        self._client = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False,
-                                    headers={"User-Agent": USER_AGENT})
+        self._client = http_client(timeout=timeout, headers={"User-Agent": USER_AGENT})
         self._queues: list[queue.Queue[dict[str, Any] | None]] = []
         self._threads: list[threading.Thread] = []
         for index, url in enumerate(self.receivers):
@@ -266,7 +264,7 @@ class WebhookSender:
                 error = f"HTTP {status_code}"
                 if not _retryable(status_code):
                     break
-            except httpx.HTTPError as exc:
+            except HTTPError as exc:
                 status_code, error = None, f"{type(exc).__name__}: {exc}"[:300]
             if attempts < self.max_attempts:
                 delay = min(self.backoff * 2 ** (attempts - 1), self.max_backoff)

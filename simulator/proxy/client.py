@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
-from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound, SafetyViolation
+from simulator.errors import EnvironmentProblem, GamedayError, NotFound, SafetyViolation
+from simulator.http import STATUS_ERRORS, HTTPError, TimeoutException, error_for, http_client, json_body, send
 from simulator.proxy.addresses import LOOPBACK_HINT, is_loopback_host
 from simulator.proxy.toxics import TOXIC_TYPES, ToxicType, validate_attributes
 
@@ -96,42 +95,30 @@ class ProxyClient:
         if not is_loopback_host(host):
             raise SafetyViolation(f"proxy control API {base_url!r} is not on loopback; {LOOPBACK_HINT}")
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, trust_env=False)
+        self._http = http_client(self.base_url, timeout=timeout)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: Any = None) -> Any:
-        try:
-            response = self._http.request(method, path, json=body)
-        except httpx.TimeoutException as exc:
-            raise EnvironmentProblem(
-                f"the proxy control API at {self.base_url} did not answer {method} {path} in time ({exc}); "
-                "is the proxy server overloaded or stopped (SIGSTOP)?"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise EnvironmentProblem(
-                f"cannot reach the proxy control API at {self.base_url} ({exc}); start it with "
-                "`python -m simulator.proxy --control-port PORT` or check the URL"
-            ) from None
+        response = send(method, path, via=self._http, json=body, unreachable=lambda exc: self._unreachable(
+            exc, f"{method} {path}"))
         if response.status_code == 204:
             return None
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
+        data = json_body(response)
         if response.status_code < 400:
             return data
         message = data.get("error") if isinstance(data, dict) else None
         message = message or f"{method} {path}: HTTP {response.status_code}"
-        code = data.get("code") if isinstance(data, dict) else None
-        if response.status_code == 404:
-            raise NotFound(message)
-        if response.status_code == 409:
-            raise EnvironmentProblem(message) if code == "port_in_use" else Conflict(message)
-        if response.status_code in (400, 422):
-            raise InputError(message)
-        if response.status_code == 503:
+        if response.status_code == 409 and isinstance(data, dict) and data.get("code") == "port_in_use":
             raise EnvironmentProblem(message)
-        raise GamedayError(f"proxy control API error: {message}")
+        raise error_for(response, message, errors={**STATUS_ERRORS, 503: EnvironmentProblem},
+                        otherwise=lambda text: GamedayError(f"proxy control API error: {text}"))
+
+    def _unreachable(self, exc: HTTPError, call: str) -> str:
+        if isinstance(exc, TimeoutException):
+            return (f"the proxy control API at {self.base_url} did not answer {call} in time ({exc}); "
+                    "is the proxy server overloaded or stopped (SIGSTOP)?")
+        return (f"cannot reach the proxy control API at {self.base_url} ({exc}); start it with "
+                "`python -m simulator.proxy --control-port PORT` or check the URL")
 
     def close(self) -> None:
         self._http.close()

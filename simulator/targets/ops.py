@@ -15,9 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-from simulator.errors import EnvironmentProblem, GamedayError, InputError
+from simulator.errors import GamedayError, InputError
 from simulator.journal import Journal
 from simulator.scenario.durations import parse_size
 from simulator.targets.view import TargetsView
@@ -90,18 +88,7 @@ class OpsConsole:
         self.run_id = run_id
 
     def _ops(self, target: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        url = self.view.target(target).ops_url + path
-        try:
-            r = httpx.post(url, json=body, timeout=30)
-        except httpx.HTTPError as exc:
-            raise EnvironmentProblem(f"{target}: ops API unreachable at {url} ({exc})") from None
-        if r.status_code in (409, 422):
-            is_json = r.headers.get("content-type", "").startswith("application/json")
-            detail = r.json().get("detail") if is_json else r.text
-            raise InputError(f"{target}: {detail}")
-        if r.status_code >= 400:
-            raise EnvironmentProblem(f"{target}: {path} answered {r.status_code}: {r.text[:200]}")
-        return r.json()
+        return self.view.ops(target, "POST", path, body)
 
     def run(self, action: Action | str) -> dict[str, Any]:
         a = parse_action(action) if isinstance(action, str) else action

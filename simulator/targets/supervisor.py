@@ -32,10 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from simulator.errors import GamedayError
+from simulator.http import http_client
 from simulator.journal import Journal
 from simulator.procs import Child, start_listening, stop_process
 from simulator.proxy.client import ProxyClient
@@ -189,7 +189,7 @@ class Supervisor:
     def _apply_initial_state(self, m: Managed) -> None:
         app = APPS[m.spec["app"]]
         base = m.extra["internal_url"]
-        with httpx.Client(timeout=10) as client:
+        with http_client(timeout=10) as client:
             release = m.spec.get("release")
             if release and release != app.good_release:
                 client.post(f"{base}/ops/deploy", json={"version": release}).raise_for_status()

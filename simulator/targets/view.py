@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from simulator.errors import EnvironmentProblem, NotFound, SafetyViolation
+from simulator.errors import EnvironmentProblem, InputError, NotFound, SafetyViolation
+from simulator.http import json_body, send, server_message
 from simulator.procs import same_process
 from simulator.runs import read_json
 
@@ -138,13 +137,24 @@ class TargetsView:
         if not url:
             raise EnvironmentProblem(f"run {self.run_id} has no supervisor; is it still up? "
                                      f"('gameday targets status')")
-        try:
-            r = httpx.post(f"{url}/{action}", json=body, timeout=70)
-        except httpx.HTTPError as exc:
-            raise EnvironmentProblem(f"the supervisor of run {self.run_id} at {url} is unreachable ({exc}); "
-                                     f"run 'gameday cleanup --run {self.run_id}'") from None
+        r = send("POST", f"{url}/{action}", json=body, timeout=70,
+                 unreachable=lambda exc: f"the supervisor of run {self.run_id} at {url} is unreachable ({exc}); "
+                                         f"run 'gameday cleanup --run {self.run_id}'")
         if r.status_code == 404:
-            raise NotFound(r.json().get("error", "not found"))
+            raise NotFound((json_body(r) or {}).get("error", "not found"))
         if r.status_code != 200:
-            raise EnvironmentProblem(f"supervisor: {r.json().get('error', r.text)}")
+            raise EnvironmentProblem(f"supervisor: {server_message(r)}")
+        return r.json()
+
+    def ops(self, target: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Call ``target``'s ops API (``/ops/...``, straight to the service): what the ops console's levers and
+        the app faults both do. 409/422 are ``InputError`` (the service's message); other failures
+        ``EnvironmentProblem``."""
+        url = self.target(target).ops_url + path
+        r = send(method, url, json=body, timeout=30,
+                 unreachable=lambda exc: f"{target}: ops API unreachable at {url} ({exc})")
+        if r.status_code in (409, 422):
+            raise InputError(f"{target}: {server_message(r)}")
+        if r.status_code >= 400:
+            raise EnvironmentProblem(f"{target}: {method} {path} answered {r.status_code}: {server_message(r)}")
         return r.json()

@@ -14,9 +14,8 @@ import os
 from datetime import date, datetime
 from typing import Any
 
-import httpx
-
-from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound
+from simulator.errors import GamedayError, InputError
+from simulator.http import HTTPError, Response, error_for, http_client, send, server_message
 from simulator.tracker import standard
 
 API = "/api/v1"
@@ -40,7 +39,7 @@ class TrackerClient:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, trust_env=False)
+        self._http = http_client(self.url, headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self._http.close()
@@ -54,12 +53,10 @@ class TrackerClient:
     # ---- transport -----------------------------------------------------------------------
     def _request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
                  raw: bool = False) -> Any:
-        try:
-            response = self._http.request(method, API + path, json=json,
-                                          params={k: v for k, v in (params or {}).items() if v is not None})
-        except httpx.TransportError as exc:
-            raise EnvironmentProblem(f"cannot reach the tracker at {self.url} ({exc.__class__.__name__}: {exc}); "
-                                     "start one with `gameday tracker serve` or check --tracker") from None
+        response = send(method, API + path, via=self._http, json=json,
+                        params={k: v for k, v in (params or {}).items() if v is not None},
+                        unreachable=lambda exc: f"cannot reach the tracker at {self.url} ({exc.__class__.__name__}: "
+                                                f"{exc}); start one with `gameday tracker serve` or check --tracker")
         if response.status_code >= 400:
             raise _error(response)
         if raw:
@@ -75,7 +72,7 @@ class TrackerClient:
     def ping(self) -> bool:
         try:
             return self._http.get(API + "/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
+        except HTTPError:
             return False
 
     # ---- meta ----------------------------------------------------------------------------
@@ -224,24 +221,8 @@ class TrackerClient:
                                                                 "oncall": oncall}))
 
 
-def _error(response: httpx.Response) -> GamedayError:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    detail: Any = body.get("message") or body.get("detail") if isinstance(body, dict) else None
-    if isinstance(body, dict) and body.get("errors"):
-        detail = "; ".join(str(e) for e in body["errors"])
-    if isinstance(detail, list):
-        detail = "; ".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
-    text = str(detail or response.text[:300] or response.reason_phrase)
+def _error(response: Response) -> GamedayError:
     code = response.status_code
-    if code == 404:
-        return NotFound(text)
-    if code == 409:
-        return Conflict(text)
-    if code in (400, 422):
-        return InputError(text)
     if code in (401, 403):
-        return InputError(f"the tracker refused the request ({code}): {text}; pass --token")
-    return GamedayError(f"the tracker answered {code}: {text}")
+        return InputError(f"the tracker refused the request ({code}): {server_message(response)}; pass --token")
+    return error_for(response, otherwise=lambda text: GamedayError(f"the tracker answered {code}: {text}"))

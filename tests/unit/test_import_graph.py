@@ -158,7 +158,7 @@ def test_targets_never_import_faults() -> None:
     assert imports_between("simulator.faults", "simulator.targets")  # the one way it goes
 
 
-@pytest.mark.parametrize("ground", ["simulator.errors", "simulator.procs", "simulator.proxy"])
+@pytest.mark.parametrize("ground", ["simulator.errors", "simulator.procs", "simulator.http", "simulator.proxy"])
 def test_infrastructure_imports_no_feature_package(ground: str) -> None:
     """The shared helpers (errors, child processes, loopback HTTP, the fault proxy) sit below every package."""
     features = {"simulator.targets", "simulator.faults", "simulator.tracker", "simulator.load", "simulator.monitor",

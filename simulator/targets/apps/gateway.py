@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter
 
+from simulator.http import http_client
 from simulator.targets.apps.catalog import GATEWAY
 from simulator.targets.apps.common.app import error_body, make_app
 from simulator.targets.apps.common.config import ConfigError
@@ -85,11 +86,10 @@ class GatewayService(Service):
         config = self.ops.config
         timeout = config["upstream_timeout"]
         size = config["upstream_max_connections"]
-        return httpx.Client(
-            base_url=config["upstream_url"],
+        return http_client(
+            config["upstream_url"],
             timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-            trust_env=False,  # never through a proxy: upstream is on loopback
         )
 
     def apply(self, change: OpsChange) -> None:

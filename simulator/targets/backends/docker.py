@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import EnvironmentProblem, SafetyViolation
+from simulator.http import HTTPError, shared_client
 from simulator.procs import log_tail, same_process, stop_process, wait_until
 from simulator.runs import read_json, unregister
 from simulator.targets.backends.docker_image import BUILD_HINT, IMAGE, SOURCES_LABEL, sources_hash
@@ -227,8 +228,6 @@ class DockerBackend:
 
     def down(self, run_dir: Path, timeout: float = 30.0) -> bool:
         """Stop and remove the run's containers and network. True if anything was running."""
-        import httpx
-
         run_dir = Path(run_dir)
         path = run_dir / "targets.json"
         run_id = run_id_of(run_dir)
@@ -240,8 +239,8 @@ class DockerBackend:
             if same_process(sup.get("pid", -1), sup.get("create_time")) is not None:
                 was_running = True
                 if sup.get("url"):
-                    with contextlib.suppress(httpx.HTTPError):
-                        httpx.post(f"{sup['url']}/shutdown", json={}, timeout=5)
+                    with contextlib.suppress(HTTPError):
+                        shared_client().post(f"{sup['url']}/shutdown", json={}, timeout=5)
                     wait_until(lambda: same_process(sup["pid"], sup.get("create_time")) is None, timeout, 0.1)
                 stop_process(sup["pid"], sup.get("create_time"), grace=3.0)
             proxy = state.get("proxy") or {}

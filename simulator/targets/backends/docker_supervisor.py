@@ -30,10 +30,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 from simulator.errors import EnvironmentProblem, GamedayError
+from simulator.http import answers
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.runs import gameday_home
@@ -186,18 +186,14 @@ class DockerSupervisor(Supervisor):
 
     def _wait_healthy(self, m: Managed, deadline: float) -> None:
         url = f"{m.extra['internal_url']}/healthz"
-        with httpx.Client(timeout=2, trust_env=False) as client:
-            while time.monotonic() < deadline:
-                try:
-                    if client.get(url).status_code == 200:
-                        self._refresh(m)
-                        return
-                except httpx.HTTPError:
-                    pass
-                attrs = self._refresh(m)
-                state = attrs.get("State", {})
-                if state.get("Status") in ("exited", "dead") and not state.get("Restarting"):
-                    break
+        while time.monotonic() < deadline:
+            if answers(url, timeout=2):
+                self._refresh(m)
+                return
+            attrs = self._refresh(m)
+            state = attrs.get("State", {})
+            if state.get("Status") in ("exited", "dead") and not state.get("Restarting"):
+                break
                 time.sleep(0.05)
         tail = ""
         with contextlib.suppress(Exception):

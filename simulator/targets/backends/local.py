@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from simulator.errors import EnvironmentProblem
+from simulator.http import HTTPError, answers, shared_client
 from simulator.procs import log_tail, same_process, spawn, stop_process, wait_until
 from simulator.runs import RunRecord, read_json, register, unregister, write_json_atomic
 from simulator.targets.view import TargetsView
@@ -59,8 +58,8 @@ class LocalBackend:
         alive = same_process(sup.get("pid", -1), sup.get("create_time")) is not None
         was_running = alive
         if alive and sup.get("url"):
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.post(f"{sup['url']}/shutdown", json={}, timeout=5)
+            with contextlib.suppress(HTTPError):
+                shared_client().post(f"{sup['url']}/shutdown", json={}, timeout=5)
             wait_until(lambda: same_process(sup["pid"], sup.get("create_time")) is None, timeout, 0.1)
         if same_process(sup.get("pid", -1), sup.get("create_time")) is not None:
             stop_process(sup["pid"], sup.get("create_time"))
@@ -110,11 +109,5 @@ def run_id_of(run_dir: Path) -> str:
 
 
 def wait_healthy(url: str, timeout: float = 30.0) -> None:
-    def ok() -> bool:
-        try:
-            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    if not wait_until(ok, timeout, 0.1):
+    if not wait_until(lambda: answers(f"{url}/healthz"), timeout, 0.1):
         raise EnvironmentProblem(f"{url}/healthz did not answer 200 within {timeout:g}s")
