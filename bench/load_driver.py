@@ -1,6 +1,6 @@
 """Benchmark: the gameday load driver's throughput against bare Locust, same run.
 
-Both generate load against the same trivial endpoint (``GET /`` on ``simulator.load.stub``,
+Both generate load against the same trivial endpoint (``GET /`` on ``tests/helpers/load_stub.py``,
 a fast asyncio server in its own process) with the same users, no wait time and the same
 measuring window:
 
@@ -54,8 +54,8 @@ GOAL = 0.9
 
 class Server:
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "simulator.load.stub"], stdout=subprocess.PIPE, text=True,
-                                     cwd=ROOT)
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "helpers" / "load_stub.py")],
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self.proc.stdout is not None
         self.url = f"http://127.0.0.1:{json.loads(self.proc.stdout.readline())['port']}"
 

@@ -28,8 +28,10 @@ from pathlib import Path
 
 import httpx
 
-from simulator.tracker.embedded import start_tracker
-from simulator.tracker.samples import alertmanager_alert, alertmanager_webhook
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: simulator and tests.helpers
+
+from simulator.tracker.embedded import start_tracker  # noqa: E402
+from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook  # noqa: E402
 
 SERVICES = [f"svc-{i}" for i in range(10)]
 _TEMP: list[str] = []

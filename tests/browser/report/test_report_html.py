@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 
 import pytest
-from scoring_kit import RunKit, exemplary
 
 from simulator.report import write_reports
+from tests.helpers.scoring_kit import RunKit, exemplary
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

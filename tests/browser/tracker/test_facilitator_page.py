@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -11,9 +10,7 @@ import pytest
 from simulator.drills.console import FacilitatorConsole
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "integration" / "drills"))
-from facilitator_run import game_day_result, start_game_day, stop_game_day, wait_for  # noqa: E402
+from tests.helpers.facilitator_run import game_day_result, start_game_day, stop_game_day, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SHOT = Path("/tmp/facilitator.png")

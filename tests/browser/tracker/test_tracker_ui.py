@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simulator.tracker.embedded import start_tracker
-from simulator.tracker.samples import alertmanager_alert, alertmanager_webhook
+from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 SHOTS = Path("/tmp/tracker-shots")

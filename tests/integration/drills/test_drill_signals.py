@@ -17,12 +17,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "run"))
-from runhelpers import cleanup_cli, pids_alive  # noqa: E402
-
-from simulator.faults.ledger import Ledger  # noqa: E402
-from simulator.journal import read_events  # noqa: E402
-from simulator.runs import active_runs, read_json  # noqa: E402
+from simulator.faults.ledger import Ledger
+from simulator.journal import read_events
+from simulator.runs import active_runs, read_json
+from tests.helpers.runhelpers import cleanup_cli, pids_alive
 
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow

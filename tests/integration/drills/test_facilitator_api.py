@@ -10,13 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-# facilitator_run: this folder (on sys.path: see conftest)
-from facilitator_run import game_day_result, start_game_day, stop_game_day, wait_for
-
 from simulator.drills.console import FacilitatorConsole
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
 from simulator.tracker.embedded import start_tracker
+from tests.helpers.facilitator_run import game_day_result, start_game_day, stop_game_day, wait_for
 
 API = "/api/v1/facilitator"
 

@@ -4,8 +4,6 @@ process) and a driver factory that stops every Locust it started and checks none
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -16,15 +14,16 @@ import psutil
 import pytest
 
 from simulator.load import LoadDriver
+from simulator.procs import start_listening, stop_process
+from tests.helpers import load_stub
 
 
 class Stub:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "simulator.load.stub"], stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        self.port = json.loads(self.proc.stdout.readline())["port"]
+    """``tests/helpers/load_stub.py`` in its own process."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.child = start_listening([load_stub.__file__], log_path)
+        self.port = self.child.port
         self.url = f"http://127.0.0.1:{self.port}"
 
     def _call(self, method: str, path: str, body: dict | None = None) -> Any:
@@ -43,17 +42,13 @@ class Stub:
         self._call("POST", "/__reset", {})
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.child.pid, self.child.create_time)
+        self.child.proc.wait(5)
 
 
 @pytest.fixture
-def stub() -> Iterator[Stub]:
-    s = Stub()
+def stub(tmp_path: Path) -> Iterator[Stub]:
+    s = Stub(tmp_path / "stub.log")
     try:
         yield s
     finally:
@@ -61,8 +56,8 @@ def stub() -> Iterator[Stub]:
 
 
 @pytest.fixture
-def stub2() -> Iterator[Stub]:
-    s = Stub()
+def stub2(tmp_path: Path) -> Iterator[Stub]:
+    s = Stub(tmp_path / "stub2.log")
     try:
         yield s
     finally:

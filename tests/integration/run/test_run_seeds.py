@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from runhelpers import ROOT, alerts_fired, pids_alive
 
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
 from simulator.runner import Runner, RunOptions
 from simulator.scenario import load_scenario
+from tests.helpers.runhelpers import ROOT, alerts_fired, pids_alive
 
 pytestmark = pytest.mark.slow
 

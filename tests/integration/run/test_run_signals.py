@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from runhelpers import ROOT, cleanup_cli, pids_alive
 
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
+from tests.helpers.runhelpers import ROOT, cleanup_cli, pids_alive
 
 pytestmark = pytest.mark.slow
 

@@ -17,11 +17,10 @@ from pathlib import Path
 from simulator.journal import Journal
 from simulator.scenario.clock import GameClock
 from simulator.tracker.embedded import start_tracker
+from tests.helpers.scoring_kit import SCENARIO
 
 ROOT = Path(__file__).resolve().parents[3]
 GAMEDAY = [sys.executable, "-m", "simulator"]
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "scoring"))
-from scoring_kit import SCENARIO  # noqa: E402
 
 RUN_ID = "20260423-100000-pool-live-1a2b"
 SCALE = 240.0

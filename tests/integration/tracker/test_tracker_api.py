@@ -13,7 +13,7 @@ from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound
 from simulator.journal import Journal, read_events
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.embedded import start_tracker
-from simulator.tracker.samples import alertmanager_alert, alertmanager_webhook, pagerduty_event
+from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook, pagerduty_event
 
 API = "/api/v1"
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from simulator.tracker.embedded import start_tracker
-from simulator.tracker.samples import alertmanager_alert, alertmanager_webhook
 from simulator.tracker.service import TrackerService
+from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook
 
 pytestmark = pytest.mark.slow
 

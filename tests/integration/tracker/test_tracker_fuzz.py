@@ -14,7 +14,7 @@ from hypothesis.internal.conjecture import utils as cu
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from simulator.tracker.embedded import start_tracker
-from simulator.tracker.samples import alertmanager_alert, alertmanager_webhook
+from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook
 
 pytestmark = pytest.mark.slow
 schemathesis.experimental.OPEN_API_3_1.enable()  # FastAPI serves OpenAPI 3.1

@@ -1,14 +1,10 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-# the hand-built run folders live with the scoring tests
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scoring"))
-
-from scoring_kit import RunKit, exemplary  # noqa: E402
+from tests.helpers.scoring_kit import RunKit, exemplary
 
 
 @pytest.fixture

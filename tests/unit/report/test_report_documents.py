@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from scoring_kit import RunKit, exemplary
-
 from simulator.report import Report, write_reports
 from simulator.report.series import build_series, lookup
 from simulator.scoring.rundata import load_run
+from tests.helpers.scoring_kit import RunKit, exemplary
 
 # The standard's post-mortem template, verbatim (incident-response-standard.md, "Post-Mortem Template").
 TEMPLATE_HEADINGS = ["## Overview", "## Timeline", "## Root Cause", "## Detection", "## Response", "## Resolution",

@@ -6,11 +6,10 @@ import json
 import os
 from datetime import UTC, date, datetime
 
-from scoring_kit import RunKit, exemplary
-
 from simulator.report.history import ItemState, collect, completion, summarize
 from simulator.scoring.scorer import write_scorecard
 from simulator.tracker.service import TrackerService
+from tests.helpers.scoring_kit import RunKit, exemplary
 
 
 def test_completion_counts_items_due_or_done_against_their_due_date():

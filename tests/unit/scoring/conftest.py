@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from scoring_kit import RunKit
+
+from tests.helpers.scoring_kit import RunKit
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import shutil
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scoring_kit import RunKit, card_of, exemplary
 
 from simulator.errors import InputError, NotFound, ValidationFailed
 from simulator.scoring import ScoreCard, score_run
@@ -17,6 +16,7 @@ from simulator.scoring.rubric import RULES
 from simulator.scoring.rundata import load_run
 from simulator.scoring.severity import levels_apart, rank, standard_seconds
 from simulator.tracker.standard import SEVERITIES
+from tests.helpers.scoring_kit import RunKit, card_of, exemplary
 
 
 def test_every_point_is_traceable_to_a_line_item(kit):

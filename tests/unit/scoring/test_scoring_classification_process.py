@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from scoring_kit import RunKit, card_of, exemplary, iso
+
+from tests.helpers.scoring_kit import RunKit, card_of, exemplary, iso
 
 
 @pytest.mark.parametrize(("truth", "declared", "points"), [

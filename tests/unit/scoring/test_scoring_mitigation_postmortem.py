@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from scoring_kit import card_of, exemplary
+
+from tests.helpers.scoring_kit import card_of, exemplary
 
 
 def test_restart_into_the_retry_storm_costs_points_and_shows_its_effect(kit):

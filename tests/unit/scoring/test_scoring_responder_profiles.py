@@ -9,7 +9,8 @@ stops after resolving, ``restart-storm`` restarts three times before rolling bac
 from __future__ import annotations
 
 import pytest
-from scoring_kit import card_of, exemplary
+
+from tests.helpers.scoring_kit import card_of, exemplary
 
 ALERT = 170.0
 RUNBOOK = {"ack": 30, "checklist": 30, "declare": 30, "update": 30, "ops": 30, "mitigate": 60, "resolve": 120}
@@ -43,7 +44,7 @@ def play(kit, policy: str):
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory):
-    from scoring_kit import RunKit
+    from tests.helpers.scoring_kit import RunKit
 
     kit = RunKit(tmp_path_factory.mktemp("runbook") / "run")
     play(kit, "runbook")

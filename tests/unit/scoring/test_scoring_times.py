@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from scoring_kit import RunKit, card_of, exemplary
+
+from tests.helpers.scoring_kit import RunKit, card_of, exemplary
 
 
 def test_textbook_response_scores_every_point_with_exact_phase_times(kit):

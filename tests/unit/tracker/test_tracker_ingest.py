@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from simulator.tracker.ingest import AlertmanagerWebhook, from_alertmanager, labels_fingerprint, parse_pagerduty
-from simulator.tracker.samples import alertmanager_alert, alertmanager_webhook, pagerduty_event
+from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook, pagerduty_event
 
 T0 = datetime(2024, 4, 25, 8, 59, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from simulator.drills.console import FacilitatorConsole
 from simulator.drills.gameday import run_game_day
 from simulator.drills.loader import load_drill
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 DRILL = ROOT / "drills" / "quarterly-game-day.yaml"
 
 

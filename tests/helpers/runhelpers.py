@@ -1,4 +1,4 @@
-"""Helpers shared by the run tests."""
+"""Helpers shared by the run and drill tests: process checks and `gameday cleanup`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def alerts_fired(run_dir: Path) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Real-format sample payloads (Alertmanager webhook v4, PagerDuty Events API v2).
 
-Used by the tracker's tests and benchmarks, and handy for drills and demos:
+Used by the tracker's tests and ``bench/tracker_ingest.py`` (test code, so not in the shipped package):
 ``alertmanager_webhook([alertmanager_alert("HighErrorRate", "payment-api")])``.
 """
 

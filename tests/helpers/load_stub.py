@@ -3,7 +3,8 @@
 Not one of the bundled services: it speaks just enough of their contracts (any ``POST``
 answers 201 ``{"id", "charge_id", "token"}``, any ``GET`` 200 ``{"ok": true}``) for the
 locustfiles' journeys to run, and it counts exactly what it answered, so tests can compare
-what Locust saw with what the server did. Used by the load tests and ``bench/load_driver.py``.
+what Locust saw with what the server did. Used by the load tests and ``bench/load_driver.py``; test
+code, so it lives here, not in the shipped package. Standard library only: it runs as a script.
 
 Control (JSON): ``POST /__control`` with any of ``status_503``, ``status_429``, ``drop``
 (fractions of requests answered 503 / 429 / by closing the connection without a response),
@@ -14,8 +15,9 @@ many requests served at once, the rest answered 503 at once, like an exhausted D
 ``seed``. ``GET /__stats`` returns the counts,
 ``POST /__reset`` zeroes them. Control requests are not counted.
 
-Run: ``python -m simulator.load.stub [--port 0]``: prints ``{"port": N}`` on stdout, serves on
-127.0.0.1 until SIGTERM/SIGINT.
+Run: ``python tests/helpers/load_stub.py [--port 0]``: prints gameday's listening line
+``{"event": "listening", "port": N, "pid": P}`` on stdout (``simulator.procs.start_listening`` reads
+it), serves on 127.0.0.1 until SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import signal
 import sys
@@ -192,7 +195,8 @@ async def serve(port: int = 0, host: str = "127.0.0.1", settings: dict[str, Any]
     state.configure(settings or {})
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: StubProtocol(state), host, port, backlog=1024)
-    print(json.dumps({"port": server.sockets[0].getsockname()[1]}), flush=True)
+    print(json.dumps({"event": "listening", "port": server.sockets[0].getsockname()[1], "pid": os.getpid()}),
+          flush=True)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -201,7 +205,7 @@ async def serve(port: int = 0, host: str = "127.0.0.1", settings: dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m simulator.load.stub", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="load_stub.py", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--settings", default="{}", help="initial control settings (JSON)")
