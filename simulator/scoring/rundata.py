@@ -491,9 +491,9 @@ def samples(events: list[Event], timebase: Timebase | None = None) -> dict[str, 
 def replay_steady(events: list[Event], probes: list[Probe], timebase: Timebase,
                   facts: RunFacts) -> list[SteadyFact] | None:
     """The steady-state changes recomputed from the samples (for journals without them)."""
+    from simulator.monitor.probes import evaluate_all, holds
     from simulator.monitor.sample import Sample
     from simulator.monitor.series import Series
-    from simulator.steady import evaluate_all, holds
 
     first = facts.first_fault
     if first is None:
