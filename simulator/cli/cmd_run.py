@@ -10,6 +10,7 @@ from rich.console import Console
 
 from simulator.report.live import Dashboard
 from simulator.run import Runner, RunOptions, score_result
+from simulator.runs import json_default
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
 from simulator.scenario.durations import format_duration, parse_duration
@@ -47,7 +48,7 @@ def run(
         result = runner.run()
         score_result(result)
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, default=str))
+        print(json.dumps(result.to_json(), indent=2, default=json_default))
     else:
         style = "green" if result.ok else "red"
         console.print(f"[bold {style}]{result.outcome}[/]: {result.reason}")
