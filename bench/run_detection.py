@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulator.journal import read_events  # noqa: E402
-from simulator.runner import Runner, RunOptions  # noqa: E402
+from simulator.run import Runner, RunOptions  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 
 CASES = {

@@ -2,21 +2,33 @@
 
 Every command takes ``--tracker URL`` (or ``$GAMEDAY_TRACKER_URL``) to talk to a running tracker,
 otherwise it opens the local database (``--db``, ``$GAMEDAY_TRACKER_DB``, ``.gameday/tracker.db``).
-``--as NAME`` is who did it (default ``$USER``); ``--json`` prints the API's JSON for scripts.
+``--as NAME`` is who did it (default ``$USER``); ``--json`` prints the API's JSON for scripts. Both
+backends are a ``TrackerPort``; the renderers read its typed results.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from simulator.errors import InputError
+
+if TYPE_CHECKING:  # the CLI imports the tracker lazily, per command
+    from simulator.tracker.port import (
+        IncidentOut,
+        IncidentSummary,
+        PostmortemOut,
+        TimelineEventOut,
+        TrackerPort,
+    )
 
 console = Console(highlight=False)
 
@@ -34,7 +46,7 @@ SEV_STYLE = {"P1": "bold white on red", "P2": "bold white on dark_orange3", "P3"
              "P4": "bold white on grey35"}
 
 
-def _backend(tracker: str | None, db: str | None, token: str | None, actor: str | None) -> Any:
+def _backend(tracker: str | None, db: str | None, token: str | None, actor: str | None) -> TrackerPort:
     if tracker and db:
         raise InputError("give either --tracker URL or --db PATH, not both")
     if tracker:
@@ -47,9 +59,10 @@ def _backend(tracker: str | None, db: str | None, token: str | None, actor: str 
     return LocalTracker(db or default_db(), actor=actor)
 
 
-def _emit(data: Any, as_json: bool, render: Any = None) -> None:
+def _emit(data: Any, as_json: bool, render: Callable[[Any], object] | None = None) -> None:
+    """``data`` (results, or lists and dicts of them) as the API's JSON, or through ``render``."""
     if as_json or render is None:
-        typer.echo(json.dumps(data, indent=2, default=str))
+        typer.echo(json.dumps(to_jsonable_python(data), indent=2, default=str))
     else:
         render(data)
 
@@ -58,13 +71,13 @@ def _sev(code: str) -> str:
     return f"[{SEV_STYLE.get(code, 'bold')}] {code} [/]"
 
 
-def _time(value: str | None) -> str:
-    if not value:
+def _time(value: datetime | None) -> str:
+    if value is None:
         return "—"
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _render_list(rows: list[dict[str, Any]]) -> None:
+def _render_list(rows: list[IncidentSummary]) -> None:
     if not rows:
         console.print("no incidents")
         return
@@ -72,41 +85,40 @@ def _render_list(rows: list[dict[str, Any]]) -> None:
     for column in ("id", "sev", "status", "service", "title", "IC", "opened", "alerts", "flags"):
         table.add_column(column)
     for r in rows:
-        flags = [f for f, on in (("response overdue", r["response_overdue"]),
-                                 ("update overdue", r["update_overdue"]), ("exercise", r["exercise"])) if on]
-        table.add_row(r["ref"], _sev(r["severity"]), r["status"], escape(r["service"]), escape(r["title"]),
-                      escape(r["roles"].get("incident_commander", "")), _time(r["created_at"]),
-                      f"{r['firing_count']}/{r['alert_count']}", ", ".join(flags))
+        flags = [f for f, on in (("response overdue", r.response_overdue),
+                                 ("update overdue", r.update_overdue), ("exercise", r.exercise)) if on]
+        table.add_row(r.ref, _sev(r.severity), r.status, escape(r.service), escape(r.title),
+                      escape(r.roles.get("incident_commander", "")), _time(r.created_at),
+                      f"{r.firing_count}/{r.alert_count}", ", ".join(flags))
     console.print(table)
 
 
-def _render_incident(inc: dict[str, Any], timeline: list[dict[str, Any]] | None = None) -> None:
-    console.print(f"{_sev(inc['severity'])} [bold]{inc['ref']}[/] {escape(inc['title'])}")
-    console.print(f"status [bold]{inc['status']}[/] · service {escape(inc['service'])} · channel "
-                  f"{escape(inc['channel'])}" + (" · exercise" if inc["exercise"] else "")
-                  + (f" · run {escape(inc['run_id'])}" if inc.get("run_id") else ""))
-    for label, key in (("triggered", "created_at"), ("acknowledged", "acknowledged_at"),
-                       ("declared", "declared_at"), ("mitigated", "mitigated_at"), ("resolved", "resolved_at"),
-                       ("closed", "closed_at")):
-        if inc.get(key):
-            console.print(f"  {label:<13} {_time(inc[key])}")
-    if inc.get("allowed_transitions"):
-        console.print(f"next: {', '.join(inc['allowed_transitions'])}")
-    if inc.get("role_assignments"):
-        console.print("roles: " + ", ".join(f"{escape(r['label'])} {escape(r['person'])}"
-                                            for r in inc["role_assignments"]))
-    if inc.get("checklist"):
-        ticks = " ".join("☑" if c["checked"] else "☐" for c in inc["checklist"])
+def _render_incident(inc: IncidentOut, timeline: list[TimelineEventOut] | None = None) -> None:
+    console.print(f"{_sev(inc.severity)} [bold]{inc.ref}[/] {escape(inc.title)}")
+    console.print(f"status [bold]{inc.status}[/] · service {escape(inc.service)} · channel "
+                  f"{escape(inc.channel)}" + (" · exercise" if inc.exercise else "")
+                  + (f" · run {escape(inc.run_id)}" if inc.run_id else ""))
+    for label, when in (("triggered", inc.created_at), ("acknowledged", inc.acknowledged_at),
+                        ("declared", inc.declared_at), ("mitigated", inc.mitigated_at),
+                        ("resolved", inc.resolved_at), ("closed", inc.closed_at)):
+        if when is not None:
+            console.print(f"  {label:<13} {_time(when)}")
+    if inc.allowed_transitions:
+        console.print(f"next: {', '.join(inc.allowed_transitions)}")
+    if inc.role_assignments:
+        console.print("roles: " + ", ".join(f"{escape(r.label)} {escape(r.person)}" for r in inc.role_assignments))
+    if inc.checklist:
+        ticks = " ".join("☑" if c.checked else "☐" for c in inc.checklist)
         console.print(f"checklist: {ticks}")
-    if inc.get("update_overdue"):
+    if inc.update_overdue:
         console.print("[bold red]status update overdue[/]")
-    if inc.get("status_updates"):
+    if inc.status_updates:
         console.print("[bold]latest status update[/]")
-        console.print(escape(inc["status_updates"][-1]["text"]))
+        console.print(escape(inc.status_updates[-1].text))
     if timeline:
         console.print("[bold]timeline[/]")
         for e in timeline:
-            console.print(f"  {_time(e['at'])}  {e['kind']:<24} {escape(e['summary'])}")
+            console.print(f"  {_time(e.at)}  {e.kind:<24} {escape(e.summary)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -144,7 +156,7 @@ def register(app: typer.Typer) -> None:
                     actor: As = None, as_json: Json = False) -> None:
             t = _backend(tracker, db, token, actor)
             inc = getattr(t, method)(ref, note=note)
-            _emit(inc, as_json, lambda i: console.print(f"{i['ref']} is now [bold]{i['status']}[/]"))
+            _emit(inc, as_json, lambda i: console.print(f"{i.ref} is now [bold]{i.status}[/]"))
 
         command.__doc__ = help_text
         sub.command(name)(command)
@@ -164,7 +176,7 @@ def register(app: typer.Typer) -> None:
         t = _backend(tracker, db, token, actor)
         inc = t.declare(ref, severity.upper(), title=title)
         _emit(inc, as_json, lambda i: console.print(
-            f"{i['ref']} declared {_sev(i['severity'])} · channel {escape(i['channel'])}"))
+            f"{i.ref} declared {_sev(i.severity)} · channel {escape(i.channel)}"))
 
     @sub.command()
     def severity(ref: Ref, level: Annotated[str, typer.Argument(help="P1, P2, P3 or P4")],
@@ -174,7 +186,7 @@ def register(app: typer.Typer) -> None:
         """Change the severity (kept in the history)."""
         t = _backend(tracker, db, token, actor)
         inc = t.set_severity(ref, level.upper(), reason=reason)
-        _emit(inc, as_json, lambda i: console.print(f"{i['ref']} is now {_sev(i['severity'])}"))
+        _emit(inc, as_json, lambda i: console.print(f"{i.ref} is now {_sev(i.severity)}"))
 
     @sub.command()
     def assign(ref: Ref, role: Annotated[str, typer.Argument(help="ic, tech-lead, comms-lead or scribe")],
@@ -185,7 +197,7 @@ def register(app: typer.Typer) -> None:
         t = _backend(tracker, db, token, actor)
         inc = t.assign(ref, role, person)
         _emit(inc, as_json, lambda i: console.print(
-            "roles: " + ", ".join(f"{escape(r['label'])} {escape(r['person'])}" for r in i["role_assignments"])))
+            "roles: " + ", ".join(f"{escape(r.label)} {escape(r.person)}" for r in i.role_assignments)))
 
     @sub.command()
     def update(ref: Ref,
@@ -200,7 +212,7 @@ def register(app: typer.Typer) -> None:
         """Post a status update in the standard's template."""
         t = _backend(tracker, db, token, actor)
         result = t.status_update(ref, status, know, doing, next_update_in_minutes=next_in, headline=headline)
-        _emit(result, as_json, lambda u: console.print(escape(u["text"])))
+        _emit(result, as_json, lambda u: console.print(escape(u.text)))
 
     @sub.command()
     def checklist(ref: Ref, item: Annotated[str, typer.Argument(help="deployments, logs, infrastructure, "
@@ -213,11 +225,11 @@ def register(app: typer.Typer) -> None:
         t = _backend(tracker, db, token, actor)
         inc = t.checklist(ref, item, checked=not uncheck, note=note)
 
-        def render(i: dict[str, Any]) -> None:
-            for c in i["checklist"]:
-                mark = "☑" if c["checked"] else "☐"
-                who = f"  ({escape(c['checked_by'])})" if c["checked"] else ""
-                console.print(f"{mark} {escape(c['label'])}{who}")
+        def render(i: IncidentOut) -> None:
+            for c in i.checklist:
+                mark = "☑" if c.checked else "☐"
+                who = f"  ({escape(c.checked_by or '')})" if c.checked else ""
+                console.print(f"{mark} {escape(c.label)}{who}")
 
         _emit(inc, as_json, render)
 
@@ -228,7 +240,7 @@ def register(app: typer.Typer) -> None:
              as_json: Json = False) -> None:
         """Add a note, hypothesis, decision or finding to the timeline."""
         t = _backend(tracker, db, token, actor)
-        _emit(t.note(ref, text, type=kind), as_json, lambda e: console.print(f"#{e['seq']} {escape(e['summary'])}"))
+        _emit(t.note(ref, text, type=kind), as_json, lambda e: console.print(f"#{e.seq} {escape(e.summary)}"))
 
     @sub.command("ops-action")
     def ops_action(ref: Ref, action: Annotated[str, typer.Argument(help="rollback, flag, config, restart, scale, "
@@ -247,7 +259,7 @@ def register(app: typer.Typer) -> None:
             params[key] = value
         t = _backend(tracker, db, token, actor)
         event = t.ops_action(ref, action, target=target, params=params, result=result)
-        _emit(event, as_json, lambda e: console.print(f"#{e['seq']} {escape(e['summary'])}"))
+        _emit(event, as_json, lambda e: console.print(f"#{e.seq} {escape(e.summary)}"))
 
     @sub.command()
     def timeline(ref: Ref, since: Annotated[int | None, typer.Option(help="Only events after this seq")] = None,
@@ -257,8 +269,7 @@ def register(app: typer.Typer) -> None:
         t = _backend(tracker, db, token, actor)
         events = t.timeline(ref, since=since)
         _emit(events, as_json, lambda es: [console.print(
-            f"{e['seq']:>5} {_time(e['at'])}  {e['kind']:<24} {escape(e['summary'])}  — {escape(e['actor'])}")
-            for e in es])
+            f"{e.seq:>5} {_time(e.at)}  {e.kind:<24} {escape(e.summary)}  — {escape(e.actor)}") for e in es])
 
     @sub.command()
     def postmortem(ref: Ref,
@@ -298,22 +309,23 @@ def register(app: typer.Typer) -> None:
         else:
             pm = t.postmortem(ref)
             _emit(pm, as_json, _render_completeness)
-        if check and not pm["completeness"]["complete"]:
+        if check and not pm.completeness.complete:
             raise typer.Exit(1)
 
     app.add_typer(sub, name="incident")
 
 
-def _render_completeness(pm: dict[str, Any]) -> None:
-    comp = pm["completeness"]
-    console.print(f"[bold]{pm['incident']}[/] post-mortem: {escape(pm['title'])}")
-    if comp["complete"]:
+def _render_completeness(pm: PostmortemOut) -> None:
+    comp = pm.completeness
+    console.print(f"[bold]{pm.incident}[/] post-mortem: {escape(pm.title)}")
+    if comp.complete:
         console.print("[green]complete[/]: every section of the template is filled in")
     else:
-        console.print(f"[red]{comp['missing_count']} missing[/]")
-        for section, problems in comp["missing"].items():
+        console.print(f"[red]{comp.missing_count} missing[/]")
+        for section, problems in comp.missing.items():
             for p in problems:
                 console.print(f"  {section}: {escape(p)}")
-    for item in pm["action_items"]:
-        console.print(f"  action #{item['id']} {escape('[' + item['type'] + ']')} {escape(item['action'])} — "
-                      f"{escape(item['owner'] or '?')} due {item['due_date'] or '?'} ({item['status']})")
+    for item in pm.action_items:
+        due = item.due_date.isoformat() if item.due_date else "?"
+        console.print(f"  action #{item.id} {escape('[' + item.type + ']')} {escape(item.action)} — "
+                      f"{escape(item.owner or '?')} due {due} ({item.status})")

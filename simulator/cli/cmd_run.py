@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 
 from simulator.report.live import Dashboard
-from simulator.runner import Runner, RunOptions
+from simulator.run import Runner, RunOptions, score_result
+from simulator.runs import json_default
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
 from simulator.scenario.durations import format_duration, parse_duration
@@ -45,8 +46,9 @@ def run(
         runner = Runner(s, options, path, observer=dash.update, on_event=dash.event)
         dash.event(f"run {runner.run_id}: {s.metadata.title} (×{runner.time_scale:g}) → {runner.run_dir}")
         result = runner.run()
+        score_result(result)
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, default=str))
+        print(json.dumps(result.to_json(), indent=2, default=json_default))
     else:
         style = "green" if result.ok else "red"
         console.print(f"[bold {style}]{result.outcome}[/]: {result.reason}")
@@ -66,12 +68,8 @@ def run(
             console.print(f"report:  [bold]{html}[/]  (gameday score {result.run_dir} for the line items)")
         if result.tracker_db:
             console.print(f"tracker: gameday tracker serve --db {result.tracker_db}  (to keep working the incident)")
-    if result.outcome == "interrupted":
-        raise typer.Exit(130)
-    if result.outcome == "error":
-        raise typer.Exit(3 if "did not start" in result.reason or "Locust" in result.reason else 1)
-    if not result.ok:
-        raise typer.Exit(1)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 def register(app: typer.Typer) -> None:

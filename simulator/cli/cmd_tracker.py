@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
         from simulator.tracker.service import TrackerService
 
         svc = TrackerService(db or default_db())
-        text = json.dumps(svc.export(run_id), indent=2)
+        text = json.dumps(svc.export(run_id).model_dump(mode="json"), indent=2)
         svc.db.close()
         if out:
             out.write_text(text + "\n")

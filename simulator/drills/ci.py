@@ -19,10 +19,9 @@ from simulator.drills.junit import junit_xml, write_junit
 from simulator.drills.loader import load_drill, resolve_drill
 from simulator.drills.plan import Part, adhoc_part, part_of, parts_of
 from simulator.errors import InputError
-from simulator.runner import Runner
+from simulator.run import Runner, score_result
 
 DEFAULT_DRILL = "ci-resilience"
-RUN_PROBLEMS = ("baseline_failed", "aborted", "error", "interrupted")
 
 
 @dataclass
@@ -102,8 +101,9 @@ def run_part(part: Part, out: Path, backend: str = "local", on_event: Callable[[
     if runner_hook is not None:
         runner_hook(runner)
     result = runner.run()
+    score_result(result)  # the run's one scoring pass: its score card and reports
     error = None
-    if result.outcome in RUN_PROBLEMS:
+    if not result.ok:
         error = f"run {result.outcome}: {result.reason}"
     results = evaluate_all(part.checks, result.run_dir)
     suite = SuiteResult(part.name, part.scenario.metadata.name, result.run_dir, result.outcome, result.reason,

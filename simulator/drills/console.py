@@ -16,8 +16,9 @@ the start of the ``ready`` wait when the scenario is held for ``start``):
     status                   phase, game clock, faults
 Every command and its answer is appended to ``console.log`` in the run folder.
 
-The same object is the tracker's *facilitator hook* (the runner registers it with the run's embedded
-tracker, whose ``/facilitator`` page and ``/api/v1/facilitator`` API call it): ``state()`` returns
+The console steers the scenario only through its ``RunControl`` (``simulator.run.control``). The same
+object is the tracker's *facilitator hook* (the drill registers it with its tracker, a lone run with its
+embedded one; their ``/facilitator`` page and ``/api/v1/facilitator`` API call it): ``state()`` returns
 what the page shows and ``command(name, **args)`` runs one command through the very functions the
 terminal lines use. ``command`` raises ``NotFound``/``Conflict``/``InputError`` (HTTP 404/409/422)
 where the terminal prints ``error: ...``.
@@ -34,11 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import Conflict, GamedayError, InputError
+from simulator.run.control import RunControl
 from simulator.scenario.durations import format_duration, parse_duration
 
 HELP = "commands: start, pause, resume, next, herring [N], inject KIND TARGET [k=v...], extend DUR, skip, abort, status"
 COMMANDS = ("start", "pause", "resume", "next", "herring", "inject", "extend", "skip", "abort", "status")
-RUNNING_PHASES = ("ready", "ramp", "baseline", "faults", "watch", "verify")
 
 
 def parse_line(line: str) -> tuple[str, dict[str, Any]]:
@@ -65,18 +66,10 @@ def parse_line(line: str) -> tuple[str, dict[str, Any]]:
     return cmd, {}
 
 
-def _fault_state(f: Any) -> str:
-    if f.error:
-        return "error"
-    if f.injected_game is None:
-        return "pending"
-    return "reverted" if f.reverted_game is not None else "on"
-
-
 class FacilitatorConsole:
     def __init__(self, echo: Callable[[str], None] | None = None):
         self.echo = echo or (lambda text: None)
-        self.runner: Any = None
+        self.control: RunControl | None = None
         self.herrings: list[Any] = []
         self._herring_next = 0
         self._herrings_used: set[int] = set()
@@ -86,36 +79,31 @@ class FacilitatorConsole:
         self.history: list[tuple[str, str]] = []
         self._stamps: list[float] = []
         self.source = "terminal"  # who gave the command being run: terminal, web, web:<actor>
-        self._timers: list[threading.Timer] = []
         self.injected: list[dict[str, Any]] = []  # herrings and ad-hoc faults of the current scenario
         self._commands: dict[str, Callable[..., str]] = {
             "help": lambda: HELP, "start": self.start, "pause": self.pause, "resume": self.resume,
             "next": self.next_fault, "herring": self.herring, "inject": self.inject, "extend": self.extend,
             "skip": self.skip, "abort": self.abort, "status": self.status}
 
-    def attach(self, runner: Any, herrings: list[Any] | None = None, label: str | None = None) -> None:
+    def attach(self, control: RunControl, herrings: list[Any] | None = None, label: str | None = None) -> None:
         with self.lock:
-            self.runner = runner
+            self.control = control
             self.herrings = list(herrings or [])
             self._herring_next = 0
             self._herrings_used = set()
             self.injected = []
             self.label = label
-            runner.facilitator = self  # the runner hands it to its embedded tracker (the /facilitator page)
 
     def detach(self) -> None:
         with self.lock:
-            self.runner = None
-            for t in self._timers:
-                t.cancel()
-            self._timers.clear()
+            self.control = None
 
     def _log(self, line: str, answer: str) -> None:
         self.history.append((line, answer))
         self._stamps.append(time.time())
-        r = self.runner
-        if r is not None and getattr(r, "run_dir", None) is not None and Path(r.run_dir).exists():
-            with open(Path(r.run_dir) / "console.log", "a", encoding="utf-8") as fh:
+        c = self.control
+        if c is not None and Path(c.run_dir).exists():
+            with open(Path(c.run_dir) / "console.log", "a", encoding="utf-8") as fh:
                 fh.write(f"{time.strftime('%H:%M:%S')} > {line}\n  {answer}\n")
 
     # ------------------------------------------------------------------ entry points
@@ -169,78 +157,53 @@ class FacilitatorConsole:
         return answer
 
     # ------------------------------------------------------------------ the commands (terminal and web)
-    def _running(self, *, clock: bool = True) -> Any:
-        r = self.runner
-        if r is None:
-            raise Conflict("no scenario is running")
-        if r.phase in ("teardown", "summary"):
-            raise Conflict(f"the scenario is ending (phase {r.phase})")
-        if clock and not r.clock.started:
-            raise Conflict(f"the game clock has not started yet (phase {r.phase}); wait for the load ramp")
-        return r
+    def _control(self, waiting: str = "no scenario is running") -> RunControl:
+        if self.control is None:
+            raise Conflict(waiting)
+        return self.control
 
     def start(self) -> str:
-        r = self.runner
-        if r is None:
-            raise Conflict("no scenario is waiting for a start")
-        if r.phase != "ready":
-            raise Conflict(f"this scenario is not waiting for a start (phase {r.phase}); "
-                           "it is held only with the drill's 'start: facilitator'")
-        if not r.release(by=self.source):
-            raise Conflict("this scenario has already been started")
-        return f"started {r.scenario.metadata.name}: the load ramps up and the game clock begins"
+        c = self._control("no scenario is waiting for a start")
+        c.start(by=self.source)
+        return f"started {c.scenario_name}: the load ramps up and the game clock begins"
 
     def pause(self) -> str:
-        clock = self._running().clock
-        if clock.paused:
-            raise Conflict(f"the game clock is already paused (at game {format_duration(clock.now())})")
-        clock.pause()
-        return f"paused at game {format_duration(clock.now())}"
+        return f"paused at game {format_duration(self._control().pause())}"
 
     def resume(self) -> str:
-        clock = self._running().clock
-        if not clock.paused:
-            raise Conflict("the game clock is not paused")
-        clock.resume()
-        return f"resumed at game {format_duration(clock.now())}"
+        return f"resumed at game {format_duration(self._control().resume())}"
 
     def skip(self) -> str:
-        self._running(clock=False).stop_requested.set()
+        self._control().end()
         return "ending this scenario (rollback through teardown)"
 
     def abort(self) -> str:
         self.aborted.set()
-        if self.runner is not None:
-            self.runner.stop_requested.set()
+        if self.control is not None:
+            self.control.stop()
         return "aborting: the runner reverts every fault and stops the targets"
 
     def extend(self, duration: str | float) -> str:
-        r = self._running(clock=False)
+        c = self._control()
         extra = parse_duration(duration)
         if extra <= 0:
             raise InputError(f"extend: the duration must be more than 0, got {duration!r}")
-        r.max_duration += extra
-        return f"max duration now {format_duration(r.max_duration)} (game)"
+        return f"max duration now {format_duration(c.extend(extra))} (game)"
 
     def status(self) -> str:
-        r = self.runner
-        if r is None:
+        c = self.control
+        if c is None:
             return "no scenario is running"
-        faults = ", ".join(f"{f.id}:{'on' if _fault_state(f) == 'on' else _fault_state(f)}" for f in r.faults)
-        game = format_duration(r.clock.now() if r.clock.started else 0)
-        return f"phase {r.phase}, game {game}{' (paused)' if r.clock.paused else ''}, faults: {faults or '-'}"
+        faults = ", ".join(f"{f.id}:{f.state}" for f in c.faults)
+        return (f"phase {c.phase}, game {format_duration(c.game_now())}{' (paused)' if c.paused else ''}, "
+                f"faults: {faults or '-'}")
 
     def next_fault(self) -> str:
-        r = self._running()
-        pending = [f for f in r.faults if f.injected_game is None and f.error is None]
-        if not pending:
-            raise Conflict("no fault left to inject")
-        f = min(pending, key=lambda x: x.spec.at)
-        f.spec = f.spec.model_copy(update={"at": r.clock.now()})
+        f = self._control().inject_next()
         return f"injecting {f.id} ({f.spec.kind} → {f.spec.target}) now"
 
     def herring(self, n: int | None = None) -> str:
-        self._running()
+        c = self._control()
         if not self.herrings:
             raise Conflict("this scenario has no red herrings in the drill")
         index = n - 1 if n is not None else self._herring_next
@@ -249,78 +212,63 @@ class FacilitatorConsole:
                 raise Conflict(f"every red herring ({len(self.herrings)}) has been injected; 'herring N' repeats one")
             raise InputError(f"herring {n}: this scenario has red herrings 1 to {len(self.herrings)}")
         h = self.herrings[index]
-        answer = self._inject(h.kind, h.target, h.params, h.duration, note=h.note, prefix="herring")
+        answer = self._inject(c, h.kind, h.target, h.params, h.duration, note=h.note, prefix="herring")
         self._herring_next = index + 1
         self._herrings_used.add(index)
         return answer
 
     def inject(self, kind: str, target: str, params: dict[str, Any] | None = None) -> str:
-        self._running()
-        return self._inject(kind, target, dict(params or {}), None, note="facilitator", prefix="console")
+        return self._inject(self._control(), kind, target, dict(params or {}), None, note="facilitator",
+                            prefix="console")
 
-    def _inject(self, kind: str, target: str, params: dict[str, Any], duration: float | None, note: str,
-                prefix: str) -> str:
-        r = self.runner
-        if r.engine is None:
-            raise Conflict("the targets are not up yet")
-        fault_id = f"{prefix}-{len(self.history) + 1}"
-        r.engine.inject(kind, target, params, fault_id=fault_id, note=note)
-        self.injected.append({"id": fault_id, "kind": kind, "target": target, "note": note,
-                              "at_text": format_duration(r.clock.now()),
+    def _inject(self, c: RunControl, kind: str, target: str, params: dict[str, Any], duration: float | None,
+                note: str, prefix: str) -> str:
+        fault = c.inject(f"{prefix}-{len(self.history) + 1}", kind, target, params, duration, note=note,
+                         source=prefix)
+        self.injected.append({"id": fault.id, "kind": kind, "target": target, "note": note,
+                              "at_text": format_duration(fault.injected_game or 0.0),
                               "until": format_duration(duration) if duration else "the end"})
-        if duration:
-            timer = threading.Timer(duration / r.time_scale, self._revert, args=(r, fault_id))
-            timer.daemon = True
-            timer.start()
-            self._timers.append(timer)
-        return f"injected {fault_id}: {kind} → {target} {params or ''}" + (
-            f" for {format_duration(duration)}" if duration else " (reverted at the end)")
-
-    def _revert(self, runner: Any, fault_id: str) -> None:
-        try:
-            if runner.engine is not None:
-                runner.engine.revert(fault_id, by="duration")
-        except GamedayError:
-            pass
+        return f"injected {fault.id}: {kind} → {target} {params or ''}" + (
+            f" for {format_duration(duration)} of game time" if duration else " (reverted at the end)")
 
     # ------------------------------------------------------------------ what the facilitator page shows
     def state(self) -> dict[str, Any]:
         with self.lock:
-            r = self.runner
+            c = self.control
             history = [{"at": at, "command": line, "answer": answer}
                        for (line, answer), at in zip(self.history[-12:], self._stamps[-12:], strict=False)]
-            base: dict[str, Any] = {"label": self.label, "aborted": self.aborted.is_set(), "running": r is not None,
+            base: dict[str, Any] = {"label": self.label, "aborted": self.aborted.is_set(), "running": c is not None,
                                     "history": list(reversed(history))}
-            if r is None:
+            if c is None:
                 return {**base, "phase": None, "possible": {c: c in ("abort", "status") for c in COMMANDS}}
-            clock = r.clock
-            game = clock.now() if clock.started else 0.0
+            game = c.game_now()
             faults = [{"id": f.id, "kind": f.spec.kind, "target": f.spec.target, "source": f.source,
-                       "at": f.spec.at, "at_text": format_duration(f.spec.at), "state": _fault_state(f),
+                       "at": f.spec.at, "at_text": format_duration(f.spec.at), "state": f.state,
                        "injected_text": None if f.injected_game is None else format_duration(f.injected_game),
-                       "error": f.error} for f in r.faults]
+                       "error": f.error} for f in c.faults]
             herrings = [{"n": i + 1, "kind": h.kind, "target": h.target, "params": h.params, "note": h.note,
                          "duration_text": format_duration(h.duration) if h.duration else "until the end",
                          "injected": i in self._herrings_used} for i, h in enumerate(self.herrings)]
-            live = r.phase in RUNNING_PHASES and not r.stop_requested.is_set()
-            waiting = r.phase == "ready" and not r.started.is_set() and not r.stop_requested.is_set()
-            started = live and clock.started
+            states = {f.id: f.state for f in c.extras}
+            console_faults = [{**x, "state": states.get(x["id"], "on")} for x in self.injected]
+            live = c.live
+            started = live and c.clock_started
             pending = [f for f in faults if f["state"] == "pending"]
-            return {**base, "scenario": r.scenario.metadata.name, "title": r.scenario.metadata.title,
-                    "run_id": r.run_id, "run_dir": str(r.run_dir), "phase": r.phase,
-                    "stopping": r.stop_requested.is_set(), "game": round(game, 1),
-                    "game_text": format_duration(game) if clock.started else "not started",
-                    "paused": clock.paused, "time_scale": r.time_scale, "max_duration": r.max_duration,
-                    "max_duration_text": format_duration(r.max_duration),
-                    "remaining_text": format_duration(max(0.0, r.max_duration - game)),
+            return {**base, "scenario": c.scenario_name, "title": c.scenario_title,
+                    "run_id": c.run_id, "run_dir": str(c.run_dir), "phase": c.phase,
+                    "stopping": c.stopping, "game": round(game, 1),
+                    "game_text": format_duration(game) if c.clock_started else "not started",
+                    "paused": c.paused, "time_scale": c.time_scale, "max_duration": c.max_duration,
+                    "max_duration_text": format_duration(c.max_duration),
+                    "remaining_text": format_duration(max(0.0, c.max_duration - game)),
                     "faults": faults, "faults_injected": sum(f["state"] != "pending" for f in faults),
-                    "faults_pending": len(pending), "herrings": herrings, "console_faults": list(self.injected),
+                    "faults_pending": len(pending), "herrings": herrings, "console_faults": console_faults,
                     "herrings_remaining": sum(not h["injected"] for h in herrings),
-                    "possible": {"pause": started and not clock.paused, "resume": started and clock.paused,
+                    "possible": {"pause": started and not c.paused, "resume": started and c.paused,
                                  "next": started and bool(pending), "herring": started and bool(herrings),
                                  "inject": started, "extend": live, "skip": live, "abort": True, "status": True,
-                                 "start": waiting},
-                    "waiting": waiting}
+                                 "start": c.waiting},
+                    "waiting": c.waiting}
 
 
 def read_stdin(console: FacilitatorConsole, stream: Any) -> threading.Thread:

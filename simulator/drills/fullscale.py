@@ -33,7 +33,7 @@ from simulator.drills.tracker import DrillTracker
 from simulator.errors import InputError
 from simulator.faults.ledger import Ledger
 from simulator.journal import Event, read_events
-from simulator.runner import Runner
+from simulator.run import Runner
 from simulator.scenario.durations import format_duration
 
 

@@ -26,7 +26,7 @@ from simulator.drills.model import Drill
 from simulator.drills.plan import Part, parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
-from simulator.runner import Runner
+from simulator.run import Runner, score_result
 
 
 @dataclass
@@ -96,16 +96,14 @@ def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team:
     drill tracker at ``tracker_url``, else the run's own ``tracker.db`` opened for the purpose)."""
     pr = PartResult(part.name, part.scenario.metadata.name, result.run_dir, result.outcome, result.reason, team)
     try:
-        from simulator.report import write_reports
-        from simulator.scoring import score_run
-
-        card = score_run(result.run_dir, _scoring_config(drill, base))
-        try:
-            write_reports(result.run_dir, config=_scoring_config(drill, base))
-        except Exception as exc:  # noqa: BLE001 - a report problem must not lose the debrief
-            pr.scoring_error = f"reports: {type(exc).__name__}: {exc}"
-    except Exception as exc:  # noqa: BLE001 - scoring is another package; say what is missing
+        config = _scoring_config(drill, base)
+    except Exception as exc:  # noqa: BLE001 - a broken scoring policy must not lose the debrief
         pr.scoring_error = f"scoring unavailable: {type(exc).__name__}: {exc}"
+        return pr
+    card = score_result(result, config)  # the run's one scoring pass, with the drill's policy
+    if card is None:
+        pr.scoring_error = "scoring unavailable: " + ("; ".join(e for e in result.teardown_errors
+                                                               if e.startswith("scoring")) or "the run never started")
         return pr
     pr.overall, pr.grade, pr.incident = round(card.overall, 1), card.grade, card.incident
     pr.went_well = [f"{i.title}: {i.reason}" for i in card.items if i.status == "met"]
@@ -197,7 +195,8 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
             runner.on_event = lambda text: say(f"  [dim]{text}[/]" + (
                 f"\n  [bold]start it[/]: the Start button on {tracker.url}/facilitator, or type 'start'"
                 if text.startswith("ready: ") else ""))
-            console.attach(runner, part.ref.red_herrings,
+            runner.facilitator = console
+            console.attach(runner.control, part.ref.red_herrings,
                            label=f"{drill.metadata.title} — scenario {i}/{len(parts)}: {part.name}")
             tracker.add(runner)
             if plan is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from simulator.drills.loader import scenario_path
 from simulator.drills.model import Check, Drill, ScenarioRef
-from simulator.runner import RunOptions
+from simulator.run.options import RunOptions
 from simulator.scenario import load_scenario
 from simulator.scenario.model import Responder, RunbookStep, Scenario
 

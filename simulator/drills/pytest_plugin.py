@@ -64,15 +64,15 @@ class ScenarioFile(pytest.File):
 
     def run_once(self) -> dict[str, Any]:
         if self.outcome is None:
-            from simulator.drills.ci import RUN_PROBLEMS
-            from simulator.runner import Runner
+            from simulator.run import Runner, score_result
 
             out = self.config.getoption("gameday_out")
             folder = Path(out) if out else self.config._tmp_path_factory.mktemp("gameday")  # type: ignore[attr-defined]
             runner = Runner(self.part.scenario, self.part.options(folder), self.part.path)
             result = runner.run()
-            self.outcome = {"run_dir": result.run_dir, "outcome": result.outcome, "reason": result.reason,
-                            "error": result.outcome in RUN_PROBLEMS}
+            score_result(result)
+            self.outcome = {"run_dir": result.run_dir, "outcome": str(result.outcome), "reason": result.reason,
+                            "error": not result.ok}
         return self.outcome
 
 

@@ -19,7 +19,9 @@ from statistics import mean
 from typing import Any
 
 from simulator.scoring.card import ScoreCard
-from simulator.scoring.rundata import JOURNAL, parse_day, parse_time, tracker_db_of
+from simulator.scoring.rundata import JOURNAL, parse_day, parse_time, tracker_db_of, wall_of
+from simulator.tracker.connect import connect
+from simulator.tracker.port import ActionItemOut
 from simulator.tracker.standard import ACTION_ITEM_COMPLETION_TARGET
 
 NO_TEAM = "(no team)"
@@ -200,46 +202,37 @@ def _day(value: Any) -> date | None:
     return datetime.fromtimestamp(wall, UTC).date() if wall is not None else None
 
 
-def _live_items(db: Path, ref: str) -> list[ItemState]:
-    from simulator.tracker.service import TrackerService
+def _item_state(item: ActionItemOut) -> ItemState:
+    return ItemState(item.due_date, item.status, _day(item.completed_at))
 
-    svc = TrackerService(str(db))
-    try:
-        return [ItemState(i.due_date, i.status, i.completed_at.date() if i.completed_at else None)
-                for i in svc.list_action_items(incident=ref)]
-    finally:
-        svc.db.close()
+
+def _live_items(db: Path, ref: str) -> list[ItemState]:
+    with connect(db) as tracker:
+        return [_item_state(i) for i in tracker.action_items(incident=ref)]
 
 
 # ---------------------------------------------------------------------------------- tracker
 
 def tracker_rows(db: str, skip_runs: set[str]) -> list[Row]:
-    """Incidents from a tracker database that no run folder covers (real incidents, other drills)."""
-    from simulator.tracker.service import TrackerService
-
-    svc = TrackerService(db)
-    try:
-        export = svc.export(None)
-        teams = {p.name: p.team for p in svc.list_people()}
-    finally:
-        svc.db.close()
+    """Incidents from a tracker (database, or URL) that no run folder covers (real incidents, other drills)."""
+    with connect(db) as tracker:
+        export = tracker.export(None)
+        teams = {p.name: p.team for p in tracker.people()}
     rows = []
-    for entry in export.get("incidents") or []:
-        inc = entry.get("incident") or {}
-        if inc.get("run_id") and inc["run_id"] in skip_runs:
+    for entry in export.incidents:
+        inc = entry.incident
+        if inc.run_id and inc.run_id in skip_runs:
             continue
-        created = parse_time(inc.get("created_at"))
-        acked = parse_time(inc.get("acknowledged_at"))
-        resolved = parse_time(inc.get("resolved_at"))
-        team = next((teams.get(r.get("person")) for r in inc.get("role_assignments") or []
-                     if r.get("role") == "incident_commander" and teams.get(r.get("person"))), None)
-        items = [ItemState(parse_day(i.get("due_date")), str(i.get("status") or ""), _day(i.get("completed_at")))
-                 for i in (entry.get("postmortem") or {}).get("action_items") or []]
+        created = wall_of(inc.created_at)
+        acked = parse_time(inc.acknowledged_at)
+        resolved = parse_time(inc.resolved_at)
+        team = next((teams.get(r.person) for r in inc.role_assignments
+                     if r.role == "incident_commander" and teams.get(r.person)), None)
         rows.append(Row(
-            source="tracker", id=str(inc.get("ref")), when=datetime.fromtimestamp(created, UTC) if created else None,
-            team=team or NO_TEAM, type=str(inc.get("scenario") or inc.get("service") or "unknown"),
-            severity=inc.get("severity"), mtta_s=(acked - created) if acked and created else None,
-            mttr_s=(resolved - created) if resolved and created else None, items=items))
+            source="tracker", id=inc.ref, when=datetime.fromtimestamp(created, UTC), team=team or NO_TEAM,
+            type=inc.scenario or inc.service or "unknown", severity=inc.severity,
+            mtta_s=(acked - created) if acked else None, mttr_s=(resolved - created) if resolved else None,
+            items=[_item_state(i) for i in entry.postmortem.action_items]))
     return rows
 
 

@@ -74,11 +74,12 @@ class Report:
 
 def write_reports(run_dir: str | Path, html: bool = True, md: bool = True, json: bool = True, *,
                   config: ScoringConfig | str | Path | None = None, tracker_url: str | None = None,
-                  scorecard: bool = True) -> list[Path]:
-    """Score the run and write the chosen reports into ``run_dir``; returns the files written."""
+                  scorecard: bool = True, report: Report | None = None) -> list[Path]:
+    """Score the run (unless ``report`` is already built) and write the chosen reports into ``run_dir``;
+    returns the files written."""
     from simulator.runs import write_json_atomic
 
-    report = Report.build(run_dir, config, tracker_url=tracker_url)
+    report = report or Report.build(run_dir, config, tracker_url=tracker_url)
     folder = Path(run_dir)
     written: list[Path] = []
     if scorecard:

@@ -6,9 +6,9 @@ Sources, all inside ``runs/<run-id>/`` so a run can be re-scored offline:
   escalations, and -- when the runner embedded a tracker -- a mirror of every ``incident.*`` /
   ``postmortem.*`` timeline event;
 * ``scenario.yaml`` (or the truth copied into ``run.started``): the ground truth;
-* the tracker: ``tracker.db`` read through the tracker's service layer (read-only calls), or a
-  tracker URL (``TrackerClient.export``), or, failing both, the journal's mirror of the timeline
-  (everything but the post-mortem's text).
+* the tracker, read through ``TrackerPort`` (``export``, ``people``): ``tracker.db`` in-process, or a
+  tracker URL over HTTP, or, failing both, the journal's mirror of the timeline (everything but the
+  post-mortem's text).
 
 Times: every moment carries both clocks. ``wall`` is Unix time; ``game`` is game-clock seconds,
 taken from the journal's own (wall, game) pairs, so tracker timestamps (wall) map onto game time
@@ -21,13 +21,15 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from simulator.errors import GamedayError, InputError, NotFound
 from simulator.journal import Event, read_events
 from simulator.scenario.model import Probe, Scenario, Truth
+from simulator.tracker.connect import connect
+from simulator.tracker.port import PostmortemOut, RunExport
 
 JOURNAL = "journal.jsonl"
 
@@ -114,6 +116,11 @@ class Timebase:
         return Moment(event.wall, event.game if event.game is not None else self.game_at(event.wall))
 
 
+def wall_of(when: datetime) -> float:
+    """Unix seconds of ``when`` (a naive datetime is UTC)."""
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).timestamp()
+
+
 def parse_time(value: Any) -> float | None:
     """Unix seconds from an ISO 8601 string, a datetime or a number (None if absent/garbled)."""
     if value is None or value == "":
@@ -121,17 +128,13 @@ def parse_time(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, datetime):
-        return value.timestamp()
+        return wall_of(value)
     try:
         text = str(value).strip().replace("Z", "+00:00")
         parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        from datetime import UTC
-
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return wall_of(parsed)
 
 
 def parse_day(value: Any) -> date | None:
@@ -491,9 +494,9 @@ def samples(events: list[Event], timebase: Timebase | None = None) -> dict[str, 
 def replay_steady(events: list[Event], probes: list[Probe], timebase: Timebase,
                   facts: RunFacts) -> list[SteadyFact] | None:
     """The steady-state changes recomputed from the samples (for journals without them)."""
+    from simulator.monitor.probes import evaluate_all, holds
     from simulator.monitor.sample import Sample
     from simulator.monitor.series import Series
-    from simulator.steady import evaluate_all, holds
 
     first = facts.first_fault
     if first is None:
@@ -532,17 +535,17 @@ def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Time
     warnings = warnings if warnings is not None else []
     info = _read_json(run_dir / "tracker.json", warnings) or {}
     if tracker_url:
-        return _from_url(tracker_url, run_id, timebase, events)
+        return _from_tracker(tracker_url, f"tracker API {tracker_url}", run_id, timebase, events)
     db = tracker_db_of(run_dir, info)
     if db is not None:
         try:
-            return _from_db(db, run_id, timebase, events, own=db.parent == run_dir)
+            return _from_tracker(db, "tracker.db", run_id, timebase, events, own=db.parent == run_dir)
         except Exception as exc:  # noqa: BLE001 - a damaged tracker DB: fall back to the journal mirror
             warnings.append(f"{db.name}: cannot read the tracker database ({type(exc).__name__}: {exc}); "
                             "using the journal's copy of the incident timeline")
     elif info.get("url") and not info.get("db"):
         try:
-            return _from_url(str(info["url"]), run_id, timebase, events)
+            return _from_tracker(str(info["url"]), f"tracker API {info['url']}", run_id, timebase, events)
         except GamedayError as exc:
             warnings.append(f"tracker at {info['url']} unreachable ({exc}); using the journal's copy")
     mirrored = [e for e in events if e.kind.startswith(("incident.", "postmortem."))]
@@ -566,82 +569,61 @@ def tracker_db_of(run_dir: Path, info: dict[str, Any] | None = None) -> Path | N
     return named if named is not None and named.is_file() else None
 
 
-def _from_db(db: Path, run_id: str, timebase: Timebase, events: list[Event], own: bool = True) -> TrackerRecord:
-    """``own``: the run's own tracker.db (not a drill's shared one), where an incident without a run is ours."""
-    from simulator.tracker.service import TrackerService
-
-    service = TrackerService(str(db))
-    try:
-        export = service.export(run_id)
-        if not export.get("incidents") and own:
-            everything = service.export(None)  # a tracker.db for this run holds only this run's incidents
-            export = {**everything, "incidents": [i for i in everything.get("incidents", [])
-                                                  if i["incident"].get("run_id") in (None, run_id)]}
-        people = {p.name: p.team for p in service.list_people()}
-    finally:
-        service.db.close()
-    return TrackerRecord("tracker.db", from_export(export, timebase, events, people))
-
-
-def _from_url(url: str, run_id: str, timebase: Timebase, events: list[Event]) -> TrackerRecord:
-    from simulator.tracker.client import TrackerClient
-
-    with TrackerClient(url, timeout=10.0) as client:
-        export = client.export(run_id)
+def _from_tracker(where: str | Path, source: str, run_id: str, timebase: Timebase, events: list[Event],
+                  own: bool = False) -> TrackerRecord:
+    """The run's incidents from a tracker database or URL. ``own``: the run's own tracker.db (not a
+    drill's shared one), where an incident without a run is ours."""
+    with connect(where, timeout=10.0) as tracker:
+        export = tracker.export(run_id)
+        if not export.incidents and own:
+            everything = tracker.export(None)  # a tracker.db for this run holds only this run's incidents
+            export = everything.model_copy(update={"incidents": [
+                i for i in everything.incidents if i.incident.run_id in (None, run_id)]})
         try:
-            people = {p["name"]: p.get("team") for p in client.people()}
+            people = {p.name: p.team for p in tracker.people()}
         except GamedayError:
             people = {}
-    return TrackerRecord(f"tracker API {url}", from_export(export, timebase, events, people))
+    return TrackerRecord(source, from_export(export, timebase, events, people))
 
 
-def from_export(export: dict[str, Any], timebase: Timebase, events: list[Event] | None = None,
+def from_export(export: RunExport, timebase: Timebase, events: list[Event] | None = None,
                 people: dict[str, str | None] | None = None) -> list[IncidentView]:
-    """IncidentViews from ``TrackerService.export()`` / ``TrackerClient.export()`` JSON."""
+    """IncidentViews from a tracker's ``export()``."""
     out = []
-    for entry in export.get("incidents") or []:
-        inc = entry.get("incident") or {}
-        timeline = [_item(t.get("at"), t.get("kind"), t.get("actor"), t.get("summary"), t.get("data"), t.get("seq"),
-                          timebase) for t in entry.get("timeline") or []]
-        view = _build(str(inc.get("ref") or "?"), [t for t in timeline if t is not None], timebase)
-        view.title = inc.get("title") or view.title
-        view.service = inc.get("service") or view.service
-        view.channel = inc.get("channel") or view.channel
-        view.source = inc.get("source") or view.source
-        view.status = inc.get("status") or view.status
-        view.severity = inc.get("severity") or view.severity
-        created = parse_time(inc.get("created_at"))
-        if created is not None:
-            view.created = timebase.at_wall(created)
-        for key, attr in (("acknowledged_at", "acknowledged"), ("declared_at", "declared"), ("closed_at", "closed")):
-            when = parse_time(inc.get(key))
+    for entry in export.incidents:
+        inc = entry.incident
+        timeline = [_item(t.at, t.kind, t.actor, t.summary, t.data, t.seq, timebase) for t in entry.timeline]
+        view = _build(inc.ref, [t for t in timeline if t is not None], timebase)
+        view.title = inc.title or view.title
+        view.service = inc.service or view.service
+        view.channel = inc.channel or view.channel
+        view.source = inc.source or view.source
+        view.status = inc.status or view.status
+        view.severity = inc.severity or view.severity
+        view.created = _at(inc.created_at, timebase)
+        for attr, when in (("acknowledged", inc.acknowledged_at), ("declared", inc.declared_at),
+                           ("closed", inc.closed_at)):
             if getattr(view, attr) is None and when is not None:
-                setattr(view, attr, timebase.at_wall(when))
+                setattr(view, attr, _at(when, timebase))
         if not view.roles:
-            for r in inc.get("role_assignments") or []:
-                when = parse_time(r.get("assigned_at"))
-                if when is not None:
-                    view.roles.append(RoleView(r.get("role", ""), r.get("person", ""), timebase.at_wall(when)))
+            view.roles = [RoleView(r.role, r.person, _at(r.assigned_at, timebase)) for r in inc.role_assignments]
         if not view.status_updates:
-            for u in inc.get("status_updates") or []:
-                when = parse_time(u.get("time"))
-                if when is not None:
-                    view.status_updates.append(StatusUpdateView(
-                        timebase.at_wall(when), u.get("status", ""), u.get("headline", ""), u.get("what_we_know", ""),
-                        u.get("what_we_are_doing", ""), parse_time(u.get("next_update_by"))))
+            view.status_updates = [StatusUpdateView(_at(u.time, timebase), u.status, u.headline, u.what_we_know,
+                                                    u.what_we_are_doing, wall_of(u.next_update_by))
+                                   for u in inc.status_updates]
         if not view.checklist:
-            for c in inc.get("checklist") or []:
-                when = parse_time(c.get("checked_at"))
-                if c.get("checked") and when is not None:
-                    view.checklist[c.get("key", "")] = timebase.at_wall(when)
-        pm = entry.get("postmortem")
-        if isinstance(pm, dict):
-            view.postmortem = _postmortem_from_export(pm, view.postmortem)
+            view.checklist = {c.key: _at(c.checked_at, timebase) for c in inc.checklist
+                              if c.checked and c.checked_at is not None}
+        view.postmortem = _postmortem_from_export(entry.postmortem, view.postmortem)
         if people:
             view.team = _team(view, people)
         out.append(view)
     out.sort(key=lambda v: v.created.wall if v.created else 0.0)
     return out
+
+
+def _at(when: datetime, timebase: Timebase) -> Moment:
+    return timebase.at_wall(wall_of(when))
 
 
 def from_mirror(mirrored: list[Event], timebase: Timebase, events: list[Event] | None = None) -> list[IncidentView]:
@@ -750,15 +732,14 @@ def _action_from(verb: str, target: str, params: dict[str, Any]) -> str:
     return f"{verb}:{target}"
 
 
-def _postmortem_from_export(pm: dict[str, Any], seen: PostmortemView | None) -> PostmortemView:
+def _postmortem_from_export(pm: PostmortemOut, seen: PostmortemView | None) -> PostmortemView:
     from simulator.tracker.standard import POSTMORTEM_FIELDS
 
-    items = [ActionItemRecord(str(i.get("action") or ""), str(i.get("owner") or ""), parse_day(i.get("due_date")),
-                              str(i.get("status") or ""), str(i.get("type") or ""), parse_time(i.get("completed_at")))
-             for i in pm.get("action_items") or []]
+    items = [ActionItemRecord(i.action, i.owner, i.due_date, i.status, i.type, parse_time(i.completed_at))
+             for i in pm.action_items]
     return PostmortemView(
-        exists=bool(pm.get("exists")), content_known=True, title=str(pm.get("title") or ""),
-        fields={k: str(pm.get(k) or "") for k in POSTMORTEM_FIELDS}, meeting_date=parse_day(pm.get("meeting_date")),
+        exists=pm.exists, content_known=True, title=pm.title,
+        fields={k: str(getattr(pm, k) or "") for k in POSTMORTEM_FIELDS}, meeting_date=pm.meeting_date,
         action_items=items, edited_fields=seen.edited_fields if seen else [], edits=seen.edits if seen else 0)
 
 

@@ -5,8 +5,9 @@ Public surface (everything else is internal):
 * ``TrackerService(db)``: the service layer, the only writer (``service.py``).
 * ``start_tracker(db_path, host="127.0.0.1", port=0, ...)``: a tracker for a run, in a
   background thread or a subprocess; returns a handle with ``.url``, ``.client()``, ``.stop()``.
-* ``TrackerClient(url, token=None)``: the HTTP API from Python; ``LocalTracker(db)``: the same
-  methods straight over a database.
+* ``TrackerPort`` (``port.py``): the one interface to a tracker, with typed results;
+  ``TrackerClient(url, token=None)`` implements it over the HTTP API, ``LocalTracker(db)`` straight
+  over a database; ``connect(url_or_db)`` picks one.
 * ``create_app(service, token=None, host=...)``: the ASGI app (REST API + web UI).
 * ``Database(path_or_url)``, ``default_db()``; ``standard``: the incident-response standard as data.
 """
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Database", "LocalTracker", "TrackerClient", "TrackerHandle", "TrackerService", "create_app",
-           "default_db", "start_tracker"]
+__all__ = ["Database", "LocalTracker", "TrackerClient", "TrackerHandle", "TrackerPort", "TrackerService",
+           "connect", "create_app", "default_db", "start_tracker"]
 
 _LAZY = {
     "Database": "simulator.tracker.db",
@@ -24,6 +25,8 @@ _LAZY = {
     "TrackerService": "simulator.tracker.service",
     "TrackerClient": "simulator.tracker.client",
     "LocalTracker": "simulator.tracker.local",
+    "TrackerPort": "simulator.tracker.port",
+    "connect": "simulator.tracker.connect",
     "TrackerHandle": "simulator.tracker.embedded",
     "start_tracker": "simulator.tracker.embedded",
     "create_app": "simulator.tracker.api",
@@ -32,9 +35,11 @@ _LAZY = {
 if TYPE_CHECKING:  # pragma: no cover
     from simulator.tracker.api import create_app
     from simulator.tracker.client import TrackerClient
+    from simulator.tracker.connect import connect
     from simulator.tracker.db import Database, default_db
     from simulator.tracker.embedded import TrackerHandle, start_tracker
     from simulator.tracker.local import LocalTracker
+    from simulator.tracker.port import TrackerPort
     from simulator.tracker.service import TrackerService
 
 

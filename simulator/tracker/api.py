@@ -51,6 +51,7 @@ from simulator.tracker.schemas import (
     PostmortemIn,
     PostmortemOut,
     RoleIn,
+    RunExport,
     SeverityIn,
     StatusUpdateIn,
     StatusUpdateOut,
@@ -369,10 +370,10 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         return run_facilitator_command(svc, body.command, actor=body.actor, **args)
 
     # -- export and live updates ------------------------------------------------------------
-    @r.get("/export", tags=["meta"])
-    def export(run_id: Annotated[str | None, Query(max_length=120)] = None) -> dict[str, Any]:
+    @r.get("/export", response_model=RunExport, tags=["meta"])
+    def export(run_id: Annotated[str | None, Query(max_length=120)] = None) -> RunExport:
         """Incidents with their timelines and post-mortems (for scoring a run)."""
-        return svc.export(run_id)
+        return _json(svc.export(run_id))
 
     @r.get("/stream", tags=["meta"], response_class=StreamingResponse,
            responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}})

@@ -185,7 +185,21 @@ class SyntheticAlertIn(In):
 # ---- outputs ------------------------------------------------------------------------------
 
 class Out(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """An output model: frozen, typed by attribute; ``result["field"]`` and ``result.get("field")`` read
+    that field as the API's JSON has it (ISO strings for times), for callers written against the JSON."""
+
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in type(self).model_fields:
+            raise KeyError(key)
+        return self.model_dump(mode="json", include={key})[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in type(self).model_fields else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in type(self).model_fields
 
 
 class PersonOut(Out):
@@ -376,3 +390,17 @@ class PagerDutyInvalid(Out):
 
 class ErrorOut(Out):
     detail: str
+
+
+class IncidentExport(Out):
+    incident: IncidentOut
+    timeline: list[TimelineEventOut]
+    postmortem: PostmortemOut
+
+
+class RunExport(Out):
+    """A run's incidents (or the whole tracker's: ``run_id`` None) with their timelines and post-mortems."""
+
+    run_id: str | None
+    exported_at: datetime
+    incidents: list[IncidentExport]

@@ -49,11 +49,13 @@ from simulator.tracker.models import (
 from simulator.tracker.schemas import (
     ActionItemOut,
     AlertOut,
+    IncidentExport,
     IncidentOut,
     IncidentSummary,
     IngestResult,
     PersonOut,
     PostmortemOut,
+    RunExport,
     StatusUpdateOut,
     TimelineEventOut,
 )
@@ -628,17 +630,12 @@ class TrackerService:
             return PersonOut.model_validate(row)
 
     # ---- read-outs for the scorer and the live board ------------------------------------
-    def export(self, run_id: str | None = None) -> dict[str, Any]:
-        """Everything the scorer needs for a run (or the whole tracker), JSON-ready."""
+    def export(self, run_id: str | None = None) -> RunExport:
+        """Everything the scorer needs for a run (or the whole tracker), oldest incident first."""
         incidents = self.list_incidents(run_id=run_id, limit=100000)
-        result = []
-        for summary in reversed(incidents):
-            result.append({
-                "incident": self.get_incident(summary.ref).model_dump(mode="json"),
-                "timeline": [e.model_dump(mode="json") for e in self.timeline(summary.ref)],
-                "postmortem": self.get_postmortem(summary.ref).model_dump(mode="json"),
-            })
-        return {"run_id": run_id, "exported_at": self.now().isoformat(), "incidents": result}
+        result = [IncidentExport(incident=self.get_incident(summary.ref), timeline=self.timeline(summary.ref),
+                                 postmortem=self.get_postmortem(summary.ref)) for summary in reversed(incidents)]
+        return RunExport(run_id=run_id, exported_at=self.now(), incidents=result)
 
     def change_marker(self) -> str:
         """Changes whenever anything visible changes, whichever process wrote it."""

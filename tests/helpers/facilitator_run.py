@@ -45,7 +45,7 @@ def start_game_day(tmp_path: Path, console: FacilitatorConsole, time_scale: floa
 
     def tracker_url() -> str | None:
         tracker = box.get("tracker")
-        if tracker is not None and console.runner is not None and tracker.service.facilitator is console:
+        if tracker is not None and console.control is not None and tracker.service.facilitator is console:
             return tracker.url
         assert "error" not in box, box.get("error")
         return None
@@ -56,8 +56,8 @@ def start_game_day(tmp_path: Path, console: FacilitatorConsole, time_scale: floa
 
 def stop_game_day(thread: threading.Thread, console: FacilitatorConsole) -> None:
     """After a test's steps, passed or not: stop the scenario if it still runs and wait for the drill."""
-    if thread.is_alive() and console.runner is not None:
-        console.runner.stop_requested.set()
+    if thread.is_alive() and console.control is not None:
+        console.control.stop()
     thread.join(120)
 
 

@@ -123,7 +123,7 @@ def imports_between(source: str, target: str) -> list[str]:
 def test_the_graph_is_read_whole() -> None:
     edges = graph()
     assert len(edges) > 150
-    assert "simulator.journal" in edges["simulator.runner"]
+    assert "simulator.journal" in edges["simulator.run.runner"]
     assert "simulator.scenario.clock" in edges["simulator.scenario"]  # a package's __init__ is a module too
 
 
@@ -162,7 +162,7 @@ def test_targets_never_import_faults() -> None:
 def test_infrastructure_imports_no_feature_package(ground: str) -> None:
     """The shared helpers (errors, child processes, loopback HTTP, the fault proxy) sit below every package."""
     features = {"simulator.targets", "simulator.faults", "simulator.tracker", "simulator.load", "simulator.monitor",
-                "simulator.runner", "simulator.drills", "simulator.scoring", "simulator.report", "simulator.cli"}
+                "simulator.run", "simulator.drills", "simulator.scoring", "simulator.report", "simulator.cli"}
     assert any(_area(m) == ground for m in graph())
     assert [f"{m} -> {d}" for m, deps in graph().items() if _area(m) == ground
             for d in deps if _area(d) in features] == []

@@ -46,8 +46,8 @@ def test_start_pause_resume_abort_from_the_page(browser, gameday_home: Path, tmp
         assert "Start scenario" in page.inner_text("#fac-waiting") and page.is_disabled("#fac-pause")
         assert page.inner_text("#fac-phase") == "ready"
         time.sleep(1.0)  # held means held: no load, no game clock, however long the briefing takes
-        assert console.runner.phase == "ready" and console.runner.load is None
-        assert not console.runner.clock.started
+        assert console.control.phase == "ready" and not console.control.load_started
+        assert not console.control.clock_started
         page.screenshot(path=str(SHOT_READY), full_page=True)
         page.click("#fac-start")
         page.wait_for_selector(".flash-notice >> text=started pool-exhaustion")
@@ -57,16 +57,16 @@ def test_start_pause_resume_abort_from_the_page(browser, gameday_home: Path, tmp
         page.click("#fac-pause")
         page.wait_for_selector(".flash-notice")
         assert page.inner_text(".flash-notice").startswith("paused at game")
-        assert "PAUSED" in page.inner_text("#fac-paused") and console.runner.clock.paused
+        assert "PAUSED" in page.inner_text("#fac-paused") and console.control.paused
         shown = page.inner_text("#fac-game")
         time.sleep(1.5)  # the page refreshes every second; a paused clock shows the same time
-        assert page.inner_text("#fac-game") == shown and console.runner.clock.paused
+        assert page.inner_text("#fac-game") == shown and console.control.paused
         assert page.is_disabled("#fac-pause") and page.is_enabled("#fac-resume")
         page.screenshot(path=str(SHOT), full_page=True)
 
         page.click("#fac-resume")
         page.wait_for_selector(".flash-notice >> text=resumed at game")
-        assert not console.runner.clock.paused
+        assert not console.control.paused
         wait_for(lambda: page.inner_text("#fac-game") != shown, 10, "the game clock to move on the page")
 
         page.click("#fac-abort")

@@ -87,21 +87,21 @@ def test_commands_change_the_real_run(gameday_home: Path, tmp_path: Path) -> Non
         # pause freezes the game clock (the runner's own clock)
         r = cmd("pause")
         assert r.status_code == 200 and r.json()["message"].startswith("paused at game")
-        frozen = console.runner.clock.now()
+        frozen = console.control.game_now()
         assert r.json()["state"]["paused"] is True
         time.sleep(1.0)
-        assert console.runner.clock.now() == frozen
+        assert console.control.game_now() == frozen
         assert cmd("pause").status_code == 409  # already paused
         r = cmd("resume")
         assert r.status_code == 200 and r.json()["state"]["paused"] is False
         time.sleep(0.5)
-        assert console.runner.clock.now() > frozen
+        assert console.control.game_now() > frozen
 
         # inject the next fault now: well before its scheduled 2m
-        assert console.runner.faults[0].spec.at == 120
+        assert console.control.faults[0].spec.at == 120
         r = cmd("next")
         assert r.status_code == 200 and "leaky-release" in r.json()["message"]
-        fault = wait_for(lambda: console.runner.faults[0].injected_game is not None and console.runner.faults[0],
+        fault = wait_for(lambda: console.control.faults[0].injected_game is not None and console.control.faults[0],
                          30, "the fault to be injected")
         assert fault.injected_game < 120, fault.injected_game
         assert cmd("next").status_code == 409  # no fault left
@@ -112,9 +112,9 @@ def test_commands_change_the_real_run(gameday_home: Path, tmp_path: Path) -> Non
         state = r.json()["state"]
         assert state["herrings_remaining"] == 0 and state["console_faults"][0]["kind"] == "proxy.latency"
         assert cmd("herring").status_code == 409
-        before = console.runner.max_duration
+        before = console.control.max_duration
         r = cmd("extend", duration="10m")
-        assert r.status_code == 200 and console.runner.max_duration == before + 600
+        assert r.status_code == 200 and console.control.max_duration == before + 600
         assert cmd("extend", duration="soon").status_code == 422
         assert cmd("herring", n=7).status_code == 422
         state = client.get(API).json()
@@ -148,19 +148,19 @@ def test_a_held_scenario_waits_for_start_in_the_one_drill_tracker(gameday_home: 
         state = wait_for(lambda: (s := client.get(API).json())["possible"]["start"] and s, 60, "the ready phase")
         assert state["phase"] == "ready" and state["waiting"] and not state["possible"]["pause"]
         assert client.post(API + "/commands", json={"command": "pause"}).status_code == 409  # no game clock yet
-        runner = console.runner
+        runner = console.control
         # an incident opened by hand in the drill's tracker belongs to the held scenario
         r = client.post("/api/v1/incidents", json={"title": "Checkout looks slow", "service": "payments",
                                                    "severity": "P3"})
         assert r.status_code in (200, 201), r.text
         assert r.json()["run_id"] == runner.run_id
         time.sleep(1.0)
-        assert runner.phase == "ready" and runner.load is None and not runner.clock.started
+        assert runner.phase == "ready" and not runner.load_started and not runner.clock_started
         r = client.post(API + "/commands", json={"command": "start", "actor": "maria"})
         assert r.status_code == 200 and r.json()["message"].startswith("started pool-exhaustion")
         assert client.post(API + "/commands", json={"command": "start"}).status_code == 409
-        wait_for(lambda: runner.clock.started, 60, "the game clock to start")
-        assert runner.load is not None
+        wait_for(lambda: runner.clock_started, 60, "the game clock to start")
+        assert runner.load_started
         assert client.post(API + "/commands", json={"command": "abort"}).status_code == 200
     finally:
         client.close()

@@ -8,7 +8,7 @@ import pytest
 
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
-from simulator.runner import Runner, RunOptions
+from simulator.run import Runner, RunOptions, score_result
 from simulator.scenario import load_scenario
 from tests.helpers.runhelpers import ROOT, alerts_fired, pids_alive
 
@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow
 def run(name: str, tmp_path: Path, **options) -> tuple[Runner, object]:
     s = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     runner = Runner(s, RunOptions(out=tmp_path / "runs", **options), ROOT / "scenarios" / f"{name}.yaml")
-    return runner, runner.run()
+    result = runner.run()
+    score_result(result)  # the caller's one scoring pass, as `gameday run` does
+    return runner, result
 
 
 def _max_5xx(run_dir: Path, target: str) -> int:

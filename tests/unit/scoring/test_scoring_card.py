@@ -15,6 +15,7 @@ from simulator.scoring.config import ITEM_IDS, default_config, load_config
 from simulator.scoring.rubric import RULES
 from simulator.scoring.rundata import load_run
 from simulator.scoring.severity import levels_apart, rank, standard_seconds
+from simulator.tracker.local import LocalTracker
 from simulator.tracker.standard import SEVERITIES
 from tests.helpers.scoring_kit import RunKit, card_of, exemplary
 
@@ -77,6 +78,20 @@ def test_no_tracker_at_all_scores_what_the_journal_shows(tmp_path):
     strict = card_of(kit, not_observed="zero")
     assert strict.overall == round(100 * 33 / 95, 1)
     assert next(c for c in strict.capabilities if c.key == "communications").rating == "U"
+
+
+def test_the_runs_own_tracker_db_lends_it_incidents_opened_without_a_run(tmp_path):
+    kit = RunKit(tmp_path / "run", mirror=False)
+    kit.start()
+    kit.fault(120)
+    kit.finish(600)
+    kit.write()
+    with LocalTracker(str(kit.path / "tracker.db"), actor="erin") as tracker:  # no run stamped on incidents
+        mine = tracker.create_incident("Payments failing", "payments", severity="P1").ref
+        tracker.create_incident("Someone else's", "auth", run_id="another-run")
+    run = load_run(kit.path)
+    assert run.tracker is not None and run.tracker.source == "tracker.db"
+    assert [(i.ref, i.service, i.severity) for i in run.tracker.incidents] == [(mine, "payments", "P1")]
 
 
 def test_the_incident_for_the_faulty_service_is_the_one_scored(kit):
