@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from simulator.runner import RunResult
+from simulator.run import RunResult
 from simulator.runs import json_default, write_json_atomic
 from simulator.tracker.local import LocalTracker
 
