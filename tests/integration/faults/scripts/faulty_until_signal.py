@@ -2,7 +2,7 @@
 
     python faulty_until_signal.py RUN_DIR RESULT_JSON
 
-Like ``simulator.runner``: SIGINT and SIGTERM raise ``Interrupted``; the ``finally`` ignores further
+Like ``simulator.run.runner``: SIGINT and SIGTERM raise ``Interrupted``; the ``finally`` ignores further
 signals (nothing may interrupt the revert) and calls ``FaultEngine.revert_all``. Prints one JSON
 line once the faults are in, writes what revert_all did to RESULT_JSON, and exits 128 + signal.
 """
