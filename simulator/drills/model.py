@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.domain import standard
+from simulator.domain.responders import ResponderName
+from simulator.domain.severity import Severity
 from simulator.scenario.durations import Duration
-from simulator.tracker import standard
 
 DrillType = Literal["game-day", "tabletop", "full-scale", "ci"]
-Severity = Literal["P1", "P2", "P3", "P4"]
 Clock = Literal["game", "wall"]
-ResponderName = Literal["none", "human", "auto", "slow", "wrong-severity", "no-postmortem", "restart-storm"]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 #: Duties beyond the standard's four roles that a drill may hand out (security, legal, executives).

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.domain.severity import Severity
 from simulator.monitor.rules import AlertRuleSpec
 from simulator.scenario.durations import Duration, Size
 
-Severity = Literal["P1", "P2", "P3", "P4"]
 Tier = Literal["critical", "important", "standard"]
 AppName = Literal["payments", "gateway", "auth"]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")

@@ -15,12 +15,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulator.domain.severity import Severity
 from simulator.errors import Problem, ValidationFailed
 from simulator.scenario.durations import Duration
 from simulator.scoring import severity as sev
 
 DEFAULT_PATH = Path(__file__).with_name("default.yaml")
-Severity = Literal["P1", "P2", "P3", "P4"]
 Clock = Literal["game", "wall"]
 
 

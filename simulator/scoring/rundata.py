@@ -733,7 +733,7 @@ def _action_from(verb: str, target: str, params: dict[str, Any]) -> str:
 
 
 def _postmortem_from_export(pm: PostmortemOut, seen: PostmortemView | None) -> PostmortemView:
-    from simulator.tracker.standard import POSTMORTEM_FIELDS
+    from simulator.domain.standard import POSTMORTEM_FIELDS
 
     items = [ActionItemRecord(i.action, i.owner, i.due_date, i.status, i.type, parse_time(i.completed_at))
              for i in pm.action_items]

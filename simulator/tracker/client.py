@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from simulator.domain import standard
 from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound
-from simulator.tracker import standard
 from simulator.tracker.schemas import (
     ActionItemOut,
     AlertOut,

@@ -20,8 +20,9 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from simulator.domain import standard
 from simulator.errors import GamedayError, InputError
-from simulator.tracker import lifecycle, standard
+from simulator.tracker import lifecycle
 from simulator.tracker.security import COOKIE
 from simulator.tracker.service import TrackerService
 from simulator.tracker.timeutil import human_duration, iso, to_utc
