@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.domain import standard
+from simulator.domain.outcome import Outcome
 from simulator.domain.responders import ResponderName
 from simulator.domain.severity import Severity
 from simulator.scenario.durations import Duration
@@ -130,7 +131,7 @@ class Check(Strict):
     endpoint: str | None = Field(None, description="no_5xx_while: only this request name from the load stats, "
                                  "e.g. 'POST /charges' (any failure counts)")
     max_ratio: float | None = Field(None, gt=0)
-    outcome: list[str] | None = None
+    outcome: list[Outcome] | None = None
 
     @field_validator("outcome", mode="before")
     @classmethod
