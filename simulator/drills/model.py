@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.domain import standard
+from simulator.domain.ops_action import valid_action
 from simulator.domain.outcome import Outcome
 from simulator.domain.responders import ResponderName
 from simulator.domain.severity import Severity
@@ -271,6 +272,11 @@ class Expect(Strict):
             raise ValueError(f"expected a checklist item, one of {', '.join(standard.CHECKLIST)}, got {v!r}")
         return v
 
+    @field_validator("any_of")
+    @classmethod
+    def _any_of(cls, v: list[str]) -> list[str]:
+        return [valid_action(a) for a in v]
+
     @model_validator(mode="after")
     def _needs(self) -> Expect:
         need = {"declare": "severity", "assign": "role", "checklist": "item"}.get(self.do)
@@ -324,6 +330,11 @@ class TabletopTruth(Strict):
     root_cause: str = ""
     accepted_mitigations: list[str] = Field(default_factory=list)
 
+    @field_validator("accepted_mitigations")
+    @classmethod
+    def _actions(cls, v: list[str]) -> list[str]:
+        return [valid_action(a) for a in v]
+
 
 Tabletop.model_rebuild()
 
@@ -345,6 +356,11 @@ class Answer(Strict):
     text: str | None = None
     type: Literal["note", "hypothesis", "decision"] = "note"
     fields: dict[str, str] = Field(default_factory=dict, description="status update / post-mortem fields")
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, v: str | None) -> str | None:
+        return None if v is None else valid_action(v)
 
 
 class Answers(Strict):

@@ -23,6 +23,7 @@ from typing import Any
 
 from rich.markup import escape
 
+from simulator.domain.ops_action import OpsAction, first_match, recorded_action
 from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Expect, Inject
 from simulator.drills.roster import build_roster
 from simulator.drills.snapshots import log_excerpt, render_inject, snapshot_svg
@@ -90,17 +91,6 @@ def load_answers(path: str | Path) -> Answers:
     return load_document(path, Answers)
 
 
-def _ops_parts(action: str) -> tuple[str, str, dict[str, Any]]:
-    """'flag:payments.fallback_processor=on' -> ('flag', 'payments', {'fallback_processor': 'on'})."""
-    verb, _, rest = action.partition(":")
-    target, _, param = rest.partition(".")
-    params: dict[str, Any] = {}
-    if param:
-        key, _, value = param.partition("=")
-        params[key] = value
-    return verb, target, params
-
-
 class Players:
     """Plays scripted answers through the tracker API, as a team would."""
 
@@ -145,8 +135,8 @@ class Players:
             elif a.do == "note":
                 c.note(ref, a.text or "", type=a.type, actor=who)
             elif a.do == "ops":
-                verb, target, params = _ops_parts(a.action or "")
-                c.ops_action(ref, verb, target=target, params=params, actor=who)
+                action = OpsAction.parse(a.action or "")
+                c.ops_action(ref, action.verb, target=action.target, params={"action": action.format()}, actor=who)
             elif a.do == "mitigate":
                 c.mitigate(ref, note=a.text or "", actor=who)
             elif a.do == "resolve":
@@ -160,11 +150,9 @@ class Players:
 
 
 # ------------------------------------------------------------------------------------ scoring
-def _ops_strings(entry: dict[str, Any]) -> list[str]:
-    verb = entry["kind"].removeprefix("ops.")
+def _ops_done(entry: dict[str, Any]) -> str:
     data = entry.get("data") or {}
-    base = f"{verb}:{data.get('target', '')}"
-    return [base] + [f"{base}.{k}={v}" for k, v in (data.get("params") or {}).items()]
+    return recorded_action(entry["kind"].removeprefix("ops."), str(data.get("target") or ""), data.get("params") or {})
 
 
 def _mentions(text: str, words: list[str]) -> str | None:
@@ -217,12 +205,11 @@ def judge(expect: Expect, incidents: list[dict[str, Any]], timeline: list[dict[s
         hit = next((w for t in pool if (w := _mentions(t, words))), None)
         return bool(hit), f"mentions '{hit}'" if hit else f"nothing mentions any of: {', '.join(words[:6])}"
     if expect.do == "ops":
-        done = [s for e in timeline if e["kind"].startswith("ops.") for s in _ops_strings(e)]
-        hit = next((a for a in expect.any_of if a in done), None)
-        shown = sorted({s for s in done if "." not in s.split(":", 1)[1]} | {s for s in done if "=" in s})
+        done = [_ops_done(e) for e in timeline if e["kind"].startswith("ops.")]
+        hit = next((p for p in expect.any_of if any(first_match(d, [p]) for d in done)), None)
         if hit:
             return True, f"did {hit}"
-        return False, f"none of {', '.join(expect.any_of)}; did: {', '.join(shown) or 'nothing'}"
+        return False, f"none of {', '.join(expect.any_of)}; did: {', '.join(sorted(set(done))) or 'nothing'}"
     if expect.do == "mitigate":
         return "incident.mitigated" in kinds, "marked mitigated" if "incident.mitigated" in kinds else "not mitigated"
     if expect.do == "resolve":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from simulator.domain.ops_action import OpsAction
 from simulator.domain.responders import POLICY_NAMES
 from simulator.domain.severity import SEVERITY_CODES, severity_rank
 from simulator.scenario.model import RunbookStep, Scenario
@@ -38,10 +39,11 @@ def _restart_storm(s: Scenario) -> list[RunbookStep]:
     """Restarts the service three times (into the retry storm) before doing the right thing."""
     out = []
     for step in s.responder.runbook:
-        if step.do == "ops" and step.action and not step.action.startswith("restart:"):
-            target = step.action.split(":", 1)[1].split(".", 1)[0].split("=", 1)[0]
+        action = OpsAction.parse(step.action) if step.do == "ops" and step.action else None
+        if action is not None and action.verb != "restart":
+            restart = OpsAction("restart", action.target).format()
             for i in range(3):
-                out.append(RunbookStep(after=step.after if i == 0 else 30.0, do="ops", action=f"restart:{target}"))
+                out.append(RunbookStep(after=step.after if i == 0 else 30.0, do="ops", action=restart))
             out.append(step.model_copy(update={"after": 60.0}))
         else:
             out.append(step)

@@ -11,6 +11,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from simulator.domain.ops_action import OpsAction
 from simulator.errors import GamedayError
 from simulator.responders.policies import plan
 from simulator.scenario.clock import GameClock
@@ -124,10 +125,11 @@ class AutoResponder(threading.Thread):
                             f.get("what_we_are_doing") or "Working the incident per the runbook.",
                             next_update_in_minutes=int(f.get("next_update_in_minutes", 15)), actor=self.actor)
         elif step.do == "ops":
-            result = self.ops.run(step.action)  # the console records it on the incident's timeline
+            action = OpsAction.parse(step.action or "")
+            result = self.ops.run(action)  # the console records it on the incident's timeline
             self.facts["ops"].append(result["action"])
             if result.get("incident") is None:
-                t.ops_action(ref, result["action"].split(":", 1)[0], target=result["target"],
+                t.ops_action(ref, action.verb, target=result["target"],
                              params={"action": result["action"]}, result=result["summary"], actor=self.actor)
             return result["summary"]
         elif step.do == "mitigate":
