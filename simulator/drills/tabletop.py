@@ -4,7 +4,8 @@ No infrastructure: an embedded tracker holds the exercise's incident. Injects ar
 synthetic alerts (sent into the tracker, which opens the incident), generated dashboard snapshots
 (text + SVG in the exercise folder) and log excerpts. Players answer in the tracker (web UI,
 ``gameday incident ...`` or the API); ``--answers FILE`` plays a scripted team through the API.
-Afterwards every expected action is looked up in the tracker and each capability gets a 1-5 rating.
+Afterwards every expected action is looked up in the tracker and each capability gets a rating on
+the score card's scale (HSEEP's P, S, M, U: ``simulator.domain.rating``, cut-offs from the scoring config).
 
 Exercise folder ``OUT/<id>/``: ``msel.jsonl`` (what was delivered when), ``injects/*.svg|txt``,
 ``tracker.db``, ``tabletop-score.json`` and ``tabletop-report.md``.
@@ -24,25 +25,14 @@ from typing import Any
 from rich.markup import escape
 
 from simulator.domain.ops_action import OpsAction, first_match, recorded_action
+from simulator.domain.rating import RATING_TEXT
 from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Expect, Inject
 from simulator.drills.roster import build_roster
 from simulator.drills.snapshots import log_excerpt, render_inject, snapshot_svg
 from simulator.errors import InputError
 from simulator.scenario.clock import GameClock
 from simulator.scenario.durations import format_duration
-
-RATING_TEXT = {5: "Performed without challenges", 4: "Performed with minor challenges",
-               3: "Performed with some challenges", 2: "Performed with major challenges",
-               1: "Unable to be performed"}
-DEFAULT_CUSTOMER_WORDS = ["customer", "customers", "status page", "statuspage", "users", "merchants", "clients"]
-
-
-def rating(share: float) -> int:
-    """1-5 from the share of points earned: 5 >= 90 %, 4 >= 70 %, 3 >= 50 %, 2 >= 25 %, else 1."""
-    for floor, r in ((0.9, 5), (0.7, 4), (0.5, 3), (0.25, 2)):
-        if share >= floor:
-            return r
-    return 1
+from simulator.scoring.config import default_config
 
 
 @dataclass
@@ -231,12 +221,8 @@ def score_tabletop(drill: Drill, client: Any, exercise_id: str) -> tuple[list[Cr
     timeline: list[dict[str, Any]] = []
     for inc in incidents:
         timeline += client.timeline(inc["ref"])
-    try:
-        from simulator.scoring.config import default_config
-
-        words = list(default_config().customer_keywords)
-    except Exception:  # noqa: BLE001 - scoring may be absent; the fallback list is the same idea
-        words = DEFAULT_CUSTOMER_WORDS
+    config = default_config()
+    words = list(config.customer_keywords)
     criteria: list[Criterion] = []
     for inj in drill.tabletop.injects:
         for ex in inj.expected:
@@ -249,7 +235,7 @@ def score_tabletop(drill: Drill, client: Any, exercise_id: str) -> tuple[list[Cr
             continue
         possible = sum(c.points for c in mine)
         earned = sum(c.points for c in mine if c.met)
-        r = rating(earned / possible)
+        r = config.hseep.rating(earned / possible)
         caps[key] = {"name": name, "rating": r, "rating_text": RATING_TEXT[r], "earned": earned,
                      "possible": possible, "missed": [c.text for c in mine if not c.met]}
     return criteria, caps, [i["ref"] for i in incidents]
@@ -365,7 +351,7 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
         (folder / "tabletop-report.md").write_text(report_markdown(drill, result), encoding="utf-8")
         say(f"\n[bold]Score[/]: {result.overall:.0f}/100")
         for cap in caps.values():
-            say(f"  {cap['rating']}/5  {cap['name']}: {cap['rating_text']}")
+            say(f"  {cap['rating']}  {cap['name']}: {cap['rating_text']}")
         say(f"report: {folder / 'tabletop-report.md'}")
         return result
     finally:
@@ -377,7 +363,7 @@ def report_markdown(drill: Drill, result: TabletopResult) -> str:
     lines = [f"# {drill.metadata.title} — tabletop debrief", "",
              f"Exercise `{result.exercise_id}`, team **{result.team}**, "
              f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}. Incidents: {', '.join(result.incidents) or 'none'}.",
-             "", f"**Overall: {result.overall:.0f}/100**", "", "## Capabilities (1–5)", "",
+             "", f"**Overall: {result.overall:.0f}/100**", "", "## Capabilities (HSEEP: P, S, M, U)", "",
              "| capability | rating | | points |", "|---|---|---|---|"]
     for cap in result.capabilities.values():
         lines.append(f"| {cap['name']} | **{cap['rating']}** | {cap['rating_text']} | "
