@@ -24,12 +24,13 @@ from typing import Any
 
 from rich.markup import escape
 
-from simulator.domain.ops_action import OpsAction, first_match, recorded_action
+from simulator.domain.ops_action import first_match, recorded_action
 from simulator.domain.rating import RATING_TEXT
+from simulator.domain.runbook import perform
 from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Expect, Inject
 from simulator.drills.roster import build_roster
 from simulator.drills.snapshots import log_excerpt, render_inject, snapshot_svg
-from simulator.errors import InputError
+from simulator.errors import GamedayError, InputError
 from simulator.scenario.clock import GameClock
 from simulator.scenario.durations import format_duration
 from simulator.scoring.config import default_config
@@ -101,40 +102,12 @@ class Players:
         return made["ref"]
 
     def play(self, a: Answer) -> None:
-        from simulator.errors import GamedayError
-
-        c = self.client
-        who = a.person
+        """One answer, as the runbook step it is (``perform``); its ``person`` acts, else the team."""
         try:
             ref = self.incident()
             assert ref is not None
-            if a.do == "create":
-                return
-            if a.do == "ack":
-                c.ack(ref, actor=who)
-            elif a.do == "declare":
-                c.declare(ref, a.severity or "P3", actor=who)
-            elif a.do == "assign":
-                c.assign(ref, a.role or "incident_commander", a.person or "someone")
-            elif a.do == "checklist":
-                c.checklist(ref, a.item or "logs", actor=who)
-            elif a.do == "status_update":
-                c.status_update(ref, a.fields.get("status", "Investigating"),
-                                a.fields.get("what_we_know", a.text or ""),
-                                a.fields.get("what_we_are_doing", ""), actor=who)
-            elif a.do == "note":
-                c.note(ref, a.text or "", type=a.type, actor=who)
-            elif a.do == "ops":
-                action = OpsAction.parse(a.action or "")
-                c.ops_action(ref, action.verb, target=action.target, params={"action": action.format()}, actor=who)
-            elif a.do == "mitigate":
-                c.mitigate(ref, note=a.text or "", actor=who)
-            elif a.do == "resolve":
-                c.resolve(ref, note=a.text or "", actor=who)
-            elif a.do == "postmortem":
-                c.update_postmortem(ref, actor=who, **a.fields)
-            elif a.do == "action_item":
-                c.add_action_item(ref, a.text or "", owner=a.person or "", actor=who)
+            if a.do != "create":
+                perform(a, self.client, ref)
         except GamedayError as exc:
             self.errors.append(f"{a.after_inject}/{a.do}: {exc}")
 

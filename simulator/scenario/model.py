@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.domain.ops_action import valid_action
+from simulator.domain.runbook import StepKind
 from simulator.domain.severity import Severity
 from simulator.monitor.rules import AlertRuleSpec
 from simulator.scenario.durations import Duration, Size
@@ -163,15 +164,9 @@ class Timing(Strict):
         "a hard limit on impact")
 
 
-RunbookAction = Literal[
-    "ack", "declare", "assign", "status_update", "checklist", "note", "ops", "mitigate", "resolve",
-    "postmortem", "action_item", "close",
-]
-
-
 class RunbookStep(Strict):
     after: Duration = Field(description="delay after the previous step (first: after the alert)")
-    do: RunbookAction
+    do: StepKind
     severity: Severity | None = None
     role: Literal["incident_commander", "tech_lead", "comms_lead", "scribe"] | None = None
     person: str | None = None
