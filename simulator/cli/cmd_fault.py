@@ -9,12 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from simulator.domain.ops_action import OPS_VERBS, OpsAction
 from simulator.errors import InputError
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.faults.engine import FaultEngine, validate_params
 from simulator.journal import Journal
 from simulator.runs import find_run
-from simulator.targets.ops import VERBS, Action, OpsConsole
+from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
 
 console = Console(highlight=False)
@@ -127,7 +128,7 @@ def revert(
 
 
 def ops(
-    action: str = typer.Argument(..., help=f"One of: {', '.join(VERBS)}."),
+    action: str = typer.Argument(..., help=f"One of: {', '.join(OPS_VERBS)}."),
     target: str = typer.Option(..., "--target", "-t", help="Target name."),
     what: str = typer.Option(None, "--what", help="rollback: release or config (default: the latest change)."),
     version: str = typer.Option(None, "--version", help="deploy: the release version."),
@@ -141,8 +142,8 @@ def ops(
     Examples: gameday ops rollback -t payments · gameday ops flag -t payments fallback_processor=on ·
     gameday ops config -t gateway tiers.major.rate=200 · gameday ops scale -t auth memory_limit=512MiB
     """
-    if action not in VERBS:
-        raise InputError(f"unknown ops action {action!r}; expected one of: {', '.join(VERBS)}")
+    if action not in OPS_VERBS:
+        raise InputError(f"unknown ops action {action!r}; expected one of: {', '.join(OPS_VERBS)}")
     settings = setting or []
     key = value = None
     params: dict[str, Any] = {}
@@ -168,7 +169,7 @@ def ops(
         tracker = TrackerClient(json.loads(tracker_file.read_text())["url"], actor=actor)
     try:
         console_ = OpsConsole(view, journal, actor, tracker=tracker, run_id=view.run_id)
-        result = console_.run(Action(action, target, key, value, params))
+        result = console_.run(OpsAction(action, target, key, value, params))
     finally:
         journal.close()
     if as_json:

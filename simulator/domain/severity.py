@@ -7,6 +7,8 @@ from typing import Literal, get_args
 Severity = Literal["P1", "P2", "P3", "P4"]
 #: most severe first
 SEVERITY_CODES: tuple[str, ...] = get_args(Severity)
+#: the major incidents (P1, P2): the standard's full response (every role), the tighter checks
+MAJOR_SEVERITIES: tuple[str, ...] = SEVERITY_CODES[:2]
 
 
 def severity_rank(code: str) -> int:

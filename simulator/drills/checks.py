@@ -12,11 +12,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.domain.ops_action import OPS_VERBS
 from simulator.drills.model import Check
 from simulator.journal import Event, Journal, read_events
 from simulator.scenario.durations import format_duration
 
-OPS_KINDS = ("ops.rollback", "ops.deploy", "ops.flag", "ops.config", "ops.restart", "ops.scale")
+OPS_KINDS = tuple(f"ops.{verb}" for verb in OPS_VERBS)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from simulator.domain.outcome import Outcome
 from simulator.drills.combined import combined_html
 from simulator.drills.gameday import DrillResult, PartResult, debrief_markdown, debrief_part, override
 from simulator.drills.handout import handout_markdown
@@ -179,7 +180,7 @@ class FullScale:
             result = self.results.get(i)
             if result is None:
                 parts.append(PartResult(part.name, part.scenario.metadata.name, str(self.runners[i].run_dir),
-                                        "error" if i in self.errors else "interrupted",
+                                        Outcome.ERROR if i in self.errors else Outcome.INTERRUPTED,
                                         self.errors.get(i, "not started"),
                                         team))
                 continue

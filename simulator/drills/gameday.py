@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.domain.outcome import Outcome
 from simulator.drills.combined import combined_html
 from simulator.drills.console import FacilitatorConsole, read_stdin, scripted
 from simulator.drills.handout import handout_markdown
@@ -59,7 +60,7 @@ class DrillResult:
 
     @property
     def ok(self) -> bool:
-        runs_ok = all(p.outcome in ("recovered", "no_impact", "max_duration") for p in self.parts)
+        runs_ok = all(Outcome(p.outcome).ok for p in self.parts)
         scores_ok = all((p.overall or 0.0) >= self.pass_score for p in self.parts) if self.pass_score else True
         return bool(self.parts) and not self.aborted and runs_ok and scores_ok
 
@@ -207,7 +208,7 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
                 console.detach()
                 tracker.remove(runner)
             say(f"  → {result.outcome}: {result.reason}")
-            if result.outcome == "interrupted" and result.reason.startswith("interrupted by SIG"):
+            if result.outcome == Outcome.INTERRUPTED and result.reason.startswith("interrupted by SIG"):
                 console.aborted.set()  # Ctrl-C / SIGTERM ends the drill, not only this scenario
                 say("  the drill stops here: no further scenario is started")
             results.append(debrief_part(drill, base, part, result, team,

@@ -11,11 +11,12 @@ import html as H
 import re
 from pathlib import Path
 
+from simulator.domain.rating import RATING_TEXT, RATINGS
 from simulator.drills.model import CAPABILITY_NAMES, Drill
 from simulator.drills.roster import build_roster, roster_markdown
 from simulator.drills.snapshots import log_excerpt, snapshot_svg, snapshot_text
-from simulator.drills.tabletop import RATING_TEXT
 from simulator.scenario.durations import format_duration
+from simulator.scoring.config import default_config
 
 
 def _at(seconds: float) -> str:
@@ -116,9 +117,11 @@ def handout_markdown(drill: Drill, base: Path | None = None, svg_marks: bool = F
                 out += [f"*Facilitator:* {inj.facilitator}", ""]
         out += ["## Scoring rubric", "",
                 "Each expected action is looked up in the tracker after the exercise. Per capability, the share "
-                "of points earned gives a rating:", "", "| rating | share | meaning |", "|---|---|---|"]
-        for r, floor in ((5, "≥ 90 %"), (4, "≥ 70 %"), (3, "≥ 50 %"), (2, "≥ 25 %"), (1, "< 25 %")):
-            out.append(f"| {r} | {floor} | {RATING_TEXT[r]} |")
+                "of points earned gives a rating (HSEEP's):", "", "| rating | share | meaning |", "|---|---|---|"]
+        floors = default_config().hseep.floors()
+        for r in RATINGS:
+            share = f"≥ {floors[r]:.0%}" if r in floors else f"< {min(floors.values()):.0%}"
+            out.append(f"| {r} | {share.replace('%', ' %')} | {RATING_TEXT[r]} |")
         out.append("")
     sc = drill.scoring
     out += ["## Scoring configuration", "", f"- clock: {sc.clock}; time-scale factor on the severity targets: "

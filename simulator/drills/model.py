@@ -16,13 +16,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.domain import standard
+from simulator.domain.ops_action import valid_action
+from simulator.domain.outcome import Outcome
+from simulator.domain.responders import ResponderName
+from simulator.domain.severity import Severity
 from simulator.scenario.durations import Duration
-from simulator.tracker import standard
 
 DrillType = Literal["game-day", "tabletop", "full-scale", "ci"]
-Severity = Literal["P1", "P2", "P3", "P4"]
 Clock = Literal["game", "wall"]
-ResponderName = Literal["none", "human", "auto", "slow", "wrong-severity", "no-postmortem", "restart-storm"]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
 #: Duties beyond the standard's four roles that a drill may hand out (security, legal, executives).
@@ -130,7 +132,7 @@ class Check(Strict):
     endpoint: str | None = Field(None, description="no_5xx_while: only this request name from the load stats, "
                                  "e.g. 'POST /charges' (any failure counts)")
     max_ratio: float | None = Field(None, gt=0)
-    outcome: list[str] | None = None
+    outcome: list[Outcome] | None = None
 
     @field_validator("outcome", mode="before")
     @classmethod
@@ -270,6 +272,11 @@ class Expect(Strict):
             raise ValueError(f"expected a checklist item, one of {', '.join(standard.CHECKLIST)}, got {v!r}")
         return v
 
+    @field_validator("any_of")
+    @classmethod
+    def _any_of(cls, v: list[str]) -> list[str]:
+        return [valid_action(a) for a in v]
+
     @model_validator(mode="after")
     def _needs(self) -> Expect:
         need = {"declare": "severity", "assign": "role", "checklist": "item"}.get(self.do)
@@ -323,6 +330,11 @@ class TabletopTruth(Strict):
     root_cause: str = ""
     accepted_mitigations: list[str] = Field(default_factory=list)
 
+    @field_validator("accepted_mitigations")
+    @classmethod
+    def _actions(cls, v: list[str]) -> list[str]:
+        return [valid_action(a) for a in v]
+
 
 Tabletop.model_rebuild()
 
@@ -344,6 +356,11 @@ class Answer(Strict):
     text: str | None = None
     type: Literal["note", "hypothesis", "decision"] = "note"
     fields: dict[str, str] = Field(default_factory=dict, description="status update / post-mortem fields")
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, v: str | None) -> str | None:
+        return None if v is None else valid_action(v)
 
 
 class Answers(Strict):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from simulator.domain.outcome import Outcome
+from simulator.domain.severity import MAJOR_SEVERITIES
 from simulator.drills.loader import scenario_path
 from simulator.drills.model import Check, Drill, ScenarioRef
 from simulator.run.options import RunOptions
@@ -37,14 +39,14 @@ class Part:
 
 def default_checks(scenario: Scenario, responder: str) -> list[Check]:
     """The checks a scenario gets when a drill names none: an alert soon after the fault, and the outcome."""
-    within = 300.0 if scenario.truth.severity in ("P1", "P2") else 900.0
+    within = 300.0 if scenario.truth.severity in MAJOR_SEVERITIES else 900.0
     checks = []
     if scenario.faults:
         checks.append(Check(check="alert_fires_within", within=within))
     if responder in ("auto",) and scenario.faults:
-        checks.append(Check(check="outcome_is", outcome=["recovered", "no_impact"]))
+        checks.append(Check(check="outcome_is", outcome=[Outcome.RECOVERED, Outcome.NO_IMPACT]))
     else:
-        checks.append(Check(check="outcome_is", outcome=["recovered", "no_impact", "max_duration"]))
+        checks.append(Check(check="outcome_is", outcome=[o for o in Outcome if o.ok]))
     return checks
 
 

@@ -4,7 +4,8 @@ No infrastructure: an embedded tracker holds the exercise's incident. Injects ar
 synthetic alerts (sent into the tracker, which opens the incident), generated dashboard snapshots
 (text + SVG in the exercise folder) and log excerpts. Players answer in the tracker (web UI,
 ``gameday incident ...`` or the API); ``--answers FILE`` plays a scripted team through the API.
-Afterwards every expected action is looked up in the tracker and each capability gets a 1-5 rating.
+Afterwards every expected action is looked up in the tracker and each capability gets a rating on
+the score card's scale (HSEEP's P, S, M, U: ``simulator.domain.rating``, cut-offs from the scoring config).
 
 Exercise folder ``OUT/<id>/``: ``msel.jsonl`` (what was delivered when), ``injects/*.svg|txt``,
 ``tracker.db``, ``tabletop-score.json`` and ``tabletop-report.md``.
@@ -23,25 +24,16 @@ from typing import Any
 
 from rich.markup import escape
 
+from simulator.domain.ops_action import first_match, recorded_action
+from simulator.domain.rating import RATING_TEXT
+from simulator.domain.runbook import perform
 from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Expect, Inject
 from simulator.drills.roster import build_roster
 from simulator.drills.snapshots import log_excerpt, render_inject, snapshot_svg
-from simulator.errors import InputError
+from simulator.errors import GamedayError, InputError
 from simulator.scenario.clock import GameClock
 from simulator.scenario.durations import format_duration
-
-RATING_TEXT = {5: "Performed without challenges", 4: "Performed with minor challenges",
-               3: "Performed with some challenges", 2: "Performed with major challenges",
-               1: "Unable to be performed"}
-DEFAULT_CUSTOMER_WORDS = ["customer", "customers", "status page", "statuspage", "users", "merchants", "clients"]
-
-
-def rating(share: float) -> int:
-    """1-5 from the share of points earned: 5 >= 90 %, 4 >= 70 %, 3 >= 50 %, 2 >= 25 %, else 1."""
-    for floor, r in ((0.9, 5), (0.7, 4), (0.5, 3), (0.25, 2)):
-        if share >= floor:
-            return r
-    return 1
+from simulator.scoring.config import default_config
 
 
 @dataclass
@@ -90,17 +82,6 @@ def load_answers(path: str | Path) -> Answers:
     return load_document(path, Answers)
 
 
-def _ops_parts(action: str) -> tuple[str, str, dict[str, Any]]:
-    """'flag:payments.fallback_processor=on' -> ('flag', 'payments', {'fallback_processor': 'on'})."""
-    verb, _, rest = action.partition(":")
-    target, _, param = rest.partition(".")
-    params: dict[str, Any] = {}
-    if param:
-        key, _, value = param.partition("=")
-        params[key] = value
-    return verb, target, params
-
-
 class Players:
     """Plays scripted answers through the tracker API, as a team would."""
 
@@ -121,50 +102,20 @@ class Players:
         return made["ref"]
 
     def play(self, a: Answer) -> None:
-        from simulator.errors import GamedayError
-
-        c = self.client
-        who = a.person
+        """One answer, as the runbook step it is (``perform``); its ``person`` acts, else the team."""
         try:
             ref = self.incident()
             assert ref is not None
-            if a.do == "create":
-                return
-            if a.do == "ack":
-                c.ack(ref, actor=who)
-            elif a.do == "declare":
-                c.declare(ref, a.severity or "P3", actor=who)
-            elif a.do == "assign":
-                c.assign(ref, a.role or "incident_commander", a.person or "someone")
-            elif a.do == "checklist":
-                c.checklist(ref, a.item or "logs", actor=who)
-            elif a.do == "status_update":
-                c.status_update(ref, a.fields.get("status", "Investigating"),
-                                a.fields.get("what_we_know", a.text or ""),
-                                a.fields.get("what_we_are_doing", ""), actor=who)
-            elif a.do == "note":
-                c.note(ref, a.text or "", type=a.type, actor=who)
-            elif a.do == "ops":
-                verb, target, params = _ops_parts(a.action or "")
-                c.ops_action(ref, verb, target=target, params=params, actor=who)
-            elif a.do == "mitigate":
-                c.mitigate(ref, note=a.text or "", actor=who)
-            elif a.do == "resolve":
-                c.resolve(ref, note=a.text or "", actor=who)
-            elif a.do == "postmortem":
-                c.update_postmortem(ref, actor=who, **a.fields)
-            elif a.do == "action_item":
-                c.add_action_item(ref, a.text or "", owner=a.person or "", actor=who)
+            if a.do != "create":
+                perform(a, self.client, ref)
         except GamedayError as exc:
             self.errors.append(f"{a.after_inject}/{a.do}: {exc}")
 
 
 # ------------------------------------------------------------------------------------ scoring
-def _ops_strings(entry: dict[str, Any]) -> list[str]:
-    verb = entry["kind"].removeprefix("ops.")
+def _ops_done(entry: dict[str, Any]) -> str:
     data = entry.get("data") or {}
-    base = f"{verb}:{data.get('target', '')}"
-    return [base] + [f"{base}.{k}={v}" for k, v in (data.get("params") or {}).items()]
+    return recorded_action(entry["kind"].removeprefix("ops."), str(data.get("target") or ""), data.get("params") or {})
 
 
 def _mentions(text: str, words: list[str]) -> str | None:
@@ -217,12 +168,11 @@ def judge(expect: Expect, incidents: list[dict[str, Any]], timeline: list[dict[s
         hit = next((w for t in pool if (w := _mentions(t, words))), None)
         return bool(hit), f"mentions '{hit}'" if hit else f"nothing mentions any of: {', '.join(words[:6])}"
     if expect.do == "ops":
-        done = [s for e in timeline if e["kind"].startswith("ops.") for s in _ops_strings(e)]
-        hit = next((a for a in expect.any_of if a in done), None)
-        shown = sorted({s for s in done if "." not in s.split(":", 1)[1]} | {s for s in done if "=" in s})
+        done = [_ops_done(e) for e in timeline if e["kind"].startswith("ops.")]
+        hit = next((p for p in expect.any_of if any(first_match(d, [p]) for d in done)), None)
         if hit:
             return True, f"did {hit}"
-        return False, f"none of {', '.join(expect.any_of)}; did: {', '.join(shown) or 'nothing'}"
+        return False, f"none of {', '.join(expect.any_of)}; did: {', '.join(sorted(set(done))) or 'nothing'}"
     if expect.do == "mitigate":
         return "incident.mitigated" in kinds, "marked mitigated" if "incident.mitigated" in kinds else "not mitigated"
     if expect.do == "resolve":
@@ -244,12 +194,8 @@ def score_tabletop(drill: Drill, client: Any, exercise_id: str) -> tuple[list[Cr
     timeline: list[dict[str, Any]] = []
     for inc in incidents:
         timeline += client.timeline(inc["ref"])
-    try:
-        from simulator.scoring.config import default_config
-
-        words = list(default_config().customer_keywords)
-    except Exception:  # noqa: BLE001 - scoring may be absent; the fallback list is the same idea
-        words = DEFAULT_CUSTOMER_WORDS
+    config = default_config()
+    words = list(config.customer_keywords)
     criteria: list[Criterion] = []
     for inj in drill.tabletop.injects:
         for ex in inj.expected:
@@ -262,7 +208,7 @@ def score_tabletop(drill: Drill, client: Any, exercise_id: str) -> tuple[list[Cr
             continue
         possible = sum(c.points for c in mine)
         earned = sum(c.points for c in mine if c.met)
-        r = rating(earned / possible)
+        r = config.hseep.rating(earned / possible)
         caps[key] = {"name": name, "rating": r, "rating_text": RATING_TEXT[r], "earned": earned,
                      "possible": possible, "missed": [c.text for c in mine if not c.met]}
     return criteria, caps, [i["ref"] for i in incidents]
@@ -378,7 +324,7 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
         (folder / "tabletop-report.md").write_text(report_markdown(drill, result), encoding="utf-8")
         say(f"\n[bold]Score[/]: {result.overall:.0f}/100")
         for cap in caps.values():
-            say(f"  {cap['rating']}/5  {cap['name']}: {cap['rating_text']}")
+            say(f"  {cap['rating']}  {cap['name']}: {cap['rating_text']}")
         say(f"report: {folder / 'tabletop-report.md'}")
         return result
     finally:
@@ -390,7 +336,7 @@ def report_markdown(drill: Drill, result: TabletopResult) -> str:
     lines = [f"# {drill.metadata.title} — tabletop debrief", "",
              f"Exercise `{result.exercise_id}`, team **{result.team}**, "
              f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}. Incidents: {', '.join(result.incidents) or 'none'}.",
-             "", f"**Overall: {result.overall:.0f}/100**", "", "## Capabilities (1–5)", "",
+             "", f"**Overall: {result.overall:.0f}/100**", "", "## Capabilities (HSEEP: P, S, M, U)", "",
              "| capability | rating | | points |", "|---|---|---|---|"]
     for cap in result.capabilities.values():
         lines.append(f"| {cap['name']} | **{cap['rating']}** | {cap['rating_text']} | "

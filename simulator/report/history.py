@@ -18,11 +18,11 @@ from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from simulator.domain.standard import ACTION_ITEM_COMPLETION_TARGET
 from simulator.scoring.card import ScoreCard
 from simulator.scoring.rundata import JOURNAL, parse_day, parse_time, tracker_db_of, wall_of
 from simulator.tracker.connect import connect
 from simulator.tracker.port import ActionItemOut
-from simulator.tracker.standard import ACTION_ITEM_COMPLETION_TARGET
 
 NO_TEAM = "(no team)"
 

@@ -1,7 +1,7 @@
 """The post-mortem a report shows: the tracker's, or a draft written from the journal.
 
 The template (sections, fields, Markdown layout) is the tracker's, from the standard
-(``simulator.tracker.standard`` / ``simulator.tracker.postmortem``); this module only decides
+(``simulator.domain.standard`` / ``simulator.tracker.postmortem``); this module only decides
 whose words fill it.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from simulator.domain.standard import POSTMORTEM_FIELDS, SEVERITIES
 from simulator.scoring.rundata import IncidentView, RunData
 from simulator.tracker.postmortem import ActionItemView, to_markdown
-from simulator.tracker.standard import POSTMORTEM_FIELDS, SEVERITIES
 from simulator.tracker.timeutil import human_duration
 
 TIMELINE_KINDS = ("fault.injected", "alert.firing", "steady_state.lost", "escalation.triggered",

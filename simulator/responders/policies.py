@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from simulator.domain.ops_action import OpsAction
+from simulator.domain.responders import POLICY_NAMES
+from simulator.domain.severity import SEVERITY_CODES, severity_rank
 from simulator.scenario.model import RunbookStep, Scenario
-
-SEVERITY_ORDER = ("P1", "P2", "P3", "P4")
 
 
 def _runbook(s: Scenario) -> list[RunbookStep]:
@@ -23,7 +24,7 @@ def _wrong_severity(s: Scenario) -> list[RunbookStep]:
     out = []
     for step in s.responder.runbook:
         if step.do == "declare" and step.severity:
-            low = SEVERITY_ORDER[min(len(SEVERITY_ORDER) - 1, SEVERITY_ORDER.index(step.severity) + 2)]
+            low = SEVERITY_CODES[min(len(SEVERITY_CODES) - 1, severity_rank(step.severity) + 2)]
             step = step.model_copy(update={"severity": low})
         out.append(step)
     return out
@@ -38,16 +39,18 @@ def _restart_storm(s: Scenario) -> list[RunbookStep]:
     """Restarts the service three times (into the retry storm) before doing the right thing."""
     out = []
     for step in s.responder.runbook:
-        if step.do == "ops" and step.action and not step.action.startswith("restart:"):
-            target = step.action.split(":", 1)[1].split(".", 1)[0].split("=", 1)[0]
+        action = OpsAction.parse(step.action) if step.do == "ops" and step.action else None
+        if action is not None and action.verb != "restart":
+            restart = OpsAction("restart", action.target).format()
             for i in range(3):
-                out.append(RunbookStep(after=step.after if i == 0 else 30.0, do="ops", action=f"restart:{target}"))
+                out.append(RunbookStep(after=step.after if i == 0 else 30.0, do="ops", action=restart))
             out.append(step.model_copy(update={"after": 60.0}))
         else:
             out.append(step)
     return out
 
 
+#: the policies by name; the names are the domain's (``POLICY_NAMES``), in its order
 POLICIES: dict[str, Callable[[Scenario], list[RunbookStep]]] = {
     "runbook": _runbook,
     "slow": _slow,
@@ -55,6 +58,7 @@ POLICIES: dict[str, Callable[[Scenario], list[RunbookStep]]] = {
     "no-postmortem": _no_postmortem,
     "restart-storm": _restart_storm,
 }
+assert tuple(POLICIES) == POLICY_NAMES, "every policy the domain names has a function here, and no other"
 
 
 def plan(scenario: Scenario, policy: str) -> list[RunbookStep]:

@@ -11,6 +11,8 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from simulator.domain.ops_action import OpsAction
+from simulator.domain.runbook import perform
 from simulator.errors import GamedayError
 from simulator.responders.policies import plan
 from simulator.scenario.clock import GameClock
@@ -104,46 +106,22 @@ class AutoResponder(threading.Thread):
 
     # ---------------------------------------------------------------- the steps
     def _act(self, step: RunbookStep) -> str | None:
-        ref, t = self.incident, self.tracker
+        ref = self.incident
         assert ref is not None
-        if step.do == "ack":
-            t.ack(ref, actor=step.person or self.actor)
-        elif step.do == "declare":
-            t.declare(ref, step.severity, actor=self.actor)
-            self.facts["severity"] = step.severity
-        elif step.do == "assign":
-            t.assign(ref, step.role, step.person or self.actor, actor=self.actor)
-        elif step.do == "checklist":
-            t.checklist(ref, step.item, note=step.text or "", actor=self.actor)
-        elif step.do == "note":
-            t.note(ref, step.text or "", actor=self.actor)
-        elif step.do == "status_update":
-            f = step.fields
-            status = f.get("status") or ("Mitigating" if self.facts["ops"] else "Investigating")
-            t.status_update(ref, status, f.get("what_we_know") or step.text or "Investigating the alerts.",
-                            f.get("what_we_are_doing") or "Working the incident per the runbook.",
-                            next_update_in_minutes=int(f.get("next_update_in_minutes", 15)), actor=self.actor)
-        elif step.do == "ops":
-            result = self.ops.run(step.action)  # the console records it on the incident's timeline
-            self.facts["ops"].append(result["action"])
-            if result.get("incident") is None:
-                t.ops_action(ref, result["action"].split(":", 1)[0], target=result["target"],
-                             params={"action": result["action"]}, result=result["summary"], actor=self.actor)
-            return result["summary"]
-        elif step.do == "mitigate":
-            t.mitigate(ref, note=step.text or "", actor=self.actor)
-        elif step.do == "resolve":
-            t.resolve(ref, note=step.text or "", actor=self.actor)
-        elif step.do == "close":
-            t.close_incident(ref, note=step.text or "", actor=self.actor)
-        elif step.do == "action_item":
-            f = step.fields
-            t.add_action_item(ref, f.get("action") or step.text or "Follow up", owner=f.get("owner", "Blake"),
-                              due_date=(date.today() + timedelta(days=14)).isoformat(), type=f.get("type", "fix"),
-                              actor=self.actor)
-        elif step.do == "postmortem":
+        if step.do == "postmortem":
             self._postmortem(ref, step)
-        return None
+            return None
+        status = "Mitigating" if self.facts["ops"] else "Investigating"
+        detail = perform(step, self.tracker, ref, actor=self.actor, lever=self._pull, status=status)
+        if step.do == "declare":
+            self.facts["severity"] = step.severity
+        return detail
+
+    def _pull(self, action: OpsAction) -> dict[str, Any]:
+        """The ops console pulls the lever (and records it on the incident's timeline)."""
+        result = self.ops.run(action)
+        self.facts["ops"].append(result["action"])
+        return result
 
     def _postmortem(self, ref: str, step: RunbookStep) -> None:
         """A complete post-mortem: the runbook's fields, the rest written from what the responder saw."""
@@ -180,11 +158,12 @@ class AutoResponder(threading.Thread):
             "meeting_date": _business_days_after(datetime.now(UTC).date(), 1).isoformat(),
         }
         fields.update({k: v for k, v in step.fields.items() if k in fields and v})
-        t.update_postmortem(ref, actor=self.actor, **{k: v for k, v in fields.items() if v})
-        due = (date.today() + timedelta(days=14)).isoformat()
+        written = step.model_copy(update={"fields": {k: v for k, v in fields.items() if v}})
+        perform(written, t, ref, actor=self.actor)
         for action, owner, kind in (
             ("Fix the defect identified in the root cause, with a regression test", "Blake", "fix"),
             ("Add a leading-indicator alert for this failure mode", "Devon", "monitoring"),
             ("Add this scenario to the quarterly game day", "Avery", "process"),
         ):
-            t.add_action_item(ref, action, owner=owner, due_date=due, type=kind, actor=self.actor)
+            item = RunbookStep(after=0.0, do="action_item", fields={"action": action, "owner": owner, "type": kind})
+            perform(item, t, ref, actor=self.actor)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 
+from simulator.domain.ops_action import OpsAction
 from simulator.errors import Problem
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.scenario.loader import Locator, validate_data
@@ -84,7 +85,7 @@ def check_scenario(scenario: Scenario, loc: Locator) -> list[Problem]:
             problems.append(loc.problem(("escalations", i), "expected 'severity' or 'fault' (what escalates)"))
     for i, step in enumerate(scenario.responder.runbook):
         if step.action is not None:
-            target = step.action.split(":", 1)[-1].split(".", 1)[0].split("=", 1)[0]
+            target = OpsAction.parse(step.action).target  # the model has checked its form
             if target not in names:
                 problems.append(loc.problem(("responder", "runbook", i, "action"),
                                             f"action names target {target!r}, which is not declared"))

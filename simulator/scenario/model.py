@@ -13,10 +13,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.domain.ops_action import valid_action
+from simulator.domain.runbook import StepKind
+from simulator.domain.severity import Severity
 from simulator.monitor.rules import AlertRuleSpec
 from simulator.scenario.durations import Duration, Size
 
-Severity = Literal["P1", "P2", "P3", "P4"]
 Tier = Literal["critical", "important", "standard"]
 AppName = Literal["payments", "gateway", "auth"]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
@@ -60,12 +62,7 @@ class Truth(Strict):
     @field_validator("accepted_mitigations", "permanent_fixes", "harmful_actions")
     @classmethod
     def _actions(cls, v: list[str]) -> list[str]:
-        for item in v:
-            if not re.match(r"^(rollback|deploy|flag|config|restart|scale):[a-z][a-z0-9-]*(\..+)?$", item):
-                raise ValueError(
-                    f"expected an action like 'rollback:payments' or 'flag:payments.fallback_processor=on', "
-                    f"got {item!r}")
-        return v
+        return [valid_action(item) for item in v]
 
 
 class RestartPolicy(Strict):
@@ -167,15 +164,9 @@ class Timing(Strict):
         "a hard limit on impact")
 
 
-RunbookAction = Literal[
-    "ack", "declare", "assign", "status_update", "checklist", "note", "ops", "mitigate", "resolve",
-    "postmortem", "action_item", "close",
-]
-
-
 class RunbookStep(Strict):
     after: Duration = Field(description="delay after the previous step (first: after the alert)")
-    do: RunbookAction
+    do: StepKind
     severity: Severity | None = None
     role: Literal["incident_commander", "tech_lead", "comms_lead", "scribe"] | None = None
     person: str | None = None
@@ -183,6 +174,11 @@ class RunbookStep(Strict):
     item: str | None = Field(None, description="checklist item key")
     text: str | None = None
     fields: dict[str, str] = Field(default_factory=dict, description="status update / post-mortem fields")
+
+    @field_validator("action")
+    @classmethod
+    def _action(cls, v: str | None) -> str | None:
+        return None if v is None else valid_action(v)
 
     @model_validator(mode="after")
     def _needs(self) -> RunbookStep:

@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from simulator.domain.rating import Rating
+
 Status = Literal["met", "partial", "missed", "not_observed", "not_applicable"]
-Rating = Literal["P", "S", "M", "U", "N/O"]
 
 CATEGORIES: dict[str, str] = {
     "detect": "Detection",
@@ -24,13 +25,6 @@ CATEGORIES: dict[str, str] = {
     "process": "Process",
     "mitigation": "Mitigation quality",
     "pm": "Post-mortem",
-}
-RATING_TEXT: dict[str, str] = {
-    "P": "Performed without challenges",
-    "S": "Performed with some challenges",
-    "M": "Performed with major challenges",
-    "U": "Unable to be performed",
-    "N/O": "Not observed",
 }
 STATUS_TEXT: dict[str, str] = {
     "met": "met", "partial": "partly met", "missed": "missed", "not_observed": "not observed",

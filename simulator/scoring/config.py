@@ -15,12 +15,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulator.domain.rating import rate
+from simulator.domain.severity import Severity
 from simulator.errors import Problem, ValidationFailed
 from simulator.scenario.durations import Duration
 from simulator.scoring import severity as sev
 
 DEFAULT_PATH = Path(__file__).with_name("default.yaml")
-Severity = Literal["P1", "P2", "P3", "P4"]
 Clock = Literal["game", "wall"]
 
 
@@ -104,6 +105,8 @@ class PostmortemRules(Strict):
 
 
 class Hseep(Strict):
+    """Where the cut-offs of the rating scale (``simulator.domain.rating``) sit, as shares of the points."""
+
     performed: float = Field(ge=0, le=1)
     some_challenges: float = Field(ge=0, le=1)
     major_challenges: float = Field(ge=0, le=1)
@@ -114,14 +117,12 @@ class Hseep(Strict):
             raise ValueError("expected performed >= some_challenges >= major_challenges")
         return self
 
-    def rating(self, share: float) -> str:
-        if share >= self.performed:
-            return "P"
-        if share >= self.some_challenges:
-            return "S"
-        if share >= self.major_challenges:
-            return "M"
-        return "U"
+    def rating(self, share: float | None) -> str:
+        return rate(share, self.performed, self.some_challenges, self.major_challenges)
+
+    def floors(self) -> dict[str, float]:
+        """The lowest share that earns each rating but U."""
+        return {"P": self.performed, "S": self.some_challenges, "M": self.major_challenges}
 
 
 ITEM_IDS = (

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from simulator.domain.ops_action import first_match
 from simulator.scenario.durations import format_duration
 from simulator.scoring import severity as sev
 from simulator.scoring.config import ScoringConfig
@@ -203,20 +204,7 @@ class Context:
         return self.cfg.target(name, severity or self.severity)
 
     def matches(self, action: OpsFact, patterns: list[str]) -> str | None:
-        from simulator.errors import InputError
-        from simulator.targets.ops import parse_action
-
-        try:
-            parsed = parse_action(action.action)
-        except InputError:
-            return None
-        for pattern in patterns:
-            try:
-                if parsed.matches(pattern):
-                    return pattern
-            except InputError:
-                continue
-        return None
+        return first_match(action.action, patterns)
 
     def accepted(self, action: OpsFact) -> str | None:
         return self.matches(action, list(self.truth.accepted_mitigations)) if self.truth else None

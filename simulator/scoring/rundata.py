@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from simulator.domain.ops_action import recorded_action
 from simulator.errors import GamedayError, InputError, NotFound
 from simulator.journal import Event, read_events
 from simulator.scenario.model import Probe, Scenario, Truth
@@ -714,7 +715,7 @@ def _build(ref: str, timeline: list[TimelineItem], timebase: Timebase) -> Incide
         elif t.kind.startswith("ops."):
             verb = t.kind.removeprefix("ops.")
             params = d.get("params") if isinstance(d.get("params"), dict) else {}
-            action = str(params.get("action") or _action_from(verb, str(d.get("target") or ""), params))
+            action = recorded_action(verb, str(d.get("target") or ""), params)
             v.ops.append(OpsFact(t.at, action, verb, str(d.get("target") or ""), t.actor, t.summary, "tracker", t.seq))
         elif t.kind == "postmortem.updated":
             pm_edits += 1
@@ -725,15 +726,8 @@ def _build(ref: str, timeline: list[TimelineItem], timebase: Timebase) -> Incide
     return v
 
 
-def _action_from(verb: str, target: str, params: dict[str, Any]) -> str:
-    if len(params) == 1:
-        key, value = next(iter(params.items()))
-        return f"{verb}:{target}.{key}={value}"
-    return f"{verb}:{target}"
-
-
 def _postmortem_from_export(pm: PostmortemOut, seen: PostmortemView | None) -> PostmortemView:
-    from simulator.tracker.standard import POSTMORTEM_FIELDS
+    from simulator.domain.standard import POSTMORTEM_FIELDS
 
     items = [ActionItemRecord(i.action, i.owner, i.due_date, i.status, i.type, parse_time(i.completed_at))
              for i in pm.action_items]

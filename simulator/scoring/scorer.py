@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from simulator.domain.rating import RATING_TEXT
 from simulator.scoring.card import (
-    RATING_TEXT,
     ActionItemSummary,
     Capability,
     IncidentRef,
@@ -110,7 +110,7 @@ def capabilities(items: list[LineItem], cfg: ScoringConfig) -> list[Capability]:
         if cfg.not_observed == "zero":
             possible += sum(i.max_points for i in mine if i.status == "not_observed")
         share = points / possible if possible > 0 else None
-        rating = cfg.hseep.rating(share) if share is not None else "N/O"
+        rating = cfg.hseep.rating(share)
         out.append(Capability(key=key, name=name, rating=rating, rating_text=RATING_TEXT[rating], points=points,
                               max_points=round(possible, 2), share=None if share is None else round(share, 3),
                               items=[i.id for i in mine]))

@@ -1,6 +1,6 @@
 """The severity table, as the scorer reads it.
 
-The table itself lives in one place, :mod:`simulator.tracker.standard` (``SEVERITIES``: name,
+The table itself lives in one place, :mod:`simulator.domain.standard` (``SEVERITIES``: name,
 respond-within, resolve-within, status-update cadence). This module only adds the arithmetic the
 score card needs -- rank, distance between levels, the target for a phase -- and never restates
 the figures.
@@ -8,7 +8,8 @@ the figures.
 
 from __future__ import annotations
 
-from simulator.tracker.standard import (
+from simulator.domain.severity import SEVERITY_CODES, severity_rank
+from simulator.domain.standard import (
     ACTION_ITEM_COMPLETION_TARGET,
     ACTION_ITEM_TYPES,
     CHECKLIST,
@@ -17,7 +18,6 @@ from simulator.tracker.standard import (
     ROLES,
     ROLES_REQUIRED_FOR,
     SEVERITIES,
-    SEVERITY_CODES,
     STATUS_UPDATE_STATUSES,
     SeverityLevel,
 )
@@ -41,7 +41,7 @@ def level(code: str) -> SeverityLevel:
 def rank(code: str) -> int:
     """1 for P1 (most severe) ... 4 for P4."""
     level(code)
-    return SEVERITY_CODES.index(code) + 1
+    return severity_rank(code) + 1
 
 
 def levels_apart(declared: str, truth: str) -> int:

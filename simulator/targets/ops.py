@@ -1,73 +1,21 @@
 """The ops console: the mitigation levers a team pulls during a drill.
 
 Every action goes through the target's ops API (or the backend's supervisor for restarts and
-memory limits), is journaled as ``ops.<verb>``, and returns what changed. Actions also have a
-compact string form used by scenarios (``truth.accepted_mitigations``), the responder runbook
-and scoring: ``rollback:payments``, ``rollback:gateway.config``, ``deploy:payments=v2.3.1``,
-``flag:payments.fallback_processor=on``, ``config:gateway.tiers.major.rate=200``,
-``restart:auth``, ``scale:payments.pool_size=20``, ``scale:auth.memory_limit=512MiB``.
+memory limits), is journaled as ``ops.<verb>``, and returns what changed. An action is an
+``OpsAction`` (``simulator.domain.ops_action``: the compact string form, e.g. ``rollback:payments``,
+``flag:payments.fallback_processor=on``, parsed in that one place).
 """
 
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.domain.ops_action import OpsAction
 from simulator.errors import GamedayError, InputError
 from simulator.journal import Journal
 from simulator.scenario.durations import parse_size
 from simulator.targets.view import TargetsView
-
-VERBS = ("rollback", "deploy", "flag", "config", "restart", "scale")
-_ACTION = re.compile(r"^(?P<verb>[a-z]+):(?P<target>[a-z][a-z0-9-]*)(?:\.(?P<key>[^=]+))?(?:=(?P<value>.*))?$")
-
-
-@dataclass(frozen=True)
-class Action:
-    verb: str
-    target: str
-    key: str | None = None
-    value: str | None = None
-    params: dict[str, Any] = field(default_factory=dict, compare=False)
-
-    def __str__(self) -> str:
-        text = f"{self.verb}:{self.target}"
-        if self.key:
-            text += f".{self.key}"
-        if self.value is not None:
-            text += f"={self.value}"
-        return text
-
-    def matches(self, pattern: str) -> bool:
-        """Does this action satisfy an accepted-mitigation pattern such as ``rollback:payments``?"""
-        other = parse_action(pattern)
-        if (other.verb, other.target) != (self.verb, self.target):
-            return False
-        if other.key and other.key != self.key:
-            return False
-        return other.value is None or _norm(other.value) == _norm(self.value)
-
-
-def _norm(value: str | None) -> str:
-    v = (value or "").strip().lower()
-    return {"true": "on", "1": "on", "yes": "on", "false": "off", "0": "off", "no": "off"}.get(v, v)
-
-
-def parse_action(text: str) -> Action:
-    m = _ACTION.match(text.strip())
-    if not m or m.group("verb") not in VERBS:
-        raise InputError(f"expected an ops action like 'rollback:payments' or 'flag:payments.fallback_processor=on' "
-                         f"(verbs: {', '.join(VERBS)}), got {text!r}")
-    return Action(m.group("verb"), m.group("target"), m.group("key"), m.group("value"))
-
-
-def _bool(value: str | None) -> bool:
-    v = _norm(value)
-    if v not in ("on", "off"):
-        raise InputError(f"expected on or off, got {value!r}")
-    return v == "on"
 
 
 def _scalar(value: str | None) -> Any:
@@ -90,8 +38,8 @@ class OpsConsole:
     def _ops(self, target: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.view.ops(target, "POST", path, body)
 
-    def run(self, action: Action | str) -> dict[str, Any]:
-        a = parse_action(action) if isinstance(action, str) else action
+    def run(self, action: OpsAction | str) -> dict[str, Any]:
+        a = OpsAction.parse(action) if isinstance(action, str) else action
         self.view.target(a.target)  # only targets of this run
         if a.verb == "rollback":
             what = a.key if a.key in ("release", "config") else None
@@ -106,8 +54,8 @@ class OpsConsole:
         elif a.verb == "flag":
             if not a.key:
                 raise InputError("flag needs a name, e.g. flag:payments.fallback_processor=on")
-            result = self._ops(a.target, "/ops/flags", {"name": a.key, "value": _bool(a.value)})
-            summary = f"flag {a.key} {'on' if _bool(a.value) else 'off'}"
+            result = self._ops(a.target, "/ops/flags", {"name": a.key, "value": a.switch()})
+            summary = f"flag {a.key} {'on' if a.switch() else 'off'}"
         elif a.verb == "config":
             values = a.params.get("values") or ({a.key: _scalar(a.value)} if a.key else {})
             if not values:
@@ -127,7 +75,7 @@ class OpsConsole:
                 summary = f"{a.key} = {a.value}"
             else:
                 raise InputError("scale needs what to scale, e.g. scale:payments.pool_size=20")
-        else:  # parse_action only lets VERBS through
+        else:  # OpsAction.parse only lets OPS_VERBS through
             raise InputError(f"unknown ops action {a.verb!r}")
         if self.journal is not None:
             self.journal.write(f"ops.{a.verb}", action=str(a), target=a.target, actor=self.actor, summary=summary)
@@ -135,7 +83,7 @@ class OpsConsole:
                "incident": self._record_on_incident(a, summary)}
         return out
 
-    def _record_on_incident(self, a: Action, summary: str) -> str | None:
+    def _record_on_incident(self, a: OpsAction, summary: str) -> str | None:
         """Put the action on the timeline of the run's open incident (the target's, if it has one)."""
         if self.tracker is None:
             return None

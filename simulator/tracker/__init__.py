@@ -9,7 +9,8 @@ Public surface (everything else is internal):
   ``TrackerClient(url, token=None)`` implements it over the HTTP API, ``LocalTracker(db)`` straight
   over a database; ``connect(url_or_db)`` picks one.
 * ``create_app(service, token=None, host=...)``: the ASGI app (REST API + web UI).
-* ``Database(path_or_url)``, ``default_db()``; ``standard``: the incident-response standard as data.
+* ``Database(path_or_url)``, ``default_db()``. The incident-response standard it encodes is data in
+  ``simulator.domain.standard``.
 """
 
 from __future__ import annotations

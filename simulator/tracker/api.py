@@ -24,8 +24,8 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
-from simulator.tracker import standard
 from simulator.tracker.facilitator import NO_DRILL, facilitator_hook, run_facilitator_command
 from simulator.tracker.ingest import AlertmanagerWebhook, PagerDutyEvent, from_synthetic
 from simulator.tracker.schemas import (

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from simulator.domain import standard
 from simulator.errors import GamedayError, InputError
 from simulator.http import HTTPError, Response, error_for, http_client, send, server_message
-from simulator.tracker import standard
 from simulator.tracker.schemas import (
     ActionItemOut,
     AlertOut,

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 
-from simulator.tracker import lifecycle, standard
+from simulator.domain import standard
+from simulator.tracker import lifecycle
 from simulator.tracker.ingest import NormalizedAlert
 from simulator.tracker.models import Alert, Incident
 from simulator.tracker.schemas import IngestResult

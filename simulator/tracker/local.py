@@ -54,7 +54,7 @@ class LocalTracker:
                 "run_id": self.service.run_id}
 
     def standard(self) -> dict[str, Any]:
-        from simulator.tracker import standard
+        from simulator.domain import standard
 
         return standard.as_dict()
 

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from simulator.tracker import lifecycle, standard
+from simulator.domain import standard
+from simulator.tracker import lifecycle
 from simulator.tracker.models import (
     ActionItem,
     Alert,

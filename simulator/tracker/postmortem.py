@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from simulator.tracker import standard
+from simulator.domain import standard
 from simulator.tracker.timeutil import add_business_days, human_duration, to_utc
 
 # What the template writes where nothing has been filled in yet.

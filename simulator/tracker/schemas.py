@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from simulator.tracker import standard
+from simulator.domain import standard
+from simulator.domain.severity import Severity
 
 
 def _no_nul(value: str) -> str:
@@ -41,7 +42,7 @@ def _title(value: Any) -> Any:
 
 Actor = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True),
                   AfterValidator(_no_nul)]
-Severity = Annotated[Literal["P1", "P2", "P3", "P4"], BeforeValidator(_upper)]
+SeverityCode = Annotated[Severity, BeforeValidator(_upper)]  # "p1" is P1
 Role = Annotated[Literal["incident_commander", "tech_lead", "comms_lead", "scribe"], BeforeValidator(_role)]
 UpdateStatus = Annotated[Literal["Investigating", "Mitigating", "Resolved"], BeforeValidator(_title)]
 IncidentStatus = Literal["triggered", "acknowledged", "investigating", "mitigated", "resolved", "closed"]
@@ -73,7 +74,7 @@ class TransitionToIn(TransitionIn):
 class CreateIncidentIn(ActorIn):
     title: Str(300, 1)
     service: Str(120, 1)
-    severity: Severity = "P3"
+    severity: SeverityCode = "P3"
     summary: LongText = ""
     exercise: bool | None = None
     run_id: Str(120) | None = None
@@ -82,13 +83,13 @@ class CreateIncidentIn(ActorIn):
 
 
 class DeclareIn(ActorIn):
-    severity: Severity
+    severity: SeverityCode
     title: Str(300, 1) | None = None
     summary: LongText | None = None
 
 
 class SeverityIn(ActorIn):
-    severity: Severity
+    severity: SeverityCode
     reason: LongText = ""
 
 

@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from simulator.domain import standard
 from simulator.errors import Conflict, InputError, NotFound
 from simulator.journal import EVENT_KINDS
-from simulator.tracker import lifecycle, out, postmortem, standard
+from simulator.tracker import lifecycle, out, postmortem
 from simulator.tracker.db import Database
 from simulator.tracker.grouping import store_alerts
 from simulator.tracker.ingest import (

@@ -20,8 +20,9 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
+from simulator.domain import standard
 from simulator.errors import GamedayError, InputError
-from simulator.tracker import lifecycle, standard
+from simulator.tracker import lifecycle
 from simulator.tracker.facilitator import NO_DRILL, run_facilitator_command
 from simulator.tracker.security import COOKIE, token_ok
 from simulator.tracker.service import TrackerService

@@ -14,13 +14,14 @@ ROOT = Path(__file__).resolve().parents[3]
 ANSWERS = Path(__file__).parent / "answers"
 
 
-def test_good_team_scores_five_everywhere(gameday_home: Path, tmp_path: Path) -> None:
+def test_good_team_performs_without_challenges_everywhere(gameday_home: Path, tmp_path: Path) -> None:
     drill = load_drill(ROOT / "drills" / "tabletop-data-breach.yaml")
     result = run_tabletop(drill, out=tmp_path / "out", answers=ANSWERS / "data-breach-good.yaml", time_scale=5000)
     assert result.answer_errors == []
     assert len(result.incidents) == 1
     assert {k: v["rating"] for k, v in result.capabilities.items()} == {
-        "situational_assessment": 5, "incident_command": 5, "communications": 5, "mitigation": 5, "security": 5}
+        "situational_assessment": "P", "incident_command": "P", "communications": "P", "mitigation": "P",
+        "security": "P"}
     assert result.overall == 100.0
     folder = Path(result.folder)
     delivered = [json.loads(x)["id"] for x in (folder / "msel.jsonl").read_text().splitlines()]
@@ -28,7 +29,7 @@ def test_good_team_scores_five_everywhere(gameday_home: Path, tmp_path: Path) ->
     assert (folder / "injects" / "i6-contained.svg").read_text().startswith("<svg")
     assert "203.0.113.77" in (folder / "injects" / "i3-logs.log").read_text()
     report = (folder / "tabletop-report.md").read_text()
-    assert "| Security and privacy duties | **5** |" in report
+    assert "| Security and privacy duties | **P** | Performed without challenges |" in report
 
 
 def test_poor_team_is_told_what_it_missed(gameday_home: Path, tmp_path: Path) -> None:
@@ -38,8 +39,9 @@ def test_poor_team_is_told_what_it_missed(gameday_home: Path, tmp_path: Path) ->
                        capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
-    assert data["capabilities"]["security"]["rating"] == 1
-    assert data["capabilities"]["situational_assessment"]["rating"] <= 2
+    assert data["capabilities"]["security"]["rating"] == "U"
+    situational = data["capabilities"]["situational_assessment"]
+    assert situational["rating"] in ("M", "U") and situational["earned"] / situational["possible"] < 0.5
     declare = next(c for c in data["criteria"] if c["do"] == "declare")
     assert not declare["met"] and declare["detail"] == "declared P3; expected P1"
     assert data["overall"] < 20

@@ -143,3 +143,12 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as info:
         load_scenario(tmp_path / "nope.yaml")
     assert info.value.lines() == [f"{tmp_path / 'nope.yaml'}: no such file"]
+
+
+def test_runbook_ops_action_is_checked_where_it_is_written() -> None:
+    runbook = "responder:\n  runbook:\n    - {after: 5s, do: ops, action: 'rolback:payments'}\n"
+    [line] = problems(MINIMAL + runbook)
+    assert line.startswith("x.yaml:23:36: responder.runbook[0].action: expected an ops action like "
+                           "'rollback:payments'")
+    [line] = problems(MINIMAL + runbook.replace("rolback:payments", "rollback:paymnts"))
+    assert line.endswith("responder.runbook[0].action: action names target 'paymnts', which is not declared")

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.domain.standard import SEVERITIES
 from simulator.errors import InputError, NotFound, ValidationFailed
 from simulator.scoring import ScoreCard, score_run
 from simulator.scoring.config import ITEM_IDS, default_config, load_config
@@ -16,7 +17,6 @@ from simulator.scoring.rubric import RULES
 from simulator.scoring.rundata import load_run
 from simulator.scoring.severity import levels_apart, rank, standard_seconds
 from simulator.tracker.local import LocalTracker
-from simulator.tracker.standard import SEVERITIES
 from tests.helpers.scoring_kit import RunKit, card_of, exemplary
 
 

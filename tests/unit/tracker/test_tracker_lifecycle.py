@@ -7,9 +7,10 @@ import re
 
 import pytest
 
+from simulator.domain import standard
 from simulator.errors import Conflict, InputError, NotFound
 from simulator.journal import EVENT_KINDS
-from simulator.tracker import lifecycle, standard
+from simulator.tracker import lifecycle
 
 
 def test_transition_table_matches_the_lifecycle():

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from simulator.domain import standard
 from simulator.errors import InputError, NotFound
-from simulator.tracker import postmortem, standard
+from simulator.tracker import postmortem
 from simulator.tracker.timeutil import add_business_days
 
 STANDARD = Path("/work/shared/incident-response-standard.md")

@@ -1,14 +1,18 @@
 """The incident-response standard, as data (see docs: incident-response-standard.md).
 
-Everything the tracker encodes from the standard lives here, in one place: severity levels and
-their response/resolution targets, the roles, the investigation checklist, the status-update
-template, the post-mortem template's sections and the action-item types.
+Everything the product encodes from the standard lives here, in one place (the tracker serves it,
+scoring and drills read it): severity levels and their response/resolution targets, the roles,
+the investigation checklist, the status-update template, the post-mortem template's sections and
+the action-item types.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+
+from simulator.domain.severity import MAJOR_SEVERITIES, SEVERITY_CODES
+from simulator.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ SEVERITIES: dict[str, SeverityLevel] = {
         ("Visual glitches", "Minor performance issues", "Documentation errors"),
         timedelta(days=1), timedelta(weeks=1), "Next business day", "< 1 week", timedelta(hours=4)),
 }
-SEVERITY_CODES: tuple[str, ...] = tuple(SEVERITIES)
+assert tuple(SEVERITIES) == SEVERITY_CODES, "the standard describes every severity level, most severe first"
 
 # Alert severities (Alertmanager label / PagerDuty payload.severity) -> initial incident severity.
 ALERT_SEVERITY_TO_LEVEL: dict[str, str] = {
@@ -65,7 +69,7 @@ ROLE_ALIASES: dict[str, str] = {
     "cl": "comms_lead", "comms-lead": "comms_lead", "communications_lead": "comms_lead",
     "communications-lead": "comms_lead", "comms": "comms_lead",
 }
-ROLES_REQUIRED_FOR = ("P1", "P2")
+ROLES_REQUIRED_FOR: tuple[str, ...] = MAJOR_SEVERITIES  # P1 and P2
 
 CHECKLIST: dict[str, str] = {
     "deployments": "Review recent deployments and changes",
@@ -176,8 +180,6 @@ def canonical_role(value: str) -> str | None:
 
 def checklist_key(item: str) -> str:
     """The checklist key for a key, a 1-based number, a label, or a key prefix (3+ letters)."""
-    from simulator.errors import InputError
-
     value = item.strip().lower()
     if value in CHECKLIST:
         return value
