@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from simulator.domain import standard
 from simulator.journal import EVENT_KINDS
-from simulator.tracker import lifecycle, standard
+from simulator.tracker import lifecycle
 from simulator.tracker.models import ChecklistItem, Counter, Incident, SeverityChange, TimelineEvent
 
 
