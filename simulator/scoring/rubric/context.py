@@ -1,0 +1,216 @@
+"""``Context``: everything the rules share, computed once from the run data (the primary incident,
+the fault, the first alert, the loss and recovery of the steady state, the mitigating action), the
+timed-phase check against a target, and the shared "is there an incident to judge" guard."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.domain.ops_action import first_match
+from simulator.scoring import severity as sev
+from simulator.scoring.config import ScoringConfig
+from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved
+from simulator.scoring.rundata import (
+    AlertFact,
+    FaultFact,
+    IncidentView,
+    Moment,
+    OpsFact,
+    RunData,
+    SteadyFact,
+    samples,
+    span,
+)
+
+
+@dataclass
+class Mitigation:
+    action: OpsFact | None
+    explanation: str
+
+
+
+class Context:
+    """Everything the rules share, computed once from the run data."""
+
+    def __init__(self, data: RunData, cfg: ScoringConfig):
+        self.data = data
+        self.cfg = cfg
+        self.clock = cfg.clock
+        self.truth = data.truth
+        self.facts = data.facts
+        self.tracker_observed = data.tracker is not None
+        self.incidents = list(data.tracker.incidents) if data.tracker else []
+        self.incident = self._primary()
+        self.severity = self._severity()
+        self.fault: FaultFact | None = data.facts.first_fault
+        self.first_alert, self.early_alerts = self._alerts()
+        self.anchor = self._anchor()
+        self.lost, self.recovery = self._impact()
+        self.end = self._end()
+        self.team_ops = [o for o in self.facts.ops if self.fault is None or o.at.wall >= self.fault.effective.wall - 1]
+        self.mitigation = self._mitigation()
+        self._samples: dict[str, list[tuple[Moment, dict[str, Any]]]] | None = None
+
+    # ---- choices
+    def _primary(self) -> IncidentView | None:
+        if not self.incidents:
+            return None
+        wanted = set(self.truth.services_affected) if self.truth else set()
+        wanted |= {f.target for f in self.data.facts.faults}
+        matching = [i for i in self.incidents if i.service in wanted]
+        pool = matching or self.incidents
+        return min(pool, key=lambda i: i.created.wall if i.created else math.inf)
+
+    def _severity(self) -> str:
+        if self.truth is not None:
+            return self.truth.severity
+        if self.incident is not None and self.incident.declared_severity in sev.SEVERITIES:
+            return str(self.incident.declared_severity)
+        return "P3"
+
+    def _alerts(self) -> tuple[AlertFact | None, list[AlertFact]]:
+        firing = self.facts.firing()
+        if self.fault is None:
+            return (firing[0] if firing else None), []
+        start = self.fault.effective.wall
+        after = [a for a in firing if a.at.wall >= start - 0.5]
+        before = [a for a in firing if a.at.wall < start - 0.5]
+        return (after[0] if after else None), before
+
+    def _anchor(self) -> tuple[Moment, str] | None:
+        """When the response clock starts: the first alert, or a person opening the incident."""
+        options: list[tuple[Moment, str]] = []
+        if self.first_alert is not None:
+            options.append((self.first_alert.at, f"first alert ({self.first_alert.name})"))
+        created = self.incident.created if self.incident is not None else None
+        if created is not None and (self.fault is None or created.wall >= self.fault.effective.wall - 1):
+            options.append((created, f"incident {self.incident.ref} opened"))  # type: ignore[union-attr]
+        return min(options, key=lambda o: o[0].wall) if options else None
+
+    def _impact(self) -> tuple[SteadyFact | None, SteadyFact | None]:
+        """The first loss of the steady state after the fault, and the final recovery (None if none)."""
+        if self.fault is None:
+            return None, None
+        changes = [s for s in self.facts.steady if s.at.wall >= self.fault.effective.wall - 1]
+        lost = next((s for s in changes if s.kind == "lost"), None)
+        if lost is None:
+            return None, None
+        last_lost = max((s for s in changes if s.kind == "lost"), key=lambda s: s.at.wall)
+        recovery = next((s for s in changes if s.kind == "restored" and s.at.wall >= last_lost.at.wall), None)
+        return lost, recovery
+
+    def _end(self) -> Moment:
+        if self.facts.finished is not None:
+            return self.facts.finished
+        last = self.data.events[-1]
+        return self.data.timebase.of(last)
+
+    def _mitigation(self) -> Mitigation:
+        """The first ops action that actually restored the steady state (verified from the metrics)."""
+        if self.lost is None:
+            return Mitigation(None, "the steady state never broke")
+        if self.recovery is None:
+            return Mitigation(None, "the steady state was not restored before the run ended")
+        losses = [s.at.wall for s in self.facts.steady if s.kind == "lost"]
+        candidates = [o for o in self.team_ops if o.at.wall <= self.recovery.at.wall
+                      and not any(o.at.wall < w < self.recovery.at.wall for w in losses)]
+        if not candidates:
+            reverted = [f for f in self.facts.faults if f.reverted and f.reverted.wall <= self.recovery.at.wall]
+            why = (f"fault {reverted[0].id} ended ({reverted[0].how or 'reverted'})" if reverted
+                   else "no ops action preceded it")
+            return Mitigation(None, f"the steady state came back without a team action ({why})")
+        accepted = [o for o in candidates if self.accepted(o)]
+        if accepted:
+            return Mitigation(accepted[0], f"{accepted[0].action} restored the steady state")
+        return Mitigation(candidates[-1], f"{candidates[-1].action} restored the steady state")
+
+    # ---- helpers
+    def span(self, a: Moment | None, b: Moment | None) -> float | None:
+        return span(a, b, self.clock)
+
+    def target(self, name: str, severity: str | None = None) -> float:
+        return self.cfg.target(name, severity or self.severity)
+
+    def matches(self, action: OpsFact, patterns: list[str]) -> str | None:
+        return first_match(action.action, patterns)
+
+    def accepted(self, action: OpsFact) -> str | None:
+        return self.matches(action, list(self.truth.accepted_mitigations)) if self.truth else None
+
+    def harmful(self, action: OpsFact) -> str | None:
+        return self.matches(action, list(self.truth.harmful_actions)) if self.truth else None
+
+    def permanent(self, action: OpsFact) -> str | None:
+        return self.matches(action, list(self.truth.permanent_fixes)) if self.truth else None
+
+    def samples(self) -> dict[str, list[tuple[Moment, dict[str, Any]]]]:
+        if self._samples is None:
+            self._samples = samples(self.data.events, self.data.timebase)
+        return self._samples
+
+    def first_mitigation_moment(self) -> Moment | None:
+        """When mitigation began: the first team ops action, or the 'mitigated' claim, whichever first."""
+        options = [o.at for o in self.team_ops]
+        if self.incident is not None and self.incident.mitigated is not None:
+            options.append(self.incident.mitigated)
+        return min(options, key=lambda m: m.wall) if options else None
+
+    def timed(self, start: Moment | None, end: Moment | None, target_name: str, what: str,
+              severity: str | None = None, evidence: list[str] | None = None) -> Verdict:
+        """A phase time against its target: full credit when met, partial credit when late."""
+        sev_code = severity or self.severity
+        target = self.target(target_name, sev_code)
+        game_s, wall_s = span(start, end, "game"), span(start, end, "wall")
+        value = game_s if self.clock == "game" else wall_s
+        if value is None:
+            return missed(f"{what}: cannot be measured on the {self.clock} clock")
+        value = max(0.0, value)
+        fraction = 1.0 if value <= target else late_credit(value, target, self.cfg.partial_credit_until)
+        spec = getattr(self.cfg.targets, target_name)
+        target_text = f"target {dur(target)} ({sev_code}, {spec.describe()}" + (
+            f", x{self.cfg.time_scale_factor:g} time-scale factor" if self.cfg.time_scale_factor != 1 else "") + ")"
+        if value <= target:
+            verdict = f"met, {dur(target - value)} to spare"
+        else:
+            verdict = f"missed by {dur(value - target)} ({value / target:.1f}x the target)" if target > 0 else "missed"
+        other = wall_s if self.clock == "game" else game_s
+        other_name = "wall" if self.clock == "game" else "game"
+        reason = (f"{what}: {dur(value)} {self.clock} time"
+                  + (f" ({dur(other)} {other_name})" if other is not None else "") + f"; {target_text}: {verdict}")
+        return Verdict(fraction, reason, measured=round(value, 3), target=target,
+                       game_s=None if game_s is None else round(game_s, 3),
+                       wall_s=None if wall_s is None else round(wall_s, 3), evidence=evidence or [])
+
+    def error_share(self, target: str, start: float, end: float) -> float | None:
+        """Failed (5xx + connection errors) share of requests for ``target`` between two wall times."""
+        total = failed = 0.0
+        for at, d in self.samples().get(target, []):
+            if start <= at.wall <= end:
+                total += float(d.get("requests") or 0)
+                failed += float(d.get("status_5xx") or 0) + float(d.get("conn_errors") or 0)
+        return failed / total if total > 0 else None
+
+
+
+def late_credit(value: float, target: float, until: float) -> float:
+    if target <= 0 or until <= 1:
+        return 0.0
+    ratio = value / target
+    return max(0.0, 1.0 - (ratio - 1.0) / (until - 1.0))
+
+
+
+def need_incident(c: Context, what: str) -> Verdict | None:
+    """The shared edge cases of the response items: no fault, no tracker, no incident."""
+    if c.fault is None and c.incident is None:
+        return na("no fault took effect and no incident was opened")
+    if not c.tracker_observed:
+        return unobserved()
+    if c.incident is None:
+        if c.first_alert is None and c.lost is None:
+            return na(f"no alert fired and the steady state held: nothing to {what}")
+        return missed(f"no incident was opened in the tracker for this run: nothing to {what}")
+    return None
