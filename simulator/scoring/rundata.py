@@ -160,6 +160,8 @@ class FaultFact:
     reverted: Moment | None = None
     how: str | None = None
     seq: int = 0
+    #: the scenario's fault (journaled as ``fault.scheduled`` first), not the facilitator's red herring
+    scenario: bool = True
 
 
 @dataclass
@@ -215,7 +217,8 @@ class RunFacts:
 
     @property
     def first_fault(self) -> FaultFact | None:
-        return min(self.faults, key=lambda f: f.effective.wall, default=None)
+        """The scenario's first fault to take effect (a red herring does not start the incident's clock)."""
+        return min((f for f in self.faults if f.scenario), key=lambda f: f.effective.wall, default=None)
 
     def firing(self) -> list[AlertFact]:
         return [a for a in self.alerts if a.state == "firing"]
@@ -427,6 +430,8 @@ def _load_scenario(path: Path, warnings: list[str]) -> Scenario | None:
 def journal_facts(events: list[Event], timebase: Timebase) -> RunFacts:
     facts = RunFacts()
     faults: dict[str, FaultFact] = {}
+    # the scenario's faults are journaled as fault.scheduled before they are injected; journals without it: all are
+    scheduled = {str(e.data.get("id")) for e in events if e.kind == "fault.scheduled"}
     for e in events:
         d = e.data
         if e.kind == "run.started":
@@ -438,7 +443,8 @@ def journal_facts(events: list[Event], timebase: Timebase) -> RunFacts:
             eff = _float(d.get("effective_at"))
             at = timebase.at_wall(eff) if eff is not None else timebase.of(e)
             fid = str(d.get("id") or f"fault-{e.seq}")
-            faults[fid] = FaultFact(fid, str(d.get("kind") or ""), str(d.get("target") or ""), at, seq=e.seq)
+            faults[fid] = FaultFact(fid, str(d.get("kind") or ""), str(d.get("target") or ""), at, seq=e.seq,
+                                    scenario=not scheduled or fid in scheduled)
         elif e.kind == "fault.reverted":
             fid = str(d.get("id") or "")
             if fid in faults and faults[fid].reverted is None:

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from simulator.domain import standard
+from simulator.domain import policy, standard
 from simulator.errors import Conflict, InputError, NotFound
 from simulator.journal import EVENT_KINDS
 from simulator.tracker import lifecycle, out, postmortem
@@ -298,7 +298,7 @@ class TrackerService:
             elif next_update_in_minutes is not None:
                 due = tx.now + timedelta(minutes=next_update_in_minutes)
             else:
-                due = tx.now + standard.SEVERITIES[inc.severity].update_every
+                due = tx.now + policy.STATUS_UPDATE_EVERY[inc.severity]
             row = StatusUpdate(incident_id=inc.id, at=tx.now, author=actor, headline=headline or inc.title,
                                status=status, what_we_know=what_we_know.strip(),
                                what_we_are_doing=what_we_are_doing.strip(), next_update_by=due)

@@ -24,8 +24,8 @@ def _need_postmortem(c: Context) -> Verdict | None:
     pm = inc.postmortem
     if pm is None or not pm.exists:
         if inc.resolved_final is None:
-            return unobserved(f"{inc.ref} was still open when the run ended and has no post-mortem yet; score the "
-                              "run again once it is written")
+            return missed(f"{inc.ref} was never resolved, so no post-mortem was written (score the run again with "
+                          "'gameday score' once it is resolved and written)")
         return missed(f"no post-mortem was written for {inc.ref} (score the run again if it is written later)")
     if not pm.content_known:
         edited = ", ".join(pm.edited_fields) or "nothing"

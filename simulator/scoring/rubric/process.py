@@ -3,9 +3,6 @@ investigation checklist, customer communication."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-
 from simulator.scoring import severity as sev
 from simulator.scoring.rubric.context import Context, need_incident
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, tref, utc
@@ -36,40 +33,6 @@ def process_roles(c: Context) -> Verdict:
     if missing:
         parts.append("never assigned: " + ", ".join(missing))
     return Verdict(fraction, "; ".join(parts), evidence=[tref(inc, "incident.role_assigned")] if inc.roles else [])
-
-
-
-_CHANNEL = re.compile(r"^#inc-(\d{4}-\d{2}-\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
-
-
-
-def _slug(value: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
-
-
-
-def process_channel(c: Context) -> Verdict:
-    if (v := need_incident(c, "name")) is not None:
-        return v
-    inc = c.incident
-    assert inc is not None
-    if not inc.channel:
-        return missed("no incident channel was recorded")
-    m = _CHANNEL.match(inc.channel)
-    if m is None:
-        return missed(f"channel {inc.channel!r} does not follow #inc-YYYY-MM-DD-<service>")
-    problems = []
-    if inc.created is not None:
-        day = datetime.fromtimestamp(inc.created.wall, UTC).date().isoformat()
-        if m.group(1) != day:
-            problems.append(f"dated {m.group(1)}, the incident began {day}")
-    service = _slug(inc.service)
-    name = m.group(2)
-    if service and not (name == service or re.fullmatch(re.escape(service) + r"-\d+", name)):
-        problems.append(f"names {name!r}, the service is {service!r}")
-    if problems:
-        return Verdict(0.5, f"channel {inc.channel} has the convention's shape but " + "; ".join(problems))
-    return Verdict(1.0, f"channel {inc.channel} follows #inc-YYYY-MM-DD-<service>")
 
 
 

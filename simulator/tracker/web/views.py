@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from simulator.domain import standard
+from simulator.domain import policy, standard
 from simulator.errors import GamedayError, InputError
 from simulator.tracker import lifecycle
 from simulator.tracker.facilitator import NO_DRILL, run_facilitator_command
@@ -36,7 +36,7 @@ MAX_FORM = 1_000_000
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(standard=standard, lifecycle=lifecycle, iso=iso, verb=lifecycle.verb)
+    env.globals.update(standard=standard, policy=policy, lifecycle=lifecycle, iso=iso, verb=lifecycle.verb)
     env.filters["clock"] = lambda v: to_utc(v).strftime("%H:%M:%S") if v else ""
     env.filters["stamp"] = lambda v: to_utc(v).strftime("%Y-%m-%d %H:%M UTC") if v else ""
     env.filters["ago"] = _ago

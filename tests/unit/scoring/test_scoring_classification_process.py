@@ -89,20 +89,12 @@ def _mirror_incident(kit: RunKit, channel: str) -> None:
     kit.finish(300)
 
 
-@pytest.mark.parametrize(("channel", "status", "why"), [
-    ("#inc-2026-04-23-payments", "met", "follows"),
-    ("#inc-2026-04-23-payments-2", "met", "follows"),
-    ("#inc-2026-04-22-payments", "partial", "dated 2026-04-22, the incident began 2026-04-23"),
-    ("#inc-2026-04-23-checkout", "partial", "names 'checkout', the service is 'payments'"),
-    ("#payments-outage", "missed", "does not follow #inc-YYYY-MM-DD-<service>"),
-])
-def test_channel_name_convention(kit, channel, status, why):
-    _mirror_incident(kit, channel)
+def test_the_channel_the_tracker_names_is_not_a_team_score(kit):
+    # the tracker names the channel by the convention itself at declaration: a line for it could not fail
+    _mirror_incident(kit, "#payments-outage")
     card = card_of(kit)
     assert card.sources["tracker"] == "journal mirror"
-    item = card.item("process.channel")
-    assert item.status == status
-    assert why in item.reason
+    assert "process.channel" not in {i.id for i in card.items}
 
 
 def test_status_updates_off_cadence(kit):
@@ -133,7 +125,7 @@ def test_status_update_with_placeholder_text_is_incomplete(kit):
 def test_checklist_share(kit):
     exemplary(kit, checklist=["logs", "deployments", "configuration"])
     item = card_of(kit).item("process.checklist")
-    assert item.points == 1.5
+    assert item.points == 2.0  # 3/6 of 4 points
     assert "3/6 checklist items" in item.reason and "Check dependent service status" in item.reason
 
 
