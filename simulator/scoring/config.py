@@ -163,6 +163,16 @@ class PostmortemRules(Strict):
     min_words: int = Field(ge=0)
     keyword_full_credit: float = Field(gt=0, le=1)
     timeline_tolerance: Duration
+    action_item_due_within: Duration = Field(
+        policy.ACTION_ITEM_DUE_WITHIN.total_seconds(),
+        description="policy: an action item is due after the incident and within this long of it")
+    prefilled_timeline_share: float = Field(
+        0.5, ge=0, le=1, description="policy: share of the timeline item a timeline the team left as the tracker "
+                                     "prefilled it can earn (it checks the tracker against itself)")
+
+
+class Roles(Strict):
+    distinct: bool = Field(True, description="policy: the four P1/P2 roles go to four different people")
 
 
 class Hseep(Strict):
@@ -214,6 +224,7 @@ class ScoringConfig(Strict):
     status_updates: StatusUpdates
     mitigation: Mitigation
     postmortem: PostmortemRules
+    roles: Roles = Field(default_factory=Roles)
     customer_keywords: list[str]
     hseep: Hseep
 

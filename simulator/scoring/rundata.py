@@ -244,6 +244,8 @@ class StatusUpdateView:
     what_we_know: str
     what_we_are_doing: str
     next_update_by: float | None  # wall
+    #: "external": a status-page / customer message, not only the incident channel
+    audience: str = "internal"
 
 
 @dataclass
@@ -315,6 +317,8 @@ class IncidentView:
 class TrackerRecord:
     source: str  # "tracker.db", "tracker API <url>", "journal mirror"
     incidents: list[IncidentView]
+    #: the tracker's roster: person name -> team (None: unknown; the journal mirror has no roster)
+    people: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -590,7 +594,7 @@ def _from_tracker(where: str | Path, source: str, run_id: str, timebase: Timebas
             people = {p.name: p.team for p in tracker.people()}
         except GamedayError:
             people = {}
-    return TrackerRecord(source, from_export(export, timebase, events, people))
+    return TrackerRecord(source, from_export(export, timebase, events, people), people)
 
 
 def from_export(export: RunExport, timebase: Timebase, events: list[Event] | None = None,
@@ -616,7 +620,8 @@ def from_export(export: RunExport, timebase: Timebase, events: list[Event] | Non
             view.roles = [RoleView(r.role, r.person, _at(r.assigned_at, timebase)) for r in inc.role_assignments]
         if not view.status_updates:
             view.status_updates = [StatusUpdateView(_at(u.time, timebase), u.status, u.headline, u.what_we_know,
-                                                    u.what_we_are_doing, wall_of(u.next_update_by))
+                                                    u.what_we_are_doing, wall_of(u.next_update_by),
+                                                    str(getattr(u, "audience", None) or "internal"))
                                    for u in inc.status_updates]
         if not view.checklist:
             view.checklist = {c.key: _at(c.checked_at, timebase) for c in inc.checklist
@@ -697,7 +702,8 @@ def _build(ref: str, timeline: list[TimelineItem], timebase: Timebase) -> Incide
         elif t.kind == "incident.status_update":
             v.status_updates.append(StatusUpdateView(
                 t.at, str(d.get("status") or ""), str(d.get("headline") or ""), str(d.get("what_we_know") or ""),
-                str(d.get("what_we_are_doing") or ""), parse_time(d.get("next_update_by"))))
+                str(d.get("what_we_are_doing") or ""), parse_time(d.get("next_update_by")),
+                str(d.get("audience") or "internal")))
         elif t.kind == "incident.checklist":
             key = str(d.get("item") or "")
             if d.get("checked", True) and key and key not in v.checklist:

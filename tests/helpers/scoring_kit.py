@@ -242,7 +242,7 @@ GOOD_PM = {
 def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTracker:
     """A textbook P1 response. ``changes``: override moments (``ack=None`` skips the ack), or
     ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in`` (the first status update),
-    ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``manual=True`` (a person opens
+    ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``people``, ``manual=True`` (a person opens
     the incident), ``pm={field: text}``, ``items=[(action, owner, type)]``, ``meeting=date | None``, ``team``."""
     m = {**EXEMPLARY, **{k: v for k, v in changes.items() if k in EXEMPLARY}}
     kit.start(team=changes.get("team"))
@@ -264,8 +264,9 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
         t.at(m["ack"] or m["triggered"] + 1 + i * 0.1).checklist(ref, item)
     if m["declare"] is not None:
         t.at(m["declare"]).declare(ref, changes.get("severity", "P1"))
-        for i, (role, person) in enumerate((("incident_commander", "Avery"), ("tech_lead", "Blake"),
-                                            ("comms_lead", "Casey"), ("scribe", "Devon"))):
+        people = changes.get("people", ("Avery", "Blake", "Casey", "Devon"))
+        for i, (role, person) in enumerate(zip(("incident_commander", "tech_lead", "comms_lead", "scribe"), people,
+                                               strict=True)):
             t.at(changes.get("roles_at", m["declare"]) + 1 + i).assign(ref, role, person)
     if m["update"] is not None:
         t.at(m["update"]).status_update(ref, "Investigating", changes.get(
@@ -285,6 +286,11 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
     if postmortem and m["resolved"] is not None:
         t.at(m["resolved"] + 20).refresh_postmortem(ref)
         fields = {**GOOD_PM, **changes.get("pm", {})}
+        if "timeline" not in fields:  # a careful team adds its decisions to the tracker's prefilled timeline
+            prefill = t.client.postmortem(ref).timeline or ""
+            decided = iso(kit.wall(m["resolved"] + 15))[11:19]
+            fields["timeline"] = (prefill.rstrip() + f"\n- **{decided} UTC**: agreed the leak fix ships behind a "
+                                  "canary; the fallback processor stays in reserve").strip()
         meeting = changes.get("meeting", date(2026, 4, 24))
         t.at(m["resolved"] + 30).update_postmortem(ref, meeting_date=meeting.isoformat() if meeting else None,
                                                    **fields)

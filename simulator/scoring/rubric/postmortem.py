@@ -4,13 +4,14 @@ action items, and the meeting date."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from simulator.scoring import severity as sev
 from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved, utc
 from simulator.scoring.rundata import Moment
 from simulator.scoring.text import keywords_found, substantive, why_not_substantive
+from simulator.tracker.postmortem import placeholder_marker
 
 
 def _need_postmortem(c: Context) -> Verdict | None:
@@ -131,7 +132,13 @@ def pm_timeline(c: Context) -> Verdict:
     reason = f"{len(entries)} timed entries; {good}/{len(checks)} checks against the journal pass"
     if bad:
         reason += " -- " + "; ".join(bad)
-    return Verdict(good / len(checks), reason)
+    fraction = good / len(checks)
+    if "timeline" not in inc.postmortem.edited_fields:
+        share = c.cfg.postmortem.prefilled_timeline_share
+        fraction *= share
+        reason += (f"; the timeline is the tracker's own prefill, unchanged (it checks the tracker against itself): "
+                   f"at most {share:.0%} (policy postmortem.prefilled_timeline_share)")
+    return Verdict(fraction, reason)
 
 
 
@@ -185,14 +192,24 @@ def pm_action_items(c: Context) -> Verdict:
     if not items:
         return missed("no action items")
     good, problems = 0, []
+    people = c.data.tracker.people if c.data.tracker is not None else None
+    roster = {p.strip().lower() for p in people} if people else set()
+    opened = datetime.fromtimestamp((inc.created or c.end).wall, UTC).date()
+    window = float(c.cfg.postmortem.action_item_due_within)
+    latest = opened + timedelta(seconds=window)
     for n, item in enumerate(items, start=1):
         missing = []
-        if not substantive(item.action, 2):
+        if not substantive(item.action, 2) or why_not_substantive(item.action, 2):
             missing.append("description")
-        if not item.owner.strip():
-            missing.append("owner")
+        owner = item.owner.strip()
+        if not owner or placeholder_marker(owner) or owner.lower() in ("tbd", "tba", "n/a", "none", "team", "someone"):
+            missing.append("owner (a person)")
+        elif roster and owner.lower() not in roster:
+            missing.append(f"owner on the roster ({owner!r} is not)")
         if item.due_date is None:
             missing.append("due date")
+        elif not opened <= item.due_date <= latest:
+            missing.append(f"due date after the incident and within {dur(window)} (policy), not {item.due_date}")
         if item.type not in sev.ACTION_ITEM_TYPES:
             missing.append("type")
         if missing:

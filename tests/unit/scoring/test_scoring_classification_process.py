@@ -64,7 +64,7 @@ def test_roles_assigned_after_the_first_mitigation_do_not_count(kit):
     exemplary(kit, roles_at=330)  # the rollback is at 320
     item = card_of(kit).item("process.roles")
     assert (item.status, item.points) == ("missed", 0.0)
-    assert "0/4 roles assigned before the first mitigation" in item.reason
+    assert "0/4 roles held by distinct people before the first mitigation" in item.reason
     assert "late: Incident Commander, Technical Lead, Communications Lead, Scribe" in item.reason
 
 
@@ -139,3 +139,25 @@ def test_customer_communication_not_needed_without_customer_impact(tmp_path):
     kit = RunKit(tmp_path / "run", customer_impact=False)
     exemplary(kit, update_text="Charges fail with 503 since the deploy.", doing_text="Rolling back payments.")
     assert card_of(kit).item("process.customer_comms").status == "not_applicable"
+
+
+def test_one_person_in_every_role_counts_once(tmp_path):
+    from tests.helpers.scoring_kit import RunKit
+
+    kit = RunKit(tmp_path / "solo")
+    exemplary(kit, people=("Avery",) * 4)
+    item = card_of(kit).item("process.roles")
+    assert item.points == 1.5 and "Avery holds 4 roles" in item.reason  # 1/4 of 6
+
+
+def test_checklist_ticked_in_one_go_before_resolving_does_not_count(tmp_path):
+    from tests.helpers.scoring_kit import RunKit
+
+    careful, rushed = RunKit(tmp_path / "careful"), RunKit(tmp_path / "rushed")
+    exemplary(careful)
+    t = exemplary(rushed, checklist=[])
+    for i, key in enumerate(("deployments", "logs", "infrastructure", "dependencies", "configuration", "users")):
+        t.at(385 + i * 0.1).checklist(t.ref, key)  # after the rollback, just before resolving
+    good, bad = card_of(careful).item("process.checklist"), card_of(rushed).item("process.checklist")
+    assert good.status == "met"
+    assert bad.points == 0.0 and "6 ticked outside it" in bad.reason
