@@ -52,6 +52,8 @@ def render_scorecard(card: ScoreCard, *, verbose: bool = False) -> RenderableTyp
             why = Text(it.reason)
             if it.source:
                 why.append(f"  [{it.source}]", style="dim")
+            if it.judgement_text:
+                why.append(f"  [{it.judgement_text}]", style="magenta")
             if verbose and it.evidence:
                 why.append("\n" + " · ".join(it.evidence), style="dim")
             if verbose and it.basis:

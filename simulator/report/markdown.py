@@ -41,7 +41,8 @@ def scorecard_markdown(card: ScoreCard) -> str:
                 "|------|--------|--------|-----|--------|"]
         for it in items:
             pts = f"{_pts(it.points)} / {_pts(it.max_points)}" if it.counts else "—"
-            out.append(f"| {_cell(it.label)} | {STATUS_TEXT[it.status]} | {pts} | {_cell(it.reason)} | "
+            result = STATUS_TEXT[it.status] + (f" ({it.judgement_text})" if it.judgement_text else "")
+            out.append(f"| {_cell(it.label)} | {result} | {pts} | {_cell(it.reason)} | "
                        f"{_cell(it.source_text)} |")
         out.append("")
     if card.monitoring is not None:

@@ -34,6 +34,16 @@ STATUS_TEXT: dict[str, str] = {
 }
 
 
+class ReviewNote(BaseModel):
+    """An evaluator's decision on a judgement item."""
+
+    decision: Literal["confirm", "override"]
+    reviewer: str
+    note: str
+    at: str
+    automatic_points: float = Field(description="the points the automatic scoring gave before the review")
+
+
 class LineItem(BaseModel):
     id: str
     category: str
@@ -55,6 +65,10 @@ class LineItem(BaseModel):
     source: Literal["standard", "policy"] | None = Field(
         None, description="what the line checks against comes from the standard or from the organisation's policy")
     basis: str | None = Field(None, description="the standard's words or the policy, for this line")
+    judgement: Literal["automatic", "provisional", "reviewed"] = Field(
+        "automatic", description="provisional: a judgement item scored automatically until an evaluator confirms "
+                                 "or overrides it (HSEEP's Exercise Evaluation Guide practice); reviewed: they have")
+    review: ReviewNote | None = None
 
     @property
     def counts(self) -> bool:
@@ -68,6 +82,16 @@ class LineItem(BaseModel):
     def label(self) -> str:
         """The title, with the incident it judges when it is not the primary one."""
         return self.title if self.role in (None, "primary") or not self.incident else f"{self.title} ({self.incident})"
+
+    @property
+    def judgement_text(self) -> str:
+        """"" for automatic lines; "provisional" or "reviewed by X (confirmed|overridden)" for judgement items."""
+        if self.judgement == "provisional":
+            return "provisional"
+        if self.judgement == "reviewed" and self.review is not None:
+            verb = "confirmed" if self.review.decision == "confirm" else "overridden"
+            return f"{verb} by {self.review.reviewer}"
+        return ""
 
     @property
     def source_text(self) -> str:

@@ -171,6 +171,11 @@ class PostmortemRules(Strict):
                                      "prefilled it can earn (it checks the tracker against itself)")
 
 
+class Review(Strict):
+    provisional: list[str] = Field(description="items that need judgement: scored automatically as provisional "
+                                               "until an evaluator confirms or overrides them")
+
+
 class Roles(Strict):
     distinct: bool = Field(True, description="policy: the four P1/P2 roles go to four different people")
 
@@ -225,6 +230,7 @@ class ScoringConfig(Strict):
     mitigation: Mitigation
     postmortem: PostmortemRules
     roles: Roles = Field(default_factory=Roles)
+    review: Review
     customer_keywords: list[str]
     hseep: Hseep
 

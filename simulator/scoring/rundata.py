@@ -319,6 +319,8 @@ class TrackerRecord:
     incidents: list[IncidentView]
     #: the tracker's roster: person name -> team (None: unknown; the journal mirror has no roster)
     people: dict[str, str | None] | None = None
+    #: evaluators' reviews of judgement items, oldest first (``current``: the one that counts)
+    reviews: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -594,7 +596,8 @@ def _from_tracker(where: str | Path, source: str, run_id: str, timebase: Timebas
             people = {p.name: p.team for p in tracker.people()}
         except GamedayError:
             people = {}
-    return TrackerRecord(source, from_export(export, timebase, events, people), people)
+    return TrackerRecord(source, from_export(export, timebase, events, people), people,
+                         list(getattr(export, "reviews", None) or []))
 
 
 def from_export(export: RunExport, timebase: Timebase, events: list[Event] | None = None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from simulator.domain.rating import RATING_TEXT
 from simulator.scoring.card import (
@@ -12,6 +13,7 @@ from simulator.scoring.card import (
     IncidentRef,
     LineItem,
     Marker,
+    ReviewNote,
     ScoreCard,
     totals,
 )
@@ -50,9 +52,27 @@ def write_scorecard(run_dir: str | Path, card: ScoreCard | None = None, **kw: ob
 
 
 def line(item_id: str, verdict: Verdict, cfg: ScoringConfig, incident: str | None = None,
-         role: str | None = None) -> LineItem:
-    """One line of the card from a rule's verdict: points, status, where its yardstick comes from."""
+         role: str | None = None, reviews: list[Any] | None = None) -> LineItem:
+    """One line of the card from a rule's verdict: points, status, where its yardstick comes from; a
+    judgement item is provisional until an evaluator's review confirms or overrides it."""
     spec = cfg.items.get(item_id)
+    judgement, note = "automatic", None
+    if item_id in cfg.review.provisional:
+        judgement = "provisional"
+        review = current_review(reviews or [], item_id, incident)
+        if review is not None:
+            judgement = "reviewed"
+            automatic = round((spec.points if spec else 0.0) * max(0.0, min(1.0, verdict.fraction)), 2)
+            note = ReviewNote(decision=review.decision, reviewer=review.reviewer, note=review.note,
+                              at=review.created_at.isoformat(timespec="seconds"), automatic_points=automatic)
+            if review.decision == "override" and review.fraction is not None and verdict.final_status() not in (
+                    "not_applicable",):
+                verdict = Verdict(float(review.fraction), f"{verdict.reason} -- overridden by {review.reviewer}: "
+                                  f"{review.note}", measured=verdict.measured, target=verdict.target,
+                                  game_s=verdict.game_s, wall_s=verdict.wall_s, evidence=verdict.evidence,
+                                  source=verdict.source, basis=verdict.basis)
+            else:
+                verdict.reason += f" -- confirmed by {review.reviewer}: {review.note}"
     status = verdict.final_status()
     counts = status not in ("not_applicable", "not_observed")
     fraction = min(1.0, max(0.0, verdict.fraction)) if counts else 0.0
@@ -64,9 +84,16 @@ def line(item_id: str, verdict: Verdict, cfg: ScoringConfig, incident: str | Non
         clock=cfg.clock if verdict.measured is not None else None, measured_s=verdict.measured,
         target_s=None if verdict.target is None else round(verdict.target, 3),
         measured_game_s=verdict.game_s, measured_wall_s=verdict.wall_s, evidence=verdict.evidence,
-        incident=incident, role=role,  # type: ignore[arg-type]
+        incident=incident, role=role, judgement=judgement, review=note,  # type: ignore[arg-type]
         source=verdict.source or (spec.source if spec else "policy"),  # type: ignore[arg-type]
         basis=verdict.basis or (spec.basis if spec else "policy: monitoring coverage target (targets.detect)"))
+
+
+def current_review(reviews: list[Any], item_id: str, incident: str | None) -> Any:
+    """The evaluator's latest review of one line (the tracker marks it ``current``)."""
+    mine = [r for r in reviews if r.item_id == item_id and (r.incident_ref or None) in (incident, None)]
+    exact = [r for r in mine if (r.incident_ref or None) == incident] or mine
+    return max(exact, key=lambda r: (r.created_at, r.id), default=None)
 
 
 def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
@@ -80,7 +107,9 @@ def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
     if inc is not None and is_false_alarm(ctx, inc):
         inc = None  # nothing real happened: the "primary" incident is a false alarm too
         ctx = Context(data, cfg, incident=None)
-    items = [line(item_id, rule(ctx), cfg, inc.ref if inc else None, "primary") for item_id, rule in RULES.items()]
+    reviews = data.tracker.reviews if data.tracker is not None else []
+    items = [line(item_id, rule(ctx), cfg, inc.ref if inc else None, "primary", reviews)
+             for item_id, rule in RULES.items()]
     if inc is not None:
         roles[inc.ref] = "primary"
     for other in ctx.incidents:
@@ -90,7 +119,7 @@ def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
         roles[other.ref] = role
         octx = Context(data, cfg, incident=other)
         rules = FALSE_ALARM_RULES if role == "false_alarm" else RELATED_RULES
-        items += [line(item_id, rule(octx, inc), cfg, other.ref, role) for item_id, rule in rules.items()]
+        items += [line(item_id, rule(octx, inc), cfg, other.ref, role, reviews) for item_id, rule in rules.items()]
     earned, possible, unobserved = totals(items, cfg.not_observed)
     overall = round(100.0 * earned / possible, 1) if possible > 0 else 0.0
     primary_items = [i for i in items if i.role == "primary"]
