@@ -44,6 +44,29 @@ class Metadata(Strict):
         return v
 
 
+class CausalLink(Strict):
+    """One step of the root cause a correct explanation must state (its paraphrases earn it too)."""
+
+    name: str = Field(description="what the step is, e.g. 'connection leak'")
+    phrases: list[str] = Field(
+        min_length=1, description="ways an engineer says it, e.g. 'connections not returned'; matched with "
+        "stems and synonyms, in any order within a few words, in a sentence that states a cause")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("expected a name for the link, got an empty string")
+        return v
+
+    @field_validator("phrases")
+    @classmethod
+    def _phrases(cls, v: list[str]) -> list[str]:
+        if any(not p.strip() for p in v):
+            raise ValueError("expected phrases with words in them, got an empty one")
+        return v
+
+
 class Truth(Strict):
     """The hidden ground truth the score card compares the team's response with."""
 
@@ -51,6 +74,9 @@ class Truth(Strict):
     escalated_severity: Severity | None = Field(None, description="severity once an escalation fires")
     root_cause: str
     root_cause_keywords: list[str] = Field(min_length=1)
+    causal_chain: list[CausalLink] = Field(
+        default_factory=list, description="the root cause link by link (change, mechanism, effect, "
+        "amplifier), each with the phrasings that count for it")
     accepted_mitigations: list[str] = Field(
         min_length=1, description="ops actions that count as mitigation, e.g. rollback:payments, "
         "flag:payments.fallback_processor=on, restart:auth, config:gateway")
@@ -63,6 +89,14 @@ class Truth(Strict):
     @classmethod
     def _actions(cls, v: list[str]) -> list[str]:
         return [valid_action(item) for item in v]
+
+    @field_validator("causal_chain")
+    @classmethod
+    def _chain(cls, v: list[CausalLink]) -> list[CausalLink]:
+        names = [link.name for link in v]
+        if dup := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"expected one link per name, got {', '.join(map(repr, dup))} twice")
+        return v
 
 
 class RestartPolicy(Strict):
