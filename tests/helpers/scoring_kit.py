@@ -223,11 +223,11 @@ EXEMPLARY = {"fault": 120.0, "lost": 150.0, "alert": 170.0, "triggered": 172.0, 
              "end": 600.0}
 
 GOOD_PM = {
-    "overview_customer_impact": "Customers could not pay for about four minutes; charges failed with 503.",
+    "overview_customer_impact": "Customers could not pay for about 4 minutes; charges failed with 503.",
     "root_cause": "Release v2.4.0 leaked database connections on the refund path, exhausting the connection pool; "
                   "immediate client retries amplified the load.",
     "detection_how": "The HighErrorRate alert paged the on-call engineer.",
-    "detection_delay": "About a minute: the alert waits for its evaluation window.",
+    "detection_delay": "About a minute: HighErrorRate waits for its evaluation window before firing.",
     "detection_earlier": "Yes, by alerting on pool saturation before errors start.",
     "response_went_well": "Roles were assigned at once and the rollback was quick.",
     "response_improve": "Tell customers sooner and automate the fallback processor.",

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from simulator.domain.ops_action import first_match
 from simulator.scoring import severity as sev
 from simulator.scoring.config import ScoringConfig
+from simulator.scoring.judge import IncidentFacts
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved
 from simulator.scoring.rundata import (
     AlertFact,
@@ -30,6 +32,11 @@ class Mitigation:
     action: OpsFact | None
     explanation: str
 
+
+
+#: what users and dashboards see in an outage: a text naming one of these names something concrete
+SYMPTOMS = ("5xx", "500", "502", "503", "504", "429", "timeout", "timeouts", "latency", "p95", "p99", "OOM",
+            "out of memory", "error rate", "availability")
 
 
 class Context:
@@ -140,6 +147,36 @@ class Context:
 
     def permanent(self, action: OpsFact) -> str | None:
         return self.matches(action, list(self.truth.permanent_fixes)) if self.truth else None
+
+    def incident_facts(self) -> IncidentFacts:
+        """What a text about this incident can name: its services, the alerts that fired, the truth's
+        symptoms, the team's actions, and the clock times and durations of its moments."""
+        inc = self.incident
+        services = {f.target for f in self.facts.faults if f.scenario}
+        services |= set(self.truth.services_affected) if self.truth else set()
+        if inc is not None and inc.service:
+            services.add(inc.service)
+        alerts = sorted({a.name for a in self.facts.firing()})
+        symptoms = list(SYMPTOMS)
+        if self.truth is not None:
+            symptoms += self.truth.root_cause_keywords
+            symptoms += [p for link in self.truth.causal_chain for p in link.phrases]
+        actions = [o.action for o in self.team_ops] + ([o.action for o in inc.ops] if inc is not None else [])
+        moments = [m for m in (self.fault.effective if self.fault else None,
+                               self.first_alert.at if self.first_alert else None,
+                               *(x for x in ((inc.created, inc.acknowledged, inc.declared, inc.mitigated,
+                                              inc.resolved_final) if inc is not None else ()))) if m is not None]
+        moments += [o.at for o in self.team_ops]
+        if self.recovery is not None:
+            moments.append(self.recovery.at)
+        times = sorted({datetime.fromtimestamp(m.wall, UTC).strftime("%H:%M") for m in moments})
+        if self.fault is not None:
+            for end in (self.recovery.at if self.recovery else None, inc.resolved_final if inc else None):
+                gap = self.span(self.fault.effective, end)
+                if gap is not None:
+                    times.append(f"{max(1, round(gap / 60))} min")
+        return IncidentFacts(services=sorted(services), alerts=alerts, symptoms=symptoms, actions=actions,
+                             times=times)
 
     def samples(self) -> dict[str, list[tuple[Moment, dict[str, Any]]]]:
         if self._samples is None:

@@ -9,6 +9,7 @@ branch: "Verify Issue -> False Alarm -> Document and Close".
 
 from __future__ import annotations
 
+from simulator.scoring.judge import filler
 from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.verdict import Verdict, missed, tref
 from simulator.scoring.rundata import IncidentView
@@ -64,7 +65,8 @@ def related_handled(c: Context, primary: IncidentView | None) -> Verdict:
     assert inc is not None
     texts = _texts(inc)
     linked = primary is not None and any(primary.ref in t for t in texts)
-    explained = next((t for t in texts if substantive(t, EXPLAIN_MIN_WORDS)), None)
+    facts = c.incident_facts()
+    explained = next((t for t in texts if substantive(t, EXPLAIN_MIN_WORDS) and not filler(t, facts)), None)
     closed = _closed(inc)
     ev = [tref(inc, "incident.note")] if inc.notes else []
     tie = (f"names {primary.ref}" if linked else
@@ -94,10 +96,12 @@ def false_alarm_verify(c: Context, primary: IncidentView | None) -> Verdict:
 def false_alarm_document(c: Context, primary: IncidentView | None) -> Verdict:
     inc = c.incident
     assert inc is not None
-    explained = next((t for t in _texts(inc) if substantive(t, EXPLAIN_MIN_WORDS)), None)
+    facts = c.incident_facts()
+    explained = next((t for t in _texts(inc) if substantive(t, EXPLAIN_MIN_WORDS) and not filler(t, facts)), None)
     if explained is None:
         texts = _texts(inc)
-        why = why_not_substantive(texts[0], EXPLAIN_MIN_WORDS) if texts else "nothing was written"
+        why = (why_not_substantive(texts[0], EXPLAIN_MIN_WORDS) or filler(texts[0], facts) or "") if texts \
+            else "nothing was written"
         return missed(f"{inc.ref}: no note says why it is not a real incident ({why})")
     return Verdict(1.0, f"{inc.ref}: documented ({explained[:80]!r})", evidence=[tref(inc, "incident.note")])
 

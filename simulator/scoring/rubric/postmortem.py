@@ -7,6 +7,9 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 from simulator.scoring import severity as sev
+from simulator.scoring.judge import filler, refers_to_incident, root_cause
+
+NAMES_NOTHING = "names nothing"
 from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved, utc
 from simulator.scoring.rundata import Moment
@@ -43,6 +46,7 @@ def pm_sections(c: Context) -> Verdict:
     assert inc is not None and inc.postmortem is not None
     pm = inc.postmortem
     min_words = c.cfg.postmortem.min_words
+    facts = c.incident_facts()  # each section must be about this incident: filler names nothing of it
     good, problems = 0, []
     for section in sev.POSTMORTEM_SECTIONS:
         if section.key == "action_items":
@@ -53,10 +57,16 @@ def pm_sections(c: Context) -> Verdict:
             bad = []
             for fld in section.fields:
                 value = pm.fields.get(fld.key, "")
+                name = fld.label if len(section.fields) > 1 else section.title
                 need = 1 if section.style == "labelled" and fld.key != "overview_customer_impact" else min_words
                 if not substantive(value, need):
-                    bad.append(f"{fld.label if len(section.fields) > 1 else section.title} "
-                               f"{why_not_substantive(value, need)}")
+                    bad.append(f"{name} {why_not_substantive(value, need)}")
+                elif need > 1 and (why := filler(value, facts)) and not why.startswith(NAMES_NOTHING):
+                    bad.append(f"{name}: {why}")
+            joined = "\n".join(pm.fields.get(fld.key, "") for fld in section.fields)
+            if not bad and not refers_to_incident(joined, facts):
+                bad.append("names nothing from this incident (no service, alert, symptom, action, metric, time or "
+                           "figure)")
             ok = not bad
             if bad:
                 problems.append(f"{section.title}: " + "; ".join(bad))
@@ -152,6 +162,10 @@ def pm_root_cause(c: Context) -> Verdict:
     text = inc.postmortem.fields.get("root_cause", "")
     if not substantive(text, c.cfg.postmortem.min_words):
         return missed(f"the root cause is {why_not_substantive(text, c.cfg.postmortem.min_words)}")
+    if c.truth.causal_chain:
+        # the truth's causal chain, link by link, with stems and synonyms; a bare keyword list fails
+        verdict = root_cause(text, c.truth.causal_chain)
+        return Verdict(verdict.fraction, f"root cause: {verdict.reason}")
     found, missing_kw = keywords_found(c.truth.root_cause_keywords, text)
     share = len(found) / len(c.truth.root_cause_keywords)
     fraction = min(1.0, share / c.cfg.postmortem.keyword_full_credit)
@@ -169,13 +183,16 @@ def pm_detection(c: Context) -> Verdict:
     inc = c.incident
     assert inc is not None and inc.postmortem is not None
     section = next(s for s in sev.POSTMORTEM_SECTIONS if s.key == "detection")
+    facts = c.incident_facts()
     answered, problems = 0, []
     for fld in section.fields:
         value = inc.postmortem.fields.get(fld.key, "")
-        if substantive(value, c.cfg.postmortem.min_words):
-            answered += 1
-        else:
+        if not substantive(value, c.cfg.postmortem.min_words):
             problems.append(f"'{fld.label}' {why_not_substantive(value, c.cfg.postmortem.min_words)}")
+        elif why := filler(value, facts):
+            problems.append(f"'{fld.label}': {why}")
+        else:
+            answered += 1
     text = f"{answered}/{len(section.fields)} detection questions answered"
     if problems:
         text += "; " + "; ".join(problems)

@@ -4,6 +4,7 @@ investigation checklist, customer communication."""
 from __future__ import annotations
 
 from simulator.scoring import severity as sev
+from simulator.scoring.judge import filler
 from simulator.scoring.rubric.context import Context, need_incident
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, tref, utc
 from simulator.scoring.rundata import Moment
@@ -101,16 +102,18 @@ def process_status_complete(c: Context) -> Verdict:
     if not inc.status_updates:
         return missed("no status update was posted")
     min_words = max(1, c.cfg.postmortem.min_words - 1)
+    facts = c.incident_facts()  # "Looking around." says nothing about this incident
     problems = []
     good = 0
     for n, u in enumerate(inc.status_updates, start=1):
         missing = []
         if u.status not in sev.STATUS_UPDATE_STATUSES:
             missing.append(f"status {u.status!r}")
-        if not substantive(u.what_we_know, min_words):
-            missing.append(f"'what we know' {why_not_substantive(u.what_we_know, min_words)}")
-        if not substantive(u.what_we_are_doing, min_words):
-            missing.append(f"'what we're doing' {why_not_substantive(u.what_we_are_doing, min_words)}")
+        for label, value in (("what we know", u.what_we_know), ("what we're doing", u.what_we_are_doing)):
+            if not substantive(value, min_words):
+                missing.append(f"'{label}' {why_not_substantive(value, min_words)}")
+            elif why := filler(value, facts):
+                missing.append(f"'{label}': {why}")
         if u.next_update_by is None:
             missing.append("no 'next update expected by'")
         if not u.headline.strip():
