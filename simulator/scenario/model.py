@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.domain.comms import CustomerChannel
 from simulator.domain.ops_action import valid_action
 from simulator.domain.runbook import StepKind
 from simulator.domain.severity import Severity
@@ -208,6 +209,9 @@ class RunbookStep(Strict):
     item: str | None = Field(None, description="checklist item key")
     text: str | None = None
     fields: dict[str, str] = Field(default_factory=dict, description="status update / post-mortem fields")
+    external: bool = Field(False, description="status_update: customers see it (status page), not only the team")
+    channel: CustomerChannel | None = Field(None, description="customer_message: status_page, email or support "
+                                            "(the message is `text`; `fields: {to: ...}` names who it went to)")
 
     @field_validator("action")
     @classmethod
@@ -216,9 +220,13 @@ class RunbookStep(Strict):
 
     @model_validator(mode="after")
     def _needs(self) -> RunbookStep:
-        need = {"declare": "severity", "assign": "role", "ops": "action", "checklist": "item"}.get(self.do)
-        if need and getattr(self, need) is None:
-            raise ValueError(f"expected '{need}' for do: {self.do}")
+        needs = {"declare": ("severity",), "assign": ("role",), "ops": ("action",), "checklist": ("item",),
+                 "customer_message": ("channel", "text")}.get(self.do, ())
+        for need in needs:
+            if getattr(self, need) is None:
+                raise ValueError(f"expected '{need}' for do: {self.do}")
+        if self.external and self.do != "status_update":
+            raise ValueError(f"'external' is for do: status_update, not do: {self.do}")
         return self
 
 

@@ -55,7 +55,7 @@ def status_update_out(ref: str, row: StatusUpdate) -> StatusUpdateOut:
     return StatusUpdateOut(
         id=row.id, incident=ref, headline=row.headline, status=row.status, time=row.at, author=row.author,
         what_we_know=row.what_we_know, what_we_are_doing=row.what_we_are_doing,
-        next_update_by=row.next_update_by,
+        next_update_by=row.next_update_by, audience=row.audience,
         text=status_update_text(row.headline, row.status, row.at, row.what_we_know, row.what_we_are_doing,
                                 row.next_update_by))
 

@@ -27,6 +27,7 @@ from simulator.tracker.facilitator import NO_DRILL, run_facilitator_command
 from simulator.tracker.security import COOKIE, token_ok
 from simulator.tracker.service import TrackerService
 from simulator.tracker.timeutil import human_duration, iso, to_utc
+from simulator.tracker.web.review import mount_review
 
 HERE = Path(__file__).resolve().parent
 ACTOR_COOKIE = "gameday_actor"
@@ -191,7 +192,8 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
             return svc.post_status_update(ref, status=f.get("status", ""), what_we_know=f.get("what_we_know", ""),
                                           what_we_are_doing=f.get("what_we_are_doing", ""), actor=a,
                                           next_update_in_minutes=int(minutes) if minutes else None,
-                                          headline=(f.get("headline") or "").strip()[:300] or None)
+                                          headline=(f.get("headline") or "").strip()[:300] or None,
+                                          audience="external" if f.get("audience") == "external" else "internal")
 
         return await act(request, f"/incidents/{quote(ref)}", post, anchor="updates", notice="Status update posted")
 
@@ -200,6 +202,16 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
         return await act(request, f"/incidents/{quote(ref)}",
                          lambda f, a: svc.add_note(ref, f.get("text", "")[:20000], actor=a, type=f.get("type", "note")),
                          anchor="timeline")
+
+    @app.post("/incidents/{ref}/customer-messages", include_in_schema=False)
+    async def customer_message(request: Request, ref: str) -> Response:
+        return await act(request, f"/incidents/{quote(ref)}",
+                         lambda f, a: svc.post_customer_message(ref, channel=f.get("channel", "")[:20],
+                                                                text=f.get("text", "")[:5001],
+                                                                to=f.get("to", "")[:301] or None, actor=a),
+                         anchor="timeline", notice="Customer message recorded")
+
+    mount_review(app, svc, page, act)
 
     # -- post-mortem ------------------------------------------------------------------------
     def pm_context(ref: str) -> dict[str, Any]:
