@@ -241,7 +241,7 @@ GOOD_PM = {
 
 def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTracker:
     """A textbook P1 response. ``changes``: override moments (``ack=None`` skips the ack), or
-    ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in`` (the first status update),
+    ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in``/``audience`` (the first status update),
     ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``people``, ``manual=True`` (a person opens
     the incident), ``pm={field: text}``, ``items=[(action, owner, type)]``, ``meeting=date | None``, ``team``."""
     m = {**EXEMPLARY, **{k: v for k, v in changes.items() if k in EXEMPLARY}}
@@ -272,7 +272,7 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
         t.at(m["update"]).status_update(ref, "Investigating", changes.get(
             "update_text", "Customers cannot pay: charges fail with 503 since the v2.4.0 deploy."),
             changes.get("doing_text", "Rolling back payments to v2.3.1; status page updated."),
-            next_update_in_minutes=changes.get("next_in", 15))
+            next_update_in_minutes=changes.get("next_in", 15), audience=changes.get("audience", "external"))
     for game, action in changes.get("actions", [(m["ops"], "rollback:payments")]):
         kit.ops(game, action)
     if m["restored"] is not None:

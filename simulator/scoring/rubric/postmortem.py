@@ -8,13 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from simulator.scoring import severity as sev
 from simulator.scoring.judge import filler, refers_to_incident, root_cause
-
-NAMES_NOTHING = "names nothing"
 from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved, utc
 from simulator.scoring.rundata import Moment
 from simulator.scoring.text import keywords_found, substantive, why_not_substantive
 from simulator.tracker.postmortem import placeholder_marker
+
+NAMES_NOTHING = "names nothing"  # the start of filler()'s reason when a text names nothing of the incident
 
 
 def _need_postmortem(c: Context) -> Verdict | None:

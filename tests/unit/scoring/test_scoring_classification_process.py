@@ -130,9 +130,26 @@ def test_checklist_share(kit):
 
 
 def test_customer_communication_missing_for_a_user_impacting_incident(kit):
-    exemplary(kit, update_text="Charges fail with 503 since the deploy.", doing_text="Rolling back payments.")
+    exemplary(kit, update_text="Charges fail with 503 since the deploy.", doing_text="Rolling back payments.",
+              audience="internal")
     item = card_of(kit).item("process.customer_comms")
     assert (item.status, item.points) == ("missed", 0.0)
+
+
+def test_customer_communication_is_an_act_not_a_keyword(tmp_path):
+    from tests.helpers.scoring_kit import RunKit
+
+    # words about customers in an internal update earn nothing ...
+    keywords = RunKit(tmp_path / "keywords")
+    exemplary(keywords, update_text="No users affected; internal batch only.", audience="internal")
+    assert card_of(keywords).item("process.customer_comms").status == "missed"
+    # ... a customer message recorded in the tracker earns the item, whatever its words
+    told = RunKit(tmp_path / "told")
+    t = exemplary(told, audience="internal")
+    t.at(300).customer_message(t.ref, "email", "Emailed Acme and Globex account teams an ETA of 30 minutes")
+    item = card_of(told).item("process.customer_comms")
+    assert item.status == "met" and "customer message via email" in item.reason
+    assert item.judgement == "provisional"
 
 
 def test_customer_communication_not_needed_without_customer_impact(tmp_path):

@@ -90,3 +90,21 @@ def test_a_red_herring_does_not_start_the_incident_clock(tmp_path):
     kit.finish(600)
     card = card_of(kit)
     assert card.monitoring.measured_s == 50.0  # from the scenario's fault at 120, not the herring at 30
+
+
+def test_an_evaluator_overrides_a_provisional_item_and_the_card_says_who_and_why(tmp_path):
+    kit = RunKit(tmp_path / "run")
+    t = exemplary(kit)
+    before = card_of(kit).item("pm.root_cause")
+    assert (before.status, before.judgement) == ("met", "provisional")
+    t.at(700).review_item(kit.run_id, "pm.root_cause", "override", "The root cause names the leak but misses why "
+                          "the pool had no timeout; half credit.", fraction=0.5, incident_ref=t.ref, reviewer="Morgan")
+    t.at(710).review_item(kit.run_id, "pm.sections", "confirm", "Sections are specific to the payments outage.",
+                          incident_ref=t.ref, reviewer="Morgan")
+    card = card_of(kit)
+    rc, sections = card.item("pm.root_cause"), card.item("pm.sections")
+    assert rc.judgement == "reviewed" and rc.review.reviewer == "Morgan" and rc.review.decision == "override"
+    assert rc.points == before.max_points * 0.5 and rc.review.automatic_points == before.points
+    assert "overridden by Morgan" in rc.reason and rc.judgement_text == "overridden by Morgan"
+    assert sections.judgement == "reviewed" and sections.points == sections.max_points
+    assert card.item("time.acknowledge").judgement == "automatic"  # timings need no judgement
