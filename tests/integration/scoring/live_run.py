@@ -107,7 +107,8 @@ def build_live_run(folder: Path) -> Path:
         client.update_postmortem(
             ref, overview_customer_impact="Customers could not pay for about two minutes.",
             root_cause="Release v2.4.0 leaked connections and exhausted the connection pool; retries made it worse.",
-            detection_how="The HighErrorRate alert paged on-call.", detection_delay="About 60 s: HighErrorRate waits out its 1m window.",
+            detection_how="The HighErrorRate alert paged on-call.",
+            detection_delay="About 60 s: HighErrorRate waits out its 1m window.",
             detection_earlier="Yes, with a pool saturation alert.", response_went_well="Fast rollback, clear roles.",
             response_improve="Customer communication could start earlier.",
             response_people="Yes, payments on-call and the database owner.",
