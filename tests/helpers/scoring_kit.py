@@ -24,6 +24,14 @@ from simulator.tracker.embedded import JOURNAL_PREFIXES
 from simulator.tracker.local import LocalTracker
 from simulator.tracker.service import TrackerService
 
+#: the seed scenario's causal chain (scenarios/pool-exhaustion.yaml), for root causes judged link by link
+CHAIN = """\
+  causal_chain:
+    - {name: the v2.4.0 release, phrases: [v2.4.0, new release, payments release, deploy, release]}
+    - {name: connections leaked, phrases: [connection leak, connections not returned, connections not released]}
+    - {name: pool exhausted, phrases: [pool exhausted, no free connections, timeouts waiting for a connection]}
+    - {name: retries amplified it, phrases: [retries, retry storm, clients retried immediately]}
+"""
 START = datetime(2026, 4, 23, 10, 0, tzinfo=UTC).timestamp()  # a Thursday, 10:00 UTC
 RUN_ID = "20260423-100000-pool-kit-0001"
 
@@ -43,7 +51,7 @@ truth:
   harmful_actions: [restart:payments]
   customer_impact: {impact}
   services_affected: [payments]
-targets:
+{chain}targets:
   - name: payments
     app: payments
     tier: critical
@@ -112,7 +120,8 @@ class KitTracker:
 
 class RunKit:
     def __init__(self, path: Path, *, time_scale: float = 4.0, severity: str = "P1", escalated: str = "null",
-                 customer_impact: bool = True, run_id: str = RUN_ID, scenario: bool = True, mirror: bool = True):
+                 customer_impact: bool = True, run_id: str = RUN_ID, scenario: bool = True, mirror: bool = True,
+                 causal_chain: bool = False):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.scale = time_scale
@@ -120,7 +129,8 @@ class RunKit:
         self.events: list[Event] = []
         self.mirror = mirror
         self.scenario_text = SCENARIO.format(severity=severity, escalated=escalated,
-                                             impact="true" if customer_impact else "false")
+                                             impact="true" if customer_impact else "false",
+                                             chain=CHAIN if causal_chain else "")
         self.with_scenario = scenario
         self.truth = {"severity": severity, "escalated_severity": None if escalated == "null" else escalated,
                       "root_cause": "Release v2.4.0 leaks database connections.",
@@ -294,10 +304,11 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
         meeting = changes.get("meeting", date(2026, 4, 24))
         t.at(m["resolved"] + 30).update_postmortem(ref, meeting_date=meeting.isoformat() if meeting else None,
                                                    **fields)
-        for action, owner, kind in changes.get("items", [
+        for action, owner, kind, *due in changes.get("items", [
                 ("Fix the connection leak on the refund path", "Blake", "fix"),
                 ("Alert on DB pool saturation", "Devon", "monitoring")]):
-            t.at(m["resolved"] + 40).add_action_item(ref, action, owner=owner, due_date="2026-05-07", type=kind)
+            t.at(m["resolved"] + 40).add_action_item(ref, action, owner=owner, due_date=(due or ["2026-05-07"])[0],
+                                                     type=kind)
     kit.finish(m["end"])
     return t
 
