@@ -31,8 +31,9 @@ def test_every_point_is_traceable_to_a_line_item(kit):
     assert card.overall == round(100 * card.earned / card.possible, 1)
     assert all(0 <= i.points <= i.max_points for i in card.items)
     assert all(i.reason for i in card.items)
-    # lost: severity 6 (P2 for P1), checklist 2.5 (1/6), harm 2.5 (one restart), post-mortem 15; escalation n/a
-    assert (card.earned, card.possible, card.overall, card.grade) == (69.0, 95.0, 72.6, "C")
+    # lost: severity 6 (P2 for P1), checklist 2.5 (1/6), harm 2.5 (one restart), post-mortem 15, permanence 3
+    # (a rollback is temporary and, with no post-mortem, no fix is planned); escalation n/a
+    assert (card.earned, card.possible, card.overall, card.grade) == (66.0, 95.0, 69.5, "D")
 
 
 def test_capability_ratings_follow_the_share_of_points(kit):
@@ -73,10 +74,12 @@ def test_no_tracker_at_all_scores_what_the_journal_shows(tmp_path):
     assert observed == {"detect.mttd", "time.mitigate", "mitigation.choice", "mitigation.permanence",
                         "mitigation.harm"}
     assert all(i.status == "not_observed" for i in card.items if i.category in ("pm", "process"))
-    assert (card.overall, card.possible, card.not_observed_points) == (100.0, 33.0, 62.0)
+    # a rollback is temporary and no post-mortem plans the fix: the permanence item's 3 points are lost
+    assert (card.overall, card.possible, card.not_observed_points) == (round(100 * 30 / 33, 1), 33.0, 62.0)
+    assert card.item("mitigation.permanence").status == "missed"
     assert any("no tracker data" in w for w in card.warnings)
     strict = card_of(kit, not_observed="zero")
-    assert strict.overall == round(100 * 33 / 95, 1)
+    assert strict.overall == round(100 * 30 / 95, 1)
     assert next(c for c in strict.capabilities if c.key == "communications").rating == "U"
 
 
