@@ -226,11 +226,11 @@ EXEMPLARY = {"fault": 120.0, "lost": 150.0, "alert": 170.0, "triggered": 172.0, 
              "end": 600.0}
 
 GOOD_PM = {
-    "overview_customer_impact": "Customers could not pay for about four minutes; charges failed with 503.",
+    "overview_customer_impact": "Customers could not pay for about 4 minutes; charges failed with 503.",
     "root_cause": "Release v2.4.0 leaked database connections on the refund path, exhausting the connection pool; "
                   "immediate client retries amplified the load.",
     "detection_how": "The HighErrorRate alert paged the on-call engineer.",
-    "detection_delay": "About a minute: the alert waits for its evaluation window.",
+    "detection_delay": "About a minute: HighErrorRate waits for its evaluation window before firing.",
     "detection_earlier": "Yes, by alerting on pool saturation before errors start.",
     "response_went_well": "Roles were assigned at once and the rollback was quick.",
     "response_improve": "Tell customers sooner and automate the fallback processor.",
@@ -244,8 +244,8 @@ GOOD_PM = {
 
 def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTracker:
     """A textbook P1 response. ``changes``: override moments (``ack=None`` skips the ack), or
-    ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in`` (the first status update),
-    ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``manual=True`` (a person opens
+    ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in``/``audience`` (the first status update),
+    ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``people``, ``manual=True`` (a person opens
     the incident), ``pm={field: text}``, ``items=[(action, owner, type)]``, ``meeting=date | None``, ``team``."""
     m = {**EXEMPLARY, **{k: v for k, v in changes.items() if k in EXEMPLARY}}
     kit.start(team=changes.get("team"))
@@ -268,14 +268,15 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
         t.at(m["ack"] or m["triggered"] + 1 + i * 0.1).checklist(ref, item)
     if m["declare"] is not None:
         t.at(m["declare"]).declare(ref, changes.get("severity", "P1"))
-        for i, (role, person) in enumerate((("incident_commander", "Avery"), ("tech_lead", "Blake"),
-                                            ("comms_lead", "Casey"), ("scribe", "Devon"))):
+        people = changes.get("people", ("Avery", "Blake", "Casey", "Devon"))
+        for i, (role, person) in enumerate(zip(("incident_commander", "tech_lead", "comms_lead", "scribe"), people,
+                                               strict=True)):
             t.at(changes.get("roles_at", m["declare"]) + 1 + i).assign(ref, role, person)
     if m["update"] is not None:
         t.at(m["update"]).status_update(ref, "Investigating", changes.get(
             "update_text", "Customers cannot pay: charges fail with 503 since the v2.4.0 deploy."),
             changes.get("doing_text", "Rolling back payments to v2.3.1; status page updated."),
-            next_update_in_minutes=changes.get("next_in", 15))
+            next_update_in_minutes=changes.get("next_in", 15), audience=changes.get("audience", "external"))
     for game, action in changes.get("actions", [(m["ops"], "rollback:payments")]):
         kit.ops(game, action)
     if m["restored"] is not None:
@@ -289,6 +290,11 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
     if postmortem and m["resolved"] is not None:
         t.at(m["resolved"] + 20).refresh_postmortem(ref)
         fields = {**GOOD_PM, **changes.get("pm", {})}
+        if "timeline" not in fields:  # a careful team adds its decisions to the tracker's prefilled timeline
+            prefill = t.client.postmortem(ref).timeline or ""
+            decided = iso(kit.wall(m["resolved"] + 15))[11:19]
+            fields["timeline"] = (prefill.rstrip() + f"\n- **{decided} UTC**: agreed the leak fix ships behind a "
+                                  "canary; the fallback processor stays in reserve").strip()
         meeting = changes.get("meeting", date(2026, 4, 24))
         t.at(m["resolved"] + 30).update_postmortem(ref, meeting_date=meeting.isoformat() if meeting else None,
                                                    **fields)

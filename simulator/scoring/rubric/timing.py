@@ -114,10 +114,10 @@ def time_resolve_verified(c: Context) -> Verdict:
         return v
     inc = c.incident
     assert inc is not None
-    if inc.resolved is None:
-        return na(f"{inc.ref} was not marked resolved")
     if c.lost is None:
         return na("the steady state never broke: nothing to verify against")
+    if inc.resolved is None:
+        return missed(f"{inc.ref} was never marked resolved: the resolution was never verified")
     ev = [tref(inc, "incident.resolved")]
     if c.recovery is None:
         return missed(f"'resolved' was claimed at {utc(inc.resolved.wall)} but the metrics never recovered before the "

@@ -32,7 +32,8 @@ def test_the_action_after_which_the_metrics_recovered_gets_the_credit(kit):
     assert re.fullmatch(r"journal #\d+ ops\.scale", mitigate.evidence[0])
     assert re.fullmatch(r"journal #\d+ steady_state\.restored \(12\.5s after\)", mitigate.evidence[1])
     choice = card.item("mitigation.choice")
-    assert choice.points == 3.5 and "not among the accepted mitigations" in choice.reason  # the flag did not do it
+    # the flag did not do it
+    assert choice.points == choice.max_points / 2 and "not among the accepted mitigations" in choice.reason
 
 
 def test_of_several_actions_in_the_window_the_last_one_before_recovery_is_credited(kit):
@@ -52,7 +53,7 @@ def test_an_action_long_before_the_recovery_is_not_attributable(kit):
     assert any(e.endswith("ops.rollback") for e in mitigate.evidence)
     assert any("steady_state.restored (1m40s after)" in e for e in mitigate.evidence)
     choice = card.item("mitigation.choice")
-    assert choice.points == 3.5 and "did not confirm" in choice.reason
+    assert choice.points == choice.max_points / 2 and "did not confirm" in choice.reason
     # the window is a policy: forty intervals make the same rollback attributable
     lenient = card_of(kit, mitigation={"recovery_within_intervals": 40})
     assert lenient.item("time.mitigate").status == "met"
