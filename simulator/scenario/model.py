@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.domain.comms import CustomerChannel
-from simulator.domain.ops_action import valid_action
+from simulator.domain.ops_action import valid_action, valid_pattern, valid_permanent_fix
 from simulator.domain.runbook import StepKind
 from simulator.domain.severity import Severity
 from simulator.monitor.rules import AlertRuleSpec
@@ -80,16 +80,22 @@ class Truth(Strict):
         "amplifier), each with the phrasings that count for it")
     accepted_mitigations: list[str] = Field(
         min_length=1, description="ops actions that count as mitigation, e.g. rollback:payments, "
-        "flag:payments.fallback_processor=on, restart:auth, config:gateway")
-    permanent_fixes: list[str] = Field(default_factory=list, description="which of them are permanent")
+        "flag:payments.fallback_processor=on, restart:auth, config:gateway.tiers.major.rate>=200")
+    permanent_fixes: list[str] = Field(default_factory=list, description="the full fix: a fixed release "
+                                       "(deploy:payments=v2.4.1) or a corrected config; never rollback, flag, scale")
     harmful_actions: list[str] = Field(default_factory=list, description="actions that make it worse")
     customer_impact: bool = True
     services_affected: list[str] = Field(default_factory=list)
 
-    @field_validator("accepted_mitigations", "permanent_fixes", "harmful_actions")
+    @field_validator("accepted_mitigations", "harmful_actions")
     @classmethod
     def _actions(cls, v: list[str]) -> list[str]:
-        return [valid_action(item) for item in v]
+        return [valid_pattern(item) for item in v]
+
+    @field_validator("permanent_fixes")
+    @classmethod
+    def _fixes(cls, v: list[str]) -> list[str]:
+        return [valid_permanent_fix(item) for item in v]
 
     @field_validator("causal_chain")
     @classmethod

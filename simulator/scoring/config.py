@@ -157,6 +157,7 @@ class StatusUpdates(Strict):
 class Mitigation(Strict):
     temporary_share: float = Field(ge=0, le=1)
     harm_per_action: float = Field(ge=0, le=1)
+    recovery_within_intervals: int = Field(ge=0)
 
 
 class PostmortemRules(Strict):

@@ -34,6 +34,7 @@ CHAIN = """\
 """
 START = datetime(2026, 4, 23, 10, 0, tzinfo=UTC).timestamp()  # a Thursday, 10:00 UTC
 RUN_ID = "20260423-100000-pool-kit-0001"
+SAMPLE_STEP = 10.0  # game seconds between the kit's samples (its monitor interval)
 
 SCENARIO = """\
 apiVersion: gameday/v1
@@ -46,8 +47,8 @@ truth:
   escalated_severity: {escalated}
   root_cause: "Release v2.4.0 leaks database connections; the pool runs dry and client retries amplify it."
   root_cause_keywords: [connection pool, leak, release, retry]
-  accepted_mitigations: [rollback:payments, "flag:payments.fallback_processor=on"]
-  permanent_fixes: [rollback:payments]
+  accepted_mitigations: [rollback:payments, "flag:payments.fallback_processor=on", "deploy:payments=v2.4.1"]
+  permanent_fixes: ["deploy:payments=v2.4.1"]
   harmful_actions: [restart:payments]
   customer_impact: {impact}
   services_affected: [payments]
@@ -135,8 +136,9 @@ class RunKit:
         self.truth = {"severity": severity, "escalated_severity": None if escalated == "null" else escalated,
                       "root_cause": "Release v2.4.0 leaks database connections.",
                       "root_cause_keywords": ["connection pool", "leak", "release", "retry"],
-                      "accepted_mitigations": ["rollback:payments", "flag:payments.fallback_processor=on"],
-                      "permanent_fixes": ["rollback:payments"], "harmful_actions": ["restart:payments"],
+                      "accepted_mitigations": ["rollback:payments", "flag:payments.fallback_processor=on",
+                                               "deploy:payments=v2.4.1"],
+                      "permanent_fixes": ["deploy:payments=v2.4.1"], "harmful_actions": ["restart:payments"],
                       "customer_impact": customer_impact, "services_affected": ["payments"]}
         self._tracker: KitTracker | None = None
 
@@ -156,7 +158,8 @@ class RunKit:
     # ---- the run
     def start(self, responder: str = "auto", team: str | None = None) -> RunKit:
         data: dict[str, Any] = {"run_id": self.run_id, "scenario": "pool-kit", "title": "Pool kit",
-                                "time_scale": self.scale, "responder": responder, "truth": self.truth}
+                                "time_scale": self.scale, "responder": responder, "truth": self.truth,
+                                "interval": SAMPLE_STEP / self.scale}  # the monitor interval (wall s)
         if team:
             data["team"] = team
         self.event("run.started", None, wall=self.wall(0) - 0.5, **data)
@@ -187,7 +190,7 @@ class RunKit:
         self.event("escalation.triggered", game, index=0, severity=severity, note="Finance reports failed settlements",
                    game=game)
 
-    def samples(self, until: float, step: float = 10.0, bad: list[tuple[float, float]] | None = None,
+    def samples(self, until: float, step: float = SAMPLE_STEP, bad: list[tuple[float, float]] | None = None,
                 target: str = "payments") -> None:
         """One sample per ``step`` game seconds; inside a ``bad`` window most requests fail."""
         t = step
@@ -256,9 +259,10 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
     the incident), ``pm={field: text}``, ``items=[(action, owner, type)]``, ``meeting=date | None``, ``team``."""
     m = {**EXEMPLARY, **{k: v for k, v in changes.items() if k in EXEMPLARY}}
     kit.start(team=changes.get("team"))
-    kit.samples(m["end"], bad=[(m["lost"], m["restored"] or m["end"])])
+    kit.samples(m["end"], bad=[(m["lost"], m["restored"] or m["end"])] if m["lost"] is not None else [])
     kit.fault(m["fault"])
-    kit.lost(m["lost"])
+    if m["lost"] is not None:  # lost=None: the steady state never breaks
+        kit.lost(m["lost"])
     if m["alert"] is not None:
         kit.alert(m["alert"])
     t = kit.tracker()

@@ -5,7 +5,6 @@ timed-phase check against a target, and the shared "is there an incident to judg
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ from simulator.domain.ops_action import first_match
 from simulator.scoring import severity as sev
 from simulator.scoring.config import ScoringConfig
 from simulator.scoring.judge import IncidentFacts
+from simulator.scoring.rubric.attribution import Mitigation, attribute, judge_recovery
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved
 from simulator.scoring.rundata import (
     AlertFact,
@@ -21,18 +21,9 @@ from simulator.scoring.rundata import (
     Moment,
     OpsFact,
     RunData,
-    SteadyFact,
     samples,
     span,
 )
-
-
-@dataclass
-class Mitigation:
-    action: OpsFact | None
-    explanation: str
-
-
 
 #: what users and dashboards see in an outage: a text naming one of these names something concrete
 SYMPTOMS = ("5xx", "500", "502", "503", "504", "429", "timeout", "timeouts", "latency", "p95", "p99", "OOM",
@@ -56,7 +47,8 @@ class Context:
         self.fault: FaultFact | None = data.facts.first_fault
         self.first_alert, self.early_alerts = self._alerts()
         self.anchor = self._anchor()
-        self.lost, self.recovery = self._impact()
+        self.judged = judge_recovery(data, self.fault, self.incident)  # THE recovery, see attribution
+        self.lost, self.recovery = self.judged.lost, self.judged.restored
         self.end = self._end()
         self.team_ops = [o for o in self.facts.ops if self.fault is None or o.at.wall >= self.fault.effective.wall - 1]
         self.mitigation = self._mitigation()
@@ -92,18 +84,6 @@ class Context:
             options.append((created, f"incident {self.incident.ref} opened"))  # type: ignore[union-attr]
         return min(options, key=lambda o: o[0].wall) if options else None
 
-    def _impact(self) -> tuple[SteadyFact | None, SteadyFact | None]:
-        """The first loss of the steady state after the fault, and the final recovery (None if none)."""
-        if self.fault is None:
-            return None, None
-        changes = [s for s in self.facts.steady if s.at.wall >= self.fault.effective.wall - 1]
-        lost = next((s for s in changes if s.kind == "lost"), None)
-        if lost is None:
-            return None, None
-        last_lost = max((s for s in changes if s.kind == "lost"), key=lambda s: s.at.wall)
-        recovery = next((s for s in changes if s.kind == "restored" and s.at.wall >= last_lost.at.wall), None)
-        return lost, recovery
-
     def _end(self) -> Moment:
         if self.facts.finished is not None:
             return self.facts.finished
@@ -111,23 +91,9 @@ class Context:
         return self.data.timebase.of(last)
 
     def _mitigation(self) -> Mitigation:
-        """The first ops action that actually restored the steady state (verified from the metrics)."""
-        if self.lost is None:
-            return Mitigation(None, "the steady state never broke")
-        if self.recovery is None:
-            return Mitigation(None, "the steady state was not restored before the run ended")
-        losses = [s.at.wall for s in self.facts.steady if s.kind == "lost"]
-        candidates = [o for o in self.team_ops if o.at.wall <= self.recovery.at.wall
-                      and not any(o.at.wall < w < self.recovery.at.wall for w in losses)]
-        if not candidates:
-            reverted = [f for f in self.facts.faults if f.reverted and f.reverted.wall <= self.recovery.at.wall]
-            why = (f"fault {reverted[0].id} ended ({reverted[0].how or 'reverted'})" if reverted
-                   else "no ops action preceded it")
-            return Mitigation(None, f"the steady state came back without a team action ({why})")
-        accepted = [o for o in candidates if self.accepted(o)]
-        if accepted:
-            return Mitigation(accepted[0], f"{accepted[0].action} restored the steady state")
-        return Mitigation(candidates[-1], f"{candidates[-1].action} restored the steady state")
+        """The team action the recovery is credited to, by evidence (``attribution.attribute``)."""
+        return attribute(self.judged, self.team_ops, self.cfg.mitigation.recovery_within_intervals, self.accepted,
+                         self.data)
 
     # ---- helpers
     def span(self, a: Moment | None, b: Moment | None) -> float | None:

@@ -63,7 +63,7 @@ def build_live_run(folder: Path) -> Path:
     j.write("run.started", run_id=RUN_ID, scenario="pool-kit", title="Payments outage (live fixture)",
             time_scale=SCALE, responder="human", team="blue",
             truth={"severity": "P1", "root_cause": "leaky release", "root_cause_keywords": ["connection pool", "leak"],
-                   "accepted_mitigations": ["rollback:payments"], "permanent_fixes": ["rollback:payments"],
+                   "accepted_mitigations": ["rollback:payments"], "permanent_fixes": ["deploy:payments=v2.4.1"],
                    "harmful_actions": ["restart:payments"], "customer_impact": True})
     handle = start_tracker(folder / "tracker.db", run_id=RUN_ID, scenario="pool-kit", journal=j)
     try:

@@ -45,6 +45,7 @@ def test_a_restart_storm_shows_in_the_lessons_and_the_alternatives() -> None:
         in text["lessons_learned"]
     assert text["resolution_alternatives"] == (
         "Chose rollback:payments; considered flag:payments.fallback_processor=on, kept in reserve; "
+        "considered scale:payments.pool_size>8, kept in reserve; considered deploy:payments=v2.4.1, kept in reserve; "
         "tried restart:payments: it did not help, it does not remove the cause.")
     assert text["detection_earlier"].startswith("Only once users were hurt: HighErrorRate was the first signal.")
     assert text["root_cause"].startswith("payments degraded from T+2m (14:00:30 UTC) because release v2.4.0 leaked "

@@ -46,8 +46,10 @@ def test_temporary_mitigation_without_a_permanent_fix(kit):
     exemplary(kit, actions=[(320, "flag:payments.fallback_processor=on")],
               items=[("Alert on DB pool saturation", "Devon", "monitoring")])
     item = card_of(kit).item("mitigation.permanence")
-    assert item.points == 1.5
-    assert "only a temporary mitigation (flag:payments.fallback_processor=on)" in item.reason
+    assert (item.status, item.points) == ("missed", 0.0)  # the policy's temporary_share is 0
+    assert "only a temporary mitigation: flag:payments.fallback_processor=on (Feature flags" in item.reason
+    assert "neither applied (deploy:payments=v2.4.1) nor planned" in item.reason
+    assert card_of(kit, mitigation={"temporary_share": 0.5}).item("mitigation.permanence").points == 1.5
 
 
 def test_no_postmortem_loses_every_postmortem_point(kit):
