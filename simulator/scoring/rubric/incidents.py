@@ -46,18 +46,23 @@ def _closed(inc: IncidentView) -> bool:
     return inc.resolved_final is not None or inc.closed is not None or inc.status in ("resolved", "closed")
 
 
+def _acknowledged(c: Context, never: str, what: str) -> Verdict:
+    """Opened -> acknowledged, against the standard's response time for the incident's own severity."""
+    inc = c.incident
+    assert inc is not None
+    moment = inc.acknowledged or inc.declared
+    if moment is None or inc.created is None:
+        return missed(never, evidence=[tref(inc, "incident.triggered")])
+    code = inc.severity if inc.severity in SEVERITIES else "P3"
+    return c.timed(inc.created, moment, "acknowledge", f"{inc.ref} ({inc.service}) opened -> {what}",
+                   severity=code, evidence=[tref(inc, "incident.acknowledged")])
+
+
 def related_acknowledge(c: Context, primary: IncidentView | None) -> Verdict:
     inc = c.incident
     assert inc is not None
-    if inc.created is None:
-        return missed(f"{inc.ref}: no creation time in the tracker record")
-    moment = inc.acknowledged or inc.declared
-    if moment is None:
-        return missed(f"{inc.ref} ({inc.service}) was left {inc.status or 'triggered'}: never acknowledged",
-                      evidence=[tref(inc, "incident.triggered")])
-    code = inc.severity if inc.severity in SEVERITIES else "P3"
-    return c.timed(inc.created, moment, "acknowledge", f"{inc.ref} ({inc.service}) opened -> acknowledged",
-                   severity=code, evidence=[tref(inc, "incident.acknowledged")])
+    return _acknowledged(c, f"{inc.ref} ({inc.service}) was left {inc.status or 'triggered'}: never acknowledged",
+                         "acknowledged")
 
 
 def related_handled(c: Context, primary: IncidentView | None) -> Verdict:
@@ -84,13 +89,8 @@ def related_handled(c: Context, primary: IncidentView | None) -> Verdict:
 def false_alarm_verify(c: Context, primary: IncidentView | None) -> Verdict:
     inc = c.incident
     assert inc is not None
-    moment = inc.acknowledged or inc.declared
-    if moment is None or inc.created is None:
-        return missed(f"{inc.ref} ({inc.service}, not caused by the scenario's faults) was never acknowledged: "
-                      "nobody verified whether it was real")
-    code = inc.severity if inc.severity in SEVERITIES else "P3"
-    return c.timed(inc.created, moment, "acknowledge", f"{inc.ref} ({inc.service}) opened -> verified",
-                   severity=code, evidence=[tref(inc, "incident.acknowledged")])
+    return _acknowledged(c, f"{inc.ref} ({inc.service}, not caused by the scenario's faults) was never "
+                            "acknowledged: nobody verified whether it was real", "verified")
 
 
 def false_alarm_document(c: Context, primary: IncidentView | None) -> Verdict:
