@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from simulator.errors import InputError
+from simulator.rundir import DrillDir
 from simulator.scenario.durations import parse_duration
 
 console = Console(highlight=False)
@@ -151,7 +152,7 @@ def run_cmd(
         from simulator.drills.ci import ci_parts
 
         ci(scenarios=[p.name for p in ci_parts(None, path) if not only or p.name in only], drill=str(path),
-           junit=out / "junit.xml", out=out, backend=backend, as_json=as_json, recheck=None, quiet=False)
+           junit=DrillDir(out).junit, out=out, backend=backend, as_json=as_json, recheck=None, quiet=False)
         return
     if kind == "tabletop":
         from simulator.drills.tabletop import run_tabletop

@@ -14,6 +14,7 @@ from simulator.errors import InputError
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.faults.engine import FaultEngine, validate_params
 from simulator.journal import Journal
+from simulator.rundir import RunDir
 from simulator.runs import find_run
 from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
@@ -96,7 +97,7 @@ def inject(
     params = parse_params(param)
     validate_params(kind, params)  # a bad kind or parameter is reported first, with or without a run
     view = _run_view(run)
-    journal = Journal(view.run_dir / "journal.jsonl")
+    journal = Journal(RunDir(view.run_dir).journal)
     engine = FaultEngine(view, journal)
     try:
         entry = engine.inject(kind, target, params, fault_id=fault_id)
@@ -117,7 +118,7 @@ def revert(
 ) -> None:
     """Revert one fault (idempotent)."""
     view = _run_view(run)
-    journal = Journal(view.run_dir / "journal.jsonl")
+    journal = Journal(RunDir(view.run_dir).journal)
     engine = FaultEngine(view, journal)
     try:
         entry = engine.revert(fault_id, by="cli")
@@ -160,13 +161,14 @@ def ops(
         if not params["values"]:
             raise InputError("ops config needs KEY=VALUE settings, e.g. tiers.major.rate=200")
     view = _run_view(run)
-    journal = Journal(view.run_dir / "journal.jsonl")
-    tracker_file = view.run_dir / "tracker.json"
+    folder = RunDir(view.run_dir)
+    journal = Journal(folder.journal)
+    info = folder.tracker_info()
     tracker = None
-    if tracker_file.exists():  # a run with a tracker: the action also lands on the incident's timeline
+    if info is not None and info.url:  # a run with a tracker: the action also lands on the incident's timeline
         from simulator.tracker.client import TrackerClient
 
-        tracker = TrackerClient(json.loads(tracker_file.read_text())["url"], actor=actor)
+        tracker = TrackerClient(info.url, actor=actor)
     try:
         console_ = OpsConsole(view, journal, actor, tracker=tracker, run_id=view.run_id)
         result = console_.run(OpsAction(action, target, key, value, params))

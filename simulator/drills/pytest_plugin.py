@@ -86,12 +86,12 @@ class CheckItem(pytest.Item):
         self.check = check
 
     def runtest(self) -> None:
-        from simulator.drills.checks import RunFacts, evaluate
+        from simulator.drills.checks import CheckedRun, evaluate
 
         run = self.parent.run_once()
         if run["error"] and self.check.check != "outcome_is":
             raise CheckFailure(f"the run did not complete ({run['outcome']}: {run['reason']})")
-        result = evaluate(self.check, RunFacts.read(run["run_dir"]))
+        result = evaluate(self.check, CheckedRun.read(run["run_dir"]))
         self.user_properties.append(("run_dir", run["run_dir"]))
         self.user_properties.append(("detail", result.detail))
         if not result.ok:

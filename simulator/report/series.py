@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.rundir import RunDir
 from simulator.scoring.rundata import RunData, samples
 
 # The service gauge that tells each bundled app's story, best first: (path, label, unit, reference path).
@@ -77,7 +78,7 @@ def _target_info(run: RunData) -> dict[str, tuple[str | None, str | None]]:
     if run.scenario is not None:
         for t in run.scenario.targets:
             info[t.name] = (t.app, t.tier)
-    path = run.run_dir / "targets.json"
+    path = RunDir(run.run_dir).targets_json
     if path.is_file():
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))

@@ -14,12 +14,11 @@ from typing import Any
 from simulator.report.postmortem import PostmortemDoc, build_postmortem
 from simulator.report.series import TargetSeries, build_series
 from simulator.report.timeline import Entry, build_timeline
+from simulator.rundir import RunDir
 from simulator.scoring.card import ScoreCard
 from simulator.scoring.config import ScoringConfig, default_config, load_config
 from simulator.scoring.rundata import RunData, load_run
-from simulator.scoring.scorer import SCORECARD, score
-
-HTML, MARKDOWN, JSON = "report.html", "report.md", "report.json"
+from simulator.scoring.scorer import score
 
 
 class Report:
@@ -80,20 +79,20 @@ def write_reports(run_dir: str | Path, html: bool = True, md: bool = True, json:
     from simulator.runs import write_json_atomic
 
     report = report or Report.build(run_dir, config, tracker_url=tracker_url)
-    folder = Path(run_dir)
+    folder = RunDir(run_dir)
     written: list[Path] = []
     if scorecard:
-        write_json_atomic(folder / SCORECARD, report.card.to_json())
-        written.append(folder / SCORECARD)
+        write_json_atomic(folder.scorecard, report.card.to_json())
+        written.append(folder.scorecard)
     if html:
-        _write_text(folder / HTML, report.html())
-        written.append(folder / HTML)
+        _write_text(folder.report_html, report.html())
+        written.append(folder.report_html)
     if md:
-        _write_text(folder / MARKDOWN, report.markdown())
-        written.append(folder / MARKDOWN)
+        _write_text(folder.report_md, report.markdown())
+        written.append(folder.report_md)
     if json:
-        write_json_atomic(folder / JSON, report.json())
-        written.append(folder / JSON)
+        write_json_atomic(folder.report_json, report.json())
+        written.append(folder.report_json)
     return written
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from simulator.domain.rating import RATING_TEXT
+from simulator.rundir import SCENARIO, RunDir
 from simulator.scoring.card import (
     ActionItemSummary,
     Capability,
@@ -19,7 +20,6 @@ from simulator.scoring.config import ScoringConfig, default_config, load_config
 from simulator.scoring.rubric import RULES, Context
 from simulator.scoring.rundata import Moment, RunData, load_run
 
-SCORECARD = "scorecard.json"
 PHASES = {"mttd": "detect.mttd", "acknowledge": "time.acknowledge", "declare": "time.declare",
           "first_update": "time.first_update", "mitigate": "time.mitigate", "resolve": "time.resolve"}
 
@@ -36,7 +36,7 @@ def write_scorecard(run_dir: str | Path, card: ScoreCard | None = None, **kw: ob
     from simulator.runs import write_json_atomic
 
     card = card or score_run(run_dir, **kw)  # type: ignore[arg-type]
-    path = Path(run_dir) / SCORECARD
+    path = RunDir(run_dir).scorecard
     write_json_atomic(path, card.to_json())
     return path
 
@@ -149,8 +149,8 @@ def markers(ctx: Context) -> list[Marker]:
 
 def sources(data: RunData) -> dict[str, str | None]:
     return {
-        "journal": str(data.run_dir / "journal.jsonl"),
-        "truth": "scenario.yaml" if data.scenario is not None else ("run.started" if data.truth else None),
+        "journal": str(RunDir(data.run_dir).journal),
+        "truth": SCENARIO if data.scenario is not None else ("run.started" if data.truth else None),
         "tracker": data.tracker.source if data.tracker else None,
         "steady_state": data.facts.steady_source,
     }

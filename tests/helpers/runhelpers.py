@@ -7,6 +7,8 @@ from typing import Any
 
 import psutil
 
+from simulator.rundir import RunDir
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -15,7 +17,7 @@ def alerts_fired(run_dir: Path) -> dict[str, float]:
     from simulator.journal import read_events
 
     fired: dict[str, float] = {}
-    for e in read_events(run_dir / "journal.jsonl", "alert.firing"):
+    for e in read_events(RunDir(run_dir).journal, "alert.firing"):
         fired.setdefault(e.data["alertname"], e.game)
     return fired
 
@@ -23,7 +25,7 @@ def alerts_fired(run_dir: Path) -> dict[str, float]:
 def pids_alive(run_dir: Path) -> list[int]:
     import json
 
-    state = json.loads((run_dir / "targets.json").read_text())
+    state = json.loads(RunDir(run_dir).targets_json.read_text())
     pids = [t.get("pid") for t in state["targets"].values()]
     pids += [state["supervisor"]["pid"], (state.get("proxy") or {}).get("pid")]
     return [p for p in pids if p and psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]

@@ -36,6 +36,7 @@ from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.http import answers
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
+from simulator.rundir import TARGET_STATE, RunDir
 from simulator.runs import gameday_home
 from simulator.targets.backends.docker import (
     LABEL_HOME,
@@ -149,7 +150,7 @@ class DockerSupervisor(Supervisor):
         if m.extra.get("cpus"):
             kwargs["nano_cpus"] = int(float(m.extra["cpus"]) * 1e9)
         command = ["python", "-m", "simulator.targets.backends.docker_entry", spec["app"], "--port", str(PORT),
-                   "--state-file", "/data/state.json", "--data-dir", "/data",
+                   "--state-file", f"/data/{TARGET_STATE}", "--data-dir", "/data",
                    "--config", json.dumps(self._config_for(m))]
         relays = [f"{link['container_url'].rsplit(':', 1)[1]}={link['relay']}"
                   for link in self.links.values() if link["from"] == m.name]
@@ -415,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     except GamedayError as exc:
         from simulator.runs import write_json_atomic
 
-        write_json_atomic(Path(args[0]) / "targets.json", {"status": "failed", "error": str(exc), "targets": {}})
+        write_json_atomic(RunDir(args[0]).targets_json, {"status": "failed", "error": str(exc), "targets": {}})
         return exc.exit_code
     return supervisor.run()
 
