@@ -19,8 +19,9 @@ from simulator.faults.ledger import Ledger
 from simulator.journal import Journal
 from simulator.procs import same_process, stop_process
 from simulator.rundir import RunDir
-from simulator.runs import RunRecord, active_runs, find_run, unregister
+from simulator.runs import RunRecord, active_runs, find_run, gameday_home, unregister
 from simulator.targets.backends import get_backend
+from simulator.targets.backends.docker import sweep_orphans
 from simulator.targets.view import TargetsView
 
 
@@ -113,8 +114,5 @@ def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupRes
 def sweep_docker(active: set[str]) -> list[CleanupResult]:
     """Containers and networks labelled with a run of this registry that the registry no longer
     lists (a run killed before it registered, or whose record is gone): removed by label."""
-    from simulator.runs import gameday_home
-    from simulator.targets.backends.docker import sweep_orphans
-
     return [CleanupResult(run_id, "", targets_stopped=bool(removed["containers"] or removed["networks"]))
             for run_id, removed in sweep_orphans(active, str(gameday_home())).items()]

@@ -18,6 +18,7 @@ from simulator.rundir import RunDir
 from simulator.runs import find_run
 from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
+from simulator.tracker.client import TrackerClient
 
 console = Console(highlight=False)
 fault_app = typer.Typer(help="Inject and revert faults by hand.", no_args_is_help=True)
@@ -166,8 +167,6 @@ def ops(
     info = folder.tracker_info()
     tracker = None
     if info is not None and info.url:  # a run with a tracker: the action also lands on the incident's timeline
-        from simulator.tracker.client import TrackerClient
-
         tracker = TrackerClient(info.url, actor=actor)
     try:
         console_ = OpsConsole(view, journal, actor, tracker=tracker, run_id=view.run_id)

@@ -8,13 +8,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from simulator.durations import format_duration, parse_duration
 from simulator.report.live import Dashboard
 from simulator.run import Runner, RunOptions, score_result
 from simulator.rundir import RunDir
 from simulator.runs import json_default
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
-from simulator.scenario.durations import format_duration, parse_duration
 
 console = Console(highlight=False)
 

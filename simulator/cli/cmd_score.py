@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from simulator.durations import format_duration
 from simulator.errors import InputError, NotFound
+from simulator.report.console import render_scorecard
+from simulator.report.history import ACTION_ITEM_COMPLETION_TARGET, collect, summarize
+from simulator.report.write import write_reports
+from simulator.scoring.config import load_config
+from simulator.scoring.scorer import score_run, write_scorecard
 
 console = Console(highlight=False)
 
@@ -35,8 +42,6 @@ def resolve_run(value: str) -> Path:
 
 
 def _fmt(seconds: float | None) -> str:
-    from simulator.scenario.durations import format_duration
-
     return "—" if seconds is None else format_duration(seconds)
 
 
@@ -49,9 +54,6 @@ def score_cmd(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the evidence (journal / tracker refs)."),
 ) -> None:
     """Score a run's response against the standard and the scenario's truth."""
-    from simulator.report.console import render_scorecard
-    from simulator.scoring.scorer import score_run, write_scorecard
-
     run_dir = resolve_run(run)
     card = score_run(run_dir, config, tracker_url=tracker)
     if write:
@@ -71,8 +73,6 @@ def report_cmd(
     tracker: str | None = typer.Option(None, "--tracker", help=TRACKER_HELP),
 ) -> None:
     """Write the run's reports into its folder (all three when no format is named) and scorecard.json."""
-    from simulator.report.write import write_reports
-
     run_dir = resolve_run(run)
     if not (html or md or as_json):
         html = md = as_json = True
@@ -94,11 +94,6 @@ def history_cmd(
     config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
     """Scores per team over time: MTTD, MTTR, incidents by type, action-item completion vs the 90 % target."""
-    from datetime import UTC, datetime
-
-    from simulator.report.history import ACTION_ITEM_COMPLETION_TARGET, collect, summarize
-    from simulator.scoring.config import load_config
-
     roots = list(paths or [])
     if not roots:
         if not Path("runs").is_dir() and not tracker_db:

@@ -14,9 +14,9 @@ from typing import Any
 
 from simulator.domain.ops_action import OPS_VERBS
 from simulator.drills.model import Check
+from simulator.durations import format_duration
 from simulator.journal import Event, Journal, read_events
 from simulator.rundir import RunDir
-from simulator.scenario.durations import format_duration
 
 OPS_KINDS = tuple(f"ops.{verb}" for verb in OPS_VERBS)
 

@@ -21,6 +21,7 @@ from simulator.drills.plan import Part, adhoc_part, part_of, parts_of
 from simulator.errors import InputError, NotFound
 from simulator.run import Runner, score_result
 from simulator.rundir import SUMMARY, RunDir
+from simulator.scenario import load_scenario
 
 DEFAULT_DRILL = "ci-resilience"
 
@@ -86,8 +87,6 @@ def ci_parts(scenarios: list[str] | None = None, drill: str | Path | None = None
         match = [p for p in known if name in (p.name, p.ref.scenario, p.scenario.metadata.name)]
         if not match and Path(name).suffix in (".yaml", ".yml") and Path(name).is_file():
             # a scenario file: the drill's entry for a scenario of the same name, run from this file
-            from simulator.scenario import load_scenario
-
             own = load_scenario(name).metadata.name
             match = [part_of(d, p.ref.model_copy(update={"scenario": str(Path(name).resolve()), "label": p.name}),
                              path.parent) for p in known if p.scenario.metadata.name == own]

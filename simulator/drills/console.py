@@ -34,10 +34,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simulator.durations import format_duration, parse_duration
 from simulator.errors import Conflict, GamedayError, InputError
 from simulator.run.control import RunControl
 from simulator.rundir import RunDir
-from simulator.scenario.durations import format_duration, parse_duration
 
 HELP = "commands: start, pause, resume, next, herring [N], inject KIND TARGET [k=v...], extend DUR, skip, abort, status"
 COMMANDS = ("start", "pause", "resume", "next", "herring", "inject", "extend", "skip", "abort", "status")

@@ -31,20 +31,23 @@ from simulator.drills.model import Drill
 from simulator.drills.plan import parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
+from simulator.durations import format_duration
 from simulator.errors import InputError
+from simulator.faults.engine import FaultEngine
 from simulator.faults.ledger import Ledger
 from simulator.journal import Event, read_events
 from simulator.run import Runner
 from simulator.rundir import DrillDir, RunDir
-from simulator.scenario.durations import format_duration
+from simulator.runs import new_run_id
+from simulator.targets.backends import get_backend
+from simulator.targets.spec import merge_targets, target_spec
+from simulator.targets.view import TargetsView
 
 
 class FullScale:
     def __init__(self, drill: Drill, path: Path | None = None, out: str | Path = "runs", responder: str | None = None,
                  time_scale: float | None = None, max_duration: float | None = None, backend: str = "local",
                  echo: Callable[..., None] | None = None, tracker_port: int | None = None):
-        from simulator.runs import new_run_id
-
         self.drill = drill
         self.base = path.parent if path is not None else None
         self.parts = override(parts_of(drill, self.base), responder, time_scale, max_duration)
@@ -79,10 +82,6 @@ class FullScale:
 
     def start_shared_targets(self) -> Path:
         """Start the union of the scenarios' targets once; every runner uses them."""
-        from simulator.runs import new_run_id
-        from simulator.targets.backends import get_backend
-        from simulator.targets.spec import merge_targets, target_spec
-
         targets, conflicts = merge_targets([p.scenario for p in self.parts])
         if conflicts:
             raise InputError("; ".join(f"scenarios[{i}] ({self.parts[i].name}): {m}" for i, m in conflicts))
@@ -99,10 +98,6 @@ class FullScale:
     def stop_shared_targets(self) -> None:
         """Revert whatever is still open in the shared ledger (a team's failed revert, a fault injected by hand
         with ``gameday fault inject``), then stop the shared targets."""
-        from simulator.faults.engine import FaultEngine
-        from simulator.targets.backends import get_backend
-        from simulator.targets.view import TargetsView
-
         if self.shared is None:
             return
         try:

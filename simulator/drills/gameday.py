@@ -29,6 +29,10 @@ from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
 from simulator.run import Runner, score_result
 from simulator.rundir import DrillDir, RunDir
+from simulator.runs import new_run_id
+from simulator.scoring.config import default_config, load_config
+from simulator.tracker.client import TrackerClient
+from simulator.tracker.embedded import start_tracker
 
 
 @dataclass
@@ -83,8 +87,6 @@ def override(parts: list[Part], responder: str | None, time_scale: float | None,
 
 
 def _scoring_config(drill: Drill, base: Path | None) -> Any:
-    from simulator.scoring.config import default_config, load_config
-
     cfg = load_config(base / drill.scoring.config if base else drill.scoring.config) if drill.scoring.config \
         else default_config()
     return cfg.model_copy(update={"clock": drill.scoring.clock,
@@ -115,9 +117,6 @@ def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team:
     pr.action_items = [f"Improve '{i.title}' ({i.category_title}): {i.reason}"[:300] for i in weak[:max_items]]
     db = RunDir(result.run_dir).tracker_db
     if pr.action_items and pr.incident and (tracker_url or db.exists()):
-        from simulator.tracker.client import TrackerClient
-        from simulator.tracker.embedded import start_tracker
-
         handle = None if tracker_url else start_tracker(db, run_id=Path(result.run_dir).name)
         try:
             client = TrackerClient(tracker_url or handle.url, actor="facilitator")
@@ -158,8 +157,6 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
                  echo: Callable[..., None] | None = None, console: FacilitatorConsole | None = None,
                  start: str | None = None, tracker_port: int | None = None,
                  on_tracker: Callable[[DrillTracker], None] | None = None) -> DrillResult:
-    from simulator.runs import new_run_id
-
     say = echo or (lambda *a, **k: None)
     base = path.parent if path is not None else None
     parts = override(parts_of(drill, base, only), responder, time_scale, max_duration)

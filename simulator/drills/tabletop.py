@@ -30,11 +30,15 @@ from simulator.domain.runbook import perform
 from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Expect, Inject
 from simulator.drills.roster import build_roster
 from simulator.drills.snapshots import log_excerpt, render_inject, snapshot_svg
+from simulator.durations import format_duration
 from simulator.errors import GamedayError, InputError
 from simulator.rundir import DrillDir
+from simulator.runs import new_run_id
 from simulator.scenario.clock import GameClock
-from simulator.scenario.durations import format_duration
+from simulator.scenario.loader import load_document
 from simulator.scoring.config import default_config
+from simulator.tracker.client import TrackerClient
+from simulator.tracker.embedded import start_tracker
 
 
 @dataclass
@@ -78,8 +82,6 @@ class TabletopResult:
 
 # ------------------------------------------------------------------------------------ answers
 def load_answers(path: str | Path) -> Answers:
-    from simulator.scenario.loader import load_document
-
     return load_document(path, Answers)
 
 
@@ -245,10 +247,6 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
                  echo: Callable[..., None] | None = None, read_key: Callable[[], str] | None = None,
                  keep_tracker: bool = False) -> TabletopResult:
     """Deliver the MSEL, let players (or ``answers``) work the incident, then score from the tracker."""
-    from simulator.runs import new_run_id
-    from simulator.tracker.client import TrackerClient
-    from simulator.tracker.embedded import start_tracker
-
     if drill.tabletop is None:
         raise InputError(f"{drill.metadata.name}: not a tabletop drill")
     if advance not in ("timer", "key"):

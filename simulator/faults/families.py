@@ -15,6 +15,8 @@ import subprocess
 import sys
 from typing import Any
 
+import psutil
+
 from simulator.errors import EnvironmentProblem, InputError
 from simulator.faults.container import FAMILY as CONTAINER
 from simulator.faults.context import Context, Family
@@ -158,8 +160,6 @@ class ProcessFamily:
 
 
 def _ident(pid: int) -> dict[str, Any]:
-    import psutil
-
     try:
         return {"pid": pid, "create_time": psutil.Process(pid).create_time()}
     except psutil.NoSuchProcess:

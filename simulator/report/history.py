@@ -19,9 +19,11 @@ from statistics import mean
 from typing import Any
 
 from simulator.domain.standard import ACTION_ITEM_COMPLETION_TARGET
+from simulator.errors import GamedayError
 from simulator.rundir import RunDir
 from simulator.scoring.card import ScoreCard
 from simulator.scoring.rundata import parse_day, parse_time, wall_of
+from simulator.scoring.scorer import score_run
 from simulator.tracker.connect import connect
 from simulator.tracker.port import ActionItemOut
 
@@ -178,8 +180,6 @@ def _fresh_card(run_dir: Path) -> ScoreCard | None:
 
 
 def run_row(run_dir: Path, *, rescore: bool = False, config: Any = None) -> tuple[Row, list[str]]:
-    from simulator.scoring.scorer import score_run
-
     warnings: list[str] = []
     card = None if rescore else _fresh_card(run_dir)
     if card is None:
@@ -240,8 +240,6 @@ def tracker_rows(db: str, skip_runs: set[str]) -> list[Row]:
 
 def collect(paths: list[Path], tracker_db: str | None = None, *, rescore: bool = False,
             config: Any = None) -> tuple[list[Row], list[str]]:
-    from simulator.errors import GamedayError
-
     rows: list[Row] = []
     warnings: list[str] = []
     for run_dir in find_runs(paths):

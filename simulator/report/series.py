@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.monitor.tiers import thresholds_for
 from simulator.rundir import RunDir
 from simulator.scoring.rundata import RunData, samples
 
@@ -107,8 +108,6 @@ def _gauge_candidates(run: RunData, target: str, app: str | None) -> list[tuple[
 
 
 def build_series(run: RunData) -> list[TargetSeries]:
-    from simulator.monitor.tiers import thresholds_for
-
     info = _target_info(run)
     result = []
     for target, points in samples(run.events, run.timebase).items():

@@ -8,13 +8,17 @@ dashboards), and ``scorecard.json`` (the score card alone, as the runner writes 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from simulator.report.html import render_html
+from simulator.report.markdown import report_markdown
 from simulator.report.postmortem import PostmortemDoc, build_postmortem
 from simulator.report.series import TargetSeries, build_series
 from simulator.report.timeline import Entry, build_timeline
 from simulator.rundir import RunDir
+from simulator.runs import write_json_atomic
 from simulator.scoring.card import ScoreCard
 from simulator.scoring.config import ScoringConfig, default_config, load_config
 from simulator.scoring.rundata import RunData, load_run
@@ -42,13 +46,9 @@ class Report:
         return cls(run, score(run, cfg))
 
     def html(self) -> str:
-        from simulator.report.html import render_html
-
         return render_html(self.card, self.series, self.timeline, self.postmortem)
 
     def markdown(self) -> str:
-        from simulator.report.markdown import report_markdown
-
         return report_markdown(self.card, self.postmortem)
 
     def json(self) -> dict[str, Any]:
@@ -76,8 +76,6 @@ def write_reports(run_dir: str | Path, html: bool = True, md: bool = True, json:
                   scorecard: bool = True, report: Report | None = None) -> list[Path]:
     """Score the run (unless ``report`` is already built) and write the chosen reports into ``run_dir``;
     returns the files written."""
-    from simulator.runs import write_json_atomic
-
     report = report or Report.build(run_dir, config, tracker_url=tracker_url)
     folder = RunDir(run_dir)
     written: list[Path] = []
@@ -97,8 +95,6 @@ def write_reports(run_dir: str | Path, html: bool = True, md: bool = True, json:
 
 
 def _write_text(path: Path, text: str) -> None:
-    import os
-
     tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

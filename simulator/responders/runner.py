@@ -13,10 +13,10 @@ from typing import Any
 
 from simulator.domain.ops_action import OpsAction
 from simulator.domain.runbook import perform
+from simulator.durations import format_duration
 from simulator.errors import GamedayError
 from simulator.responders.policies import plan
 from simulator.scenario.clock import GameClock
-from simulator.scenario.durations import format_duration
 from simulator.scenario.model import RunbookStep, Scenario
 from simulator.targets.ops import OpsConsole
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.domain import RESPONDERS, Outcome
+from simulator.durations import format_duration
 from simulator.errors import CheckFailed, EnvironmentProblem, GamedayError, InputError
 from simulator.journal import Journal
 from simulator.load import LoadDriver
@@ -41,7 +42,6 @@ from simulator.run.steady import SteadyWatch
 from simulator.rundir import RunDir
 from simulator.runs import new_run_id
 from simulator.scenario.clock import GameClock
-from simulator.scenario.durations import format_duration
 from simulator.scenario.model import Scenario
 from simulator.targets.ops import OpsConsole
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from simulator.domain.ops_action import valid_action
 from simulator.domain.runbook import StepKind
 from simulator.domain.severity import Severity
+from simulator.durations import Duration, Size
 from simulator.monitor.rules import AlertRuleSpec
-from simulator.scenario.durations import Duration, Size
 
 Tier = Literal["critical", "important", "standard"]
 AppName = Literal["payments", "gateway", "auth"]

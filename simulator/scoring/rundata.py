@@ -26,9 +26,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from simulator.domain.ops_action import recorded_action
+from simulator.domain.standard import POSTMORTEM_FIELDS
 from simulator.errors import GamedayError, InputError, NotFound
 from simulator.journal import Event, read_events
+from simulator.monitor.probes import evaluate_all, holds
+from simulator.monitor.sample import Sample
+from simulator.monitor.series import Series
 from simulator.rundir import JOURNAL, SCENARIO, TRACKER_DB, RunDir, TrackerInfo
+from simulator.scenario import load_scenario
 from simulator.scenario.model import Probe, Scenario, Truth
 from simulator.tracker.connect import connect
 from simulator.tracker.port import PostmortemOut, RunExport
@@ -415,8 +420,6 @@ def _load_scenario(path: Path, warnings: list[str]) -> Scenario | None:
     file = RunDir(path).scenario
     if not file.is_file():
         return None
-    from simulator.scenario import load_scenario
-
     try:
         return load_scenario(file)
     except GamedayError as exc:
@@ -495,10 +498,6 @@ def samples(events: list[Event], timebase: Timebase | None = None) -> dict[str, 
 def replay_steady(events: list[Event], probes: list[Probe], timebase: Timebase,
                   facts: RunFacts) -> list[SteadyFact] | None:
     """The steady-state changes recomputed from the samples (for journals without them)."""
-    from simulator.monitor.probes import evaluate_all, holds
-    from simulator.monitor.sample import Sample
-    from simulator.monitor.series import Series
-
     first = facts.first_fault
     if first is None:
         return None
@@ -713,8 +712,6 @@ def _build(ref: str, timeline: list[TimelineItem], timebase: Timebase) -> Incide
 
 
 def _postmortem_from_export(pm: PostmortemOut, seen: PostmortemView | None) -> PostmortemView:
-    from simulator.domain.standard import POSTMORTEM_FIELDS
-
     items = [ActionItemRecord(i.action, i.owner, i.due_date, i.status, i.type, parse_time(i.completed_at))
              for i in pm.action_items]
     return PostmortemView(

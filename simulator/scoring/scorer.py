@@ -7,6 +7,7 @@ from pathlib import Path
 
 from simulator.domain.rating import RATING_TEXT
 from simulator.rundir import SCENARIO, RunDir
+from simulator.runs import write_json_atomic
 from simulator.scoring.card import (
     ActionItemSummary,
     Capability,
@@ -33,8 +34,6 @@ def score_run(run_dir: str | Path, config: ScoringConfig | str | Path | None = N
 
 def write_scorecard(run_dir: str | Path, card: ScoreCard | None = None, **kw: object) -> Path:
     """Score (unless ``card`` is given) and write ``scorecard.json`` into the run folder."""
-    from simulator.runs import write_json_atomic
-
     card = card or score_run(run_dir, **kw)  # type: ignore[arg-type]
     path = RunDir(run_dir).scorecard
     write_json_atomic(path, card.to_json())

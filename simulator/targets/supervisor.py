@@ -34,6 +34,7 @@ from typing import Any
 
 import psutil
 
+from simulator.durations import parse_duration
 from simulator.errors import GamedayError
 from simulator.http import http_client
 from simulator.journal import Journal
@@ -42,7 +43,6 @@ from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import RunDir
 from simulator.runs import read_json, write_json_atomic
-from simulator.scenario.durations import parse_duration
 from simulator.targets.apps import APPS
 
 HOST = "127.0.0.1"

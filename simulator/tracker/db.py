@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from simulator.errors import EnvironmentProblem, InputError
 from simulator.rundir import TRACKER_DB
+from simulator.tracker.migrations import upgrade
 
 DEFAULT_DB_PATH = Path(".gameday") / TRACKER_DB
 DB_ENV = "GAMEDAY_TRACKER_DB"
@@ -135,8 +136,6 @@ class Database:
 
     # -- schema ----------------------------------------------------------------------------
     def migrate(self) -> None:
-        from simulator.tracker.migrations import upgrade
-
         try:
             with self._write_lock:
                 self._local.immediate = True

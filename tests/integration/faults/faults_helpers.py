@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import psutil
 
+from simulator.cleanup import cleanup_run
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
 from simulator.procs import same_process, stop_process
@@ -131,8 +132,6 @@ def hogs_of(run_id: str) -> list[psutil.Process]:
 
 def reap(run_dir: Path, run_id: str | None, extra: Iterable[tuple[int, float | None]] = ()) -> None:
     """Last-resort teardown: cleanup through the library, then stop whatever is still alive."""
-    from simulator.cleanup import cleanup_run
-
     run_dir = Path(run_dir)
     seen = list(extra) + recorded_processes(run_dir)
     if run_dir.exists():
