@@ -1,3 +1,4 @@
+# Size: the phases and each loop's steps share the runner's state; the parts that stand alone live beside it.
 """Run one scenario through its phases on the game clock.
 
 targets up -> (ready: held until ``RunControl.start()`` when ``RunOptions.hold``) -> load ramp -> baseline

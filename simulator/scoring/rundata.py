@@ -1,3 +1,4 @@
+# Size: the journal facts and the tracker views are read on the one time base (Moment, Timebase) they share.
 """Reading a finished run folder into plain facts: what the scorer and the reports work from.
 
 Sources, all inside ``runs/<run-id>/`` so a run can be re-scored offline:
