@@ -63,9 +63,11 @@ EVENT_KINDS: dict[str, str] = {
     "incident.declared": "The incident was declared (investigating), with a severity.",
     "incident.severity_changed": "The incident's severity changed.",
     "incident.role_assigned": "A role (IC, tech lead, comms lead, scribe) was assigned.",
-    "incident.status_update": "A status update was posted (template fields).",
+    "incident.status_update": "A status update was posted (template fields; audience internal or external).",
     "incident.checklist": "An investigation checklist item was ticked.",
     "incident.note": "A timeline note, hypothesis or decision.",
+    "incident.customer_message": "A message to customers (status page, email or support): channel, text, to; "
+    "customer communication as a deliberate act (an external status update is the other).",
     "incident.mitigated": "The incident was marked mitigated.",
     "incident.resolved": "The incident was marked resolved.",
     "incident.closed": "The incident was closed.",

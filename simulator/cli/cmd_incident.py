@@ -112,7 +112,7 @@ def _render_incident(inc: IncidentOut, timeline: list[TimelineEventOut] | None =
 
 
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="Work incidents: list, show, ack, declare, assign, update, checklist, mitigate, "
+    sub = typer.Typer(help="Work incidents: list, show, ack, declare, assign, update, notify, checklist, mitigate, "
                            "resolve, postmortem.", no_args_is_help=True)
 
     @sub.command("list")
@@ -197,12 +197,27 @@ def register(app: typer.Typer) -> None:
                next_in: Annotated[int | None, typer.Option("--next-in", min=1, max=10080,
                                                            help="Next update expected in N minutes")] = None,
                headline: Annotated[str | None, typer.Option(help="The 'Incident:' line")] = None,
+               external: Annotated[bool, typer.Option("--external", help="Customers see it (status page), not "
+                                                      "only the team")] = False,
                tracker: Tracker = None, db: Db = None, token: Token = None, actor: As = None,
                as_json: Json = False) -> None:
-        """Post a status update in the standard's template."""
+        """Post a status update in the standard's template (--external: one customers see)."""
         t = _backend(tracker, db, token, actor)
-        result = t.status_update(ref, status, know, doing, next_update_in_minutes=next_in, headline=headline)
-        _emit(result, as_json, lambda u: console.print(escape(u.text)))
+        result = t.status_update(ref, status, know, doing, next_update_in_minutes=next_in, headline=headline,
+                                 audience="external" if external else "internal")
+        _emit(result, as_json, lambda u: console.print(("[bold]external[/] " if u.audience == "external" else "")
+                                                       + escape(u.text)))
+
+    @sub.command()
+    def notify(ref: Ref, text: Annotated[str, typer.Argument(help="The message customers get")],
+               channel: Annotated[str, typer.Option("--channel", help="status_page, email or support")] = "status_page",
+               to: Annotated[str | None, typer.Option("--to", help="Who it went to, e.g. 'Acme account team'")] = None,
+               tracker: Tracker = None, db: Db = None, token: Token = None, actor: As = None,
+               as_json: Json = False) -> None:
+        """Record a message to customers (status page, email, support) on the incident's timeline."""
+        t = _backend(tracker, db, token, actor)
+        _emit(t.customer_message(ref, channel, text, to=to), as_json, lambda m: console.print(
+            f"#{m.seq} customer message ({escape(m.channel)}{' to ' + escape(m.to) if m.to else ''}) recorded"))
 
     @sub.command()
     def checklist(ref: Ref, item: Annotated[str, typer.Argument(help="deployments, logs, infrastructure, "

@@ -24,7 +24,7 @@ def run(
     backend: str = typer.Option("local", "--backend", help="Where targets run: local or docker."),
     responder: str = typer.Option("none", "--responder", help="auto (the scenario's runbook), human (wait for "
                                   "people in the tracker), none, or a flawed policy: slow, wrong-severity, "
-                                  "no-postmortem, restart-storm."),
+                                  "no-postmortem, restart-storm, tunnel-vision."),
     time_scale: float = typer.Option(None, "--time-scale", help="Game seconds per wall second (default: scenario's)."),
     seed: int = typer.Option(0, "--seed", help="Seed for every random choice, so two teams face the same incident."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder for run folders."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,9 +15,16 @@ from simulator.durations import format_duration
 from simulator.errors import InputError, NotFound
 from simulator.report.console import render_scorecard
 from simulator.report.history import ACTION_ITEM_COMPLETION_TARGET, collect, summarize
-from simulator.report.write import write_reports
+from simulator.report.write import Report, write_reports
+from simulator.rundir import RunDir
+from simulator.scoring.card import ScoreCard
 from simulator.scoring.config import load_config
-from simulator.scoring.scorer import score_run, write_scorecard
+from simulator.scoring.rundata import load_run
+from simulator.scoring.scorer import score_run
+from simulator.tracker.connect import connect
+
+if TYPE_CHECKING:
+    from simulator.scoring.card import ScoreCard
 
 console = Console(highlight=False)
 
@@ -50,18 +58,96 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the score card as JSON."),
     config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
     tracker: str | None = typer.Option(None, "--tracker", help=TRACKER_HELP),
-    write: bool = typer.Option(False, "--write", help="Also write scorecard.json into the run folder."),
+    write: bool = typer.Option(False, "--write", help="Rewrite the run's scorecard.json and reports, and say what "
+                               "changed (after a later post-mortem or review)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the evidence (journal / tracker refs)."),
+    review: str | None = typer.Option(None, "--review", metavar="ITEM", help="Record an evaluator's review of a "
+                                      "provisional line item (e.g. pm.root_cause) in the run's tracker, then "
+                                      "re-score and rewrite the card and reports. Needs --confirm or --override, "
+                                      "--note and --as."),
+    confirm: bool = typer.Option(False, "--confirm", help="With --review: the automatic score stands."),
+    override: float | None = typer.Option(None, "--override", metavar="SHARE", help="With --review: the share of "
+                                          "the item's points it earns instead (0 to 1)."),
+    note: str | None = typer.Option(None, "--note", help="With --review: why (required; no placeholders)."),
+    reviewer: str | None = typer.Option(None, "--as", envvar="GAMEDAY_USER", help="With --review: the evaluator's "
+                                        "name (or GAMEDAY_USER)."),
+    incident: str | None = typer.Option(None, "--incident", help="With --review: the incident the line judges "
+                                        "(default: the primary one)."),
 ) -> None:
     """Score a run's response against the standard and the scenario's truth."""
     run_dir = resolve_run(run)
-    card = score_run(run_dir, config, tracker_url=tracker)
+    if review is not None:
+        record_review(run_dir, review, confirm, override, note, reviewer, incident, tracker)
+        write = True
+    elif confirm or override is not None or note is not None or incident is not None:
+        raise InputError("--confirm, --override, --note and --incident go with --review ITEM")
+    before = None
+    if write and RunDir(run_dir).scorecard.is_file():
+        try:
+            before = ScoreCard.from_json(RunDir(run_dir).scorecard)
+        except (ValueError, OSError):
+            before = None
+    report = Report.build(run_dir, config, tracker_url=tracker)
+    card = report.card
+    written: list[Path] = []
     if write:
-        write_scorecard(run_dir, card)
+        try:
+            written = write_reports(run_dir, config=config, tracker_url=tracker, report=report)
+        except PermissionError as exc:
+            raise InputError(f"{run_dir}: cannot write the reports there ({exc.strerror})") from None
     if as_json:
         print(card.dumps())
-        return
-    console.print(render_scorecard(card, verbose=verbose))
+    else:
+        console.print(render_scorecard(card, verbose=verbose))
+    if write:
+        for line in changes(before, card):
+            print(line)
+        for path in written:
+            print(f"wrote {path}")  # plain: a path must never be wrapped
+
+
+def record_review(run_dir: Path, item: str, confirm: bool, override: float | None, note: str | None,
+                  reviewer: str | None, incident: str | None, tracker: str | None) -> None:
+    """Store an evaluator's review in the run's tracker (its tracker.db, or the URL given)."""
+    if confirm == (override is not None):
+        raise InputError("--review needs exactly one of --confirm or --override SHARE")
+    if not note:
+        raise InputError("--review needs --note: why the score stands or changes")
+    if not reviewer:
+        raise InputError("--review needs --as NAME (or GAMEDAY_USER): who reviewed it")
+    where = tracker or RunDir(run_dir).tracker_database()
+    if where is None:
+        raise NotFound(f"{run_dir}: no tracker database to record the review in (give --tracker URL)")
+    card = score_run(run_dir, tracker_url=tracker)
+    lines = [i for i in card.items if i.id == item]
+    if not lines:
+        raise InputError(f"--review {item}: no such line on this run's card; lines: "
+                         f"{', '.join(sorted({i.id for i in card.items}))}")
+    target = incident or next((i.incident for i in lines if i.role in (None, "primary")), None) or lines[0].incident
+    if not any(i.incident == target for i in lines):
+        raise InputError(f"--incident {incident}: {item} is not judged for it; incidents: "
+                         f"{', '.join(sorted({str(i.incident) for i in lines}))}")
+    run_id = load_run(run_dir, tracker_url=tracker).run_id
+    with connect(str(where), timeout=10.0) as port:
+        port.review_item(run_id, item, "confirm" if confirm else "override", note, fraction=override,
+                         incident_ref=target, reviewer=reviewer)
+
+
+def changes(before: ScoreCard | None, after: ScoreCard) -> list[str]:
+    """What a rewrite changed: the overall score and every line whose points, status or review moved."""
+    if before is None:
+        return [f"score {after.overall:g}/100 (no earlier scorecard.json)"]
+    out = [f"score {before.overall:g} -> {after.overall:g}" if before.overall != after.overall
+           else f"score unchanged at {after.overall:g}"]
+    old = {(i.id, i.incident): i for i in before.items}
+    for it in after.items:
+        was = old.get((it.id, it.incident))
+        if was is None:
+            out.append(f"  new line {it.label}: {it.status} {it.points:g}/{it.max_points:g}")
+        elif (was.points, was.status, was.judgement) != (it.points, it.status, it.judgement):
+            out.append(f"  {it.label}: {was.status} {was.points:g} -> {it.status} {it.points:g}"
+                       + (f" ({it.judgement_text})" if it.judgement_text else ""))
+    return out
 
 
 def report_cmd(

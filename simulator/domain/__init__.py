@@ -6,6 +6,7 @@ from here and none redefines these names.
 """
 
 from simulator.domain import standard
+from simulator.domain.comms import AUDIENCES, CUSTOMER_CHANNELS, Audience, CustomerChannel
 from simulator.domain.ops_action import OPS_VERBS, OpsAction
 from simulator.domain.outcome import Outcome
 from simulator.domain.phase import PHASES, RUNNING_PHASES, Phase
@@ -18,3 +19,4 @@ __all__ = ["PHASES", "POLICY_NAMES", "RESPONDERS", "RUNNING_PHASES", "SEVERITY_C
            "ResponderName", "Severity", "policy_of", "severity_rank"]
 __all__ += ["OPS_VERBS", "RATINGS", "RATING_TEXT", "STEP_KINDS", "OpsAction", "Rating", "StepKind", "perform", "rate",
             "standard"]
+__all__ += ["AUDIENCES", "CUSTOMER_CHANNELS", "Audience", "CustomerChannel"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 #: the automated responder's policies: the runbook as written, and deliberately flawed teams
-PolicyName = Literal["runbook", "slow", "wrong-severity", "no-postmortem", "restart-storm"]
+PolicyName = Literal["runbook", "slow", "wrong-severity", "no-postmortem", "restart-storm", "tunnel-vision"]
 POLICY_NAMES: tuple[str, ...] = get_args(PolicyName)
-ResponderName = Literal["none", "human", "auto", "slow", "wrong-severity", "no-postmortem", "restart-storm"]
+ResponderName = Literal["none", "human", "auto", "slow", "wrong-severity", "no-postmortem", "restart-storm",
+                        "tunnel-vision"]
 RESPONDERS: tuple[str, ...] = get_args(ResponderName)
 
 

@@ -13,23 +13,26 @@ from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal, Protocol, get_args
 
+from simulator.domain.comms import CustomerChannel
 from simulator.domain.ops_action import OpsAction
 from simulator.domain.standard import DEFAULT_SEVERITY
 from simulator.errors import InputError
 
 StepKind = Literal["ack", "declare", "assign", "status_update", "checklist", "note", "ops", "mitigate", "resolve",
-                   "postmortem", "action_item", "close"]
+                   "postmortem", "action_item", "close", "customer_message"]
 STEP_KINDS: tuple[str, ...] = get_args(StepKind)
 #: what a step leaves out gets these (the tracker refuses an empty status update)
 DEFAULTS: dict[str, Any] = {
     "role": "incident_commander", "person": "someone", "item": "logs", "what_we_know": "Investigating the alerts.",
     "what_we_are_doing": "Working the incident per the runbook.", "next_update_in_minutes": 15,
-    "action": "Follow up", "action_item_type": "fix", "due_in_days": 14,
+    "action": "Follow up", "action_item_type": "fix", "due_in_days": 14, "channel": "status_page",
 }
 
 
 class Step(Protocol):
-    """A runbook step (``simulator.scenario.model.RunbookStep``) or a tabletop answer (``Answer``)."""
+    """A runbook step (``simulator.scenario.model.RunbookStep``) or a tabletop answer (``Answer``); a step may
+    also carry ``type`` (a note's), ``external`` (a status update customers see) and ``channel`` (a customer
+    message's), read when present."""
 
     do: str
     person: str | None
@@ -70,7 +73,10 @@ def perform(step: Step, tracker: Any, ref: str, *, actor: str | None = None, lev
         t.status_update(ref, f.get("status") or status, f.get("what_we_know") or step.text or DEFAULTS["what_we_know"],
                         f.get("what_we_are_doing") or DEFAULTS["what_we_are_doing"],
                         next_update_in_minutes=int(f.get("next_update_in_minutes", DEFAULTS["next_update_in_minutes"])),
-                        actor=who)
+                        audience="external" if getattr(step, "external", False) else "internal", actor=who)
+    elif step.do == "customer_message":
+        channel: CustomerChannel = getattr(step, "channel", None) or DEFAULTS["channel"]
+        t.customer_message(ref, channel, step.text or "", to=f.get("to"), actor=who)
     elif step.do == "ops":
         return _ops(OpsAction.parse(step.action or ""), t, ref, who, lever)
     elif step.do == "mitigate":

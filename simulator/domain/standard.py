@@ -21,30 +21,33 @@ class SeverityLevel:
     name: str
     description: str
     examples: tuple[str, ...]
-    respond_within: timedelta
+    #: the standard's response time as a duration; None where it names none: "Immediate" (P1; the
+    #: organisation's policy gives it a figure, ``simulator.domain.policy``) and "Next business day" (P4,
+    #: ``respond_business_days``)
+    respond_within: timedelta | None
     resolve_within: timedelta
     respond_text: str
     resolve_text: str
-    update_every: timedelta  # our cadence for status updates (the standard says "regular")
+    respond_business_days: int | None = None
 
 
 SEVERITIES: dict[str, SeverityLevel] = {
     "P1": SeverityLevel(
         "P1", "Critical", "Service down or unusable with major business impact",
         ("Payment processing failure", "Complete site outage", "Data breach"),
-        timedelta(minutes=5), timedelta(hours=2), "Immediate", "< 2 hours", timedelta(minutes=15)),
+        None, timedelta(hours=2), "Immediate", "< 2 hours"),
     "P2": SeverityLevel(
         "P2", "Major", "Partial service disruption with significant impact",
         ("Checkout slowness", "Important feature unavailable", "Major performance degradation"),
-        timedelta(minutes=30), timedelta(hours=4), "< 30 min", "< 4 hours", timedelta(minutes=30)),
+        timedelta(minutes=30), timedelta(hours=4), "< 30 min", "< 4 hours"),
     "P3": SeverityLevel(
         "P3", "Minor", "Minor feature issues with limited impact",
         ("Non-critical feature unavailable", "UI/UX bugs", "Isolated errors"),
-        timedelta(hours=2), timedelta(hours=24), "< 2 hours", "< 24 hours", timedelta(hours=1)),
+        timedelta(hours=2), timedelta(hours=24), "< 2 hours", "< 24 hours"),
     "P4": SeverityLevel(
         "P4", "Low", "Cosmetic issues or improvements",
         ("Visual glitches", "Minor performance issues", "Documentation errors"),
-        timedelta(days=1), timedelta(weeks=1), "Next business day", "< 1 week", timedelta(hours=4)),
+        None, timedelta(weeks=1), "Next business day", "< 1 week", respond_business_days=1),
 }
 assert tuple(SEVERITIES) == SEVERITY_CODES, "the standard describes every severity level, most severe first"
 
@@ -197,10 +200,10 @@ def as_dict() -> dict[str, object]:
     return {
         "severities": [
             {"code": s.code, "name": s.name, "description": s.description, "examples": list(s.examples),
-             "respond_within_seconds": int(s.respond_within.total_seconds()),
+             "respond_within_seconds": None if s.respond_within is None else int(s.respond_within.total_seconds()),
+             "respond_business_days": s.respond_business_days,
              "resolve_within_seconds": int(s.resolve_within.total_seconds()),
-             "respond": s.respond_text, "resolve": s.resolve_text,
-             "update_every_seconds": int(s.update_every.total_seconds())}
+             "respond": s.respond_text, "resolve": s.resolve_text}
             for s in SEVERITIES.values()
         ],
         "roles": [{"key": k, "label": v} for k, v in ROLES.items()],

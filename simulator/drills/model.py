@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.domain import standard
-from simulator.domain.ops_action import valid_action
+from simulator.domain.ops_action import valid_action, valid_pattern
 from simulator.domain.outcome import Outcome
 from simulator.domain.responders import ResponderName
 from simulator.domain.severity import Severity
@@ -274,7 +274,7 @@ class Expect(Strict):
     @field_validator("any_of")
     @classmethod
     def _any_of(cls, v: list[str]) -> list[str]:
-        return [valid_action(a) for a in v]
+        return [valid_pattern(a) for a in v]
 
     @model_validator(mode="after")
     def _needs(self) -> Expect:
@@ -332,7 +332,7 @@ class TabletopTruth(Strict):
     @field_validator("accepted_mitigations")
     @classmethod
     def _actions(cls, v: list[str]) -> list[str]:
-        return [valid_action(a) for a in v]
+        return [valid_pattern(a) for a in v]
 
 
 Tabletop.model_rebuild()

@@ -50,11 +50,21 @@ def render_scorecard(card: ScoreCard, *, verbose: bool = False) -> RenderableTyp
         for it in group:
             pts = f"{_g(it.points)}/{_g(it.max_points)}" if it.counts else "—"
             why = Text(it.reason)
+            if it.source:
+                why.append(f"  [{it.source}]", style="dim")
+            if it.judgement_text:
+                why.append(f"  [{it.judgement_text}]", style="magenta")
             if verbose and it.evidence:
                 why.append("\n" + " · ".join(it.evidence), style="dim")
-            items.add_row(it.title, Text(STATUS_TEXT[it.status], style=STATUS_STYLE[it.status]), pts, why)
+            if verbose and it.basis:
+                why.append("\n" + it.source_text, style="dim")
+            items.add_row(it.label, Text(STATUS_TEXT[it.status], style=STATUS_STYLE[it.status]), pts, why)
     parts: list[RenderableType] = [Panel(Group(head, facts), title=f"[bold]{card.title}[/]", expand=True),
                                    Panel(caps, title="capabilities (HSEEP)", expand=True), items]
+    if card.monitoring is not None:
+        m = card.monitoring
+        parts.append(Text.assemble(("monitoring coverage ", "bold"), ("(beside the team's score) ", "dim"),
+                                   (STATUS_TEXT[m.status], STATUS_STYLE[m.status]), f": {m.reason}"))
     if card.warnings:
         parts.append(Text("\n".join(f"note: {w}" for w in card.warnings), style="yellow"))
     return Group(*parts)

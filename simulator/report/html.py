@@ -23,7 +23,8 @@ from simulator.report.timeline import Entry
 from simulator.scoring.card import CATEGORIES, STATUS_TEXT, ScoreCard
 
 TEMPLATES = Path(__file__).with_name("templates")
-PHASE_LABELS = (("detect.mttd", "MTTD", "fault → first alert"), ("time.acknowledge", "Acknowledge", "alert → ack"),
+PHASE_LABELS = (("detect.mttd", "MTTD (monitoring)", "fault → first alert"),
+                ("time.acknowledge", "Acknowledge", "alert → ack"),
                 ("time.declare", "Declare", "alert → declared"), ("time.first_update", "First update",
                                                                    "declared → update"),
                 ("time.mitigate", "Mitigate (verified)", "fault → restored"), ("time.resolve", "Resolve",
@@ -67,8 +68,10 @@ def _phases(card: ScoreCard) -> list[dict[str, str]]:
     out = []
     for item_id, label, what in PHASE_LABELS:
         try:
-            it = card.item(item_id)
+            it = card.monitoring if item_id == "detect.mttd" else card.item(item_id)
         except KeyError:
+            continue
+        if it is None:
             continue
         if it.measured_s is not None:
             value = format_duration(it.measured_s)

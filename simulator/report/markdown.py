@@ -37,12 +37,18 @@ def scorecard_markdown(card: ScoreCard) -> str:
         out.append(f"| {cap.name} | **{cap.rating}** — {cap.rating_text} | {pts} |")
     out += ["", "## Line items", ""]
     for category, items in card.by_category().items():
-        out += [f"### {CATEGORIES.get(category, category)}", "", "| Item | Result | Points | Why |",
-                "|------|--------|--------|-----|"]
+        out += [f"### {CATEGORIES.get(category, category)}", "", "| Item | Result | Points | Why | Source |",
+                "|------|--------|--------|-----|--------|"]
         for it in items:
             pts = f"{_pts(it.points)} / {_pts(it.max_points)}" if it.counts else "—"
-            out.append(f"| {_cell(it.title)} | {STATUS_TEXT[it.status]} | {pts} | {_cell(it.reason)} |")
+            result = STATUS_TEXT[it.status] + (f" ({it.judgement_text})" if it.judgement_text else "")
+            out.append(f"| {_cell(it.label)} | {result} | {pts} | {_cell(it.reason)} | "
+                       f"{_cell(it.source_text)} |")
         out.append("")
+    if card.monitoring is not None:
+        m = card.monitoring
+        out += ["## Monitoring coverage (beside the team's score)", "",
+                f"- **{STATUS_TEXT[m.status]}**: {m.reason} ({m.source_text})", ""]
     if card.warnings:
         out += ["## Notes", ""] + [f"- {w}" for w in card.warnings] + [""]
     return "\n".join(out).rstrip() + "\n"

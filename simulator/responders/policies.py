@@ -1,4 +1,7 @@
-"""Response policies: each turns the scenario's runbook into the steps a responder will take."""
+"""Response policies: each turns the scenario's runbook into the steps a responder takes on the primary
+incident. Every policy but those in ``SOLO_POLICIES`` also works the run's other incidents the careful
+way (``simulator.responders.others``); a flawed policy keeps its flaw there too (``slow`` acknowledges
+them late)."""
 
 from __future__ import annotations
 
@@ -50,6 +53,11 @@ def _restart_storm(s: Scenario) -> list[RunbookStep]:
     return out
 
 
+def _tunnel_vision(s: Scenario) -> list[RunbookStep]:
+    """The runbook on the primary incident, and nothing on any other (see ``SOLO_POLICIES``)."""
+    return list(s.responder.runbook)
+
+
 #: the policies by name; the names are the domain's (``POLICY_NAMES``), in its order
 POLICIES: dict[str, Callable[[Scenario], list[RunbookStep]]] = {
     "runbook": _runbook,
@@ -57,7 +65,10 @@ POLICIES: dict[str, Callable[[Scenario], list[RunbookStep]]] = {
     "wrong-severity": _wrong_severity,
     "no-postmortem": _no_postmortem,
     "restart-storm": _restart_storm,
+    "tunnel-vision": _tunnel_vision,
 }
+#: policies that work the primary incident only and leave every other incident of the run untouched
+SOLO_POLICIES: frozenset[str] = frozenset({"tunnel-vision"})
 assert tuple(POLICIES) == POLICY_NAMES, "every policy the domain names has a function here, and no other"
 
 

@@ -1,40 +1,44 @@
-"""The automated responder: a thread that waits for the run's incident, then takes its steps.
+"""The automated responder: a thread that works every incident of its run, as a careful team would.
 
-It acts only as a person would: through the tracker's HTTP API (``TrackerClient``) and the ops
-console (``OpsConsole``), with each step's delay in game time. Its errors never stop the run:
-they are recorded as notes on the incident and in ``errors``.
+It acts only as people would: through the tracker's port (a ``TrackerClient`` in a run) and the ops
+console (``OpsConsole``), each step after its delay in game time. The **primary** incident (the one
+on the truth's first affected service, ``board``) gets the policy's runbook steps; every other
+incident of the run gets the side desk (``others``): acknowledged, then linked to the primary and
+resolved with it, or verified as a false alarm and closed. The ``tunnel-vision`` policy works the
+primary only. Roles go to four different people from the roster (``team``); the post-mortem is
+written from what happened (``postmortem``). Errors never stop the run: they are kept in ``errors``
+and in ``taken``.
 """
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from simulator.domain.ops_action import OpsAction
 from simulator.domain.runbook import perform
-from simulator.durations import format_duration
 from simulator.errors import GamedayError
-from simulator.responders.policies import plan
+from simulator.responders import postmortem
+from simulator.responders.board import best
+from simulator.responders.others import DONE, SideDesk, judge
+from simulator.responders.policies import SOLO_POLICIES, plan
+from simulator.responders.record import Action, Record
+from simulator.responders.sight import Dashboard, Sight
+from simulator.responders.team import Member, Team, assemble
 from simulator.scenario.clock import GameClock
 from simulator.scenario.model import RunbookStep, Scenario
 from simulator.targets.ops import OpsConsole
+from simulator.tracker.port import IncidentSummary, TrackerPort
 
 ACTOR = "responder"
-
-
-def _business_days_after(day: date, n: int) -> date:
-    d = day
-    while n > 0:
-        d += timedelta(days=1)
-        if d.weekday() < 5:
-            n -= 1
-    return d
+#: wall seconds between looks at the tracker
+POLL = 0.25
 
 
 class AutoResponder(threading.Thread):
-    def __init__(self, scenario: Scenario, policy: str, tracker: Any, ops: OpsConsole, clock: GameClock,
-                 run_id: str, actor: str = ACTOR):
+    def __init__(self, scenario: Scenario, policy: str, tracker: TrackerPort, ops: OpsConsole, clock: GameClock,
+                 run_id: str, actor: str = ACTOR, dashboard: Dashboard | None = None):
+        """``dashboard``: the run's live dashboard (``Runner.snapshot``), for the fault's time and the probes."""
         super().__init__(name=f"responder-{policy}", daemon=True)
         self.scenario = scenario
         self.policy = policy
@@ -44,30 +48,56 @@ class AutoResponder(threading.Thread):
         self.clock = clock
         self.run_id = run_id
         self.actor = actor
+        self.sight = Sight(scenario, clock, dashboard)
+        self.record = Record()
         self.stop_event = threading.Event()
         self.done = threading.Event()
         self.incident: str | None = None
+        self.team: Team | None = None
         self.taken: list[dict[str, Any]] = []
         self.errors: list[str] = []
-        self.facts: dict[str, Any] = {"ops": []}
+        self._due: list[tuple[float, RunbookStep]] = []
+        self._waiting_since: float | None = None
+        self.cause = postmortem.short_cause(scenario)  # what a linked incident's note names
+        ack_after, look_after = _delays(self.steps)
+        self.grace = ack_after
+        self.desk = SideDesk(tracker, self.sight, self.record, actor, ack_after, look_after, self._report) \
+            if policy not in SOLO_POLICIES else None
 
     # ---------------------------------------------------------------- the thread
     def run(self) -> None:
         try:
-            self.incident = self._wait_for_incident()
-            if self.incident is None:
-                return
-            at = self.clock.now()
-            for step in self.steps:
-                at += step.after
-                if not self.clock.sleep_until(at, self.stop_event):
+            while not self.stop_event.is_set():
+                self._tick()
+                if self.stop_event.wait(POLL):
                     return
-                self._take(step)
         finally:
             self.done.set()
 
     def stop(self) -> None:
         self.stop_event.set()
+
+    def _tick(self) -> None:
+        self.sight.glance()
+        try:
+            incidents = self.tracker.list_incidents(run_id=self.run_id)
+        except GamedayError:
+            incidents = None
+        if incidents is not None:
+            if self.incident is None:
+                self._choose(incidents)
+            if self.desk is not None:
+                self.desk.notice(incidents, self.incident)
+        while self._due and self.clock.now() >= self._due[0][0] and not self.stop_event.is_set():
+            self._take(self._due.pop(0)[1])
+        if self.desk is not None:
+            settled = "resolve" in self.record.marks or (self.incident is not None and not self._due)
+            self.desk.work(self.incident, settled, self.cause)
+        busy = self.incident is None or bool(self._due) or (self.desk is not None and self.desk.pending())
+        if busy:
+            self.done.clear()
+        else:
+            self.done.set()
 
     def escalate(self, severity: str | None, note: str) -> None:
         """The situation got worse (an escalation fired): raise the severity, as an IC would."""
@@ -75,95 +105,108 @@ class AutoResponder(threading.Thread):
             return
         try:
             self.tracker.set_severity(self.incident, severity, reason=f"escalation: {note}", actor=self.actor)
-            self.facts["severity"] = severity
             self.taken.append({"do": "severity", "game": round(self.clock.now(), 3), "ok": True, "detail": severity})
         except GamedayError as exc:
             self.errors.append(f"severity: {exc}")
 
-    def _wait_for_incident(self) -> str | None:
-        while not self.stop_event.wait(0.25):
+    # ---------------------------------------------------------------- the primary
+    def _choose(self, incidents: list[IncidentSummary]) -> None:
+        """Pick the primary among the incidents the faults caused (waiting ``grace`` for a better one)."""
+        now = self.clock.now()
+        caused = [i for i in incidents if i.status not in DONE and judge(
+            self.tracker, self.sight, i.ref, i.service, self.sight.game_of(i.created_at)).kind == "related"]
+        if not caused and not self.scenario.faults:  # nothing to tell them apart by: the first one (no fault runs)
+            caused = [i for i in incidents if i.status not in DONE]
+        pick = best(caused, self.scenario.truth.services_affected)
+        if pick is None:
+            return
+        affected = self.scenario.truth.services_affected
+        self._waiting_since = now if self._waiting_since is None else self._waiting_since
+        if affected and pick.service != affected[0] and now < self._waiting_since + self.grace:
+            return
+        self.incident = pick.ref
+        self.record.seen = self.sight.now()
+        if self.desk is not None:
+            self.desk.adopt(pick.ref)
+        self.team = self._assemble()
+        at = now
+        for step in self.steps:
+            at += step.after
+            self._due.append((at, step))
+
+    def _assemble(self) -> Team:
+        try:
+            roster = [Member(p.name, p.oncall) for p in self.tracker.people()]
+        except GamedayError as exc:
+            self.errors.append(f"roster: {exc}")
+            roster = []
+        team = assemble(roster, self.steps)
+        for name in team.register:
             try:
-                incidents = self.tracker.list_incidents(run_id=self.run_id)
-            except GamedayError:
-                continue
-            if incidents:
-                first = sorted(incidents, key=lambda i: i.get("created_at") or "")[0]
-                self.facts["alert_game"] = self.clock.now()
-                return first["ref"]
-        return None
+                self.tracker.upsert_person(name, team="responders")
+            except GamedayError as exc:
+                self.errors.append(f"roster: {exc}")
+        return team
 
     def _take(self, step: RunbookStep) -> None:
-        record = {"do": step.do, "game": round(self.clock.now(), 3), "ok": True}
+        record: dict[str, Any] = {"do": step.do, "game": round(self.clock.now(), 3), "ok": True}
         try:
             detail = self._act(step)
             if detail:
                 record["detail"] = detail
+            self.record.mark(step.do, self.sight.now())
         except GamedayError as exc:
             record["ok"] = False
             record["error"] = str(exc)
             self.errors.append(f"{step.do}: {exc}")
         self.taken.append(record)
 
-    # ---------------------------------------------------------------- the steps
     def _act(self, step: RunbookStep) -> str | None:
-        ref = self.incident
-        assert ref is not None
+        ref, team = self.incident, self.team
+        assert ref is not None and team is not None
         if step.do == "postmortem":
-            self._postmortem(ref, step)
+            postmortem.write(self.tracker, ref, step, sight=self.sight, record=self.record, team=team,
+                             actor=self.actor)
             return None
-        status = "Mitigating" if self.facts["ops"] else "Investigating"
-        detail = perform(step, self.tracker, ref, actor=self.actor, lever=self._pull, status=status)
-        if step.do == "declare":
-            self.facts["severity"] = step.severity
-        return detail
+        if step.do == "ack":
+            if self.tracker.get_incident(ref).status != "triggered":
+                return "acknowledged already"
+            self.record.probes_during = self.sight.probes()
+        if step.do == "assign" and step.role:
+            step = step.model_copy(update={"person": team.roles[step.role]})
+        elif step.person:
+            step = step.model_copy(update={"person": team.person(step.person)})
+        status = "Mitigating" if self.record.pulled else "Investigating"
+        return perform(step, self.tracker, ref, actor=self.actor, lever=self._pull, status=status)
 
     def _pull(self, action: OpsAction) -> dict[str, Any]:
-        """The ops console pulls the lever (and records it on the incident's timeline)."""
-        result = self.ops.run(action)
-        self.facts["ops"].append(result["action"])
+        """The ops console pulls the lever (and records it on the timeline of the target's incident)."""
+        at = self.sight.now()
+        try:
+            result = self.ops.run(action)
+        except GamedayError as exc:
+            self.record.actions.append(Action(action.format(), at, False, str(exc)))
+            raise
+        self.record.actions.append(Action(result["action"], at, True, str(result.get("summary") or "")))
+        if result.get("incident") not in (None, self.incident):  # the console put it on another incident
+            return {**result, "incident": None}
         return result
 
-    def _postmortem(self, ref: str, step: RunbookStep) -> None:
-        """A complete post-mortem: the runbook's fields, the rest written from what the responder saw."""
-        t, s = self.tracker, self.scenario
-        t.refresh_postmortem(ref, actor=self.actor)
-        incident = t.get_incident(ref)
-        ops = ", ".join(self.facts["ops"]) or "no ops action"
-        alert_at = format_duration(self.facts.get("alert_game", 0.0))
-        service = incident.get("service") or s.load_target
-        fields = {
-            "overview_customer_impact": f"Customers of {service} saw failed or slow requests while the steady "
-                                        f"state was lost; see the timeline for the window.",
-            "root_cause": step.fields.get("root_cause") or step.text or "",
-            "detection_how": f"Automated alerts from the monitor paged on-call for {service} (first alert at game "
-                             f"time {alert_at}); the incident was opened from the alert.",
-            "detection_delay": "Detection took one alert evaluation window after impact began; no human report "
-                               "came first.",
-            "detection_earlier": "Yes: alert on pool saturation / rejection rate / memory trend as a leading "
-                                 "indicator, before availability drops.",
-            "response_went_well": f"The incident was acknowledged and declared per the runbook; roles were "
-                                  f"assigned and {ops} mitigated it.",
-            "response_improve": "Automate the first mitigation (fallback or rollback) and post the first status "
-                                "update sooner.",
-            "response_people": "Yes: incident commander, technical lead, communications lead and scribe were "
-                               "assigned before mitigation.",
-            "resolution_how": f"Mitigated with {ops}; the steady state was verified from the metrics before "
-                              f"resolving.",
-            "resolution_alternatives": "Restarting the service was considered and rejected: it does not remove the "
-                                       "cause and can feed a retry storm.",
-            "resolution_permanence": "The rollback is permanent for this release; the fix for the defect ships "
-                                     "through the normal release process.",
-            "lessons_learned": "Canary releases with automated rollback on error budget burn; alert on leading "
-                               "indicators; keep fallbacks one switch away.",
-            "meeting_date": _business_days_after(datetime.now(UTC).date(), 1).isoformat(),
-        }
-        fields.update({k: v for k, v in step.fields.items() if k in fields and v})
-        written = step.model_copy(update={"fields": {k: v for k, v in fields.items() if v}})
-        perform(written, t, ref, actor=self.actor)
-        for action, owner, kind in (
-            ("Fix the defect identified in the root cause, with a regression test", "Blake", "fix"),
-            ("Add a leading-indicator alert for this failure mode", "Devon", "monitoring"),
-            ("Add this scenario to the quarterly game day", "Avery", "process"),
-        ):
-            item = RunbookStep(after=0.0, do="action_item", fields={"action": action, "owner": owner, "type": kind})
-            perform(item, t, ref, actor=self.actor)
+    def _report(self, do: str, ref: str, ok: bool, detail: str) -> None:
+        """A step the side desk took on another incident."""
+        entry: dict[str, Any] = {"do": do, "game": round(self.clock.now(), 3), "ok": ok, "incident": ref}
+        entry["detail" if ok else "error"] = detail
+        if not ok:
+            self.errors.append(f"{ref}: {detail}")
+        self.taken.append(entry)
+
+
+def _delays(steps: list[RunbookStep]) -> tuple[float, float]:
+    """The policy's pace for other incidents: its delay before acknowledging, then before looking closer."""
+    kinds = [s.do for s in steps]
+    if "ack" not in kinds:
+        return (steps[0].after if steps else 0.0), 0.0
+    i = kinds.index("ack")
+    ack = sum(s.after for s in steps[: i + 1])
+    look = steps[i + 1].after if i + 1 < len(steps) else 0.0
+    return ack, look

@@ -24,7 +24,7 @@ def score_result(result: RunResult, config: Any = None) -> Any:
         card = report.card
         data = card.to_json()
         result.score = data.get("overall")
-        result.ratings = {c["name"]: c["rating"] for c in data.get("capabilities", [])}
+        result.ratings = {c["name"]: c["rating"] for c in data.get("capabilities", []) if c.get("share") is not None}
     except Exception as exc:  # noqa: BLE001 - a scoring problem must not lose the run
         result.teardown_errors.append(f"scoring: {type(exc).__name__}: {exc}")
     folder.write_summary(result.to_json())

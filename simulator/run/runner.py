@@ -263,7 +263,8 @@ class Runner:
         monitor.start(self.clock.now)
         if opts.policy:
             ops = OpsConsole(view, journal, actor="responder", tracker=services.tracker_client, run_id=self.run_id)
-            services.responder = AutoResponder(s, opts.policy, services.tracker_client, ops, self.clock, self.run_id)
+            services.responder = AutoResponder(s, opts.policy, services.tracker_client, ops, self.clock, self.run_id,
+                                               dashboard=self.snapshot)
             services.responder.start()
         ramp_wall = max(self.interval * 2, s.load.users / max(s.load.spawn_rate, 0.1) + self.interval)
         self._wait_wall(ramp_wall)

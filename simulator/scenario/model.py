@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.domain.ops_action import valid_action
+from simulator.domain.comms import CustomerChannel
+from simulator.domain.ops_action import valid_action, valid_pattern, valid_permanent_fix
 from simulator.domain.runbook import StepKind
 from simulator.domain.severity import Severity
 from simulator.durations import Duration, Size
@@ -44,6 +45,29 @@ class Metadata(Strict):
         return v
 
 
+class CausalLink(Strict):
+    """One step of the root cause a correct explanation must state (its paraphrases earn it too)."""
+
+    name: str = Field(description="what the step is, e.g. 'connection leak'")
+    phrases: list[str] = Field(
+        min_length=1, description="ways an engineer says it, e.g. 'connections not returned'; matched with "
+        "stems and synonyms, in any order within a few words, in a sentence that states a cause")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("expected a name for the link, got an empty string")
+        return v
+
+    @field_validator("phrases")
+    @classmethod
+    def _phrases(cls, v: list[str]) -> list[str]:
+        if any(not p.strip() for p in v):
+            raise ValueError("expected phrases with words in them, got an empty one")
+        return v
+
+
 class Truth(Strict):
     """The hidden ground truth the score card compares the team's response with."""
 
@@ -51,18 +75,35 @@ class Truth(Strict):
     escalated_severity: Severity | None = Field(None, description="severity once an escalation fires")
     root_cause: str
     root_cause_keywords: list[str] = Field(min_length=1)
+    causal_chain: list[CausalLink] = Field(
+        default_factory=list, description="the root cause link by link (change, mechanism, effect, "
+        "amplifier), each with the phrasings that count for it")
     accepted_mitigations: list[str] = Field(
         min_length=1, description="ops actions that count as mitigation, e.g. rollback:payments, "
-        "flag:payments.fallback_processor=on, restart:auth, config:gateway")
-    permanent_fixes: list[str] = Field(default_factory=list, description="which of them are permanent")
+        "flag:payments.fallback_processor=on, restart:auth, config:gateway.tiers.major.rate>=200")
+    permanent_fixes: list[str] = Field(default_factory=list, description="the full fix: a fixed release "
+                                       "(deploy:payments=v2.4.1) or a corrected config; never rollback, flag, scale")
     harmful_actions: list[str] = Field(default_factory=list, description="actions that make it worse")
     customer_impact: bool = True
     services_affected: list[str] = Field(default_factory=list)
 
-    @field_validator("accepted_mitigations", "permanent_fixes", "harmful_actions")
+    @field_validator("accepted_mitigations", "harmful_actions")
     @classmethod
     def _actions(cls, v: list[str]) -> list[str]:
-        return [valid_action(item) for item in v]
+        return [valid_pattern(item) for item in v]
+
+    @field_validator("permanent_fixes")
+    @classmethod
+    def _fixes(cls, v: list[str]) -> list[str]:
+        return [valid_permanent_fix(item) for item in v]
+
+    @field_validator("causal_chain")
+    @classmethod
+    def _chain(cls, v: list[CausalLink]) -> list[CausalLink]:
+        names = [link.name for link in v]
+        if dup := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"expected one link per name, got {', '.join(map(repr, dup))} twice")
+        return v
 
 
 class RestartPolicy(Strict):
@@ -174,6 +215,9 @@ class RunbookStep(Strict):
     item: str | None = Field(None, description="checklist item key")
     text: str | None = None
     fields: dict[str, str] = Field(default_factory=dict, description="status update / post-mortem fields")
+    external: bool = Field(False, description="status_update: customers see it (status page), not only the team")
+    channel: CustomerChannel | None = Field(None, description="customer_message: status_page, email or support "
+                                            "(the message is `text`; `fields: {to: ...}` names who it went to)")
 
     @field_validator("action")
     @classmethod
@@ -182,9 +226,13 @@ class RunbookStep(Strict):
 
     @model_validator(mode="after")
     def _needs(self) -> RunbookStep:
-        need = {"declare": "severity", "assign": "role", "ops": "action", "checklist": "item"}.get(self.do)
-        if need and getattr(self, need) is None:
-            raise ValueError(f"expected '{need}' for do: {self.do}")
+        needs = {"declare": ("severity",), "assign": ("role",), "ops": ("action",), "checklist": ("item",),
+                 "customer_message": ("channel", "text")}.get(self.do, ())
+        for need in needs:
+            if getattr(self, need) is None:
+                raise ValueError(f"expected '{need}' for do: {self.do}")
+        if self.external and self.do != "status_update":
+            raise ValueError(f"'external' is for do: status_update, not do: {self.do}")
         return self
 
 

@@ -25,11 +25,23 @@ CATEGORIES: dict[str, str] = {
     "process": "Process",
     "mitigation": "Mitigation quality",
     "pm": "Post-mortem",
+    "related": "Other incidents the faults caused",
+    "false_alarm": "False alarms (verify, document, close)",
 }
 STATUS_TEXT: dict[str, str] = {
     "met": "met", "partial": "partly met", "missed": "missed", "not_observed": "not observed",
     "not_applicable": "n/a",
 }
+
+
+class ReviewNote(BaseModel):
+    """An evaluator's decision on a judgement item."""
+
+    decision: Literal["confirm", "override"]
+    reviewer: str
+    note: str
+    at: str
+    automatic_points: float = Field(description="the points the automatic scoring gave before the review")
 
 
 class LineItem(BaseModel):
@@ -47,6 +59,16 @@ class LineItem(BaseModel):
     measured_game_s: float | None = None
     measured_wall_s: float | None = None
     evidence: list[str] = Field(default_factory=list)
+    incident: str | None = Field(None, description="the incident this line judges (None: the run as a whole)")
+    role: Literal["primary", "related", "false_alarm"] | None = Field(
+        None, description="primary incident, another incident the faults caused, or one that was not real")
+    source: Literal["standard", "policy"] | None = Field(
+        None, description="what the line checks against comes from the standard or from the organisation's policy")
+    basis: str | None = Field(None, description="the standard's words or the policy, for this line")
+    judgement: Literal["automatic", "provisional", "reviewed"] = Field(
+        "automatic", description="provisional: a judgement item scored automatically until an evaluator confirms "
+                                 "or overrides it (HSEEP's Exercise Evaluation Guide practice); reviewed: they have")
+    review: ReviewNote | None = None
 
     @property
     def counts(self) -> bool:
@@ -55,6 +77,28 @@ class LineItem(BaseModel):
     @property
     def category_title(self) -> str:
         return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def label(self) -> str:
+        """The title, with the incident it judges when it is not the primary one."""
+        return self.title if self.role in (None, "primary") or not self.incident else f"{self.title} ({self.incident})"
+
+    @property
+    def judgement_text(self) -> str:
+        """"" for automatic lines; "provisional" or "reviewed by X (confirmed|overridden)" for judgement items."""
+        if self.judgement == "provisional":
+            return "provisional"
+        if self.judgement == "reviewed" and self.review is not None:
+            verb = "confirmed" if self.review.decision == "confirm" else "overridden"
+            return f"{verb} by {self.review.reviewer}"
+        return ""
+
+    @property
+    def source_text(self) -> str:
+        """Where the line's yardstick comes from, in words: "the standard: ..." or "policy: ..."."""
+        if not self.basis:
+            return self.source or ""
+        return self.basis if self.basis.startswith(("the standard", "policy")) else f"{self.source}: {self.basis}"
 
 
 class Capability(BaseModel):
@@ -85,6 +129,7 @@ class IncidentRef(BaseModel):
     status: str
     channel: str
     primary: bool = False
+    role: Literal["primary", "related", "false_alarm"] = "primary"
 
 
 class ActionItemSummary(BaseModel):
@@ -118,6 +163,9 @@ class ScoreCard(BaseModel):
     not_observed_points: float
     total_points: float
     items: list[LineItem]
+    monitoring: LineItem | None = Field(
+        None, description="monitoring coverage: the simulator's own alert rules (fault -> first alert), reported "
+                          "beside the team's score and not inside it")
     capabilities: list[Capability]
     markers: list[Marker] = Field(default_factory=list)
     phases: dict[str, float | None] = Field(default_factory=dict, description="phase times in seconds on `clock`")
@@ -125,7 +173,7 @@ class ScoreCard(BaseModel):
     sources: dict[str, str | None] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     scored_at: str = ""
-    schema_version: int = 1
+    schema_version: int = 2
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready dict (what ``scorecard.json`` holds)."""
@@ -142,11 +190,12 @@ class ScoreCard(BaseModel):
             data = json.loads(data)
         return cls.model_validate(data)
 
-    def item(self, item_id: str) -> LineItem:
+    def item(self, item_id: str, incident: str | None = None) -> LineItem:
+        """A line by id: the primary incident's (or the run's), or ``incident``'s."""
         for it in self.items:
-            if it.id == item_id:
+            if it.id == item_id and (incident is None and it.role in (None, "primary") or it.incident == incident):
                 return it
-        raise KeyError(item_id)
+        raise KeyError(item_id if incident is None else f"{item_id} ({incident})")
 
     def by_category(self) -> dict[str, list[LineItem]]:
         out: dict[str, list[LineItem]] = {}

@@ -8,6 +8,8 @@ Errors in a user file are reported as ``file:line:col: key: message`` (``Validat
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -15,9 +17,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from simulator.domain import policy
 from simulator.domain.rating import rate
 from simulator.domain.severity import Severity
-from simulator.durations import Duration
+from simulator.durations import Duration, format_duration
 from simulator.errors import Problem, ValidationFailed
 from simulator.scenario.loader import Locator, validate_data
 from simulator.scenario.yamlpos import Positions, YamlProblem, parse_yaml
@@ -31,46 +34,101 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class TimeTarget(Strict):
-    """One time target: from the severity table, fixed, or per severity; times ``factor``."""
+@dataclass(frozen=True)
+class ResolvedTarget:
+    """A time target for one severity: seconds, where the figure comes from, and its words."""
 
-    standard: Literal["respond", "resolve", "update"] | None = None
+    seconds: float
+    source: Literal["standard", "policy"]
+    basis: str  # e.g. "the standard: P2 respond '< 30 min'" or "policy: status-update cadence (...)"
+
+
+class TimeTarget(Strict):
+    """One time target: the standard's (``standard: respond|resolve``), a named policy default
+    (``policy: immediate|status_update``) or the organisation's own figures (``fixed``, ``per_severity``,
+    both policy); times ``factor``. The standard's P1 response is "Immediate": ``immediate`` says what
+    that is taken as (a policy; default ``simulator.domain.policy.IMMEDIATE``). Its P4 response is "Next
+    business day": the end of the next Monday-to-Friday day after the clock starts."""
+
+    standard: Literal["respond", "resolve"] | None = None
+    policy: Literal["status_update"] | None = None
     fixed: Duration | None = None
     per_severity: dict[Severity, Duration] | None = None
+    immediate: Duration | None = None
     factor: float = Field(1.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_invented_standard(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("standard") == "update":
+            raise ValueError("the standard sets no status-update cadence; use 'policy: status_update' or "
+                             "'per_severity' (the organisation's policy)")
+        return data
 
     @model_validator(mode="after")
     def _one(self) -> TimeTarget:
-        given = [k for k in ("standard", "fixed", "per_severity") if getattr(self, k) is not None]
+        given = [k for k in ("standard", "policy", "fixed", "per_severity") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("expected exactly one of 'standard', 'fixed' or 'per_severity' in a time target")
+            raise ValueError("expected exactly one of 'standard', 'policy', 'fixed' or 'per_severity' in a time "
+                             "target")
         if self.per_severity is not None and set(self.per_severity) != set(sev.SEVERITY_CODES):
             missing = ", ".join(c for c in sev.SEVERITY_CODES if c not in self.per_severity)
             raise ValueError(f"expected every level under per_severity ({missing} missing)")
+        if self.immediate is not None and self.standard != "respond":
+            raise ValueError("'immediate' goes with 'standard: respond' (what the standard's 'Immediate' means)")
         return self
 
-    def seconds(self, severity: str) -> float:
-        if self.standard is not None:
-            base = sev.standard_seconds(severity, self.standard)
+    def resolve(self, severity: str, start_wall: float | None = None) -> ResolvedTarget:
+        """The target for ``severity``; ``start_wall`` (epoch seconds) places a business-day deadline."""
+        level = sev.level(severity)
+        if self.standard == "resolve":
+            base, source = level.resolve_within.total_seconds(), "standard"
+            basis = f"the standard: {severity} resolution target '{level.resolve_text}'"
+        elif self.standard == "respond":
+            if level.respond_within is not None:
+                base, source = level.respond_within.total_seconds(), "standard"
+                basis = f"the standard: {severity} response time '{level.respond_text}'"
+            elif level.respond_business_days is not None:
+                start = datetime.fromtimestamp(start_wall if start_wall is not None else 0.0, UTC)
+                base = (policy.end_of_business_day_after(start, level.respond_business_days) - start).total_seconds()
+                source = "standard"
+                basis = f"the standard: {severity} response time '{level.respond_text}' (end of the next business day)"
+            else:
+                base = float(self.immediate) if self.immediate is not None else policy.IMMEDIATE.total_seconds()
+                source = "policy"
+                basis = (f"policy: the standard's {severity} response time is '{level.respond_text}', taken as "
+                         f"{format_duration(base)} (targets.*.immediate)")
+        elif self.policy == "status_update":
+            base, source = policy.STATUS_UPDATE_EVERY[severity].total_seconds(), "policy"
+            basis = "policy: status-update cadence (the standard says only 'regular updates')"
         elif self.fixed is not None:
-            base = float(self.fixed)
+            base, source, basis = float(self.fixed), "policy", "policy: the scoring config's fixed figure"
         else:
             assert self.per_severity is not None
-            base = float(self.per_severity[severity])  # type: ignore[index]
-        return base * self.factor
+            base, source = float(self.per_severity[severity]), "policy"  # type: ignore[index]
+            basis = "policy: the scoring config's per-severity figure"
+        if self.factor != 1:
+            basis += f" x{self.factor:g}"
+        return ResolvedTarget(base * self.factor, source, basis)  # type: ignore[arg-type]
+
+    def seconds(self, severity: str, start_wall: float | None = None) -> float:
+        return self.resolve(severity, start_wall).seconds
 
     def describe(self) -> str:
         if self.standard is not None:
             text = f"the standard's '{self.standard}' time"
+        elif self.policy is not None:
+            text = f"policy '{self.policy}'"
         elif self.fixed is not None:
-            text = "fixed"
+            text = "policy, fixed"
         else:
-            text = "per severity"
+            text = "policy, per severity"
         return text + (f" x{self.factor:g}" if self.factor != 1 else "")
 
 
 class Targets(Strict):
     detect: TimeTarget
+    notice: TimeTarget
     acknowledge: TimeTarget
     declare: TimeTarget
     status_update: TimeTarget
@@ -84,6 +142,9 @@ class ItemSpec(Strict):
     points: float = Field(ge=0)
     capability: str
     title: str
+    source: Literal["standard", "policy"] = Field(
+        "policy", description="what the item checks comes from the standard or from the organisation's policy")
+    basis: str = Field("", description="the standard's words (quoted) or the policy it applies")
 
 
 class Classification(Strict):
@@ -98,12 +159,28 @@ class StatusUpdates(Strict):
 class Mitigation(Strict):
     temporary_share: float = Field(ge=0, le=1)
     harm_per_action: float = Field(ge=0, le=1)
+    recovery_within_intervals: int = Field(ge=0)
 
 
 class PostmortemRules(Strict):
     min_words: int = Field(ge=0)
     keyword_full_credit: float = Field(gt=0, le=1)
     timeline_tolerance: Duration
+    action_item_due_within: Duration = Field(
+        policy.ACTION_ITEM_DUE_WITHIN.total_seconds(),
+        description="policy: an action item is due after the incident and within this long of it")
+    prefilled_timeline_share: float = Field(
+        0.5, ge=0, le=1, description="policy: share of the timeline item a timeline the team left as the tracker "
+                                     "prefilled it can earn (it checks the tracker against itself)")
+
+
+class Review(Strict):
+    provisional: list[str] = Field(description="items that need judgement: scored automatically as provisional "
+                                               "until an evaluator confirms or overrides them")
+
+
+class Roles(Strict):
+    distinct: bool = Field(True, description="policy: the four P1/P2 roles go to four different people")
 
 
 class Hseep(Strict):
@@ -127,13 +204,19 @@ class Hseep(Strict):
         return {"P": self.performed, "S": self.some_challenges, "M": self.major_challenges}
 
 
-ITEM_IDS = (
-    "detect.mttd", "time.acknowledge", "time.declare", "time.first_update", "time.mitigate", "time.resolve",
-    "time.resolve_verified", "class.severity", "class.escalation", "process.roles", "process.channel",
+#: the primary incident's line items
+PRIMARY_ITEMS = (
+    "detect.notice", "time.acknowledge", "time.declare", "time.first_update", "time.mitigate", "time.resolve",
+    "time.resolve_verified", "class.severity", "class.escalation", "process.roles",
     "process.status_cadence", "process.status_complete", "process.checklist", "process.customer_comms",
     "mitigation.choice", "mitigation.permanence", "mitigation.harm", "pm.sections", "pm.timeline", "pm.root_cause",
     "pm.detection", "pm.action_items", "pm.meeting",
 )
+#: every other incident the faults caused
+RELATED_ITEMS = ("related.acknowledge", "related.handled")
+#: an incident that was not real: the standard's verify -> document -> close branch
+FALSE_ALARM_ITEMS = ("false_alarm.verify", "false_alarm.document", "false_alarm.close")
+ITEM_IDS = PRIMARY_ITEMS + RELATED_ITEMS + FALSE_ALARM_ITEMS
 
 
 class ScoringConfig(Strict):
@@ -149,6 +232,8 @@ class ScoringConfig(Strict):
     status_updates: StatusUpdates
     mitigation: Mitigation
     postmortem: PostmortemRules
+    roles: Roles = Field(default_factory=Roles)
+    review: Review
     customer_keywords: list[str]
     hseep: Hseep
 
@@ -165,13 +250,22 @@ class ScoringConfig(Strict):
             raise ValueError(f"capability {', '.join(caps)} is not listed under 'capabilities'")
         return self
 
-    def target(self, name: str, severity: str) -> float:
+    def target(self, name: str, severity: str, start_wall: float | None = None) -> float:
         """The target in seconds on the configured clock (time_scale_factor applied)."""
+        return self.target_of(name, severity, start_wall).seconds
+
+    def target_of(self, name: str, severity: str, start_wall: float | None = None) -> ResolvedTarget:
+        """The target with its source (the standard or policy) and its words; time_scale_factor applied."""
         spec: TimeTarget = getattr(self.targets, name)
-        return spec.seconds(severity) * self.time_scale_factor
+        t = spec.resolve(severity, start_wall)
+        if self.time_scale_factor == 1:
+            return t
+        return ResolvedTarget(t.seconds * self.time_scale_factor, t.source,
+                              t.basis + f", x{self.time_scale_factor:g} time-scale factor")
 
     def total_points(self) -> float:
-        return sum(spec.points for spec in self.items.values())
+        """The primary incident's points (every other incident adds its own)."""
+        return sum(self.items[i].points for i in PRIMARY_ITEMS)
 
 
 REPLACED_WHOLE = ("targets",)  # a target given by the user replaces the default one (it may change kind)

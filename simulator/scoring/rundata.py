@@ -167,6 +167,8 @@ class FaultFact:
     reverted: Moment | None = None
     how: str | None = None
     seq: int = 0
+    #: the scenario's fault (journaled as ``fault.scheduled`` first), not the facilitator's red herring
+    scenario: bool = True
 
 
 @dataclass
@@ -222,7 +224,8 @@ class RunFacts:
 
     @property
     def first_fault(self) -> FaultFact | None:
-        return min(self.faults, key=lambda f: f.effective.wall, default=None)
+        """The scenario's first fault to take effect (a red herring does not start the incident's clock)."""
+        return min((f for f in self.faults if f.scenario), key=lambda f: f.effective.wall, default=None)
 
     def firing(self) -> list[AlertFact]:
         return [a for a in self.alerts if a.state == "firing"]
@@ -248,6 +251,8 @@ class StatusUpdateView:
     what_we_know: str
     what_we_are_doing: str
     next_update_by: float | None  # wall
+    #: "external": a status-page / customer message, not only the incident channel
+    audience: str = "internal"
 
 
 @dataclass
@@ -319,6 +324,10 @@ class IncidentView:
 class TrackerRecord:
     source: str  # TRACKER_DB, "tracker API <url>", "journal mirror"
     incidents: list[IncidentView]
+    #: the tracker's roster: person name -> team (None: unknown; the journal mirror has no roster)
+    people: dict[str, str | None] | None = None
+    #: evaluators' reviews of judgement items, oldest first (``current``: the one that counts)
+    reviews: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -431,6 +440,8 @@ def _load_scenario(path: Path, warnings: list[str]) -> Scenario | None:
 def journal_facts(events: list[Event], timebase: Timebase) -> RunFacts:
     facts = RunFacts()
     faults: dict[str, FaultFact] = {}
+    # the scenario's faults are journaled as fault.scheduled before they are injected; journals without it: all are
+    scheduled = {str(e.data.get("id")) for e in events if e.kind == "fault.scheduled"}
     for e in events:
         d = e.data
         if e.kind == "run.started":
@@ -442,7 +453,8 @@ def journal_facts(events: list[Event], timebase: Timebase) -> RunFacts:
             eff = _float(d.get("effective_at"))
             at = timebase.at_wall(eff) if eff is not None else timebase.of(e)
             fid = str(d.get("id") or f"fault-{e.seq}")
-            faults[fid] = FaultFact(fid, str(d.get("kind") or ""), str(d.get("target") or ""), at, seq=e.seq)
+            faults[fid] = FaultFact(fid, str(d.get("kind") or ""), str(d.get("target") or ""), at, seq=e.seq,
+                                    scenario=not scheduled or fid in scheduled)
         elif e.kind == "fault.reverted":
             fid = str(d.get("id") or "")
             if fid in faults and faults[fid].reverted is None:
@@ -570,7 +582,8 @@ def _from_tracker(where: str | Path, source: str, run_id: str, timebase: Timebas
             people = {p.name: p.team for p in tracker.people()}
         except GamedayError:
             people = {}
-    return TrackerRecord(source, from_export(export, timebase, events, people))
+    return TrackerRecord(source, from_export(export, timebase, events, people), people,
+                         list(getattr(export, "reviews", None) or []))
 
 
 def from_export(export: RunExport, timebase: Timebase, events: list[Event] | None = None,
@@ -596,7 +609,8 @@ def from_export(export: RunExport, timebase: Timebase, events: list[Event] | Non
             view.roles = [RoleView(r.role, r.person, _at(r.assigned_at, timebase)) for r in inc.role_assignments]
         if not view.status_updates:
             view.status_updates = [StatusUpdateView(_at(u.time, timebase), u.status, u.headline, u.what_we_know,
-                                                    u.what_we_are_doing, wall_of(u.next_update_by))
+                                                    u.what_we_are_doing, wall_of(u.next_update_by),
+                                                    str(getattr(u, "audience", None) or "internal"))
                                    for u in inc.status_updates]
         if not view.checklist:
             view.checklist = {c.key: _at(c.checked_at, timebase) for c in inc.checklist
@@ -677,7 +691,8 @@ def _build(ref: str, timeline: list[TimelineItem], timebase: Timebase) -> Incide
         elif t.kind == "incident.status_update":
             v.status_updates.append(StatusUpdateView(
                 t.at, str(d.get("status") or ""), str(d.get("headline") or ""), str(d.get("what_we_know") or ""),
-                str(d.get("what_we_are_doing") or ""), parse_time(d.get("next_update_by"))))
+                str(d.get("what_we_are_doing") or ""), parse_time(d.get("next_update_by")),
+                str(d.get("audience") or "internal")))
         elif t.kind == "incident.checklist":
             key = str(d.get("item") or "")
             if d.get("checked", True) and key and key not in v.checklist:

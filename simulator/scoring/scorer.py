@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from simulator.domain.rating import RATING_TEXT
 from simulator.rundir import SCENARIO, RunDir
@@ -14,14 +15,23 @@ from simulator.scoring.card import (
     IncidentRef,
     LineItem,
     Marker,
+    ReviewNote,
     ScoreCard,
     totals,
 )
 from simulator.scoring.config import ScoringConfig, default_config, load_config
-from simulator.scoring.rubric import RULES, Context
+from simulator.scoring.rubric import (
+    FALSE_ALARM_RULES,
+    MONITORING,
+    RELATED_RULES,
+    RULES,
+    Context,
+    Verdict,
+    is_false_alarm,
+)
 from simulator.scoring.rundata import Moment, RunData, load_run
 
-PHASES = {"mttd": "detect.mttd", "acknowledge": "time.acknowledge", "declare": "time.declare",
+PHASES = {"acknowledge": "time.acknowledge", "declare": "time.declare",
           "first_update": "time.first_update", "mitigate": "time.mitigate", "resolve": "time.resolve"}
 
 
@@ -40,25 +50,79 @@ def write_scorecard(run_dir: str | Path, card: ScoreCard | None = None, **kw: ob
     return path
 
 
+def line(item_id: str, verdict: Verdict, cfg: ScoringConfig, incident: str | None = None,
+         role: str | None = None, reviews: list[Any] | None = None) -> LineItem:
+    """One line of the card from a rule's verdict: points, status, where its yardstick comes from; a
+    judgement item is provisional until an evaluator's review confirms or overrides it."""
+    spec = cfg.items.get(item_id)
+    judgement, note = "automatic", None
+    if item_id in cfg.review.provisional:
+        judgement = "provisional"
+        review = current_review(reviews or [], item_id, incident)
+        if review is not None:
+            judgement = "reviewed"
+            automatic = round((spec.points if spec else 0.0) * max(0.0, min(1.0, verdict.fraction)), 2)
+            note = ReviewNote(decision=review.decision, reviewer=review.reviewer, note=review.note,
+                              at=review.created_at.isoformat(timespec="seconds"), automatic_points=automatic)
+            if review.decision == "override" and review.fraction is not None and verdict.final_status() not in (
+                    "not_applicable",):
+                verdict = Verdict(float(review.fraction), f"{verdict.reason} -- overridden by {review.reviewer}: "
+                                  f"{review.note}", measured=verdict.measured, target=verdict.target,
+                                  game_s=verdict.game_s, wall_s=verdict.wall_s, evidence=verdict.evidence,
+                                  source=verdict.source, basis=verdict.basis)
+            else:
+                verdict.reason += f" -- confirmed by {review.reviewer}: {review.note}"
+    status = verdict.final_status()
+    counts = status not in ("not_applicable", "not_observed")
+    fraction = min(1.0, max(0.0, verdict.fraction)) if counts else 0.0
+    max_points = spec.points if spec is not None else 0.0
+    return LineItem(
+        id=item_id, category=item_id.split(".", 1)[0], capability=spec.capability if spec else "detection",
+        title=spec.title if spec else "Monitoring coverage: fault -> first alert", status=status,
+        points=round(max_points * fraction, 2), max_points=max_points, reason=verdict.reason,
+        clock=cfg.clock if verdict.measured is not None else None, measured_s=verdict.measured,
+        target_s=None if verdict.target is None else round(verdict.target, 3),
+        measured_game_s=verdict.game_s, measured_wall_s=verdict.wall_s, evidence=verdict.evidence,
+        incident=incident, role=role, judgement=judgement, review=note,  # type: ignore[arg-type]
+        source=verdict.source or (spec.source if spec else "policy"),  # type: ignore[arg-type]
+        basis=verdict.basis or (spec.basis if spec else "policy: monitoring coverage target (targets.detect)"))
+
+
+def current_review(reviews: list[Any], item_id: str, incident: str | None) -> Any:
+    """The evaluator's latest review of one line (the tracker marks it ``current``)."""
+    mine = [r for r in reviews if r.item_id == item_id and (r.incident_ref or None) in (incident, None)]
+    exact = [r for r in mine if (r.incident_ref or None) == incident] or mine
+    return max(exact, key=lambda r: (r.created_at, r.id), default=None)
+
+
 def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
+    """Every incident of the run on its own lines (the primary one on the full rubric, every other one the
+    faults caused on the related items, one that was not real on the false-alarm branch), rolled up into
+    one score; the simulator's own alert rules as monitoring coverage beside it."""
     cfg = cfg or default_config()
     ctx = Context(data, cfg)
-    items: list[LineItem] = []
-    for item_id, rule in RULES.items():
-        spec = cfg.items[item_id]
-        verdict = rule(ctx)
-        status = verdict.final_status()
-        counts = status not in ("not_applicable", "not_observed")
-        fraction = min(1.0, max(0.0, verdict.fraction)) if counts else 0.0
-        items.append(LineItem(
-            id=item_id, category=item_id.split(".", 1)[0], capability=spec.capability, title=spec.title,
-            status=status, points=round(spec.points * fraction, 2), max_points=spec.points, reason=verdict.reason,
-            clock=cfg.clock if verdict.measured is not None else None, measured_s=verdict.measured,
-            target_s=None if verdict.target is None else round(verdict.target, 3),
-            measured_game_s=verdict.game_s, measured_wall_s=verdict.wall_s, evidence=verdict.evidence))
+    inc = ctx.incident
+    roles: dict[str, str] = {}
+    if inc is not None and is_false_alarm(ctx, inc):
+        inc = None  # nothing real happened: the "primary" incident is a false alarm too
+        ctx = Context(data, cfg, incident=None)
+    reviews = data.tracker.reviews if data.tracker is not None else []
+    items = [line(item_id, rule(ctx), cfg, inc.ref if inc else None, "primary", reviews)
+             for item_id, rule in RULES.items()]
+    if inc is not None:
+        roles[inc.ref] = "primary"
+    for other in ctx.incidents:
+        if other is inc:
+            continue
+        role = "false_alarm" if is_false_alarm(ctx, other) else "related"
+        roles[other.ref] = role
+        octx = Context(data, cfg, incident=other)
+        rules = FALSE_ALARM_RULES if role == "false_alarm" else RELATED_RULES
+        items += [line(item_id, rule(octx, inc), cfg, other.ref, role, reviews) for item_id, rule in rules.items()]
     earned, possible, unobserved = totals(items, cfg.not_observed)
     overall = round(100.0 * earned / possible, 1) if possible > 0 else 0.0
-    inc = ctx.incident
+    primary_items = [i for i in items if i.role == "primary"]
+    monitoring = line("detect.mttd", MONITORING(ctx), cfg)
     return ScoreCard(
         run_id=data.run_id, run_dir=str(data.run_dir), scenario=data.scenario_name, title=data.title,
         team=data.team or (inc.team if inc else None), responder=data.responder,
@@ -67,11 +131,14 @@ def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
         truth_severity=data.truth.severity if data.truth else None,
         declared_severity=inc.declared_severity if inc else None, incident=inc.ref if inc else None,
         incidents=[IncidentRef(ref=i.ref, title=i.title, service=i.service, severity=i.severity, status=i.status,
-                               channel=i.channel, primary=i is inc) for i in ctx.incidents],
+                               channel=i.channel, primary=i is inc, role=roles.get(i.ref, "related"))  # type: ignore[arg-type]
+                   for i in ctx.incidents],
         clock=cfg.clock, time_scale=data.time_scale, time_scale_factor=cfg.time_scale_factor, overall=overall,
         earned=earned, possible=possible, not_observed_points=unobserved, total_points=cfg.total_points(),
-        items=items, capabilities=capabilities(items, cfg), markers=markers(ctx),
-        phases={name: _measured(items, item_id) for name, item_id in PHASES.items()},
+        items=items, monitoring=monitoring,
+        capabilities=capabilities(items, cfg), markers=markers(ctx),
+        phases={"mttd": monitoring.measured_s}
+        | {name: _measured(primary_items, item_id) for name, item_id in PHASES.items()},
         action_items=_action_items(inc),
         sources=sources(data), warnings=list(data.warnings) + _warnings(ctx),
         scored_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -160,9 +227,6 @@ def _warnings(ctx: Context) -> list[str]:
     if not ctx.tracker_observed:
         out.append("no tracker data (no tracker.db and no incident events in the journal): the response items "
                    "are 'not observed'")
-    if len(ctx.incidents) > 1 and ctx.incident is not None:
-        others = ", ".join(i.ref for i in ctx.incidents if i is not ctx.incident)
-        out.append(f"{len(ctx.incidents)} incidents for this run; scored {ctx.incident.ref} (others: {others})")
     if ctx.data.facts.failed_faults:
         out.append("fault problems: " + "; ".join(ctx.data.facts.failed_faults))
     if ctx.fault is None:

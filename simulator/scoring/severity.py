@@ -1,7 +1,7 @@
 """The severity table, as the scorer reads it.
 
 The table itself lives in one place, :mod:`simulator.domain.standard` (``SEVERITIES``: name,
-respond-within, resolve-within, status-update cadence). This module only adds the arithmetic the
+respond-within, resolve-within). This module only adds the arithmetic the
 score card needs -- rank, distance between levels, the target for a phase -- and never restates
 the figures.
 """
@@ -25,11 +25,8 @@ from simulator.domain.standard import (
 __all__ = [
     "ACTION_ITEM_COMPLETION_TARGET", "ACTION_ITEM_TYPES", "CHECKLIST", "POSTMORTEM_MEETING_BUSINESS_DAYS",
     "POSTMORTEM_SECTIONS", "ROLES", "ROLES_REQUIRED_FOR", "SEVERITIES", "SEVERITY_CODES", "STATUS_UPDATE_STATUSES",
-    "SeverityLevel", "level", "rank", "standard_seconds", "levels_apart", "roles_required",
+    "SeverityLevel", "level", "rank", "levels_apart", "roles_required",
 ]
-
-STANDARD_TARGETS = ("respond", "resolve", "update")
-
 
 def level(code: str) -> SeverityLevel:
     try:
@@ -47,18 +44,6 @@ def rank(code: str) -> int:
 def levels_apart(declared: str, truth: str) -> int:
     """Positive when ``declared`` is less severe than ``truth`` (under-classified), negative when more."""
     return rank(declared) - rank(truth)
-
-
-def standard_seconds(code: str, which: str) -> float:
-    """The standard's time for a severity: ``respond`` (respond within), ``resolve``, ``update`` (cadence)."""
-    lv = level(code)
-    if which == "respond":
-        return lv.respond_within.total_seconds()
-    if which == "resolve":
-        return lv.resolve_within.total_seconds()
-    if which == "update":
-        return lv.update_every.total_seconds()
-    raise ValueError(f"unknown standard target {which!r}; expected one of {', '.join(STANDARD_TARGETS)}")
 
 
 def roles_required(code: str) -> bool:

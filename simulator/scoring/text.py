@@ -14,13 +14,41 @@ def words(text: str | None) -> list[str]:
     return _WORD.findall((text or "").lower())
 
 
+# (suffix, replacement, shortest word it is taken from)
+_INFLECTIONS = (("ies", "y", 5), ("ied", "y", 5), ("ing", "", 6), ("ed", "", 5), ("es", "", 5), ("s", "", 4))
+_DERIVATIONS = (("ion", 6), ("ment", 7), ("ly", 5))
+
+
 def stem(word: str) -> str:
-    """A crude English stem: enough for 'leaked'/'leak', 'retries'/'retry', 'connections'/'connection'."""
+    """A light English stem, the same for a word's forms: 'leaked'/'leak', 'retries'/'retry',
+    'released'/'release', 'exhaustion'/'exhausted', 'stopped'/'stop', 'connections'/'connection'.
+    Numbers and codes stay as written ('429s' is '429')."""
     w = word.lower().removesuffix("'s").removesuffix("'")
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if len(w) > len(suffix) + 2 and w.endswith(suffix):
-            return w[: -len(suffix)] + repl
+    if not w.isalpha():
+        return w[:-1] if w[:-1].isdigit() and w.endswith("s") else w
+    for suffix, repl, min_len in _INFLECTIONS:
+        if len(w) >= min_len and w.endswith(suffix) and _strippable(w, suffix):
+            w = w[: -len(suffix)] + repl
+            if suffix in ("ing", "ed") and len(w) > 3 and w[-1] == w[-2] and w[-1] not in "dlsz":
+                w = w[:-1]  # stopped -> stop, setting -> set
+            break
+    for suffix, min_len in _DERIVATIONS:
+        if len(w) > min_len and w.endswith(suffix):
+            w = w[: -len(suffix)]
+            break
+    if len(w) > 3 and w.endswith("e") and not w.endswith("ee"):
+        w = w[:-1]  # release, released, releases -> releas
     return w
+
+
+def _strippable(w: str, suffix: str) -> bool:
+    if suffix == "ed":
+        return not w.endswith("eed")  # need, speed, exceed keep their ending
+    if suffix == "s":
+        return not w.endswith(("ss", "us", "is"))  # process, status, analysis
+    if suffix == "ing":
+        return any(c in "aeiouy" for c in w[:-3])  # trying, string keep theirs
+    return True
 
 
 def substantive(text: str | None, min_words: int) -> bool:

@@ -39,7 +39,7 @@ class OpsConsole:
         return self.view.ops(target, "POST", path, body)
 
     def run(self, action: OpsAction | str) -> dict[str, Any]:
-        a = OpsAction.parse(action) if isinstance(action, str) else action
+        a = (OpsAction.parse(action) if isinstance(action, str) else action).runnable()
         self.view.target(a.target)  # only targets of this run
         if a.verb == "rollback":
             what = a.key if a.key in ("release", "config") else None
@@ -48,7 +48,7 @@ class OpsConsole:
         elif a.verb == "deploy":
             version = a.value or a.key
             if not version:
-                raise InputError("deploy needs a version, e.g. deploy:payments=v2.3.1")
+                raise InputError("deploy needs a version, e.g. deploy:payments=v2.4.1")
             result = self._ops(a.target, "/ops/deploy", {"version": version})
             summary = f"deployed {result.get('release')}"
         elif a.verb == "flag":
@@ -57,7 +57,8 @@ class OpsConsole:
             result = self._ops(a.target, "/ops/flags", {"name": a.key, "value": a.switch()})
             summary = f"flag {a.key} {'on' if a.switch() else 'off'}"
         elif a.verb == "config":
-            values = a.params.get("values") or ({a.key: _scalar(a.value)} if a.key else {})
+            several = {k: _scalar(v) if isinstance(v, str) else v for k, v in (a.params.get("values") or {}).items()}
+            values = several or ({a.key: _scalar(a.value)} if a.key else {})
             if not values:
                 raise InputError("config needs key=value, e.g. config:gateway.tiers.major.rate=200")
             result = self._ops(a.target, "/ops/config", {"values": values, "good": True})

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
+from simulator.tracker.api_reviews import reviews_router
 from simulator.tracker.facilitator import NO_DRILL, facilitator_hook, run_facilitator_command
 from simulator.tracker.ingest import AlertmanagerWebhook, PagerDutyEvent, from_synthetic
 from simulator.tracker.schemas import (
@@ -36,6 +37,8 @@ from simulator.tracker.schemas import (
     ChecklistIn,
     ChecklistKey,
     CreateIncidentIn,
+    CustomerMessageIn,
+    CustomerMessageOut,
     DeclareIn,
     ErrorOut,
     IncidentOut,
@@ -281,7 +284,18 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         return svc.post_status_update(
             ref, status=body.status, what_we_know=body.what_we_know, what_we_are_doing=body.what_we_are_doing,
             actor=body.actor, next_update_by=body.next_update_by,
-            next_update_in_minutes=body.next_update_in_minutes, headline=body.headline)
+            next_update_in_minutes=body.next_update_in_minutes, headline=body.headline, audience=body.audience)
+
+    @r.get("/incidents/{ref}/customer-messages", response_model=list[CustomerMessageOut], tags=["incidents"],
+           responses=ERRORS)
+    async def list_customer_messages(ref: Ref) -> list[CustomerMessageOut]:
+        return _json(svc.customer_messages(ref))
+
+    @r.post("/incidents/{ref}/customer-messages", response_model=CustomerMessageOut, status_code=201,
+            tags=["incidents"], responses=ERRORS)
+    def customer_message(ref: Ref, body: CustomerMessageIn) -> CustomerMessageOut:
+        """Record a message to customers (status page, email, support) on the incident's timeline."""
+        return svc.post_customer_message(ref, channel=body.channel, text=body.text, to=body.to, actor=body.actor)
 
     @r.post("/incidents/{ref}/checklist/{item}", response_model=IncidentOut, tags=["incidents"],
             responses=ERRORS)
@@ -368,6 +382,8 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         teardown, which reverts every fault."""
         args = body.model_dump(exclude={"command", "actor"}, exclude_none=True)
         return run_facilitator_command(svc, body.command, actor=body.actor, **args)
+
+    r.include_router(reviews_router(svc))
 
     # -- export and live updates ------------------------------------------------------------
     @r.get("/export", response_model=RunExport, tags=["meta"])

@@ -14,6 +14,7 @@ import getpass
 import os
 from datetime import date, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from pydantic import BaseModel
 
@@ -23,12 +24,14 @@ from simulator.http import HTTPError, Response, error_for, http_client, send, se
 from simulator.tracker.schemas import (
     ActionItemOut,
     AlertOut,
+    CustomerMessageOut,
     IncidentOut,
     IncidentSummary,
     IngestResult,
     PagerDutyAccepted,
     PersonOut,
     PostmortemOut,
+    ReviewOut,
     RunExport,
     StatusUpdateOut,
     TimelineEventOut,
@@ -166,14 +169,23 @@ class TrackerClient:
 
     def status_update(self, ref: str, status: str, what_we_know: str, what_we_are_doing: str, *,
                       next_update_in_minutes: int | None = None, next_update_by: datetime | None = None,
-                      headline: str | None = None, actor: str | None = None) -> StatusUpdateOut:
+                      headline: str | None = None, audience: str = "internal", actor: str | None = None
+                      ) -> StatusUpdateOut:
         return _one(StatusUpdateOut, self._post(f"/incidents/{ref}/status-updates", {
             "status": status, "what_we_know": what_we_know, "what_we_are_doing": what_we_are_doing,
             "next_update_in_minutes": next_update_in_minutes, "next_update_by": next_update_by,
-            "headline": headline, "actor": self._who(actor)}))
+            "headline": headline, "audience": audience, "actor": self._who(actor)}))
 
     def status_updates(self, ref: str) -> list[StatusUpdateOut]:
         return _many(StatusUpdateOut, self._request("GET", f"/incidents/{ref}/status-updates"))
+
+    def customer_message(self, ref: str, channel: str, text: str, *, to: str | None = None,
+                         actor: str | None = None) -> CustomerMessageOut:
+        return _one(CustomerMessageOut, self._post(f"/incidents/{ref}/customer-messages", {
+            "channel": channel, "text": text, "to": to, "actor": self._who(actor)}))
+
+    def customer_messages(self, ref: str) -> list[CustomerMessageOut]:
+        return _many(CustomerMessageOut, self._request("GET", f"/incidents/{ref}/customer-messages"))
 
     def checklist(self, ref: str, item: str, *, checked: bool = True, note: str = "",
                   actor: str | None = None) -> IncidentOut:
@@ -242,6 +254,16 @@ class TrackerClient:
                      open_only: bool = False) -> list[ActionItemOut]:
         return _many(ActionItemOut, self._request("GET", "/action-items", params={
             "status": status, "owner": owner, "incident": incident, "open": open_only or None}))
+
+    # ---- evaluator review ----------------------------------------------------------------
+    def review_item(self, run_id: str, item_id: str, decision: str, note: str, *, fraction: float | None = None,
+                    incident_ref: str | None = None, reviewer: str | None = None) -> ReviewOut:
+        return _one(ReviewOut, self._post(f"/runs/{quote(run_id, safe='')}/reviews", {
+            "item_id": item_id, "decision": decision, "fraction": fraction, "note": note,
+            "incident_ref": incident_ref, "reviewer": reviewer or self.actor}))
+
+    def reviews(self, run_id: str) -> list[ReviewOut]:
+        return _many(ReviewOut, self._request("GET", f"/runs/{quote(run_id, safe='')}/reviews"))
 
     # ---- roster --------------------------------------------------------------------------
     def people(self) -> list[PersonOut]:

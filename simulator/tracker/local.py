@@ -16,12 +16,14 @@ from simulator.tracker.ingest import SyntheticAlertIn, from_synthetic
 from simulator.tracker.schemas import (
     ActionItemOut,
     AlertOut,
+    CustomerMessageOut,
     IncidentOut,
     IncidentSummary,
     IngestResult,
     PagerDutyAccepted,
     PersonOut,
     PostmortemOut,
+    ReviewOut,
     RunExport,
     StatusUpdateOut,
     TimelineEventOut,
@@ -108,14 +110,22 @@ class LocalTracker:
 
     def status_update(self, ref: str, status: str, what_we_know: str, what_we_are_doing: str, *,
                       next_update_in_minutes: int | None = None, next_update_by: datetime | None = None,
-                      headline: str | None = None, actor: str | None = None) -> StatusUpdateOut:
+                      headline: str | None = None, audience: str = "internal", actor: str | None = None
+                      ) -> StatusUpdateOut:
         return self.service.post_status_update(
             ref, status=status, what_we_know=what_we_know, what_we_are_doing=what_we_are_doing,
             next_update_in_minutes=next_update_in_minutes, next_update_by=next_update_by, headline=headline,
-            actor=self._who(actor))
+            audience=audience, actor=self._who(actor))
 
     def status_updates(self, ref: str) -> list[StatusUpdateOut]:
         return self.service.status_updates(ref)
+
+    def customer_message(self, ref: str, channel: str, text: str, *, to: str | None = None,
+                         actor: str | None = None) -> CustomerMessageOut:
+        return self.service.post_customer_message(ref, channel=channel, text=text, to=to, actor=self._who(actor))
+
+    def customer_messages(self, ref: str) -> list[CustomerMessageOut]:
+        return self.service.customer_messages(ref)
 
     def checklist(self, ref: str, item: str, *, checked: bool = True, note: str = "",
                   actor: str | None = None) -> IncidentOut:
@@ -171,6 +181,14 @@ class LocalTracker:
                      open_only: bool = False) -> list[ActionItemOut]:
         return self.service.list_action_items(status=status, owner=owner, incident=incident,
                                               open_only=open_only)
+
+    def review_item(self, run_id: str, item_id: str, decision: str, note: str, *, fraction: float | None = None,
+                    incident_ref: str | None = None, reviewer: str | None = None) -> ReviewOut:
+        return self.service.review_item(run_id, item_id=item_id, decision=decision, note=note, fraction=fraction,
+                                        incident_ref=incident_ref, reviewer=reviewer or self.actor)
+
+    def reviews(self, run_id: str) -> list[ReviewOut]:
+        return self.service.reviews(run_id)
 
     def people(self) -> list[PersonOut]:
         return self.service.list_people()

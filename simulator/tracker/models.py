@@ -140,6 +140,8 @@ class StatusUpdate(Base):
     what_we_know: Mapped[str] = mapped_column(Text)
     what_we_are_doing: Mapped[str] = mapped_column(Text)
     next_update_by: Mapped[datetime]
+    # internal (the team, the incident channel) or external (a status page / customer message)
+    audience: Mapped[str] = mapped_column(String(10), default="internal", server_default="internal")
 
 
 class ChecklistItem(Base):
@@ -224,3 +226,19 @@ class ActionItem(Base):
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(120))
     completed_at: Mapped[datetime | None]
+
+
+class Review(Base):
+    """An evaluator's review of one judgement item of a run's score card (``reviews.py``); the latest
+    per (run, incident, item) counts, earlier ones stay as the audit trail."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(120), index=True)
+    incident_ref: Mapped[str | None] = mapped_column(String(20))
+    item_id: Mapped[str] = mapped_column(String(80))
+    decision: Mapped[str] = mapped_column(String(10))  # confirm | override
+    fraction: Mapped[float | None]
+    note: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]

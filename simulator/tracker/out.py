@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from simulator.domain import standard
+from simulator.domain import policy, standard
 from simulator.tracker import lifecycle
 from simulator.tracker.models import (
     ActionItem,
@@ -55,7 +55,7 @@ def status_update_out(ref: str, row: StatusUpdate) -> StatusUpdateOut:
     return StatusUpdateOut(
         id=row.id, incident=ref, headline=row.headline, status=row.status, time=row.at, author=row.author,
         what_we_know=row.what_we_know, what_we_are_doing=row.what_we_are_doing,
-        next_update_by=row.next_update_by,
+        next_update_by=row.next_update_by, audience=row.audience,
         text=status_update_text(row.headline, row.status, row.at, row.what_we_know, row.what_we_are_doing,
                                 row.next_update_by))
 
@@ -121,7 +121,7 @@ def _summary(inc: Incident, roles: dict[str, str], counts: tuple[int, int], last
         if last_next_by is not None:
             due = last_next_by
         elif inc.declared_at is not None:
-            due = inc.declared_at + level.update_every
+            due = inc.declared_at + policy.STATUS_UPDATE_EVERY[inc.severity]
     is_open = inc.status in lifecycle.OPEN_STATUSES
     return IncidentSummary(
         ref=inc.ref, title=inc.title, service=inc.service, severity=inc.severity, severity_name=level.name,
@@ -130,7 +130,7 @@ def _summary(inc: Incident, roles: dict[str, str], counts: tuple[int, int], last
         mitigated_at=inc.mitigated_at, resolved_at=inc.resolved_at, closed_at=inc.closed_at,
         updated_at=inc.updated_at, alert_count=counts[0], firing_count=counts[1], roles=roles,
         next_update_due=due, update_overdue=due is not None and now > due,
-        response_overdue=inc.status == "triggered" and now - inc.created_at > level.respond_within,
+        response_overdue=inc.status == "triggered" and now > policy.respond_deadline(inc.severity, inc.created_at),
         resolution_overdue=is_open and now - inc.created_at > level.resolve_within,
     )
 

@@ -6,7 +6,8 @@ picks one. Results are the tracker's output models (``simulator.tracker.schemas`
 by attribute; ``result["field"]`` reads a field as the API's JSON has it.
 
 Writers act as a person would (``actor`` defaults to the port's own); readers (scoring, history)
-use ``export(run_id)``, ``people()`` and ``action_items(...)`` only.
+use ``export(run_id)`` (with the run's reviews and customer messages), ``people()``, ``action_items(...)`` and
+``reviews(run_id)`` only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 from simulator.tracker.schemas import (
     ActionItemOut,
     AlertOut,
+    CustomerMessageOut,
     IncidentExport,
     IncidentOut,
     IncidentSummary,
@@ -24,14 +26,15 @@ from simulator.tracker.schemas import (
     PagerDutyAccepted,
     PersonOut,
     PostmortemOut,
+    ReviewOut,
     RunExport,
     StatusUpdateOut,
     TimelineEventOut,
 )
 
-__all__ = ["ActionItemOut", "AlertOut", "IncidentExport", "IncidentOut", "IncidentSummary", "IngestResult",
-           "PagerDutyAccepted", "PersonOut", "PostmortemOut", "RunExport", "StatusUpdateOut", "TimelineEventOut",
-           "TrackerPort"]
+__all__ = ["ActionItemOut", "AlertOut", "CustomerMessageOut", "IncidentExport", "IncidentOut", "IncidentSummary",
+           "IngestResult", "PagerDutyAccepted", "PersonOut", "PostmortemOut", "ReviewOut", "RunExport",
+           "StatusUpdateOut", "TimelineEventOut", "TrackerPort"]
 
 
 @runtime_checkable
@@ -77,8 +80,12 @@ class TrackerPort(Protocol):
     def assign(self, ref: str, role: str, person: str, *, actor: str | None = None) -> IncidentOut: ...
     def status_update(self, ref: str, status: str, what_we_know: str, what_we_are_doing: str, *,
                       next_update_in_minutes: int | None = None, next_update_by: datetime | None = None,
-                      headline: str | None = None, actor: str | None = None) -> StatusUpdateOut: ...
+                      headline: str | None = None, audience: str = "internal", actor: str | None = None
+                      ) -> StatusUpdateOut: ...
     def status_updates(self, ref: str) -> list[StatusUpdateOut]: ...
+    def customer_message(self, ref: str, channel: str, text: str, *, to: str | None = None,
+                         actor: str | None = None) -> CustomerMessageOut: ...
+    def customer_messages(self, ref: str) -> list[CustomerMessageOut]: ...
     def checklist(self, ref: str, item: str, *, checked: bool = True, note: str = "",
                   actor: str | None = None) -> IncidentOut: ...
     def note(self, ref: str, text: str, *, type: str = "note", actor: str | None = None) -> TimelineEventOut: ...
@@ -102,6 +109,11 @@ class TrackerPort(Protocol):
     def update_action_item(self, item_id: int, *, actor: str | None = None, **changes: Any) -> ActionItemOut: ...
     def action_items(self, *, status: str | None = None, owner: str | None = None, incident: str | None = None,
                      open_only: bool = False) -> list[ActionItemOut]: ...
+
+    # ---- evaluator review (``reviewer`` defaults to the port's actor)
+    def review_item(self, run_id: str, item_id: str, decision: str, note: str, *, fraction: float | None = None,
+                    incident_ref: str | None = None, reviewer: str | None = None) -> ReviewOut: ...
+    def reviews(self, run_id: str) -> list[ReviewOut]: ...
 
     # ---- roster
     def people(self) -> list[PersonOut]: ...

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from simulator.domain import standard
+from simulator.domain.comms import Audience, CustomerChannel
 from simulator.domain.severity import Severity
 
 
@@ -53,6 +54,8 @@ OnCall = Literal["primary", "secondary"]
 ShortText = Str(300)
 LongText = Str(20000)
 ChecklistKey = Literal["deployments", "logs", "infrastructure", "dependencies", "configuration", "users"]
+#: an evaluator's decision on a provisional (judgement) score-card item
+ReviewDecision = Literal["confirm", "override"]
 
 
 class In(BaseModel):
@@ -105,6 +108,26 @@ class StatusUpdateIn(ActorIn):
     next_update_by: datetime | None = None
     next_update_in_minutes: int | None = Field(default=None, ge=1, le=10080)
     headline: Str(300, 1) | None = None
+    audience: Audience = "internal"
+
+
+class CustomerMessageIn(ActorIn):
+    """A message to customers: on the status page, by email, or through support."""
+
+    channel: CustomerChannel
+    text: Str(5000, 1)
+    to: Str(300) | None = Field(None, description="who it went to, e.g. 'Acme and Globex account teams'")
+
+
+class ReviewIn(In):
+    """An evaluator's review of one judgement item (``item_id`` like ``pm.root_cause``)."""
+
+    item_id: Str(80, 1)
+    decision: ReviewDecision
+    fraction: float | None = Field(None, ge=0, le=1, description="override: the share of the item's points")
+    note: Str(2000, 1)
+    reviewer: Str(120, 1)
+    incident_ref: Str(40, 1) | None = None
 
 
 class ChecklistIn(ActorIn):
@@ -238,6 +261,7 @@ class StatusUpdateOut(Out):
     what_we_are_doing: str
     next_update_by: datetime
     text: str
+    audience: str = "internal"
 
 
 class SeverityChangeOut(Out):
@@ -393,10 +417,38 @@ class ErrorOut(Out):
     detail: str
 
 
+class CustomerMessageOut(Out):
+    """A customer message (the timeline event ``incident.customer_message``)."""
+
+    seq: int
+    incident: str
+    at: datetime
+    actor: str
+    channel: str
+    text: str
+    to: str | None
+
+
+class ReviewOut(Out):
+    """An evaluator's review; ``current``: the latest for its (run, incident, item), the one that counts."""
+
+    id: int
+    run_id: str
+    incident_ref: str | None
+    item_id: str
+    decision: str
+    fraction: float | None
+    note: str
+    reviewer: str
+    created_at: datetime
+    current: bool
+
+
 class IncidentExport(Out):
     incident: IncidentOut
     timeline: list[TimelineEventOut]
     postmortem: PostmortemOut
+    customer_messages: list[CustomerMessageOut] = Field(default_factory=list)
 
 
 class RunExport(Out):
@@ -405,3 +457,4 @@ class RunExport(Out):
     run_id: str | None
     exported_at: datetime
     incidents: list[IncidentExport]
+    reviews: list[ReviewOut] = Field(default_factory=list, description="evaluators' reviews, oldest first")

@@ -11,7 +11,7 @@ live board and the optional run-journal mirror use that.
 
 One class in three modules: the plumbing every operation shares (``service_core.ServiceCore``: the
 database, the transaction, the clock), the post-mortem desk (``service_postmortems.PostmortemDesk``:
-post-mortems and action items), and here incidents, alerts, the roster and the read-outs.
+post-mortems and action items), and here incidents, alerts, reviews, the roster and the read-outs.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from simulator.domain import standard
+from simulator.domain import policy, standard
 from simulator.errors import Conflict, InputError
 from simulator.journal import EVENT_KINDS
-from simulator.tracker import lifecycle, out
+from simulator.tracker import comms, lifecycle, out, reviews
 from simulator.tracker.grouping import store_alerts
 from simulator.tracker.ingest import (
     AlertmanagerWebhook,
@@ -46,11 +46,13 @@ from simulator.tracker.models import (
 )
 from simulator.tracker.schemas import (
     AlertOut,
+    CustomerMessageOut,
     IncidentExport,
     IncidentOut,
     IncidentSummary,
     IngestResult,
     PersonOut,
+    ReviewOut,
     RunExport,
     StatusUpdateOut,
     TimelineEventOut,
@@ -194,8 +196,10 @@ class TrackerService(PostmortemDesk):
 
     def post_status_update(self, ref: str, *, status: str, what_we_know: str, what_we_are_doing: str,
                            actor: str = "anonymous", next_update_by: datetime | None = None,
-                           next_update_in_minutes: int | None = None, headline: str | None = None
-                           ) -> StatusUpdateOut:
+                           next_update_in_minutes: int | None = None, headline: str | None = None,
+                           audience: str = "internal") -> StatusUpdateOut:
+        """A status update in the standard's template; ``audience`` external: one customers see (``comms``)."""
+        comms.check_audience(audience)
         status = status.strip().capitalize()
         if status not in standard.STATUS_UPDATE_STATUSES:
             raise InputError(f"status must be one of {', '.join(standard.STATUS_UPDATE_STATUSES)}, not {status!r}")
@@ -211,17 +215,19 @@ class TrackerService(PostmortemDesk):
             elif next_update_in_minutes is not None:
                 due = tx.now + timedelta(minutes=next_update_in_minutes)
             else:
-                due = tx.now + standard.SEVERITIES[inc.severity].update_every
+                due = tx.now + policy.STATUS_UPDATE_EVERY[inc.severity]
             row = StatusUpdate(incident_id=inc.id, at=tx.now, author=actor, headline=headline or inc.title,
                                status=status, what_we_know=what_we_know.strip(),
-                               what_we_are_doing=what_we_are_doing.strip(), next_update_by=due)
+                               what_we_are_doing=what_we_are_doing.strip(), next_update_by=due,
+                               audience=audience)
             tx.session.add(row)
             tx.session.flush()
             result = out.status_update_out(inc.ref, row)
-            tx.record(inc, "incident.status_update", f"Status update ({status}) by {actor}", actor,
+            shown = f"{status}, external" if audience == "external" else status
+            tx.record(inc, "incident.status_update", f"Status update ({shown}) by {actor}", actor,
                       status=status, headline=row.headline, what_we_know=row.what_we_know,
                       what_we_are_doing=row.what_we_are_doing, next_update_by=due.isoformat(),
-                      text=result.text)
+                      text=result.text, audience=audience)
             return result
 
     def tick_checklist(self, ref: str, item: str, *, actor: str = "anonymous", checked: bool = True,
@@ -298,6 +304,29 @@ class TrackerService(PostmortemDesk):
             rows = s.scalars(select(StatusUpdate).where(StatusUpdate.incident_id == inc.id)
                              .order_by(StatusUpdate.id))
             return [out.status_update_out(inc.ref, r) for r in rows]
+
+    def post_customer_message(self, ref: str, *, channel: str, text: str, to: str | None = None,
+                              actor: str = "anonymous") -> CustomerMessageOut:
+        """A message to customers (status page, email, support), on the timeline (``comms``)."""
+        with self._tx() as tx:
+            return comms.record(tx, self._incident(tx.session, ref), channel=channel, text=text, to=to, actor=actor)
+
+    def customer_messages(self, ref: str) -> list[CustomerMessageOut]:
+        return comms.from_timeline(self.timeline(ref, kinds=[comms.KIND]))
+
+    # ---- evaluator review (``reviews``) -------------------------------------------------
+    def review_item(self, run_id: str, *, item_id: str, decision: str, note: str, reviewer: str,
+                    fraction: float | None = None, incident_ref: str | None = None) -> ReviewOut:
+        """Confirm or override a provisional score-card item; the latest review of an item counts."""
+        review = reviews.checked(run_id, item_id=item_id, decision=decision, note=note, reviewer=reviewer,
+                                 fraction=fraction, incident_ref=incident_ref)
+        with self._tx() as tx:
+            return reviews.record(tx.session, review, tx.now)
+
+    def reviews(self, run_id: str | None = None) -> list[ReviewOut]:
+        """The reviews of a run (None: every run), oldest first; ``current`` marks the ones that count."""
+        with self._read() as s:
+            return reviews.listing(s, run_id)
 
     # ---- alerts --------------------------------------------------------------------------
     def ingest(self, alerts: Sequence[NormalizedAlert], *, actor: str = "system") -> IngestResult:
@@ -376,9 +405,13 @@ class TrackerService(PostmortemDesk):
     def export(self, run_id: str | None = None) -> RunExport:
         """Everything the scorer needs for a run (or the whole tracker), oldest incident first."""
         incidents = self.list_incidents(run_id=run_id, limit=100000)
-        result = [IncidentExport(incident=self.get_incident(summary.ref), timeline=self.timeline(summary.ref),
-                                 postmortem=self.get_postmortem(summary.ref)) for summary in reversed(incidents)]
-        return RunExport(run_id=run_id, exported_at=self.now(), incidents=result)
+        result = []
+        for summary in reversed(incidents):
+            timeline = self.timeline(summary.ref)
+            result.append(IncidentExport(incident=self.get_incident(summary.ref), timeline=timeline,
+                                         postmortem=self.get_postmortem(summary.ref),
+                                         customer_messages=comms.from_timeline(timeline)))
+        return RunExport(run_id=run_id, exported_at=self.now(), incidents=result, reviews=self.reviews(run_id))
 
     def change_marker(self) -> str:
         """Changes whenever anything visible changes, whichever process wrote it."""

@@ -25,8 +25,17 @@ from simulator.tracker.embedded import JOURNAL_PREFIXES
 from simulator.tracker.local import LocalTracker
 from simulator.tracker.service import TrackerService
 
+#: the seed scenario's causal chain (scenarios/pool-exhaustion.yaml), for root causes judged link by link
+CHAIN = """\
+  causal_chain:
+    - {name: the v2.4.0 release, phrases: [v2.4.0, new release, payments release, deploy, release]}
+    - {name: connections leaked, phrases: [connection leak, connections not returned, connections not released]}
+    - {name: pool exhausted, phrases: [pool exhausted, no free connections, timeouts waiting for a connection]}
+    - {name: retries amplified it, phrases: [retries, retry storm, clients retried immediately]}
+"""
 START = datetime(2026, 4, 23, 10, 0, tzinfo=UTC).timestamp()  # a Thursday, 10:00 UTC
 RUN_ID = "20260423-100000-pool-kit-0001"
+SAMPLE_STEP = 10.0  # game seconds between the kit's samples (its monitor interval)
 
 SCENARIO = """\
 apiVersion: gameday/v1
@@ -39,12 +48,12 @@ truth:
   escalated_severity: {escalated}
   root_cause: "Release v2.4.0 leaks database connections; the pool runs dry and client retries amplify it."
   root_cause_keywords: [connection pool, leak, release, retry]
-  accepted_mitigations: [rollback:payments, "flag:payments.fallback_processor=on"]
-  permanent_fixes: [rollback:payments]
+  accepted_mitigations: [rollback:payments, "flag:payments.fallback_processor=on", "deploy:payments=v2.4.1"]
+  permanent_fixes: ["deploy:payments=v2.4.1"]
   harmful_actions: [restart:payments]
   customer_impact: {impact}
   services_affected: [payments]
-targets:
+{chain}targets:
   - name: payments
     app: payments
     tier: critical
@@ -113,7 +122,8 @@ class KitTracker:
 
 class RunKit:
     def __init__(self, path: Path, *, time_scale: float = 4.0, severity: str = "P1", escalated: str = "null",
-                 customer_impact: bool = True, run_id: str = RUN_ID, scenario: bool = True, mirror: bool = True):
+                 customer_impact: bool = True, run_id: str = RUN_ID, scenario: bool = True, mirror: bool = True,
+                 causal_chain: bool = False):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.scale = time_scale
@@ -121,13 +131,15 @@ class RunKit:
         self.events: list[Event] = []
         self.mirror = mirror
         self.scenario_text = SCENARIO.format(severity=severity, escalated=escalated,
-                                             impact="true" if customer_impact else "false")
+                                             impact="true" if customer_impact else "false",
+                                             chain=CHAIN if causal_chain else "")
         self.with_scenario = scenario
         self.truth = {"severity": severity, "escalated_severity": None if escalated == "null" else escalated,
                       "root_cause": "Release v2.4.0 leaks database connections.",
                       "root_cause_keywords": ["connection pool", "leak", "release", "retry"],
-                      "accepted_mitigations": ["rollback:payments", "flag:payments.fallback_processor=on"],
-                      "permanent_fixes": ["rollback:payments"], "harmful_actions": ["restart:payments"],
+                      "accepted_mitigations": ["rollback:payments", "flag:payments.fallback_processor=on",
+                                               "deploy:payments=v2.4.1"],
+                      "permanent_fixes": ["deploy:payments=v2.4.1"], "harmful_actions": ["restart:payments"],
                       "customer_impact": customer_impact, "services_affected": ["payments"]}
         self._tracker: KitTracker | None = None
 
@@ -147,7 +159,8 @@ class RunKit:
     # ---- the run
     def start(self, responder: str = "auto", team: str | None = None) -> RunKit:
         data: dict[str, Any] = {"run_id": self.run_id, "scenario": "pool-kit", "title": "Pool kit",
-                                "time_scale": self.scale, "responder": responder, "truth": self.truth}
+                                "time_scale": self.scale, "responder": responder, "truth": self.truth,
+                                "interval": SAMPLE_STEP / self.scale}  # the monitor interval (wall s)
         if team:
             data["team"] = team
         self.event("run.started", None, wall=self.wall(0) - 0.5, **data)
@@ -178,7 +191,7 @@ class RunKit:
         self.event("escalation.triggered", game, index=0, severity=severity, note="Finance reports failed settlements",
                    game=game)
 
-    def samples(self, until: float, step: float = 10.0, bad: list[tuple[float, float]] | None = None,
+    def samples(self, until: float, step: float = SAMPLE_STEP, bad: list[tuple[float, float]] | None = None,
                 target: str = "payments") -> None:
         """One sample per ``step`` game seconds; inside a ``bad`` window most requests fail."""
         t = step
@@ -224,11 +237,11 @@ EXEMPLARY = {"fault": 120.0, "lost": 150.0, "alert": 170.0, "triggered": 172.0, 
              "end": 600.0}
 
 GOOD_PM = {
-    "overview_customer_impact": "Customers could not pay for about four minutes; charges failed with 503.",
+    "overview_customer_impact": "Customers could not pay for about 4 minutes; charges failed with 503.",
     "root_cause": "Release v2.4.0 leaked database connections on the refund path, exhausting the connection pool; "
                   "immediate client retries amplified the load.",
     "detection_how": "The HighErrorRate alert paged the on-call engineer.",
-    "detection_delay": "About a minute: the alert waits for its evaluation window.",
+    "detection_delay": "About a minute: HighErrorRate waits for its evaluation window before firing.",
     "detection_earlier": "Yes, by alerting on pool saturation before errors start.",
     "response_went_well": "Roles were assigned at once and the rollback was quick.",
     "response_improve": "Tell customers sooner and automate the fallback processor.",
@@ -242,14 +255,15 @@ GOOD_PM = {
 
 def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTracker:
     """A textbook P1 response. ``changes``: override moments (``ack=None`` skips the ack), or
-    ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in`` (the first status update),
-    ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``manual=True`` (a person opens
+    ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in``/``audience`` (the first status update),
+    ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``people``, ``manual=True`` (a person opens
     the incident), ``pm={field: text}``, ``items=[(action, owner, type)]``, ``meeting=date | None``, ``team``."""
     m = {**EXEMPLARY, **{k: v for k, v in changes.items() if k in EXEMPLARY}}
     kit.start(team=changes.get("team"))
-    kit.samples(m["end"], bad=[(m["lost"], m["restored"] or m["end"])])
+    kit.samples(m["end"], bad=[(m["lost"], m["restored"] or m["end"])] if m["lost"] is not None else [])
     kit.fault(m["fault"])
-    kit.lost(m["lost"])
+    if m["lost"] is not None:  # lost=None: the steady state never breaks
+        kit.lost(m["lost"])
     if m["alert"] is not None:
         kit.alert(m["alert"])
     t = kit.tracker()
@@ -265,14 +279,15 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
         t.at(m["ack"] or m["triggered"] + 1 + i * 0.1).checklist(ref, item)
     if m["declare"] is not None:
         t.at(m["declare"]).declare(ref, changes.get("severity", "P1"))
-        for i, (role, person) in enumerate((("incident_commander", "Avery"), ("tech_lead", "Blake"),
-                                            ("comms_lead", "Casey"), ("scribe", "Devon"))):
+        people = changes.get("people", ("Avery", "Blake", "Casey", "Devon"))
+        for i, (role, person) in enumerate(zip(("incident_commander", "tech_lead", "comms_lead", "scribe"), people,
+                                               strict=True)):
             t.at(changes.get("roles_at", m["declare"]) + 1 + i).assign(ref, role, person)
     if m["update"] is not None:
         t.at(m["update"]).status_update(ref, "Investigating", changes.get(
             "update_text", "Customers cannot pay: charges fail with 503 since the v2.4.0 deploy."),
             changes.get("doing_text", "Rolling back payments to v2.3.1; status page updated."),
-            next_update_in_minutes=changes.get("next_in", 15))
+            next_update_in_minutes=changes.get("next_in", 15), audience=changes.get("audience", "external"))
     for game, action in changes.get("actions", [(m["ops"], "rollback:payments")]):
         kit.ops(game, action)
     if m["restored"] is not None:
@@ -286,13 +301,19 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
     if postmortem and m["resolved"] is not None:
         t.at(m["resolved"] + 20).refresh_postmortem(ref)
         fields = {**GOOD_PM, **changes.get("pm", {})}
+        if "timeline" not in fields:  # a careful team adds its decisions to the tracker's prefilled timeline
+            prefill = t.client.postmortem(ref).timeline or ""
+            decided = iso(kit.wall(m["resolved"] + 15))[11:19]
+            fields["timeline"] = (prefill.rstrip() + f"\n- **{decided} UTC**: agreed the leak fix ships behind a "
+                                  "canary; the fallback processor stays in reserve").strip()
         meeting = changes.get("meeting", date(2026, 4, 24))
         t.at(m["resolved"] + 30).update_postmortem(ref, meeting_date=meeting.isoformat() if meeting else None,
                                                    **fields)
-        for action, owner, kind in changes.get("items", [
+        for action, owner, kind, *due in changes.get("items", [
                 ("Fix the connection leak on the refund path", "Blake", "fix"),
                 ("Alert on DB pool saturation", "Devon", "monitoring")]):
-            t.at(m["resolved"] + 40).add_action_item(ref, action, owner=owner, due_date="2026-05-07", type=kind)
+            t.at(m["resolved"] + 40).add_action_item(ref, action, owner=owner, due_date=(due or ["2026-05-07"])[0],
+                                                     type=kind)
     kit.finish(m["end"])
     return t
 

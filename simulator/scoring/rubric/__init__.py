@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from simulator.scoring.rubric.classify import class_escalation, class_severity
 from simulator.scoring.rubric.context import Context
-from simulator.scoring.rubric.detect import detect_mttd
+from simulator.scoring.rubric.detect import detect_mttd, detect_notice
+from simulator.scoring.rubric.incidents import FALSE_ALARM_RULES, RELATED_RULES, is_false_alarm
 from simulator.scoring.rubric.mitigation import mitigation_choice, mitigation_harm, mitigation_permanence
 from simulator.scoring.rubric.postmortem import (
     pm_action_items,
@@ -28,7 +29,6 @@ from simulator.scoring.rubric.postmortem import (
     pm_timeline,
 )
 from simulator.scoring.rubric.process import (
-    process_channel,
     process_checklist,
     process_customer_comms,
     process_roles,
@@ -45,10 +45,13 @@ from simulator.scoring.rubric.timing import (
 )
 from simulator.scoring.rubric.verdict import Verdict
 
-__all__ = ["RULES", "Context", "Verdict"]
+__all__ = ["FALSE_ALARM_RULES", "MONITORING", "RELATED_RULES", "RULES", "Context", "Verdict", "is_false_alarm"]
+
+#: the simulator's own alert rules: monitoring coverage, beside the team's score
+MONITORING = detect_mttd
 
 RULES = {
-    "detect.mttd": detect_mttd,
+    "detect.notice": detect_notice,
     "time.acknowledge": time_acknowledge,
     "time.declare": time_declare,
     "time.first_update": time_first_update,
@@ -58,7 +61,6 @@ RULES = {
     "class.severity": class_severity,
     "class.escalation": class_escalation,
     "process.roles": process_roles,
-    "process.channel": process_channel,
     "process.status_cadence": process_status_cadence,
     "process.status_complete": process_status_complete,
     "process.checklist": process_checklist,

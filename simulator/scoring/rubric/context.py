@@ -5,12 +5,14 @@ timed-phase check against a target, and the shared "is there an incident to judg
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from simulator.domain.ops_action import first_match
 from simulator.scoring import severity as sev
 from simulator.scoring.config import ScoringConfig
+from simulator.scoring.judge import IncidentFacts
+from simulator.scoring.rubric.attribution import Mitigation, attribute, judge_recovery
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved
 from simulator.scoring.rundata import (
     AlertFact,
@@ -19,23 +21,19 @@ from simulator.scoring.rundata import (
     Moment,
     OpsFact,
     RunData,
-    SteadyFact,
     samples,
     span,
 )
 
-
-@dataclass
-class Mitigation:
-    action: OpsFact | None
-    explanation: str
-
+#: what users and dashboards see in an outage: a text naming one of these names something concrete
+SYMPTOMS = ("5xx", "500", "502", "503", "504", "429", "timeout", "timeouts", "latency", "p95", "p99", "OOM",
+            "out of memory", "error rate", "availability")
 
 
 class Context:
     """Everything the rules share, computed once from the run data."""
 
-    def __init__(self, data: RunData, cfg: ScoringConfig):
+    def __init__(self, data: RunData, cfg: ScoringConfig, incident: IncidentView | None | str = "primary"):
         self.data = data
         self.cfg = cfg
         self.clock = cfg.clock
@@ -43,12 +41,14 @@ class Context:
         self.facts = data.facts
         self.tracker_observed = data.tracker is not None
         self.incidents = list(data.tracker.incidents) if data.tracker else []
-        self.incident = self._primary()
+        #: the incident this context judges: the run's primary one unless the scorer names another
+        self.incident = self._primary() if incident == "primary" else incident  # type: ignore[assignment]
         self.severity = self._severity()
         self.fault: FaultFact | None = data.facts.first_fault
         self.first_alert, self.early_alerts = self._alerts()
         self.anchor = self._anchor()
-        self.lost, self.recovery = self._impact()
+        self.judged = judge_recovery(data, self.fault, self.incident)  # THE recovery, see attribution
+        self.lost, self.recovery = self.judged.lost, self.judged.restored
         self.end = self._end()
         self.team_ops = [o for o in self.facts.ops if self.fault is None or o.at.wall >= self.fault.effective.wall - 1]
         self.mitigation = self._mitigation()
@@ -56,13 +56,7 @@ class Context:
 
     # ---- choices
     def _primary(self) -> IncidentView | None:
-        if not self.incidents:
-            return None
-        wanted = set(self.truth.services_affected) if self.truth else set()
-        wanted |= {f.target for f in self.data.facts.faults}
-        matching = [i for i in self.incidents if i.service in wanted]
-        pool = matching or self.incidents
-        return min(pool, key=lambda i: i.created.wall if i.created else math.inf)
+        return primary_incident(self.data, self.incidents)
 
     def _severity(self) -> str:
         if self.truth is not None:
@@ -90,18 +84,6 @@ class Context:
             options.append((created, f"incident {self.incident.ref} opened"))  # type: ignore[union-attr]
         return min(options, key=lambda o: o[0].wall) if options else None
 
-    def _impact(self) -> tuple[SteadyFact | None, SteadyFact | None]:
-        """The first loss of the steady state after the fault, and the final recovery (None if none)."""
-        if self.fault is None:
-            return None, None
-        changes = [s for s in self.facts.steady if s.at.wall >= self.fault.effective.wall - 1]
-        lost = next((s for s in changes if s.kind == "lost"), None)
-        if lost is None:
-            return None, None
-        last_lost = max((s for s in changes if s.kind == "lost"), key=lambda s: s.at.wall)
-        recovery = next((s for s in changes if s.kind == "restored" and s.at.wall >= last_lost.at.wall), None)
-        return lost, recovery
-
     def _end(self) -> Moment:
         if self.facts.finished is not None:
             return self.facts.finished
@@ -109,30 +91,16 @@ class Context:
         return self.data.timebase.of(last)
 
     def _mitigation(self) -> Mitigation:
-        """The first ops action that actually restored the steady state (verified from the metrics)."""
-        if self.lost is None:
-            return Mitigation(None, "the steady state never broke")
-        if self.recovery is None:
-            return Mitigation(None, "the steady state was not restored before the run ended")
-        losses = [s.at.wall for s in self.facts.steady if s.kind == "lost"]
-        candidates = [o for o in self.team_ops if o.at.wall <= self.recovery.at.wall
-                      and not any(o.at.wall < w < self.recovery.at.wall for w in losses)]
-        if not candidates:
-            reverted = [f for f in self.facts.faults if f.reverted and f.reverted.wall <= self.recovery.at.wall]
-            why = (f"fault {reverted[0].id} ended ({reverted[0].how or 'reverted'})" if reverted
-                   else "no ops action preceded it")
-            return Mitigation(None, f"the steady state came back without a team action ({why})")
-        accepted = [o for o in candidates if self.accepted(o)]
-        if accepted:
-            return Mitigation(accepted[0], f"{accepted[0].action} restored the steady state")
-        return Mitigation(candidates[-1], f"{candidates[-1].action} restored the steady state")
+        """The team action the recovery is credited to, by evidence (``attribution.attribute``)."""
+        return attribute(self.judged, self.team_ops, self.cfg.mitigation.recovery_within_intervals, self.accepted,
+                         self.data)
 
     # ---- helpers
     def span(self, a: Moment | None, b: Moment | None) -> float | None:
         return span(a, b, self.clock)
 
-    def target(self, name: str, severity: str | None = None) -> float:
-        return self.cfg.target(name, severity or self.severity)
+    def target(self, name: str, severity: str | None = None, start: Moment | None = None) -> float:
+        return self.cfg.target(name, severity or self.severity, start.wall if start is not None else None)
 
     def matches(self, action: OpsFact, patterns: list[str]) -> str | None:
         return first_match(action.action, patterns)
@@ -145,6 +113,36 @@ class Context:
 
     def permanent(self, action: OpsFact) -> str | None:
         return self.matches(action, list(self.truth.permanent_fixes)) if self.truth else None
+
+    def incident_facts(self) -> IncidentFacts:
+        """What a text about this incident can name: its services, the alerts that fired, the truth's
+        symptoms, the team's actions, and the clock times and durations of its moments."""
+        inc = self.incident
+        services = {f.target for f in self.facts.faults if f.scenario}
+        services |= set(self.truth.services_affected) if self.truth else set()
+        if inc is not None and inc.service:
+            services.add(inc.service)
+        alerts = sorted({a.name for a in self.facts.firing()})
+        symptoms = list(SYMPTOMS)
+        if self.truth is not None:
+            symptoms += self.truth.root_cause_keywords
+            symptoms += [p for link in self.truth.causal_chain for p in link.phrases]
+        actions = [o.action for o in self.team_ops] + ([o.action for o in inc.ops] if inc is not None else [])
+        moments = [m for m in (self.fault.effective if self.fault else None,
+                               self.first_alert.at if self.first_alert else None,
+                               *(x for x in ((inc.created, inc.acknowledged, inc.declared, inc.mitigated,
+                                              inc.resolved_final) if inc is not None else ()))) if m is not None]
+        moments += [o.at for o in self.team_ops]
+        if self.recovery is not None:
+            moments.append(self.recovery.at)
+        times = sorted({datetime.fromtimestamp(m.wall, UTC).strftime("%H:%M") for m in moments})
+        if self.fault is not None:
+            for end in (self.recovery.at if self.recovery else None, inc.resolved_final if inc else None):
+                gap = self.span(self.fault.effective, end)
+                if gap is not None:
+                    times.append(f"{max(1, round(gap / 60))} min")
+        return IncidentFacts(services=sorted(services), alerts=alerts, symptoms=symptoms, actions=actions,
+                             times=times)
 
     def samples(self) -> dict[str, list[tuple[Moment, dict[str, Any]]]]:
         if self._samples is None:
@@ -162,16 +160,15 @@ class Context:
               severity: str | None = None, evidence: list[str] | None = None) -> Verdict:
         """A phase time against its target: full credit when met, partial credit when late."""
         sev_code = severity or self.severity
-        target = self.target(target_name, sev_code)
+        resolved = self.cfg.target_of(target_name, sev_code, start.wall if start is not None else None)
+        target = resolved.seconds
         game_s, wall_s = span(start, end, "game"), span(start, end, "wall")
         value = game_s if self.clock == "game" else wall_s
         if value is None:
             return missed(f"{what}: cannot be measured on the {self.clock} clock")
         value = max(0.0, value)
         fraction = 1.0 if value <= target else late_credit(value, target, self.cfg.partial_credit_until)
-        spec = getattr(self.cfg.targets, target_name)
-        target_text = f"target {dur(target)} ({sev_code}, {spec.describe()}" + (
-            f", x{self.cfg.time_scale_factor:g} time-scale factor" if self.cfg.time_scale_factor != 1 else "") + ")"
+        target_text = f"target {dur(target)} ({resolved.basis})"
         if value <= target:
             verdict = f"met, {dur(target - value)} to spare"
         else:
@@ -182,7 +179,8 @@ class Context:
                   + (f" ({dur(other)} {other_name})" if other is not None else "") + f"; {target_text}: {verdict}")
         return Verdict(fraction, reason, measured=round(value, 3), target=target,
                        game_s=None if game_s is None else round(game_s, 3),
-                       wall_s=None if wall_s is None else round(wall_s, 3), evidence=evidence or [])
+                       wall_s=None if wall_s is None else round(wall_s, 3), evidence=evidence or [],
+                       source=resolved.source, basis=resolved.basis)
 
     def error_share(self, target: str, start: float, end: float) -> float | None:
         """Failed (5xx + connection errors) share of requests for ``target`` between two wall times."""
@@ -214,3 +212,14 @@ def need_incident(c: Context, what: str) -> Verdict | None:
             return na(f"no alert fired and the steady state held: nothing to {what}")
         return missed(f"no incident was opened in the tracker for this run: nothing to {what}")
     return None
+
+
+def primary_incident(data: RunData, incidents: list[IncidentView]) -> IncidentView | None:
+    """The incident the run is about: the first one on the truth's services (or a faulted target)."""
+    if not incidents:
+        return None
+    wanted = set(data.truth.services_affected) if data.truth else set()
+    wanted |= {f.target for f in data.facts.faults}
+    matching = [i for i in incidents if i.service in wanted]
+    pool = matching or incidents
+    return min(pool, key=lambda i: i.created.wall if i.created else math.inf)

@@ -1,7 +1,14 @@
-"""Mitigation: the right action, a permanent fix, and no harmful action."""
+"""Mitigation: the right action (credited by evidence, ``attribution``), a permanent fix, and no harmful action.
+
+Rollback, feature flags, added resources and restarts are temporary (the standard's "temporary
+mitigation"); the permanent fix is the truth's ``permanent_fixes`` (a fixed release deployed, a corrected
+config), applied or planned as an action item of type fix.
+"""
 
 from __future__ import annotations
 
+from simulator.domain.ops_action import TEMPORARY_VERBS
+from simulator.scoring.rubric.attribution import Mitigation, ops_ref
 from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.verdict import Verdict, jref, missed, na, utc
 
@@ -12,20 +19,23 @@ def mitigation_choice(c: Context) -> Verdict:
     if c.fault is None:
         return na("no fault took effect in this run")
     accepted = ", ".join(c.truth.accepted_mitigations)
+    m = c.mitigation
+    if m.before_impact:
+        assert m.action is not None
+        return Verdict(1.0, f"{m.explanation}; {m.action.action} is an accepted mitigation "
+                            f"({c.accepted(m.action)})", evidence=m.evidence)
     if not c.team_ops:
         if c.lost is None:
             return na("the steady state never broke and no action was taken")
-        return missed(f"no ops action was taken (accepted: {accepted}); {c.mitigation.explanation}")
-    m = c.mitigation
+        return missed(f"no ops action was taken (accepted: {accepted}); {m.explanation}")
     chosen = m.action or c.team_ops[0]
-    ev = [jref(chosen.seq, f"ops.{chosen.verb}") if chosen.source == "journal" else f"tracker ops.{chosen.verb}"]
+    ev = m.evidence or [ops_ref(chosen)]
     pattern = c.accepted(chosen)
     if m.action is not None:
         if pattern:
-            return Verdict(1.0, f"{chosen.action} restored the steady state and is an accepted mitigation "
-                                f"({pattern})", evidence=ev)
-        return Verdict(0.5, f"{chosen.action} restored the steady state but is not among the accepted mitigations "
-                            f"({accepted})", evidence=ev)
+            return Verdict(1.0, f"{m.explanation}; an accepted mitigation ({pattern}){noted(m)}", evidence=ev)
+        return Verdict(0.5, f"{m.explanation}; not among the accepted mitigations ({accepted}){noted(m)}",
+                       evidence=ev)
     tried = ", ".join(dict.fromkeys(o.action for o in c.team_ops))
     good = [o for o in c.team_ops if c.accepted(o)]
     if good:
@@ -35,6 +45,10 @@ def mitigation_choice(c: Context) -> Verdict:
                   evidence=ev)
 
 
+def noted(m: Mitigation) -> str:
+    """The later losses that did not take the credit back, for the end of a line's reason."""
+    return "".join(f"; {note}" for note in m.notes)
+
 
 def mitigation_permanence(c: Context) -> Verdict:
     if c.truth is None:
@@ -43,28 +57,31 @@ def mitigation_permanence(c: Context) -> Verdict:
         return na("the scenario names no permanent fix")
     if c.fault is None:
         return na("no fault took effect in this run")
+    fixes = ", ".join(c.truth.permanent_fixes)
     if not c.team_ops:
         if c.lost is None:
             return na("the steady state never broke and no action was taken")
-        return missed(f"no fix applied (permanent fixes: {', '.join(c.truth.permanent_fixes)})")
+        return missed(f"no fix applied (permanent fixes: {fixes})")
     permanent = [o for o in c.team_ops if c.permanent(o)]
     if permanent:
-        return Verdict(1.0, f"permanent fix applied: {permanent[0].action}")
+        fix = permanent[0]
+        return Verdict(1.0, f"permanent fix applied: {fix.action} ({c.permanent(fix)})", evidence=[ops_ref(fix)])
     temporary = [o for o in c.team_ops if c.accepted(o)]
     inc = c.incident
     fix_items = []
     if inc is not None and inc.postmortem is not None:
         fix_items = [i for i in inc.postmortem.action_items if i.type == "fix" and i.action.strip()]
-    if temporary and fix_items:
-        return Verdict(1.0, f"temporary mitigation {temporary[0].action}; the permanent fix is tracked as action item "
-                            f"'{fix_items[0].action[:60]}'")
-    if temporary:
-        return Verdict(c.cfg.mitigation.temporary_share,
-                       f"only a temporary mitigation ({temporary[0].action}); no permanent fix "
-                       f"({', '.join(c.truth.permanent_fixes)}) applied or tracked as a 'fix' action item")
-    return missed(f"neither a permanent fix ({', '.join(c.truth.permanent_fixes)}) nor an accepted mitigation "
-                  "was applied")
-
+    if not temporary:
+        return missed(f"neither a permanent fix ({fixes}) nor an accepted mitigation was applied")
+    first = temporary[0]
+    kind = TEMPORARY_VERBS.get(first.verb, "not the full fix")
+    if fix_items:
+        return Verdict(1.0, f"temporary mitigation {first.action} ({kind}); the permanent fix is planned: tracked as "
+                            f"action item '{fix_items[0].action[:60]}' (type fix)", evidence=[ops_ref(first)])
+    return Verdict(c.cfg.mitigation.temporary_share,
+                   f"only a temporary mitigation: {first.action} ({kind}); the standard's next step, 'implement full "
+                   f"fix', was neither applied ({fixes}) nor planned (an action item of type fix)",
+                   evidence=[ops_ref(first)])
 
 
 def mitigation_harm(c: Context) -> Verdict:

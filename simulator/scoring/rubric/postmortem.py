@@ -4,14 +4,18 @@ action items, and the meeting date."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from simulator.scoring import severity as sev
+from simulator.scoring.judge import filler, refers_to_incident, root_cause
 from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved, utc
 from simulator.scoring.rundata import Moment
 from simulator.scoring.text import keywords_found, substantive, why_not_substantive
+from simulator.tracker.postmortem import placeholder_marker
 from simulator.tracker.timeutil import add_business_days
+
+NAMES_NOTHING = "names nothing"  # the start of filler()'s reason when a text names nothing of the incident
 
 
 def _need_postmortem(c: Context) -> Verdict | None:
@@ -25,8 +29,8 @@ def _need_postmortem(c: Context) -> Verdict | None:
     pm = inc.postmortem
     if pm is None or not pm.exists:
         if inc.resolved_final is None:
-            return unobserved(f"{inc.ref} was still open when the run ended and has no post-mortem yet; score the "
-                              "run again once it is written")
+            return missed(f"{inc.ref} was never resolved, so no post-mortem was written (score the run again with "
+                          "'gameday score' once it is resolved and written)")
         return missed(f"no post-mortem was written for {inc.ref} (score the run again if it is written later)")
     if not pm.content_known:
         edited = ", ".join(pm.edited_fields) or "nothing"
@@ -43,6 +47,7 @@ def pm_sections(c: Context) -> Verdict:
     assert inc is not None and inc.postmortem is not None
     pm = inc.postmortem
     min_words = c.cfg.postmortem.min_words
+    facts = c.incident_facts()  # each section must be about this incident: filler names nothing of it
     good, problems = 0, []
     for section in sev.POSTMORTEM_SECTIONS:
         if section.key == "action_items":
@@ -53,10 +58,16 @@ def pm_sections(c: Context) -> Verdict:
             bad = []
             for fld in section.fields:
                 value = pm.fields.get(fld.key, "")
+                name = fld.label if len(section.fields) > 1 else section.title
                 need = 1 if section.style == "labelled" and fld.key != "overview_customer_impact" else min_words
                 if not substantive(value, need):
-                    bad.append(f"{fld.label if len(section.fields) > 1 else section.title} "
-                               f"{why_not_substantive(value, need)}")
+                    bad.append(f"{name} {why_not_substantive(value, need)}")
+                elif need > 1 and (why := filler(value, facts)) and not why.startswith(NAMES_NOTHING):
+                    bad.append(f"{name}: {why}")
+            joined = "\n".join(pm.fields.get(fld.key, "") for fld in section.fields)
+            if not bad and not refers_to_incident(joined, facts):
+                bad.append("names nothing from this incident (no service, alert, symptom, action, metric, time or "
+                           "figure)")
             ok = not bad
             if bad:
                 problems.append(f"{section.title}: " + "; ".join(bad))
@@ -132,7 +143,13 @@ def pm_timeline(c: Context) -> Verdict:
     reason = f"{len(entries)} timed entries; {good}/{len(checks)} checks against the journal pass"
     if bad:
         reason += " -- " + "; ".join(bad)
-    return Verdict(good / len(checks), reason)
+    fraction = good / len(checks)
+    if "timeline" not in inc.postmortem.edited_fields:
+        share = c.cfg.postmortem.prefilled_timeline_share
+        fraction *= share
+        reason += (f"; the timeline is the tracker's own prefill, unchanged (it checks the tracker against itself): "
+                   f"at most {share:.0%} (policy postmortem.prefilled_timeline_share)")
+    return Verdict(fraction, reason)
 
 
 
@@ -146,6 +163,10 @@ def pm_root_cause(c: Context) -> Verdict:
     text = inc.postmortem.fields.get("root_cause", "")
     if not substantive(text, c.cfg.postmortem.min_words):
         return missed(f"the root cause is {why_not_substantive(text, c.cfg.postmortem.min_words)}")
+    if c.truth.causal_chain:
+        # the truth's causal chain, link by link, with stems and synonyms; a bare keyword list fails
+        verdict = root_cause(text, c.truth.causal_chain)
+        return Verdict(verdict.fraction, f"root cause: {verdict.reason}")
     found, missing_kw = keywords_found(c.truth.root_cause_keywords, text)
     share = len(found) / len(c.truth.root_cause_keywords)
     fraction = min(1.0, share / c.cfg.postmortem.keyword_full_credit)
@@ -163,13 +184,16 @@ def pm_detection(c: Context) -> Verdict:
     inc = c.incident
     assert inc is not None and inc.postmortem is not None
     section = next(s for s in sev.POSTMORTEM_SECTIONS if s.key == "detection")
+    facts = c.incident_facts()
     answered, problems = 0, []
     for fld in section.fields:
         value = inc.postmortem.fields.get(fld.key, "")
-        if substantive(value, c.cfg.postmortem.min_words):
-            answered += 1
-        else:
+        if not substantive(value, c.cfg.postmortem.min_words):
             problems.append(f"'{fld.label}' {why_not_substantive(value, c.cfg.postmortem.min_words)}")
+        elif why := filler(value, facts):
+            problems.append(f"'{fld.label}': {why}")
+        else:
+            answered += 1
     text = f"{answered}/{len(section.fields)} detection questions answered"
     if problems:
         text += "; " + "; ".join(problems)
@@ -186,14 +210,24 @@ def pm_action_items(c: Context) -> Verdict:
     if not items:
         return missed("no action items")
     good, problems = 0, []
+    people = c.data.tracker.people if c.data.tracker is not None else None
+    roster = {p.strip().lower() for p in people} if people else set()
+    opened = datetime.fromtimestamp((inc.created or c.end).wall, UTC).date()
+    window = float(c.cfg.postmortem.action_item_due_within)
+    latest = opened + timedelta(seconds=window)
     for n, item in enumerate(items, start=1):
         missing = []
-        if not substantive(item.action, 2):
+        if not substantive(item.action, 2) or why_not_substantive(item.action, 2):
             missing.append("description")
-        if not item.owner.strip():
-            missing.append("owner")
+        owner = item.owner.strip()
+        if not owner or placeholder_marker(owner) or owner.lower() in ("tbd", "tba", "n/a", "none", "team", "someone"):
+            missing.append("owner (a person)")
+        elif roster and owner.lower() not in roster:
+            missing.append(f"owner on the roster ({owner!r} is not)")
         if item.due_date is None:
             missing.append("due date")
+        elif not opened <= item.due_date <= latest:
+            missing.append(f"due date after the incident and within {dur(window)} (policy), not {item.due_date}")
         if item.type not in sev.ACTION_ITEM_TYPES:
             missing.append("type")
         if missing:

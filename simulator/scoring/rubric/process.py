@@ -3,14 +3,12 @@ investigation checklist, customer communication."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
-
 from simulator.scoring import severity as sev
+from simulator.scoring.judge import filler
 from simulator.scoring.rubric.context import Context, need_incident
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, tref, utc
 from simulator.scoring.rundata import Moment
-from simulator.scoring.text import mentions_any, substantive, why_not_substantive
+from simulator.scoring.text import substantive, why_not_substantive
 
 
 def process_roles(c: Context) -> Verdict:
@@ -29,48 +27,27 @@ def process_roles(c: Context) -> Verdict:
     on_time = {r.role: r for r in inc.roles if r.at.wall <= deadline.wall + 0.5}
     late = {r.role: r for r in inc.roles if r.role not in on_time}
     missing = [sev.ROLES[k] for k in sev.ROLES if k not in on_time and k not in late]
-    fraction = len([k for k in sev.ROLES if k in on_time]) / len(sev.ROLES)
-    parts = [f"{len(on_time)}/{len(sev.ROLES)} roles assigned before {label} ({code} needs all four)"]
+    credited = [k for k in sev.ROLES if k in on_time]
+    doubled: dict[str, list[str]] = {}
+    if c.cfg.roles.distinct:  # one person holding several roles counts once (policy: roles.distinct)
+        seen: dict[str, str] = {}
+        for k in list(credited):
+            person = on_time[k].person.strip().lower()
+            if person in seen:
+                credited.remove(k)
+                doubled.setdefault(on_time[k].person, [sev.ROLES[seen[person]]]).append(sev.ROLES[k])
+            else:
+                seen[person] = k
+    fraction = len(credited) / len(sev.ROLES)
+    parts = [f"{len(credited)}/{len(sev.ROLES)} roles held by distinct people before {label} ({code} needs all four"
+             + (", four different people: policy roles.distinct)" if c.cfg.roles.distinct else ")")]
+    for person, roles in doubled.items():
+        parts.append(f"{person} holds {len(roles)} roles ({', '.join(roles)}): counted once")
     if late:
         parts.append("late: " + ", ".join(sev.ROLES.get(k, k) for k in late))
     if missing:
         parts.append("never assigned: " + ", ".join(missing))
     return Verdict(fraction, "; ".join(parts), evidence=[tref(inc, "incident.role_assigned")] if inc.roles else [])
-
-
-
-_CHANNEL = re.compile(r"^#inc-(\d{4}-\d{2}-\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
-
-
-
-def _slug(value: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
-
-
-
-def process_channel(c: Context) -> Verdict:
-    if (v := need_incident(c, "name")) is not None:
-        return v
-    inc = c.incident
-    assert inc is not None
-    if not inc.channel:
-        return missed("no incident channel was recorded")
-    m = _CHANNEL.match(inc.channel)
-    if m is None:
-        return missed(f"channel {inc.channel!r} does not follow #inc-YYYY-MM-DD-<service>")
-    problems = []
-    if inc.created is not None:
-        day = datetime.fromtimestamp(inc.created.wall, UTC).date().isoformat()
-        if m.group(1) != day:
-            problems.append(f"dated {m.group(1)}, the incident began {day}")
-    service = _slug(inc.service)
-    name = m.group(2)
-    if service and not (name == service or re.fullmatch(re.escape(service) + r"-\d+", name)):
-        problems.append(f"names {name!r}, the service is {service!r}")
-    if problems:
-        return Verdict(0.5, f"channel {inc.channel} has the convention's shape but " + "; ".join(problems))
-    return Verdict(1.0, f"channel {inc.channel} follows #inc-YYYY-MM-DD-<service>")
-
 
 
 def process_status_cadence(c: Context) -> Verdict:
@@ -125,16 +102,18 @@ def process_status_complete(c: Context) -> Verdict:
     if not inc.status_updates:
         return missed("no status update was posted")
     min_words = max(1, c.cfg.postmortem.min_words - 1)
+    facts = c.incident_facts()  # "Looking around." says nothing about this incident
     problems = []
     good = 0
     for n, u in enumerate(inc.status_updates, start=1):
         missing = []
         if u.status not in sev.STATUS_UPDATE_STATUSES:
             missing.append(f"status {u.status!r}")
-        if not substantive(u.what_we_know, min_words):
-            missing.append(f"'what we know' {why_not_substantive(u.what_we_know, min_words)}")
-        if not substantive(u.what_we_are_doing, min_words):
-            missing.append(f"'what we're doing' {why_not_substantive(u.what_we_are_doing, min_words)}")
+        for label, value in (("what we know", u.what_we_know), ("what we're doing", u.what_we_are_doing)):
+            if not substantive(value, min_words):
+                missing.append(f"'{label}' {why_not_substantive(value, min_words)}")
+            elif why := filler(value, facts):
+                missing.append(f"'{label}': {why}")
         if u.next_update_by is None:
             missing.append("no 'next update expected by'")
         if not u.headline.strip():
@@ -156,37 +135,48 @@ def process_checklist(c: Context) -> Verdict:
         return v
     inc = c.incident
     assert inc is not None
-    by = inc.resolved_final
-    ticked = [k for k, at in inc.checklist.items() if k in sev.CHECKLIST and (by is None or at.wall <= by.wall + 0.5)]
-    missing = [label for k, label in sev.CHECKLIST.items() if k not in ticked]
-    fraction = len(ticked) / len(sev.CHECKLIST)
-    text = f"{len(ticked)}/{len(sev.CHECKLIST)} checklist items ticked" + (" before resolution" if by else "")
+    # the investigation: from the incident being picked up until the first mitigation (or resolution)
+    start = inc.acknowledged or inc.declared or inc.created
+    end = c.first_mitigation_moment() or inc.resolved_final
+    during, outside = [], []
+    for k, at in inc.checklist.items():
+        if k not in sev.CHECKLIST:
+            continue
+        early = start is not None and at.wall < start.wall - 0.5
+        too_late = end is not None and at.wall > end.wall + 0.5
+        (outside if early or too_late else during).append(k)
+    missing = [label for k, label in sev.CHECKLIST.items() if k not in during and k not in outside]
+    fraction = len(during) / len(sev.CHECKLIST)
+    until = "the first mitigation" if c.first_mitigation_moment() else "resolution" if inc.resolved_final else "the end"
+    text = f"{len(during)}/{len(sev.CHECKLIST)} checklist items ticked during the investigation (before {until})"
+    if outside:
+        text += f"; {len(outside)} ticked outside it (after the fix, or before picking the incident up), not " \
+                "counted: " + ", ".join(sev.CHECKLIST[k] for k in outside)
     if missing:
         text += "; not done: " + "; ".join(missing)
-    return Verdict(fraction, text, evidence=[tref(inc, "incident.checklist")] if ticked else [])
-
+    return Verdict(fraction, text, evidence=[tref(inc, "incident.checklist")] if inc.checklist else [])
 
 
 def process_customer_comms(c: Context) -> Verdict:
+    """A deliberate act: a status update flagged external (status page) or a customer message recorded in
+    the tracker. Words in an internal update do not count: "No users affected" is not telling anyone."""
     if c.truth is not None and not c.truth.customer_impact:
         return na("the truth says customers were not affected: no customer communication needed")
     if (v := need_incident(c, "communicate")) is not None:
         return v
     inc = c.incident
     assert inc is not None
-    found: tuple[Moment, str, str] | None = None
-    texts: list[tuple[Moment, str, str]] = [
-        (u.at, f"{u.headline} {u.what_we_know} {u.what_we_are_doing}", "status update") for u in inc.status_updates]
-    texts += [(n.at, f"{n.summary} {n.data.get('text') or ''}", "note") for n in inc.notes]
-    for at, text, what in sorted(texts, key=lambda t: t[0].wall):
-        phrase = mentions_any(text, c.cfg.customer_keywords)
-        if phrase:
-            found = (at, what, phrase)
-            break
-    if found is None:
-        return missed("customers were affected but no status update or note mentions telling them "
-                      f"(looked for: {', '.join(c.cfg.customer_keywords[:5])}, ...)")
+    acts: list[tuple[Moment, str, str]] = [
+        (u.at, "external status update", "incident.status_update") for u in inc.status_updates
+        if u.audience == "external"]
+    acts += [(t.at, f"customer message via {t.data.get('channel') or '?'}", "incident.customer_message")
+             for t in inc.timeline if t.kind == "incident.customer_message"]
+    if not acts:
+        internal = len(inc.status_updates)
+        return missed("customers were affected but nobody told them: no status update was flagged external "
+                      "(status page) and no customer message was recorded"
+                      + (f" ({internal} internal update(s) only)" if internal else ""))
+    at, what, kind = min(acts, key=lambda a: a[0].wall)
     start = inc.declared or (c.anchor[0] if c.anchor else None)
-    v = c.timed(start, found[0], "customer_comms", f"{'declared' if inc.declared else 'detected'} -> first customer "
-                f"communication ({found[1]} mentioning '{found[2]}')")
-    return v
+    return c.timed(start, at, "customer_comms", f"{'declared' if inc.declared else 'detected'} -> first customer "
+                   f"communication ({what})", evidence=[tref(inc, kind)])

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from simulator.scoring.rubric.attribution import restored_ref
 from simulator.scoring.rubric.context import Context, need_incident
 from simulator.scoring.rubric.verdict import Verdict, dur, jref, missed, na, tref, utc
+from simulator.scoring.rundata import span
 
 
 def time_acknowledge(c: Context) -> Verdict:
@@ -58,6 +60,15 @@ def time_first_update(c: Context) -> Verdict:
 def time_mitigate(c: Context) -> Verdict:
     if c.fault is None:
         return na("no fault took effect in this run")
+    m = c.mitigation
+    if m.before_impact:  # the best outcome: acted on the early warning before users were hurt
+        assert m.action is not None
+        game_s, wall_s = span(c.fault.effective, m.action.at, "game"), span(c.fault.effective, m.action.at, "wall")
+        value = c.span(c.fault.effective, m.action.at)
+        return Verdict(1.0, f"{m.explanation} (action at +{dur(value)} {c.clock} time after the fault)",
+                       measured=None if value is None else round(max(0.0, value), 3), target=c.target("mitigate"),
+                       game_s=None if game_s is None else round(game_s, 3),
+                       wall_s=None if wall_s is None else round(wall_s, 3), evidence=m.evidence)
     if c.lost is None:
         src = c.facts.steady_source or "no steady-state data"
         return na(f"the steady state never broke ({src}): there was nothing to mitigate")
@@ -69,20 +80,17 @@ def time_mitigate(c: Context) -> Verdict:
                      "before the metrics showed recovery")
         else:
             claim = f"; marked mitigated {dur(c.span(c.recovery.at, c.incident.mitigated))} after the metrics recovered"
+    notes = "".join(f"; {note}" for note in m.notes)
     if c.recovery is None:
         return missed(f"the steady state was lost {dur(c.span(c.fault.effective, c.lost.at))} after the fault and "
-                      f"not restored before the run ended{claim}", evidence=ev)
-    ev.append(jref(c.recovery.seq, "steady_state.restored") if c.recovery.seq else "steady state recomputed from "
-              "samples")
-    m = c.mitigation
+                      f"not restored before the run ended{claim}{notes}", evidence=ev)
     if m.action is None:
-        return missed(f"{m.explanation}, {dur(c.span(c.fault.effective, c.recovery.at))} after the fault{claim}",
-                      evidence=ev)
-    ev.insert(0, jref(m.action.seq, f"ops.{m.action.verb}") if m.action.source == "journal"
-              else f"tracker ops.{m.action.verb}")
+        return missed(f"{m.explanation}, {dur(c.span(c.fault.effective, c.recovery.at))} after the fault{claim}{notes}",
+                      evidence=ev + (m.evidence or [restored_ref(c.recovery)]))
     v = c.timed(c.fault.effective, c.recovery.at, "mitigate",
-                f"fault effective -> steady state restored after {m.action.action}", evidence=ev)
-    v.reason += f" (action at +{dur(c.span(c.fault.effective, m.action.at))}; verified from the metrics{claim})"
+                f"fault effective -> steady state restored after {m.action.action}", evidence=m.evidence + ev)
+    v.reason += (f" (action at +{dur(c.span(c.fault.effective, m.action.at))}; verified from the metrics: "
+                 f"{m.explanation}{claim}){notes}")
     return v
 
 
@@ -106,10 +114,10 @@ def time_resolve_verified(c: Context) -> Verdict:
         return v
     inc = c.incident
     assert inc is not None
-    if inc.resolved is None:
-        return na(f"{inc.ref} was not marked resolved")
     if c.lost is None:
         return na("the steady state never broke: nothing to verify against")
+    if inc.resolved is None:
+        return missed(f"{inc.ref} was never marked resolved: the resolution was never verified")
     ev = [tref(inc, "incident.resolved")]
     if c.recovery is None:
         return missed(f"'resolved' was claimed at {utc(inc.resolved.wall)} but the metrics never recovered before the "

@@ -20,6 +20,9 @@ class Verdict:
     game_s: float | None = None
     wall_s: float | None = None
     evidence: list[str] = field(default_factory=list)
+    #: where a time target came from: "standard" or "policy", and its words (set by ``Context.timed``)
+    source: str | None = None
+    basis: str | None = None
 
     def final_status(self) -> str:
         if self.status:

@@ -6,7 +6,8 @@ login is cheap). Tokens are HMAC-signed, the key kept in the data dir so a resta
 Release ``v3.1.0-leaky``'s audit trail retains ``leak_bytes_per_request`` of real objects per request
 in a module-level cache it never frees, and scans it on every request: memory and latency grow.
 A deploy or rollback starts "a new process" and so empties it; the ``audit_trail`` flag off stops
-the growth without freeing what is held.
+the growth without freeing what is held. Release ``v3.1.1`` is the fix: the same duplicate check, over
+a bounded ring of the last records (older ones are evicted), so memory stays flat.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from simulator.targets.apps.common.service import Service
 from simulator.targets.apps.common.state import OpsChange
 
 LEAKY_RELEASE = "v3.1.0-leaky"
+FIXED_RELEASE = "v3.1.1"
 USER_COUNT = 10_000
 USER_RE = re.compile(r"^user(0|[1-9][0-9]{0,3})$")
 CHUNK_BYTES = 1024
@@ -76,6 +78,10 @@ class AuthService(Service):
             "auth_token_checks",
             "Token verifications and refreshes by outcome",
             ["outcome"],
+            registry=self.registry,
+        )
+        self.audit_repeats = Counter(
+            "auth_audit_repeats", "Earlier audit records of the same user found by the duplicate check (v3.1.1)",
             registry=self.registry,
         )
         self.registry.register(
@@ -185,6 +191,8 @@ class AuthService(Service):
         now = time.time()
         if not self.leaky:
             self._audit_ring.append((event, username, now))
+            if self.ops.release == FIXED_RELEASE:  # v3.1.1: the duplicate check over the bounded ring
+                self.audit_repeats.inc(sum(1 for _e, user, _t in self._audit_ring if user == username) - 1)
             return
         size = int(self.ops.config["leak_bytes_per_request"])
         chunks = [os.urandom(CHUNK_BYTES) for _ in range(size // CHUNK_BYTES)]

@@ -54,6 +54,8 @@ class ReleaseInfo:
     version: str
     good: bool
     notes: str
+    #: the bad release this one fixes (the permanent fix a team deploys after rolling back)
+    fixes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,13 @@ PAYMENTS = AppInfo(
             False,
             "Holds its DB connection across the fraud check and leaks a connection on every refund: "
             "the pool exhausts under load (503 db_pool_exhausted after pool_timeout).",
+        ),
+        ReleaseInfo(
+            "v2.4.1",
+            True,
+            "v2.4.0's refund audit hook, fixed: the fraud check runs before a connection is checked out and "
+            "every connection goes back to the pool.",
+            fixes="v2.4.0-leaky",
         ),
     ),
     good_release="v2.3.1",
@@ -205,6 +214,13 @@ AUTH = AppInfo(
             False,
             "The audit trail retains leak_bytes_per_request of objects per request, never freed; "
             "memory and latency grow slowly.",
+        ),
+        ReleaseInfo(
+            "v3.1.1",
+            True,
+            "v3.1.0's audit duplicate check, fixed: it keeps only the last records in a bounded ring (older "
+            "ones are evicted), so memory stays flat.",
+            fixes="v3.1.0-leaky",
         ),
     ),
     good_release="v3.0.4",

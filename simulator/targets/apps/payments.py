@@ -1,9 +1,10 @@
 """payments (critical tier): charges and refunds on a pooled SQL database.
 
-Releases: ``v2.3.1`` (good) and ``v2.4.0-leaky``, which holds its connection across the fraud check
-and never returns the connection it used for a refund, so under load the pool exhausts and requests
-fail with 503 ``db_pool_exhausted`` after the real pool timeout. Flag ``fallback_processor`` sends
-charges to a backup processor with its own store and pool.
+Releases: ``v2.3.1`` (good); ``v2.4.0-leaky``, which brings a refund audit hook but holds its
+connection across the fraud check and never returns the connection it used for a refund, so under
+load the pool exhausts and requests fail with 503 ``db_pool_exhausted`` after the real pool timeout;
+``v2.4.1``, the fix: the same refund audit hook, the fraud check before the checkout, every connection
+returned. Flag ``fallback_processor`` sends charges to a backup processor with its own store and pool.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from simulator.targets.apps.payments_store import (
 )
 
 LEAKY_RELEASE = "v2.4.0-leaky"
+#: the releases with the refund audit hook: the leaky one and its fix
+AUDITED_RELEASES = (LEAKY_RELEASE, "v2.4.1")
 POOL_KEYS = ("db_url", "pool_size", "max_overflow", "pool_timeout")
 FALLBACK_POOL = {"pool_size": 5, "max_overflow": 5, "pool_timeout": 2.0}
 
@@ -67,6 +70,9 @@ class PaymentsService(Service):
         )
         self.refunds_total = Counter(
             "payments_refunds", "Refund attempts by outcome", ["outcome"], registry=self.registry
+        )
+        self.refund_audits = Counter(
+            "payments_refund_audits", "Refunds recorded by the refund audit hook (v2.4.x)", registry=self.registry
         )
         self._swap_lock = threading.Lock()
         self.main = self._new_main_store()
@@ -175,9 +181,13 @@ class PaymentsService(Service):
         if self.leaky and store is self.main:
             conn = store.checkout(write=True)
             store.leaked.append(conn)  # v2.4.0: the refund audit hook keeps the connection, forever
-            return store.refund(conn, body.charge_id, body.amount_cents)
-        with store.connection(write=True) as conn:
-            return store.refund(conn, body.charge_id, body.amount_cents)
+            row = store.refund(conn, body.charge_id, body.amount_cents)
+        else:
+            with store.connection(write=True) as conn:
+                row = store.refund(conn, body.charge_id, body.amount_cents)
+        if self.ops.release in AUDITED_RELEASES:
+            self.refund_audits.inc()
+        return row
 
     def get_charge(self, charge_id: str) -> dict[str, Any] | None:
         store = self.store_for(charge_id)

@@ -20,13 +20,14 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
-from simulator.domain import standard
+from simulator.domain import policy, standard
 from simulator.errors import GamedayError, InputError
 from simulator.tracker import lifecycle
 from simulator.tracker.facilitator import NO_DRILL, run_facilitator_command
 from simulator.tracker.security import COOKIE, token_ok
 from simulator.tracker.service import TrackerService
 from simulator.tracker.timeutil import human_duration, iso, to_utc
+from simulator.tracker.web.review import mount_review
 
 HERE = Path(__file__).resolve().parent
 ACTOR_COOKIE = "gameday_actor"
@@ -36,7 +37,7 @@ MAX_FORM = 1_000_000
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(standard=standard, lifecycle=lifecycle, iso=iso, verb=lifecycle.verb)
+    env.globals.update(standard=standard, policy=policy, lifecycle=lifecycle, iso=iso, verb=lifecycle.verb)
     env.filters["clock"] = lambda v: to_utc(v).strftime("%H:%M:%S") if v else ""
     env.filters["stamp"] = lambda v: to_utc(v).strftime("%Y-%m-%d %H:%M UTC") if v else ""
     env.filters["ago"] = _ago
@@ -191,7 +192,8 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
             return svc.post_status_update(ref, status=f.get("status", ""), what_we_know=f.get("what_we_know", ""),
                                           what_we_are_doing=f.get("what_we_are_doing", ""), actor=a,
                                           next_update_in_minutes=int(minutes) if minutes else None,
-                                          headline=(f.get("headline") or "").strip()[:300] or None)
+                                          headline=(f.get("headline") or "").strip()[:300] or None,
+                                          audience="external" if f.get("audience") == "external" else "internal")
 
         return await act(request, f"/incidents/{quote(ref)}", post, anchor="updates", notice="Status update posted")
 
@@ -200,6 +202,16 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
         return await act(request, f"/incidents/{quote(ref)}",
                          lambda f, a: svc.add_note(ref, f.get("text", "")[:20000], actor=a, type=f.get("type", "note")),
                          anchor="timeline")
+
+    @app.post("/incidents/{ref}/customer-messages", include_in_schema=False)
+    async def customer_message(request: Request, ref: str) -> Response:
+        return await act(request, f"/incidents/{quote(ref)}",
+                         lambda f, a: svc.post_customer_message(ref, channel=f.get("channel", "")[:20],
+                                                                text=f.get("text", "")[:5001],
+                                                                to=f.get("to", "")[:301] or None, actor=a),
+                         anchor="timeline", notice="Customer message recorded")
+
+    mount_review(app, svc, page, act)
 
     # -- post-mortem ------------------------------------------------------------------------
     def pm_context(ref: str) -> dict[str, Any]:

@@ -48,6 +48,20 @@ def test_validate_plain_output_one_line_per_error(tmp_path: Path) -> None:
     assert f"{f}:" in errors[0]
 
 
+def test_validate_bad_causal_chain_is_located_exit_2(tmp_path: Path) -> None:
+    seed = (ROOT / "scenarios" / "pool-exhaustion.yaml").read_text()
+    assert "      phrases: [v2.4.0," in seed
+    f = tmp_path / "x.yaml"
+    f.write_text(seed.replace("      phrases: [v2.4.0,", "      phrase: [v2.4.0,", 1))
+    r = run("validate", str(f))
+    assert r.returncode == 2
+    errors = [line for line in r.stderr.splitlines() if line.startswith("error:")]
+    line = next(n for n, text in enumerate(seed.splitlines(), start=1) if "phrases: [v2.4.0," in text)
+    assert f"error: {f}:{line}:7: truth.causal_chain[0].phrase: unknown key 'phrase' (did you mean 'phrases'?)" \
+        in errors
+    assert "Traceback" not in r.stderr
+
+
 def test_list_json() -> None:
     r = run("list", "--json")
     assert r.returncode == 0

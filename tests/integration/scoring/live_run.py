@@ -64,7 +64,7 @@ def build_live_run(folder: Path) -> Path:
     j.write("run.started", run_id=RUN_ID, scenario="pool-kit", title="Payments outage (live fixture)",
             time_scale=SCALE, responder="human", team="blue",
             truth={"severity": "P1", "root_cause": "leaky release", "root_cause_keywords": ["connection pool", "leak"],
-                   "accepted_mitigations": ["rollback:payments"], "permanent_fixes": ["rollback:payments"],
+                   "accepted_mitigations": ["rollback:payments"], "permanent_fixes": ["deploy:payments=v2.4.1"],
                    "harmful_actions": ["restart:payments"], "customer_impact": True})
     handle = start_tracker(RunDir(folder).tracker_db, run_id=RUN_ID, scenario="pool-kit", journal=j)
     try:
@@ -90,7 +90,8 @@ def build_live_run(folder: Path) -> Path:
                              ("scribe", "Devon")):
             client.assign(ref, role, person)
         client.status_update(ref, "Investigating", "Customers cannot pay; charges fail with 503 since v2.4.0.",
-                             "Rolling back payments; status page updated.", next_update_in_minutes=15)
+                             "Rolling back payments; status page updated.", next_update_in_minutes=15,
+                             audience="external")
         run.wait(20)
         j.write("ops.rollback", action="rollback:payments", target="payments", actor="alice",
                 summary="now release v2.3.1")
@@ -107,17 +108,17 @@ def build_live_run(folder: Path) -> Path:
         client.update_postmortem(
             ref, overview_customer_impact="Customers could not pay for about two minutes.",
             root_cause="Release v2.4.0 leaked connections and exhausted the connection pool; retries made it worse.",
-            detection_how="The HighErrorRate alert paged on-call.", detection_delay="About a minute of alert window.",
+            detection_how="The HighErrorRate alert paged on-call.",
+            detection_delay="About 60 s: HighErrorRate waits out its 1m window.",
             detection_earlier="Yes, with a pool saturation alert.", response_went_well="Fast rollback, clear roles.",
             response_improve="Customer communication could start earlier.",
             response_people="Yes, payments on-call and the database owner.",
             resolution_how="Rolled payments back to v2.3.1.", resolution_alternatives="The fallback processor flag.",
             resolution_permanence="Permanent for this release.", lessons_learned="Canary every release.",
             meeting_date=time.strftime("%Y-%m-%d", time.gmtime()))
-        client.add_action_item(ref, "Fix the refund-path connection leak", owner="Blake", due_date="2099-01-01",
-                               type="fix")
-        client.add_action_item(ref, "Alert on pool saturation", owner="Devon", due_date="2099-01-01",
-                               type="monitoring")
+        due = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 14 * 86400))
+        client.add_action_item(ref, "Fix the refund-path connection leak", owner="Blake", due_date=due, type="fix")
+        client.add_action_item(ref, "Alert on pool saturation", owner="Devon", due_date=due, type="monitoring")
         run.wait(10)
         j.write("run.finished", outcome="recovered", reason="live fixture")
     finally:

@@ -16,8 +16,8 @@ def test_score_prints_the_card(live_run: Path) -> None:
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "/ 100" in out and "capabilities (HSEEP)" in out
-    for title in ("Time to detect (MTTD)", "Declared severity vs truth", "Mitigation among the accepted ones",
-                  "Post-mortem sections substantive"):
+    for title in ("monitoring coverage", "Declared severity vs truth", "Mitigation among the accepted ones",
+                  "Post-mortem sections about this incident", "[standard]", "[policy]", "[provisional]"):
         assert title in out
     assert "Traceback" not in r.stderr
 
@@ -29,7 +29,8 @@ def test_score_json_is_the_scorecard(live_run: Path) -> None:
     assert card["run_id"] == RUN_ID and card["team"] == "blue" and card["incident"].startswith("INC-")
     assert card["sources"]["tracker"] == "tracker.db"
     items = {i["id"]: i for i in card["items"]}
-    assert len(items) == 24
+    assert len(items) == 23 and card["monitoring"]["id"] == "detect.mttd"
+    assert all(i["source"] in ("standard", "policy") and i["basis"] for i in card["items"])
     # 30 game seconds of impact before the alert, an ack 20 s later: all well inside the P1 targets
     assert 15 <= card["phases"]["mttd"] <= 60
     assert items["time.mitigate"]["status"] == "met" and "rollback:payments" in items["time.mitigate"]["reason"]
@@ -81,3 +82,23 @@ def test_bad_input_is_one_line_and_exit_2(live_run: Path, tmp_path: Path, args: 
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert message in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_score_review_records_the_evaluator_and_rewrites_the_card_saying_what_changed(live_copy: Path) -> None:
+    assert gameday("report", str(live_copy)).returncode == 0
+    r = gameday("score", str(live_copy), "--review", "pm.root_cause", "--override", "0.5", "--note",
+                "Names the leak but not why the pool had no checkout timeout.", "--as", "Morgan", columns=200)
+    assert r.returncode == 0, r.stderr
+    assert "Root cause matches the truth" in r.stdout and "overridden by Morgan" in r.stdout
+    assert any(line.startswith("score ") and "->" in line for line in r.stdout.splitlines()), r.stdout
+    card = json.loads((live_copy / "scorecard.json").read_text())
+    rc = next(i for i in card["items"] if i["id"] == "pm.root_cause")
+    assert rc["judgement"] == "reviewed" and rc["review"]["reviewer"] == "Morgan" and rc["points"] == 2.5
+    assert "overridden by Morgan" in (live_copy / "report.html").read_text()
+    # bad input: one clear line, exit 2, nothing recorded
+    bad = gameday("score", str(live_copy), "--review", "pm.root_cause", "--override", "0.5", "--note", "TBD",
+                  "--as", "Morgan")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    both = gameday("score", str(live_copy), "--review", "pm.root_cause", "--confirm", "--override", "1",
+                   "--note", "x y z w", "--as", "Morgan")
+    assert both.returncode == 2 and "exactly one of --confirm or --override" in both.stderr

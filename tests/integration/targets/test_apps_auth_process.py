@@ -81,3 +81,22 @@ def test_leaky_release_grows_memory_until_rolled_back(start_app, metric) -> None
     state = client.post("/ops/rollback", json={}).json()
     assert state["release"] == "v3.0.4"
     assert metric(app.metrics(), "auth_retained_bytes") == 0
+
+
+def test_fixed_release_keeps_the_duplicate_check_without_the_leak(start_app, metric) -> None:
+    leak = 256 * 1024
+    app = start_app("auth", config={"leak_bytes_per_request": leak})
+    client = app.client()
+    token = client.post("/login", json={"username": "user1", "password": "pw1"}).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post("/ops/deploy", json={"version": "v3.1.1"}).json()["release"] == "v3.1.1"
+    rss_before = metric(app.metrics(), "process_resident_memory_bytes") or 0
+    requests = 400
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(lambda _: client.get("/verify", headers=headers).status_code, range(requests)))
+    assert codes == [200] * requests
+    after = app.metrics()
+    assert metric(after, "auth_retained_bytes") == 0
+    assert (metric(after, "auth_audit_repeats_total") or 0) >= requests - 1  # the check saw user1 again and again
+    rss_growth = (metric(after, "process_resident_memory_bytes") or 0) - rss_before
+    assert rss_growth < 0.2 * requests * leak, f"RSS grew by {rss_growth / 1e6:.0f} MB"  # v3.1.0 grows >= 70 MB

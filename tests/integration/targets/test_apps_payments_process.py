@@ -234,3 +234,42 @@ def test_payments_on_postgresql(start_app, metric, postgres_url: str, tmp_path: 
     assert metric(app.metrics(), "db_pool_checked_out") == 2
     client.post("/ops/rollback", json={"what": "release"}).raise_for_status()
     assert client.post("/charges", json=CHARGE).status_code == 201
+
+
+def test_fixed_release_keeps_the_refund_audit_and_returns_every_connection(start_app, metric, tmp_path: Path) -> None:
+    # the pool and load under which v2.4.0-leaky exhausts in a second (see the test above)
+    app = start_app(
+        "payments",
+        data_dir=tmp_path / "data",
+        config={"pool_size": 3, "max_overflow": 0, "pool_timeout": 0.5, "fraud_check_ms": 20},
+    )
+    client = app.client()
+    assert client.post("/ops/deploy", json={"version": "v2.4.1"}).json()["release"] == "v2.4.1"
+    statuses: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + 2.0
+
+    def customer(i: int) -> None:
+        with httpx.Client(base_url=app.url, timeout=30, trust_env=False) as c:
+            while time.monotonic() < stop_at:
+                charge = c.post("/charges", json={**CHARGE, "customer_id": f"load-{i}"})
+                refund = None
+                if charge.status_code == 201:
+                    refund = c.post("/refunds", json={"charge_id": charge.json()["id"], "amount_cents": 100})
+                with lock:
+                    statuses.append(("charge", charge.status_code))
+                    if refund is not None:
+                        statuses.append(("refund", refund.status_code))
+
+    threads = [threading.Thread(target=customer, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    refunds = sum(1 for kind, status in statuses if kind == "refund" and status == 201)
+    assert refunds >= 12 and {status for _, status in statuses} == {201}, sorted(set(statuses))
+    text = app.metrics()
+    assert metric(text, "db_pool_checked_out") == 0  # every connection went back
+    assert (metric(text, "db_pool_checkout_timeouts_total") or 0) == 0
+    assert metric(text, "payments_refund_audits_total") == refunds  # v2.4.0's feature is there
+    assert metric(text, "app_release_info", app="payments", version="v2.4.1") == 1

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound
-from simulator.journal import Journal, read_events
+from simulator.journal import read_events
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.embedded import start_tracker
 from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook, pagerduty_event
@@ -154,17 +154,11 @@ def test_unreachable_tracker_is_an_environment_problem():
         TrackerClient("http://127.0.0.1:9", timeout=2).list_incidents()
 
 
-def test_journal_mirror_writes_incident_events(tmp_path):
-    journal = Journal(tmp_path / "journal.jsonl")
-    handle = start_tracker(tmp_path / "t.db", journal=journal, run_id="r9")
-    try:
-        c = handle.client(actor="bot")
-        ref = c.send_alert("HighErrorRate", "payment-api", severity="critical")["new_incidents"][0]
-        c.declare(ref, "P1")
-        c.update_postmortem(ref, root_cause="x")
-    finally:
-        handle.stop()
-        journal.close()
+def test_journal_mirror_writes_incident_events(journaled, tmp_path):
+    c = journaled.client(actor="bot")
+    ref = c.send_alert("HighErrorRate", "payment-api", severity="critical")["new_incidents"][0]
+    c.declare(ref, "P1")
+    c.update_postmortem(ref, root_cause="x")
     events = read_events(tmp_path / "journal.jsonl")
     kinds = [e.kind for e in events]
     assert kinds == ["incident.triggered", "incident.acknowledged", "incident.declared", "postmortem.updated"]

@@ -77,6 +77,41 @@ def test_incident_commands_against_a_tracker_url(tracker):
     assert down.returncode == 3 and "gameday tracker serve" in down.stderr
 
 
+def test_customers_are_told_from_the_terminal(tmp_path, tracker):
+    db = str(tmp_path / "t.db")
+    from simulator.tracker.local import LocalTracker
+
+    with LocalTracker(db) as local:
+        ref = local.create_incident("Payments failing", "payment-api", severity="P1")["ref"]
+        local.declare(ref, "P1")
+    env = {"GAMEDAY_TRACKER_DB": db}
+    update = gameday("incident", "update", ref, "--status", "Investigating", "--know", "Card payments fail",
+                     "--doing", "Switching to the fallback processor", "--external", "--as", "carol", env=env)
+    assert update.returncode == 0, update.stderr
+    assert update.stdout.startswith("external Incident: Payments failing")
+    told = gameday("incident", "notify", ref, "--channel", "email", "--to", "Acme account team",
+                   "We are switching processors; ETA 10:30.", "--as", "carol", "--json", env=env)
+    assert told.returncode == 0, told.stderr
+    assert {k: json.loads(told.stdout)[k] for k in ("channel", "to", "actor")} == {
+        "channel": "email", "to": "Acme account team", "actor": "carol"}
+    page = gameday("incident", "notify", ref, "Payments degraded", env=env)  # the status page by default
+    assert page.returncode == 0 and "customer message (status_page) recorded" in page.stdout
+    bad = gameday("incident", "notify", ref, "--channel", "pigeon", "hello", env=env)
+    assert bad.returncode == 2 and "channel must be one of status_page, email, support" in bad.stderr
+    with LocalTracker(db) as local:
+        assert [u.audience for u in local.status_updates(ref)] == ["external"]
+        assert [m.channel for m in local.customer_messages(ref)] == ["email", "status_page"]
+
+    remote = tracker.client().create_incident("Login errors", "auth")["ref"]
+    sent = gameday("incident", "notify", remote, "--channel", "support", "Logins fail for some users",
+                   "--tracker", tracker.url, "--as", "dana")
+    assert sent.returncode == 0, sent.stderr
+    assert [(m.channel, m.actor) for m in tracker.client().customer_messages(remote)] == [("support", "dana")]
+    external = gameday("incident", "update", remote, "--status", "Investigating", "--know", "x", "--doing", "y",
+                      "--external", "--tracker", tracker.url)
+    assert external.returncode == 0 and tracker.client().status_updates(remote)[0].audience == "external"
+
+
 def test_tracker_serve_and_stop(tmp_path):
     roster = tmp_path / "roster.yaml"
     roster.write_text("- {name: Alice, handle: '@alice', oncall: primary}\n- {name: Bob, oncall: secondary}\n")

@@ -24,11 +24,13 @@ from simulator.tracker.embedded import start_tracker
 from simulator.tracker.local import LocalTracker
 from simulator.tracker.port import (
     ActionItemOut,
+    CustomerMessageOut,
     IncidentOut,
     IncidentSummary,
     IngestResult,
     PersonOut,
     PostmortemOut,
+    ReviewOut,
     RunExport,
     StatusUpdateOut,
     TimelineEventOut,
@@ -38,6 +40,7 @@ from simulator.tracker.service import TrackerService
 from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook
 
 RUN = "run-port"
+WHY = "The root cause names the pool but not the leaky release that drained it."
 PORT_METHODS = sorted(name for name, value in vars(TrackerPort).items()
                       if callable(value) and (not name.startswith("_") or name in ("__enter__", "__exit__")))
 
@@ -77,6 +80,8 @@ def work(t: TrackerPort) -> str:
     t.checklist(ref, "1")  # deployments, by its number in the standard
     t.checklist(ref, "deployments", checked=False)
     t.status_update(ref, "Investigating", "5xx at 30%", "Checking the pool", next_update_in_minutes=15)
+    t.status_update(ref, "Investigating", "Card payments fail", "Switching processors", audience="external")
+    t.customer_message(ref, "email", "Card payments fail; ETA 10:30.", to="Acme account team")
     t.note(ref, "Connection pool exhausted", type="hypothesis")
     t.ops_action(ref, "rollback", target="payment-api", params={"to": "v2.2"}, result="ok")
     t.mitigate(ref, note="rolled back")
@@ -88,6 +93,8 @@ def work(t: TrackerPort) -> str:
     item = t.add_action_item(ref, "Pool saturation alert", owner="bob", due_date=date(2030, 2, 1),
                              type="monitoring")
     t.update_action_item(item.id, status="in_progress")
+    t.review_item(RUN, "pm.root_cause", "confirm", WHY, incident_ref=ref)
+    t.review_item(RUN, "pm.root_cause", "override", WHY, fraction=0.5, incident_ref=ref, reviewer="Erin")
     return ref
 
 
@@ -118,8 +125,18 @@ def test_an_incident_worked_through_the_port(port: TrackerPort) -> None:
     assert {c.key for c in inc.checklist if c.checked} == {"logs"}
     assert [(c.from_severity, c.to_severity) for c in inc.severity_history] == [(None, "P1"), ("P1", "P2")]
     assert inc.resolved_at is not None and inc.resolved_at >= inc.mitigated_at >= inc.created_at
-    [update] = port.status_updates(ref)
+    [update, external] = port.status_updates(ref)
     assert isinstance(update, StatusUpdateOut) and update.text.startswith("Incident: Payments failing\n")
+    assert (update.audience, external.audience) == ("internal", "external")
+    [message] = port.customer_messages(ref)
+    assert isinstance(message, CustomerMessageOut) and message.incident == ref
+    assert (message.channel, message.to, message.actor) == ("email", "Acme account team", "alice")
+    confirmed, overridden = port.reviews(RUN)
+    assert all(isinstance(r, ReviewOut) for r in (confirmed, overridden)) and port.reviews("another-run") == []
+    assert (confirmed.reviewer, confirmed.decision, confirmed.current) == ("alice", "confirm", False)
+    assert (overridden.reviewer, overridden.fraction, overridden.current) == ("Erin", 0.5, True)
+    exported = port.export(RUN)
+    assert exported.reviews == [confirmed, overridden] and exported.incidents[0].customer_messages == [message]
     timeline = port.timeline(ref)
     assert all(isinstance(e, TimelineEventOut) and e.incident == ref for e in timeline)
     kinds = [e.kind for e in timeline]
@@ -169,7 +186,16 @@ def test_errors_are_the_shared_exceptions(port: TrackerPort) -> None:
         port.checklist(ref, "astrology")
     with pytest.raises(NotFound):
         port.update_action_item(999, status="done")
-    assert port.get_incident(ref).status == "triggered"
+    with pytest.raises(InputError):
+        port.customer_message(ref, "pigeon", "hello")
+    with pytest.raises(InputError):
+        port.review_item(RUN, "pm.root_cause", "override", WHY)  # an override needs its share
+    with pytest.raises(InputError):
+        port.review_item(RUN, "root cause", "confirm", WHY)
+    with pytest.raises(NotFound):
+        port.review_item(RUN, "pm.root_cause", "confirm", WHY, incident_ref="INC-1999-0001")
+    assert port.get_incident(ref).status == "triggered" and port.reviews(RUN) == []
+    assert port.customer_messages(ref) == []
 
 
 def test_results_are_frozen_and_read_as_the_apis_json(port: TrackerPort) -> None:

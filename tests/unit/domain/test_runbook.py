@@ -108,3 +108,29 @@ def test_the_status_when_the_step_names_none_and_bad_steps(tracker: LocalTracker
     with pytest.raises(InputError, match="unknown runbook step 'create'"):
         perform(Answer(after_inject="i1", do="create"), tracker, ref)
     assert "create" not in STEP_KINDS and set(STEP_KINDS) >= {"ack", "ops", "postmortem", "close"}
+
+
+def test_customers_are_told_by_a_step_an_external_update_or_a_message(tracker: LocalTracker, ref: str) -> None:
+    perform(step(do="declare", severity="P1"), tracker, ref)
+    perform(step(do="status_update", external=True, text="Card payments are failing"), tracker, ref)
+    perform(step(do="status_update", text="pool at 100 %"), tracker, ref)
+    perform(step(do="customer_message", channel="email", text="We are on it; ETA 10:30.",
+                 fields={"to": "Acme account team"}, person="Carol"), tracker, ref)
+    assert [u["audience"] for u in tracker.status_updates(ref)] == ["external", "internal"]
+    [message] = tracker.customer_messages(ref)
+    assert (message.channel, message.text, message.to, message.actor) == (
+        "email", "We are on it; ETA 10:30.", "Acme account team", "Carol")
+    [event] = events(tracker, ref, "incident.customer_message")
+    assert event["data"] == {"channel": "email", "text": "We are on it; ETA 10:30.", "to": "Acme account team"}
+
+
+def test_a_customer_message_step_names_its_channel_and_text() -> None:
+    with pytest.raises(ValueError, match="expected 'channel' for do: customer_message"):
+        step(do="customer_message", text="hello")
+    with pytest.raises(ValueError, match="expected 'text' for do: customer_message"):
+        step(do="customer_message", channel="status_page")
+    with pytest.raises(ValueError, match="'external' is for do: status_update"):
+        step(do="note", text="x", external=True)
+    with pytest.raises(ValueError, match="channel"):
+        step(do="customer_message", channel="pigeon", text="hello")
+    assert "customer_message" in STEP_KINDS

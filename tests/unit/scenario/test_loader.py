@@ -48,6 +48,7 @@ def test_seed_scenarios_load(name: str) -> None:
     assert s.metadata.name == name
     assert s.faults and s.responder.runbook
     assert s.truth.accepted_mitigations
+    assert len(s.truth.causal_chain) >= 3 and all(link.phrases for link in s.truth.causal_chain)
 
 
 def test_minimal_loads_with_durations() -> None:
@@ -152,3 +153,32 @@ def test_runbook_ops_action_is_checked_where_it_is_written() -> None:
                            "'rollback:payments'")
     [line] = problems(MINIMAL + runbook.replace("rolback:payments", "rollback:paymnts"))
     assert line.endswith("responder.runbook[0].action: action names target 'paymnts', which is not declared")
+
+
+def chain(entries: str) -> str:
+    return MINIMAL.replace("  accepted_mitigations: [rollback:payments]\n",
+                           "  accepted_mitigations: [rollback:payments]\n  causal_chain:\n" + entries)
+
+
+def test_causal_chain_loads() -> None:
+    s = load_scenario_text(chain("    - {name: leak, phrases: [connection leak, connections not returned]}\n"))
+    [link] = s.truth.causal_chain
+    assert (link.name, link.phrases) == ("leak", ["connection leak", "connections not returned"])
+    assert load_scenario_text(MINIMAL).truth.causal_chain == []
+
+
+def test_causal_chain_unknown_key_is_located() -> None:
+    lines = problems(chain("    - name: leak\n      phrase: [connection leak]\n"))
+    assert "x.yaml:13:7: truth.causal_chain[0].phrase: unknown key 'phrase' (did you mean 'phrases'?)" in lines
+    assert "x.yaml:12:7: truth.causal_chain[0].phrases: missing required key 'phrases'" in lines
+
+
+def test_causal_chain_bad_entries_are_located() -> None:
+    assert problems(chain("    - {name: leak, phrases: []}\n")) == [
+        "x.yaml:12:29: truth.causal_chain[0].phrases: expected at least 1 item(s), got none"]
+    assert problems(chain("    - {name: leak, phrases: ['  ']}\n")) == [
+        "x.yaml:12:29: truth.causal_chain[0].phrases: expected phrases with words in them, got an empty one"]
+    assert problems(chain("    - connection leak\n")) == [
+        "x.yaml:12:7: truth.causal_chain[0]: expected a mapping, got 'connection leak'"]
+    assert problems(chain("    - {name: leak, phrases: [a]}\n    - {name: leak, phrases: [b]}\n")) == [
+        "x.yaml:12:5: truth.causal_chain: expected one link per name, got 'leak' twice"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,10 +13,10 @@ from hypothesis import strategies as st
 from simulator.domain.standard import SEVERITIES
 from simulator.errors import InputError, NotFound, ValidationFailed
 from simulator.scoring import ScoreCard, score_run
-from simulator.scoring.config import ITEM_IDS, default_config, load_config
+from simulator.scoring.config import PRIMARY_ITEMS, default_config, load_config
 from simulator.scoring.rubric import RULES
 from simulator.scoring.rundata import load_run
-from simulator.scoring.severity import levels_apart, rank, standard_seconds
+from simulator.scoring.severity import levels_apart, rank
 from simulator.tracker.local import LocalTracker
 from tests.helpers.scoring_kit import RunKit, card_of, exemplary
 
@@ -24,23 +25,30 @@ def test_every_point_is_traceable_to_a_line_item(kit):
     exemplary(kit, severity="P2", actions=[(300, "restart:payments"), (320, "rollback:payments")],
               checklist=["logs"], postmortem=False)
     card = card_of(kit)
-    assert [i.id for i in card.items] == list(RULES) == list(ITEM_IDS)
+    assert [i.id for i in card.items] == list(RULES) == list(PRIMARY_ITEMS)
+    assert all(i.incident == card.incident and i.role == "primary" for i in card.items)
+    assert all(i.source in ("standard", "policy") and i.basis for i in card.items)
     counted = [i for i in card.items if i.counts]
     assert card.earned == pytest.approx(sum(i.points for i in counted))
     assert card.possible == pytest.approx(sum(i.max_points for i in counted))
     assert card.overall == round(100 * card.earned / card.possible, 1)
     assert all(0 <= i.points <= i.max_points for i in card.items)
     assert all(i.reason for i in card.items)
-    # lost: severity 6 (P2 for P1), checklist 2.5 (1/6), harm 2.5 (one restart), post-mortem 15; escalation n/a
-    assert (card.earned, card.possible, card.overall, card.grade) == (69.0, 95.0, 72.6, "C")
+    # lost: severity 6 (P2 for P1), checklist 3.33 (1/6 of 4), harm 2.5 (one restart), post-mortem 18, permanence 3
+    # (a rollback is temporary and, with no post-mortem, no fix is planned); escalation and noticing without an
+    # alert n/a (5 + 3)
+    assert (card.earned, card.possible, card.overall, card.grade) == (59.17, 92.0, 64.3, "D")
+    # detection by our own alert rules is monitoring coverage, beside the score, with no points
+    assert card.monitoring is not None and card.monitoring.status == "met" and card.monitoring.max_points == 0
+    assert "detect.mttd" not in {i.id for i in card.items}
 
 
 def test_capability_ratings_follow_the_share_of_points(kit):
     exemplary(kit, severity="P3", checklist=["logs"])
     caps = {c.key: c for c in card_of(kit).capabilities}
-    situational = caps["situational_assessment"]  # severity 0/10 + checklist 0.5/3
-    assert (situational.points, situational.max_points, situational.rating) == (0.5, 13.0, "U")
-    assert caps["detection"].rating == "P"
+    situational = caps["situational_assessment"]  # severity 0/10 + checklist 0.67/4
+    assert (situational.points, situational.max_points, situational.rating) == (0.67, 14.0, "U")
+    assert "detection" not in caps or caps["detection"].share is None  # monitoring is not the team's
     assert caps["incident_command"].rating_text == "Performed without challenges"
 
 
@@ -70,13 +78,15 @@ def test_no_tracker_at_all_scores_what_the_journal_shows(tmp_path):
     card = card_of(kit)
     assert card.sources["tracker"] is None
     observed = {i.id for i in card.items if i.counts}
-    assert observed == {"detect.mttd", "time.mitigate", "mitigation.choice", "mitigation.permanence",
-                        "mitigation.harm"}
+    assert observed == {"time.mitigate", "mitigation.choice", "mitigation.permanence", "mitigation.harm"}
+    assert card.monitoring is not None and card.monitoring.counts
     assert all(i.status == "not_observed" for i in card.items if i.category in ("pm", "process"))
-    assert (card.overall, card.possible, card.not_observed_points) == (100.0, 33.0, 62.0)
+    # a rollback is temporary and no post-mortem plans the fix: the permanence item's 3 points are lost
+    assert (card.overall, card.possible, card.not_observed_points) == (round(100 * 22 / 25, 1), 25.0, 67.0)
+    assert card.item("mitigation.permanence").status == "missed"
     assert any("no tracker data" in w for w in card.warnings)
     strict = card_of(kit, not_observed="zero")
-    assert strict.overall == round(100 * 33 / 95, 1)
+    assert strict.overall == round(100 * 22 / 92, 1)
     assert next(c for c in strict.capabilities if c.key == "communications").rating == "U"
 
 
@@ -101,7 +111,13 @@ def test_the_incident_for_the_faulty_service_is_the_one_scored(kit):
     assert len(card.incidents) == 2
     primary = [i for i in card.incidents if i.primary]
     assert [i.service for i in primary] == ["payments"] and card.incident == primary[0].ref
-    assert any("2 incidents for this run" in w for w in card.warnings)
+    # the gateway's incident came after the fault: it is scored too, as a related incident
+    gateway = next(i for i in card.incidents if i.service == "gateway")
+    assert gateway.role == "related"
+    lines = {i.id: i for i in card.items if i.incident == gateway.ref}
+    assert set(lines) == {"related.acknowledge", "related.handled"}
+    ack = lines["related.acknowledge"]
+    assert ack.status == "missed" and "never acknowledged" in ack.reason
 
 
 def test_damaged_run_folders_are_reported_not_raised(tmp_path):
@@ -134,21 +150,44 @@ def test_defaults_come_from_the_standard_and_add_up_to_100():
     cfg = default_config()
     assert cfg.total_points() == 100
     for code, level in SEVERITIES.items():
-        assert cfg.target("acknowledge", code) == level.respond_within.total_seconds()
         assert cfg.target("resolve", code) == level.resolve_within.total_seconds()
-        assert cfg.target("status_update", code) == level.update_every.total_seconds()
+        assert cfg.target_of("resolve", code).source == "standard"
+        assert level.resolve_text in cfg.target_of("resolve", code).basis
+    # the standard's own response times are the standard's; 'Immediate' is a policy figure, labelled so
+    p2 = cfg.target_of("acknowledge", "P2")
+    assert (p2.seconds, p2.source) == (1800, "standard") and "'< 30 min'" in p2.basis
+    assert cfg.target_of("acknowledge", "P3").seconds == 7200
+    p1 = cfg.target_of("acknowledge", "P1")
+    assert (p1.seconds, p1.source) == (300, "policy") and "'Immediate'" in p1.basis
+    # 'Next business day': from a Friday 10:00 UTC alert, the end of Monday
+    friday = datetime(2026, 11, 27, 10, 0, tzinfo=UTC).timestamp()
+    p4 = cfg.target_of("acknowledge", "P4", friday)
+    assert p4.source == "standard" and p4.seconds == (datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC).timestamp()
+                                                      - friday)
+    # the standard sets no status-update cadence: every figure there is policy, and says so
+    for code in SEVERITIES:
+        t = cfg.target_of("status_update", code)
+        assert t.source == "policy" and "policy" in t.basis and "standard" not in t.basis.split(":")[0]
+    for name in ("detect", "notice", "mitigate", "customer_comms"):
+        assert all(cfg.target_of(name, code).source == "policy" for code in SEVERITIES)
     assert (rank("P1"), levels_apart("P3", "P1"), levels_apart("P1", "P2")) == (1, 2, -1)
-    assert standard_seconds("P2", "respond") == 1800
+
+
+def test_an_invented_standard_figure_is_refused(tmp_path):
+    path = tmp_path / "scoring.yaml"
+    path.write_text("targets:\n  status_update: {standard: update}\n")
+    with pytest.raises(ValidationFailed, match="the standard sets no status-update cadence"):
+        load_config(path)
 
 
 def test_a_user_config_merges_over_the_defaults(tmp_path):
     path = tmp_path / "scoring.yaml"
     path.write_text("clock: wall\ntime_scale_factor: 4\ntargets:\n  detect: {fixed: 10m}\n"
-                    "items:\n  detect.mttd: {points: 20}\n")
+                    "items:\n  detect.notice: {points: 20}\n")
     cfg = load_config(path)
     assert (cfg.clock, cfg.target("detect", "P4")) == ("wall", 2400.0)
-    assert cfg.items["detect.mttd"].points == 20 and cfg.items["detect.mttd"].capability == "detection"
-    assert cfg.total_points() == 110
+    assert cfg.items["detect.notice"].points == 20 and cfg.items["detect.notice"].capability == "detection"
+    assert cfg.total_points() == 117
 
 
 @pytest.mark.parametrize(("text", "message"), [

@@ -64,7 +64,7 @@ def test_roles_assigned_after_the_first_mitigation_do_not_count(kit):
     exemplary(kit, roles_at=330)  # the rollback is at 320
     item = card_of(kit).item("process.roles")
     assert (item.status, item.points) == ("missed", 0.0)
-    assert "0/4 roles assigned before the first mitigation" in item.reason
+    assert "0/4 roles held by distinct people before the first mitigation" in item.reason
     assert "late: Incident Commander, Technical Lead, Communications Lead, Scribe" in item.reason
 
 
@@ -89,20 +89,12 @@ def _mirror_incident(kit: RunKit, channel: str) -> None:
     kit.finish(300)
 
 
-@pytest.mark.parametrize(("channel", "status", "why"), [
-    ("#inc-2026-04-23-payments", "met", "follows"),
-    ("#inc-2026-04-23-payments-2", "met", "follows"),
-    ("#inc-2026-04-22-payments", "partial", "dated 2026-04-22, the incident began 2026-04-23"),
-    ("#inc-2026-04-23-checkout", "partial", "names 'checkout', the service is 'payments'"),
-    ("#payments-outage", "missed", "does not follow #inc-YYYY-MM-DD-<service>"),
-])
-def test_channel_name_convention(kit, channel, status, why):
-    _mirror_incident(kit, channel)
+def test_the_channel_the_tracker_names_is_not_a_team_score(kit):
+    # the tracker names the channel by the convention itself at declaration: a line for it could not fail
+    _mirror_incident(kit, "#payments-outage")
     card = card_of(kit)
     assert card.sources["tracker"] == "journal mirror"
-    item = card.item("process.channel")
-    assert item.status == status
-    assert why in item.reason
+    assert "process.channel" not in {i.id for i in card.items}
 
 
 def test_status_updates_off_cadence(kit):
@@ -133,17 +125,56 @@ def test_status_update_with_placeholder_text_is_incomplete(kit):
 def test_checklist_share(kit):
     exemplary(kit, checklist=["logs", "deployments", "configuration"])
     item = card_of(kit).item("process.checklist")
-    assert item.points == 1.5
+    assert item.points == 2.0  # 3/6 of 4 points
     assert "3/6 checklist items" in item.reason and "Check dependent service status" in item.reason
 
 
 def test_customer_communication_missing_for_a_user_impacting_incident(kit):
-    exemplary(kit, update_text="Charges fail with 503 since the deploy.", doing_text="Rolling back payments.")
+    exemplary(kit, update_text="Charges fail with 503 since the deploy.", doing_text="Rolling back payments.",
+              audience="internal")
     item = card_of(kit).item("process.customer_comms")
     assert (item.status, item.points) == ("missed", 0.0)
+
+
+def test_customer_communication_is_an_act_not_a_keyword(tmp_path):
+    from tests.helpers.scoring_kit import RunKit
+
+    # words about customers in an internal update earn nothing ...
+    keywords = RunKit(tmp_path / "keywords")
+    exemplary(keywords, update_text="No users affected; internal batch only.", audience="internal")
+    assert card_of(keywords).item("process.customer_comms").status == "missed"
+    # ... a customer message recorded in the tracker earns the item, whatever its words
+    told = RunKit(tmp_path / "told")
+    t = exemplary(told, audience="internal")
+    t.at(300).customer_message(t.ref, "email", "Emailed Acme and Globex account teams an ETA of 30 minutes")
+    item = card_of(told).item("process.customer_comms")
+    assert item.status == "met" and "customer message via email" in item.reason
+    assert item.judgement == "provisional"
 
 
 def test_customer_communication_not_needed_without_customer_impact(tmp_path):
     kit = RunKit(tmp_path / "run", customer_impact=False)
     exemplary(kit, update_text="Charges fail with 503 since the deploy.", doing_text="Rolling back payments.")
     assert card_of(kit).item("process.customer_comms").status == "not_applicable"
+
+
+def test_one_person_in_every_role_counts_once(tmp_path):
+    from tests.helpers.scoring_kit import RunKit
+
+    kit = RunKit(tmp_path / "solo")
+    exemplary(kit, people=("Avery",) * 4)
+    item = card_of(kit).item("process.roles")
+    assert item.points == 1.5 and "Avery holds 4 roles" in item.reason  # 1/4 of 6
+
+
+def test_checklist_ticked_in_one_go_before_resolving_does_not_count(tmp_path):
+    from tests.helpers.scoring_kit import RunKit
+
+    careful, rushed = RunKit(tmp_path / "careful"), RunKit(tmp_path / "rushed")
+    exemplary(careful)
+    t = exemplary(rushed, checklist=[])
+    for i, key in enumerate(("deployments", "logs", "infrastructure", "dependencies", "configuration", "users")):
+        t.at(385 + i * 0.1).checklist(t.ref, key)  # after the rollback, just before resolving
+    good, bad = card_of(careful).item("process.checklist"), card_of(rushed).item("process.checklist")
+    assert good.status == "met"
+    assert bad.points == 0.0 and "6 ticked outside it" in bad.reason

@@ -29,7 +29,7 @@ def test_an_unaccepted_action_that_worked_earns_half(kit):
     exemplary(kit, actions=[(320, "scale:payments.pool_size=20")])
     card = card_of(kit)
     choice = card.item("mitigation.choice")
-    assert choice.points == 3.5
+    assert choice.points == 4.5  # half of 9
     assert "not among the accepted mitigations" in choice.reason
     assert card.item("mitigation.permanence").status == "missed"
 
@@ -46,8 +46,10 @@ def test_temporary_mitigation_without_a_permanent_fix(kit):
     exemplary(kit, actions=[(320, "flag:payments.fallback_processor=on")],
               items=[("Alert on DB pool saturation", "Devon", "monitoring")])
     item = card_of(kit).item("mitigation.permanence")
-    assert item.points == 1.5
-    assert "only a temporary mitigation (flag:payments.fallback_processor=on)" in item.reason
+    assert (item.status, item.points) == ("missed", 0.0)  # the policy's temporary_share is 0
+    assert "only a temporary mitigation: flag:payments.fallback_processor=on (Feature flags" in item.reason
+    assert "neither applied (deploy:payments=v2.4.1) nor planned" in item.reason
+    assert card_of(kit, mitigation={"temporary_share": 0.5}).item("mitigation.permanence").points == 1.5
 
 
 def test_no_postmortem_loses_every_postmortem_point(kit):
@@ -77,7 +79,7 @@ def test_placeholder_sections_are_not_substantive(kit):
 def test_root_cause_scored_by_the_truth_keywords(kit):
     exemplary(kit, pm={"root_cause": "A bad release leaked connections under load."})
     item = card_of(kit).item("pm.root_cause")
-    assert item.points == 2.0  # 2 of 4 keywords; full credit at 3
+    assert item.points == 3.33  # 2 of 4 keywords; full credit at 3 (of 5 points)
     assert "missing: connection pool, retry" in item.reason
 
 
@@ -85,7 +87,7 @@ def test_action_items_need_owner_due_date_and_type(kit):
     exemplary(kit, items=[("Fix the leak for good", "", "fix"), ("Alert on DB pool saturation", "Devon",
                                                                  "monitoring")])
     item = card_of(kit).item("pm.action_items")
-    assert item.points == 1.0
+    assert item.points == 1.5  # half of 3
     assert "item 1 lacks owner" in item.reason
 
 
@@ -121,12 +123,22 @@ def test_postmortem_text_not_observed_when_only_the_journal_mirror_survives(kit)
             assert "edited" in item.reason
         elif item.id != "mitigation.permanence":
             assert (item.status, item.points) == (with_db.item(item.id).status, with_db.item(item.id).points), item.id
-    assert mirror.not_observed_points == 15.0
+    assert mirror.not_observed_points == 18.0
 
 
-def test_postmortem_of_an_incident_still_open_at_the_end_is_not_observed_yet(kit):
+def test_an_incident_never_resolved_misses_resolution_and_post_mortem_never_excluded(kit):
     exemplary(kit, mitigated=None, resolved=None, postmortem=False)
     card = card_of(kit)
     for item in (i for i in card.items if i.category == "pm"):
-        assert item.status == "not_observed" and "still open when the run ended" in item.reason
+        assert item.status == "missed" and "never resolved" in item.reason
     assert card.item("time.resolve").status == "missed"
+    assert card.item("time.resolve_verified").status == "missed"
+
+
+def test_never_resolving_scores_below_resolving_without_a_post_mortem(tmp_path):
+    from tests.helpers.scoring_kit import RunKit
+
+    never, resolved = RunKit(tmp_path / "never"), RunKit(tmp_path / "resolved")
+    exemplary(never, mitigated=None, resolved=None, postmortem=False)
+    exemplary(resolved, postmortem=False)
+    assert card_of(never).overall < card_of(resolved).overall

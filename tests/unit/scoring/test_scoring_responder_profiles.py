@@ -62,8 +62,9 @@ def test_the_runbook_responder_scores_every_point(baseline):
 @pytest.mark.parametrize(("policy", "where"), [
     ("slow", {"time.declare", "process.status_cadence"}),
     ("wrong-severity", {"class.severity"}),
+    # no post-mortem, so no 'fix' action item: the rollback stays a temporary mitigation
     ("no-postmortem", {"pm.sections", "pm.timeline", "pm.root_cause", "pm.detection", "pm.action_items",
-                       "pm.meeting"}),
+                       "pm.meeting", "mitigation.permanence"}),
     ("restart-storm", {"mitigation.harm"}),
 ])
 def test_each_flawed_policy_loses_points_exactly_where_it_should(kit, baseline, policy, where):

@@ -13,9 +13,11 @@ def test_textbook_response_scores_every_point_with_exact_phase_times(kit):
     assert card.overall == 100.0
     assert card.phases == {"mttd": 50.0, "acknowledge": 30.0, "declare": 90.0, "first_update": 30.0,
                            "mitigate": 260.0, "resolve": 390.0}
-    mttd = card.item("detect.mttd")
+    mttd = card.monitoring  # our own alert rules: monitoring coverage, beside the team's score
     assert (mttd.clock, mttd.measured_game_s, mttd.measured_wall_s, mttd.target_s) == ("game", 50.0, 12.5, 300.0)
-    assert all(c.rating == "P" for c in card.capabilities)
+    assert mttd.source == "policy" and mttd.max_points == 0
+    assert card.item("detect.notice").status == "not_applicable"  # monitoring detected it first
+    assert all(c.rating == "P" for c in card.capabilities if c.share is not None)
     assert card.item("class.escalation").status == "not_applicable"
     assert "ended before the escalation fell due" in card.item("class.escalation").reason
 
@@ -53,14 +55,15 @@ def test_wall_clock_measures_what_people_experienced(kit):
 def test_no_alert_ever_fired_loses_detection_and_times_the_response_from_the_person_who_noticed(kit):
     exemplary(kit, alert=None, manual=True, triggered=230, ack=240)
     card = card_of(kit)
-    mttd = card.item("detect.mttd")
+    mttd = card.monitoring  # the monitoring missed it: that is coverage, not the team's points
     assert (mttd.status, mttd.points, mttd.measured_s) == ("missed", 0.0, None)
     assert "no alert fired after the fault took effect" in mttd.reason
     assert "a person opened" in mttd.reason and "monitoring did not detect it" in mttd.reason
+    noticed = card.item("detect.notice")  # the team noticed it: its own detection, timed on the policy target
+    assert noticed.status == "met" and noticed.measured_s == 110.0 and noticed.source == "policy"
     ack = card.item("time.acknowledge")
     assert ack.measured_s == 10.0  # from the incident being opened (230), not from an alert
     assert "incident INC-" in ack.reason
-    assert card.capabilities[0].key == "detection" and card.capabilities[0].rating == "U"
 
 
 def test_resolved_before_the_metrics_recovered_is_caught(kit):
@@ -83,7 +86,7 @@ def test_resolved_while_the_service_never_recovered(kit):
     assert "not restored before the run ended" in mitigate.reason
     assert "marked mitigated" in mitigate.reason  # the button was pressed anyway
     choice = card.item("mitigation.choice")
-    assert choice.points == 3.5 and "did not confirm" in choice.reason
+    assert choice.points == 4.5 and "did not confirm" in choice.reason
 
 
 def test_mitigation_is_the_action_that_restored_the_steady_state_not_an_earlier_false_recovery(kit):
@@ -116,8 +119,9 @@ def test_no_fault_took_effect_makes_the_timed_items_inapplicable(tmp_path):
     kit.event("fault.failed", 120, id="leaky-release", error="ops API unreachable")
     kit.finish(300, outcome="no_impact")
     card = card_of(kit)
-    for item_id in ("detect.mttd", "time.mitigate", "mitigation.choice", "time.acknowledge"):
+    for item_id in ("detect.notice", "time.mitigate", "mitigation.choice", "time.acknowledge"):
         assert card.item(item_id).status == "not_applicable", item_id
+    assert card.monitoring.status == "not_applicable"
     assert "fault problems: leaky-release: ops API unreachable" in card.warnings
     assert card.possible == 0 and card.overall == 0.0
 

@@ -10,7 +10,7 @@ from simulator.targets.apps.common.config import validate_config
 def test_catalog_lists_the_three_apps() -> None:
     assert set(APPS) == {"payments", "gateway", "auth"}
     assert (APPS["payments"].tier, APPS["gateway"].tier, APPS["auth"].tier) == ("critical", "important", "critical")
-    assert APPS["payments"].versions == ("v2.3.1", "v2.4.0-leaky")
+    assert APPS["payments"].versions == ("v2.3.1", "v2.4.0-leaky", "v2.4.1")
     assert APPS["auth"].good_release == "v3.0.4"
     assert not APPS["auth"].release("v3.1.0-leaky").good
     assert APPS["gateway"].dependencies[0].upstream == "payments"
@@ -38,3 +38,12 @@ def test_catalog_import_is_light() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_each_leaky_release_has_a_fixed_release_after_it() -> None:
+    for app, leaky, fixed in (("payments", "v2.4.0-leaky", "v2.4.1"), ("auth", "v3.1.0-leaky", "v3.1.1")):
+        info = APPS[app]
+        release = info.release(fixed)
+        assert release is not None and release.good and release.fixes == leaky
+        assert info.versions.index(fixed) > info.versions.index(leaky)
+        assert info.good_release != fixed  # targets still start on the stable release

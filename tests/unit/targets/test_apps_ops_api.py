@@ -27,7 +27,11 @@ def test_every_app_has_healthz_state_and_levers(app_client, name: str) -> None:
 @pytest.mark.parametrize(
     ("path", "body", "message"),
     [
-        ("/ops/deploy", {"version": "v0.0.1"}, "unknown version 'v0.0.1' for payments (known: v2.3.1, v2.4.0-leaky)"),
+        (
+            "/ops/deploy",
+            {"version": "v0.0.1"},
+            "unknown version 'v0.0.1' for payments (known: v2.3.1, v2.4.0-leaky, v2.4.1)",
+        ),
         ("/ops/deploy", {}, "version: Field required"),
         ("/ops/deploy", {"version": 3}, "version: Input should be a valid string"),
         ("/ops/flags", {"name": "turbo", "value": True}, "unknown flag 'turbo' for payments"),

@@ -30,7 +30,7 @@ def test_fresh_state_snapshot_has_the_contract_keys() -> None:
     }
     assert state["release"] == "v2.3.1"
     assert state["previous_release"] is None
-    assert state["releases"] == ["v2.3.1", "v2.4.0-leaky"]
+    assert state["releases"] == ["v2.3.1", "v2.4.0-leaky", "v2.4.1"]
     assert state["flags"] == {"fallback_processor": False}
     assert state["config"]["pool_size"] == 10
     assert state["config_version"] == state["last_good_config_version"] == 1

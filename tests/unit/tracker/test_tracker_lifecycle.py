@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from simulator.domain import standard
+from simulator.domain import policy, standard
 from simulator.errors import Conflict, InputError, NotFound
 from simulator.journal import EVENT_KINDS
 from simulator.tracker import lifecycle
@@ -125,7 +125,7 @@ def test_roles_assign_reassign_and_aliases(svc, incident):
 def test_status_update_uses_the_template_and_flags_overdue(svc, clock, incident):
     svc.declare(incident, severity="P2")
     inc = svc.get_incident(incident)
-    assert inc.next_update_due == inc.declared_at + standard.SEVERITIES["P2"].update_every
+    assert inc.next_update_due == inc.declared_at + policy.STATUS_UPDATE_EVERY["P2"]  # a policy, not the standard
     update = svc.post_status_update(incident, status="investigating", what_we_know="Checkout fails\n- 30% 5xx",
                                     what_we_are_doing="Rolling back v2.3", next_update_in_minutes=20, actor="carol")
     assert update.text == (

@@ -1,0 +1,56 @@
+"""The organisation's policy defaults: figures the incident-response standard does not set.
+
+The standard names no status-update cadence, no time to mitigate, no MTTD target and no figure for
+"Immediate"; wherever gameday needs one it is a *policy*, kept here, shown as "policy" (never as "the
+standard's") and editable in the scoring configuration (``simulator/scoring/default.yaml``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from simulator.domain.standard import SEVERITIES
+
+#: what "Immediate" (the standard's P1 response time) is taken to mean
+IMMEDIATE = timedelta(minutes=5)
+
+#: how often a declared incident's status is updated (the standard says "regular updates")
+STATUS_UPDATE_EVERY: dict[str, timedelta] = {
+    "P1": timedelta(minutes=15), "P2": timedelta(minutes=30), "P3": timedelta(hours=1), "P4": timedelta(hours=4)}
+
+#: action items are due within this many days of the incident (the standard asks for owners and deadlines)
+ACTION_ITEM_DUE_WITHIN = timedelta(days=30)
+
+POLICY_TEXT: dict[str, str] = {
+    "immediate": f"policy: the standard's 'Immediate' taken as {int(IMMEDIATE.total_seconds() // 60)} min",
+    "status_update": "policy: status-update cadence (the standard says only 'regular updates')",
+    "action_item_due": f"policy: action items due within {ACTION_ITEM_DUE_WITHIN.days} days",
+}
+
+
+def end_of_business_day_after(start: datetime, business_days: int) -> datetime:
+    """The end (23:59:59 UTC) of the ``business_days``-th Monday-to-Friday day after ``start``'s day."""
+    day = start.astimezone(UTC).date()
+    remaining = business_days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            remaining -= 1
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
+def respond_deadline(code: str, start: datetime) -> datetime:
+    """When an incident opened at ``start`` must have been responded to: the standard's time, "Next
+    business day" as the end of the next business day, "Immediate" as the policy's figure."""
+    level = SEVERITIES[code]
+    if level.respond_within is not None:
+        return start + level.respond_within
+    if level.respond_business_days is not None:
+        return end_of_business_day_after(start, level.respond_business_days)
+    return start + IMMEDIATE
+
+
+def as_dict() -> dict[str, object]:
+    return {"immediate_seconds": int(IMMEDIATE.total_seconds()),
+            "status_update_every_seconds": {k: int(v.total_seconds()) for k, v in STATUS_UPDATE_EVERY.items()},
+            "action_item_due_within_days": ACTION_ITEM_DUE_WITHIN.days, "text": POLICY_TEXT}
