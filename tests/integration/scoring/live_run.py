@@ -58,7 +58,7 @@ class LiveRun:
 
 def build_live_run(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    RunDir(folder).scenario.write_text(SCENARIO.format(severity="P1", escalated="null", impact="true"))
+    RunDir(folder).scenario.write_text(SCENARIO.format(severity="P1", escalated="null", impact="true", chain=""))
     run = LiveRun(folder)
     j = run.journal
     j.write("run.started", run_id=RUN_ID, scenario="pool-kit", title="Payments outage (live fixture)",
