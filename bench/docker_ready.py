@@ -1,6 +1,6 @@
 """Time to ready, local vs docker, and time to revert each container fault (real engine).
 
-    .venv/bin/python bench/docker_ready.py [--json] [--repeat N]
+    PYTHONPATH=. .venv/bin/python bench/docker_ready.py [--json] [--repeat N]
 
 * **time to ready**: from ``backend.up()`` being called until every target (payments, gateway,
   auth) answers /healthz through its front proxy, for the local backend (the baseline) and the
@@ -26,15 +26,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import httpx
 
-import httpx  # noqa: E402
-
-from simulator.errors import EnvironmentProblem  # noqa: E402
-from simulator.faults.engine import FaultEngine  # noqa: E402
-from simulator.targets.backends.docker import DockerBackend, check_image, docker_client, remove_run_resources  # noqa: E402
-from simulator.targets.backends.local import LocalBackend  # noqa: E402
-from simulator.targets.spec import specs_from_scenario  # noqa: E402
+from simulator.errors import EnvironmentProblem
+from simulator.faults.engine import FaultEngine
+from simulator.targets.backends.docker import DockerBackend, check_image, docker_client, remove_run_resources
+from simulator.targets.backends.local import LocalBackend
+from simulator.targets.spec import specs_from_scenario
 
 GOAL_READY_S = 15.0
 GOAL_RATIO = 5.0

@@ -1,6 +1,6 @@
 """Injection and revert latency of the fault library on real targets, against a no-op ops round trip.
 
-    .venv/bin/python bench/faults_latency.py [--json] [--repeat N] [--kinds proxy.latency,app.release,...]
+    PYTHONPATH=. .venv/bin/python bench/faults_latency.py [--json] [--repeat N] [--kinds proxy.latency,app.release,...]
 
 Starts payments + gateway under the local backend (its own temporary GAMEDAY_HOME and run folder,
 always torn down), then for each fault kind, N times:
@@ -37,17 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import httpx
+import psutil
 
-import httpx  # noqa: E402
-import psutil  # noqa: E402
-
-from simulator.cleanup import cleanup_run  # noqa: E402
-from simulator.faults.engine import FaultEngine  # noqa: E402
-from simulator.procs import same_process  # noqa: E402
-from simulator.targets.backends.local import LocalBackend  # noqa: E402
-from simulator.targets.spec import specs_from_scenario  # noqa: E402
-from simulator.targets.view import TargetsView  # noqa: E402
+from simulator.cleanup import cleanup_run
+from simulator.faults.engine import FaultEngine
+from simulator.procs import same_process
+from simulator.targets.backends.local import LocalBackend
+from simulator.targets.spec import specs_from_scenario
+from simulator.targets.view import TargetsView
 
 GOAL_INJECT_P99_MS = 50.0
 GOAL_REVERT_MS = 1000.0

@@ -14,7 +14,7 @@ in requests per second; also requests per CPU-second of the Locust process, whic
 steady when other work shares the machine. Runs alternate (bare, ours, ours, bare, ...) so
 drift hits both; figures are medians. Goal: ours >= 0.9 x bare.
 
-    .venv/bin/python bench/load_driver.py [--users 10] [--window 5] [--rounds 3] [--json]
+    PYTHONPATH=. .venv/bin/python bench/load_driver.py [--users 10] [--window 5] [--rounds 3] [--json]
 """
 
 from __future__ import annotations
@@ -33,10 +33,9 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from simulator.load import LoadDriver
 
-from simulator.load import LoadDriver  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BARE_LOCUSTFILE = '''
 from locust import FastHttpUser, constant, task

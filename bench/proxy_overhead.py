@@ -1,6 +1,6 @@
 """Overhead of the TCP fault proxy with no toxic, against a direct connection measured in the same run.
 
-    .venv/bin/python bench/proxy_overhead.py [--json] [--roundtrips N] [--megabytes M]
+    PYTHONPATH=. .venv/bin/python bench/proxy_overhead.py [--json] [--roundtrips N] [--megabytes M]
 
 Starts an upstream server (its own process: a tiny blocking TCP server that either echoes or
 streams N bytes) and the proxy server (``python -m simulator.proxy``), then measures:
@@ -29,11 +29,9 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from simulator.procs import stop_process  # noqa: E402
-from simulator.proxy import ProxyClient, start_proxy  # noqa: E402
-from simulator.proxy.process import control_url  # noqa: E402
+from simulator.procs import stop_process
+from simulator.proxy import ProxyClient, start_proxy
+from simulator.proxy.process import control_url
 
 GOAL_ADDED_P50_MS = 0.3
 GOAL_THROUGHPUT_RATIO = 0.8

@@ -9,7 +9,7 @@ For each seed scenario, a real run on the local backend at a high time scale:
 * the simulator process's CPU (user + system) over the run, as a share of one core (goal < 10 %); the
   baseline is the same process's CPU while idle for the same wall time (measured first, same run).
 
-    .venv/bin/python bench/run_detection.py [--json] [--scenario NAME ...]
+    PYTHONPATH=. .venv/bin/python bench/run_detection.py [--json] [--scenario NAME ...]
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from simulator.journal import read_events
+from simulator.run import Runner, RunOptions
+from simulator.rundir import RunDir
+from simulator.scenario import load_scenario
 
-from simulator.journal import read_events  # noqa: E402
-from simulator.run import Runner, RunOptions  # noqa: E402
-from simulator.scenario import load_scenario  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CASES = {
     "pool-exhaustion": {"time_scale": 20, "max_duration": 5 * 60,
@@ -53,7 +53,7 @@ def run_case(name: str, out: Path) -> dict:
     cpu0, wall0 = cpu_seconds(me), time.monotonic()
     result = runner.run()
     cpu = (cpu_seconds(me) - cpu0) / (time.monotonic() - wall0)
-    events = read_events(Path(result.run_dir) / "journal.jsonl")
+    events = read_events(RunDir(result.run_dir).journal)
     effective = next(e.data["effective_at"] for e in events if e.kind == "fault.injected")
     rules = {r.name: r for r in runner.monitor.rules} if runner.monitor else {}
     interval = runner.interval

@@ -7,7 +7,7 @@
 2. API latency (p50/p99) with 50 concurrent clients: read-only and a 10 % write mix. Baseline: a
    trivial FastAPI endpoint under uvicorn, hit by the same 50 clients. Goal: p99 < 50 ms.
 
-    .venv/bin/python bench/tracker_ingest.py [--seconds 10] [--clients 50] [--batch 100]
+    PYTHONPATH=. .venv/bin/python bench/tracker_ingest.py [--seconds 10] [--clients 50] [--batch 100]
 """
 
 from __future__ import annotations
@@ -28,10 +28,8 @@ from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: simulator and tests.helpers
-
-from simulator.tracker.embedded import start_tracker  # noqa: E402
-from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook  # noqa: E402
+from simulator.tracker.embedded import start_tracker
+from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook
 
 SERVICES = [f"svc-{i}" for i in range(10)]
 _TEMP: list[str] = []

@@ -18,8 +18,10 @@ from simulator.faults.engine import FaultEngine
 from simulator.faults.ledger import Ledger
 from simulator.journal import Journal
 from simulator.procs import same_process, stop_process
-from simulator.runs import RunRecord, active_runs, find_run, unregister
+from simulator.rundir import RunDir
+from simulator.runs import RunRecord, active_runs, find_run, gameday_home, unregister
 from simulator.targets.backends import get_backend
+from simulator.targets.backends.docker import sweep_orphans
 from simulator.targets.view import TargetsView
 
 
@@ -50,13 +52,14 @@ def kill_hogs(run_id: str) -> int:
 
 def cleanup_run(run_dir: Path, run_id: str | None = None) -> CleanupResult:
     run_dir = Path(run_dir)
+    folder = RunDir(run_dir)
     result = CleanupResult(run_id or run_dir.name, str(run_dir))
-    journal = Journal(run_dir / "journal.jsonl") if run_dir.exists() else None
+    journal = Journal(folder.journal) if run_dir.exists() else None
     try:
-        if (run_dir / "targets.json").exists():
+        if folder.targets_json.exists():
             view = TargetsView.load(run_dir)
             result.run_id = view.run_id
-            if (run_dir / "ledger.sqlite").exists():
+            if folder.ledger.exists():
                 if _targets_alive(view):
                     engine = FaultEngine(view, journal)
                     try:
@@ -98,9 +101,9 @@ def _owner_gone(record: RunRecord) -> bool:
 
 def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupResult]:
     if run is not None:
-        path = Path(run)
-        if (path / "targets.json").exists() or (path / "ledger.sqlite").exists():
-            return [cleanup_run(path)]
+        folder = RunDir(run)
+        if folder.targets_json.exists() or folder.ledger.exists():
+            return [cleanup_run(folder.path)]
         record = find_run(run)
         return [cleanup_run(record.path, record.run_id)]
     records = active_runs() if everything else [r for r in active_runs() if _owner_gone(r)]
@@ -111,8 +114,5 @@ def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupRes
 def sweep_docker(active: set[str]) -> list[CleanupResult]:
     """Containers and networks labelled with a run of this registry that the registry no longer
     lists (a run killed before it registered, or whose record is gone): removed by label."""
-    from simulator.runs import gameday_home
-    from simulator.targets.backends.docker import sweep_orphans
-
     return [CleanupResult(run_id, "", targets_stopped=bool(removed["containers"] or removed["networks"]))
             for run_id, removed in sweep_orphans(active, str(gameday_home())).items()]

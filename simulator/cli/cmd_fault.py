@@ -14,9 +14,11 @@ from simulator.errors import InputError
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.faults.engine import FaultEngine, validate_params
 from simulator.journal import Journal
+from simulator.rundir import RunDir
 from simulator.runs import find_run
 from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
+from simulator.tracker.client import TrackerClient
 
 console = Console(highlight=False)
 fault_app = typer.Typer(help="Inject and revert faults by hand.", no_args_is_help=True)
@@ -96,7 +98,7 @@ def inject(
     params = parse_params(param)
     validate_params(kind, params)  # a bad kind or parameter is reported first, with or without a run
     view = _run_view(run)
-    journal = Journal(view.run_dir / "journal.jsonl")
+    journal = Journal(RunDir(view.run_dir).journal)
     engine = FaultEngine(view, journal)
     try:
         entry = engine.inject(kind, target, params, fault_id=fault_id)
@@ -117,7 +119,7 @@ def revert(
 ) -> None:
     """Revert one fault (idempotent)."""
     view = _run_view(run)
-    journal = Journal(view.run_dir / "journal.jsonl")
+    journal = Journal(RunDir(view.run_dir).journal)
     engine = FaultEngine(view, journal)
     try:
         entry = engine.revert(fault_id, by="cli")
@@ -160,13 +162,12 @@ def ops(
         if not params["values"]:
             raise InputError("ops config needs KEY=VALUE settings, e.g. tiers.major.rate=200")
     view = _run_view(run)
-    journal = Journal(view.run_dir / "journal.jsonl")
-    tracker_file = view.run_dir / "tracker.json"
+    folder = RunDir(view.run_dir)
+    journal = Journal(folder.journal)
+    info = folder.tracker_info()
     tracker = None
-    if tracker_file.exists():  # a run with a tracker: the action also lands on the incident's timeline
-        from simulator.tracker.client import TrackerClient
-
-        tracker = TrackerClient(json.loads(tracker_file.read_text())["url"], actor=actor)
+    if info is not None and info.url:  # a run with a tracker: the action also lands on the incident's timeline
+        tracker = TrackerClient(info.url, actor=actor)
     try:
         console_ = OpsConsole(view, journal, actor, tracker=tracker, run_id=view.run_id)
         result = console_.run(OpsAction(action, target, key, value, params))

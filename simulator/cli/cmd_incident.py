@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from pydantic_core import to_jsonable_python
@@ -20,15 +20,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from simulator.errors import InputError
-
-if TYPE_CHECKING:  # the CLI imports the tracker lazily, per command
-    from simulator.tracker.port import (
-        IncidentOut,
-        IncidentSummary,
-        PostmortemOut,
-        TimelineEventOut,
-        TrackerPort,
-    )
+from simulator.tracker.client import TrackerClient
+from simulator.tracker.db import default_db
+from simulator.tracker.local import LocalTracker
+from simulator.tracker.port import IncidentOut, IncidentSummary, PostmortemOut, TimelineEventOut, TrackerPort
 
 console = Console(highlight=False)
 
@@ -50,12 +45,7 @@ def _backend(tracker: str | None, db: str | None, token: str | None, actor: str 
     if tracker and db:
         raise InputError("give either --tracker URL or --db PATH, not both")
     if tracker:
-        from simulator.tracker.client import TrackerClient
-
         return TrackerClient(tracker, token=token, actor=actor)
-    from simulator.tracker.db import default_db
-    from simulator.tracker.local import LocalTracker
-
     return LocalTracker(db or default_db(), actor=actor)
 
 

@@ -8,12 +8,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from simulator.durations import format_duration, parse_duration
 from simulator.report.live import Dashboard
 from simulator.run import Runner, RunOptions, score_result
+from simulator.rundir import RunDir
 from simulator.runs import json_default
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
-from simulator.scenario.durations import format_duration, parse_duration
 
 console = Console(highlight=False)
 
@@ -62,7 +63,7 @@ def run(
         if result.score is not None:
             ratings = "  ".join(f"{name}: {r}" for name, r in result.ratings.items())
             console.print(f"score [bold]{result.score:.1f}[/]/100 — {ratings}")
-        console.print(f"journal: {result.run_dir}/journal.jsonl")
+        console.print(f"journal: {RunDir(result.run_dir).journal}")
         html = next((p for p in result.reports if p.endswith(".html")), None)
         if html:
             console.print(f"report:  [bold]{html}[/]  (gameday score {result.run_dir} for the line items)")

@@ -18,6 +18,8 @@ from simulator.scenario.catalog import entries, resolve, yaml_files
 from simulator.scenario.model import Scenario
 
 
+# simulator.drills.loader is imported inside the functions that need it, on purpose: every start of
+# `gameday` imports each cmd_* module, and the drill loader would add about 0.1 s to all of them.
 def load_any(path: Path) -> object:
     from simulator.drills.loader import load_any as load
 

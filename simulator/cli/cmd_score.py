@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from simulator.durations import format_duration
 from simulator.errors import InputError, NotFound
+from simulator.report.console import render_scorecard
+from simulator.report.history import ACTION_ITEM_COMPLETION_TARGET, collect, summarize
+from simulator.report.write import Report, write_reports
+from simulator.rundir import RunDir
+from simulator.scoring.card import ScoreCard
+from simulator.scoring.config import load_config
+from simulator.scoring.rundata import load_run
+from simulator.scoring.scorer import score_run
+from simulator.tracker.connect import connect
 
 if TYPE_CHECKING:
     from simulator.scoring.card import ScoreCard
@@ -39,8 +50,6 @@ def resolve_run(value: str) -> Path:
 
 
 def _fmt(seconds: float | None) -> str:
-    from simulator.scenario.durations import format_duration
-
     return "—" if seconds is None else format_duration(seconds)
 
 
@@ -66,11 +75,6 @@ def score_cmd(
                                         "(default: the primary one)."),
 ) -> None:
     """Score a run's response against the standard and the scenario's truth."""
-    from simulator.report.console import render_scorecard
-    from simulator.report.write import Report, write_reports
-    from simulator.scoring.card import ScoreCard
-    from simulator.scoring.scorer import SCORECARD
-
     run_dir = resolve_run(run)
     if review is not None:
         record_review(run_dir, review, confirm, override, note, reviewer, incident, tracker)
@@ -78,9 +82,9 @@ def score_cmd(
     elif confirm or override is not None or note is not None or incident is not None:
         raise InputError("--confirm, --override, --note and --incident go with --review ITEM")
     before = None
-    if write and (run_dir / SCORECARD).is_file():
+    if write and RunDir(run_dir).scorecard.is_file():
         try:
-            before = ScoreCard.from_json(run_dir / SCORECARD)
+            before = ScoreCard.from_json(RunDir(run_dir).scorecard)
         except (ValueError, OSError):
             before = None
     report = Report.build(run_dir, config, tracker_url=tracker)
@@ -105,17 +109,13 @@ def score_cmd(
 def record_review(run_dir: Path, item: str, confirm: bool, override: float | None, note: str | None,
                   reviewer: str | None, incident: str | None, tracker: str | None) -> None:
     """Store an evaluator's review in the run's tracker (its tracker.db, or the URL given)."""
-    from simulator.scoring.rundata import load_run, tracker_db_of
-    from simulator.scoring.scorer import score_run
-    from simulator.tracker.connect import connect
-
     if confirm == (override is not None):
         raise InputError("--review needs exactly one of --confirm or --override SHARE")
     if not note:
         raise InputError("--review needs --note: why the score stands or changes")
     if not reviewer:
         raise InputError("--review needs --as NAME (or GAMEDAY_USER): who reviewed it")
-    where = tracker or tracker_db_of(run_dir)
+    where = tracker or RunDir(run_dir).tracker_database()
     if where is None:
         raise NotFound(f"{run_dir}: no tracker database to record the review in (give --tracker URL)")
     card = score_run(run_dir, tracker_url=tracker)
@@ -159,8 +159,6 @@ def report_cmd(
     tracker: str | None = typer.Option(None, "--tracker", help=TRACKER_HELP),
 ) -> None:
     """Write the run's reports into its folder (all three when no format is named) and scorecard.json."""
-    from simulator.report.write import write_reports
-
     run_dir = resolve_run(run)
     if not (html or md or as_json):
         html = md = as_json = True
@@ -182,11 +180,6 @@ def history_cmd(
     config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
     """Scores per team over time: MTTD, MTTR, incidents by type, action-item completion vs the 90 % target."""
-    from datetime import UTC, datetime
-
-    from simulator.report.history import ACTION_ITEM_COMPLETION_TARGET, collect, summarize
-    from simulator.scoring.config import load_config
-
     roots = list(paths or [])
     if not roots:
         if not Path("runs").is_dir() and not tracker_db:

@@ -7,10 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 
 from simulator.errors import InputError
+from simulator.tracker import server
+from simulator.tracker.db import Database, default_db
+from simulator.tracker.migrations import current_revision
+from simulator.tracker.service import TrackerService
 
 console = Console(highlight=False)
 
@@ -33,24 +38,19 @@ def register(app: typer.Typer) -> None:
         exercise: Annotated[bool, typer.Option(help="Mark new incidents as an exercise")] = False,
     ) -> None:
         """Serve the tracker: board, incidents, post-mortems, API (docs at /api/docs)."""
-        from simulator.tracker.db import default_db
-        from simulator.tracker.server import serve as run
 
-        def ready(url: str, svc) -> None:  # noqa: ANN001 - TrackerService, imported lazily
+        def ready(url: str, svc: TrackerService) -> None:
             if roster is not None:
                 _load_roster(svc, roster)
             console.print(f"[bold]gameday tracker[/] on [link={url}]{url}[/link]  "
                           f"(database {escape(svc.db.describe())}; Ctrl-C to stop)")
 
-        run(db or default_db(), host=host, port=port, token=token, run_id=run_id, exercise=exercise,
-            on_ready=ready)
+        server.serve(db or default_db(), host=host, port=port, token=token, run_id=run_id, exercise=exercise,
+                     on_ready=ready)
 
     @sub.command()
     def migrate(db: DbOption = None) -> None:
         """Create or upgrade the tracker database schema (done automatically on open)."""
-        from simulator.tracker.db import Database, default_db
-        from simulator.tracker.migrations import current_revision
-
         database = Database(db or default_db())
         with database.engine.connect() as conn:
             console.print(f"{escape(database.describe())}: schema at revision {current_revision(conn)}")
@@ -61,9 +61,6 @@ def register(app: typer.Typer) -> None:
                run_id: Annotated[str | None, typer.Option(help="Only this run's incidents")] = None,
                out: Annotated[Path | None, typer.Option(help="Write here instead of stdout")] = None) -> None:
         """Incidents, timelines and post-mortems as JSON (what the scorer reads)."""
-        from simulator.tracker.db import default_db
-        from simulator.tracker.service import TrackerService
-
         svc = TrackerService(db or default_db())
         text = json.dumps(svc.export(run_id).model_dump(mode="json"), indent=2)
         svc.db.close()
@@ -77,9 +74,6 @@ def register(app: typer.Typer) -> None:
     def roster_cmd(file: Annotated[Path, typer.Argument(help="YAML list of people: name, handle, team, oncall")],
                    db: DbOption = None) -> None:
         """Load people and the on-call rotation (primary/secondary) into the tracker."""
-        from simulator.tracker.db import default_db
-        from simulator.tracker.service import TrackerService
-
         svc = TrackerService(db or default_db())
         count = _load_roster(svc, file)
         svc.db.close()
@@ -88,9 +82,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sub, name="tracker")
 
 
-def _load_roster(svc, path: Path) -> int:  # noqa: ANN001
-    import yaml
-
+def _load_roster(svc: TrackerService, path: Path) -> int:
     if not path.exists():
         raise InputError(f"{path}: no such roster file")
     try:

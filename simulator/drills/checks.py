@@ -14,8 +14,9 @@ from typing import Any
 
 from simulator.domain.ops_action import OPS_VERBS
 from simulator.drills.model import Check
+from simulator.durations import format_duration
 from simulator.journal import Event, Journal, read_events
-from simulator.scenario.durations import format_duration
+from simulator.rundir import RunDir
 
 OPS_KINDS = tuple(f"ops.{verb}" for verb in OPS_VERBS)
 
@@ -36,7 +37,7 @@ class CheckResult:
 
 
 @dataclass
-class RunFacts:
+class CheckedRun:
     """What the checks look at, read once from a run folder."""
 
     run_dir: Path
@@ -45,14 +46,13 @@ class RunFacts:
     load_lines: list[dict[str, Any]]
 
     @classmethod
-    def read(cls, run_dir: str | Path) -> RunFacts:
-        folder = Path(run_dir)
-        journal = folder / "journal.jsonl"
+    def read(cls, run_dir: str | Path) -> CheckedRun:
+        folder = RunDir(run_dir)
+        journal = folder.journal
         events = sorted(read_events(journal), key=lambda e: e.wall) if journal.exists() else []
-        summary_path = folder / "summary.json"
-        summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
+        summary = folder.summary() or {}
         lines: list[dict[str, Any]] = []
-        stats = folder / "load-stats.jsonl"
+        stats = folder.load_stats
         if stats.exists():
             for raw in stats.read_text(encoding="utf-8").splitlines():
                 try:
@@ -61,7 +61,7 @@ class RunFacts:
                     continue
                 if isinstance(rec, dict) and rec.get("type", "stats") == "stats":
                     lines.append(rec)
-        return cls(folder, events, summary, lines)
+        return cls(folder.path, events, summary, lines)
 
     def first(self, kind: str, after: float | None = None, **match: str) -> Event | None:
         for e in self.events:
@@ -101,7 +101,7 @@ def _fd(x: float | None) -> str:
     return "-" if x is None else format_duration(max(x, 0.0))
 
 
-def evaluate(check: Check, facts: RunFacts) -> CheckResult:
+def evaluate(check: Check, facts: CheckedRun) -> CheckResult:
     name = check.label()
     fn = _EVALUATORS[check.check]
     ok, detail, measured, limit = fn(check, facts)
@@ -109,7 +109,7 @@ def evaluate(check: Check, facts: RunFacts) -> CheckResult:
                        scenario=str(facts.summary.get("scenario", "")), run_dir=str(facts.run_dir))
 
 
-def _alert_fires_within(c: Check, f: RunFacts):
+def _alert_fires_within(c: Check, f: CheckedRun):
     fault = f.first_fault()
     if fault is None:
         return False, "no fault was injected, so no alert could be timed", None, c.within
@@ -128,7 +128,7 @@ def _alert_fires_within(c: Check, f: RunFacts):
                 f"limit {_fd(c.within)}"), round(delta, 3), c.within
 
 
-def _recovers_within(c: Check, f: RunFacts):
+def _recovers_within(c: Check, f: CheckedRun):
     fault = f.first_fault()
     if fault is None:
         return False, "no fault was injected", None, c.within
@@ -156,7 +156,7 @@ def _recovers_within(c: Check, f: RunFacts):
         round(delta, 3), c.within
 
 
-def _no_5xx_while(c: Check, f: RunFacts):
+def _no_5xx_while(c: Check, f: CheckedRun):
     assert c.from_event is not None
     start = f.first(c.from_event, **c.match)
     what = c.from_event + (f" {c.match}" if c.match else "")
@@ -179,7 +179,7 @@ def _no_5xx_while(c: Check, f: RunFacts):
     return True, f"no 5xx during {window}", 0.0, 0.0
 
 
-def _endpoint_failures(c: Check, f: RunFacts, start: Event, end: Event | None, begin: float, end_game: float):
+def _endpoint_failures(c: Check, f: CheckedRun, start: Event, end: Event | None, begin: float, end_game: float):
     scale = float(f.summary.get("time_scale") or 1.0)
     wall_begin = start.wall + c.grace / scale
     wall_end = end.wall if end is not None else f.end_wall
@@ -205,7 +205,7 @@ def _endpoint_failures(c: Check, f: RunFacts, start: Event, end: Event | None, b
     return True, f"all {seen} '{c.endpoint}' requests succeeded during {window}", 0.0, 0.0
 
 
-def _retry_amplification_below(c: Check, f: RunFacts):
+def _retry_amplification_below(c: Check, f: CheckedRun):
     fault = f.first_fault()
     if fault is None:
         return False, "no fault was injected", None, c.max_ratio
@@ -224,7 +224,7 @@ def _retry_amplification_below(c: Check, f: RunFacts):
         round(ratio, 3), c.max_ratio
 
 
-def _outcome_is(c: Check, f: RunFacts):
+def _outcome_is(c: Check, f: CheckedRun):
     outcome = f.summary.get("outcome")
     ok = outcome in (c.outcome or [])
     reason = f.summary.get("reason", "")
@@ -244,9 +244,9 @@ _EVALUATORS = {
 
 def evaluate_all(checks: list[Check], run_dir: str | Path, record: bool = True) -> list[CheckResult]:
     """Evaluate every check on a run folder; with ``record``, append ``check.result`` events to its journal."""
-    facts = RunFacts.read(run_dir)
+    facts = CheckedRun.read(run_dir)
     results = [evaluate(c, facts) for c in checks]
-    journal_path = Path(run_dir) / "journal.jsonl"
+    journal_path = RunDir(run_dir).journal
     if record and journal_path.exists():
         with Journal(journal_path) as journal:
             for r in results:

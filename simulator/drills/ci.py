@@ -18,8 +18,10 @@ from simulator.drills.checks import CheckResult, evaluate_all
 from simulator.drills.junit import junit_xml, write_junit
 from simulator.drills.loader import load_drill, resolve_drill
 from simulator.drills.plan import Part, adhoc_part, part_of, parts_of
-from simulator.errors import InputError
+from simulator.errors import InputError, NotFound
 from simulator.run import Runner, score_result
+from simulator.rundir import SUMMARY, RunDir
+from simulator.scenario import load_scenario
 
 DEFAULT_DRILL = "ci-resilience"
 
@@ -85,8 +87,6 @@ def ci_parts(scenarios: list[str] | None = None, drill: str | Path | None = None
         match = [p for p in known if name in (p.name, p.ref.scenario, p.scenario.metadata.name)]
         if not match and Path(name).suffix in (".yaml", ".yml") and Path(name).is_file():
             # a scenario file: the drill's entry for a scenario of the same name, run from this file
-            from simulator.scenario import load_scenario
-
             own = load_scenario(name).metadata.name
             match = [part_of(d, p.ref.model_copy(update={"scenario": str(Path(name).resolve()), "label": p.name}),
                              path.parent) for p in known if p.scenario.metadata.name == own]
@@ -108,7 +108,7 @@ def run_part(part: Part, out: Path, backend: str = "local", on_event: Callable[[
     results = evaluate_all(part.checks, result.run_dir)
     suite = SuiteResult(part.name, part.scenario.metadata.name, result.run_dir, result.outcome, result.reason,
                         time.monotonic() - start, part.responder, runner.time_scale, results, error)
-    (Path(result.run_dir) / "junit.xml").write_text(junit_xml([suite.junit()]), encoding="utf-8")
+    RunDir(result.run_dir).junit.write_text(junit_xml([suite.junit()]), encoding="utf-8")
     return suite
 
 
@@ -132,9 +132,9 @@ def run_ci(parts: list[Part], out: str | Path = "runs", junit: str | Path | None
 
 def recheck(run_dir: str | Path, parts: list[Part]) -> list[CheckResult]:
     """Re-evaluate the checks of the part that produced ``run_dir`` (matched by scenario name)."""
-    import json
-
-    summary = json.loads((Path(run_dir) / "summary.json").read_text(encoding="utf-8"))
+    summary = RunDir(run_dir).summary()
+    if summary is None:
+        raise NotFound(f"{run_dir}: no {SUMMARY} (not a finished run folder)")
     for p in parts:
         if p.scenario.metadata.name == summary.get("scenario"):
             return evaluate_all(p.checks, run_dir, record=False)

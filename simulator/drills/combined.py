@@ -18,6 +18,7 @@ from jinja2 import Environment
 
 from simulator.journal import Event, read_events
 from simulator.report.charts import MARKER_COLORS, MARKER_SHORT, MarkerLine, Series, chart
+from simulator.rundir import RunDir
 
 PALETTE = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f", "#5d4037", "#ad1457")
 #: the measures drawn, from each run's ``sample`` events: (name, title, sample key, unit)
@@ -40,7 +41,7 @@ class TeamRun:
 def _team_runs(parts: Sequence[Any]) -> list[TeamRun]:
     out = []
     for p in parts:
-        journal = Path(p.run_dir) / "journal.jsonl"
+        journal = RunDir(p.run_dir).journal
         if journal.exists():
             out.append(TeamRun(p.team or p.name, p.name, Path(p.run_dir), read_events(journal)))
     return out
@@ -101,7 +102,7 @@ def combined_html(title: str, subtitle: str, parts: Sequence[Any], folder: Path,
     the parts ran one after the other (a game day), not at once."""
     rows = []
     for i, p in enumerate(parts):
-        report = Path(p.run_dir) / "report.html"
+        report = RunDir(p.run_dir).report_html
         rows.append({**p.to_json(), "color": PALETTE[i % len(PALETTE)],
                      "report": os.path.relpath(report, folder) if report.exists() else None})
     env = Environment(autoescape=True)

@@ -34,9 +34,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simulator.durations import format_duration, parse_duration
 from simulator.errors import Conflict, GamedayError, InputError
 from simulator.run.control import RunControl
-from simulator.scenario.durations import format_duration, parse_duration
+from simulator.rundir import RunDir
 
 HELP = "commands: start, pause, resume, next, herring [N], inject KIND TARGET [k=v...], extend DUR, skip, abort, status"
 COMMANDS = ("start", "pause", "resume", "next", "herring", "inject", "extend", "skip", "abort", "status")
@@ -103,7 +104,7 @@ class FacilitatorConsole:
         self._stamps.append(time.time())
         c = self.control
         if c is not None and Path(c.run_dir).exists():
-            with open(Path(c.run_dir) / "console.log", "a", encoding="utf-8") as fh:
+            with open(RunDir(c.run_dir).console_log, "a", encoding="utf-8") as fh:
                 fh.write(f"{time.strftime('%H:%M:%S')} > {line}\n  {answer}\n")
 
     # ------------------------------------------------------------------ entry points

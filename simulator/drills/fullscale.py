@@ -31,19 +31,23 @@ from simulator.drills.model import Drill
 from simulator.drills.plan import parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
+from simulator.durations import format_duration
 from simulator.errors import InputError
+from simulator.faults.engine import FaultEngine
 from simulator.faults.ledger import Ledger
 from simulator.journal import Event, read_events
 from simulator.run import Runner
-from simulator.scenario.durations import format_duration
+from simulator.rundir import DrillDir, RunDir
+from simulator.runs import new_run_id
+from simulator.targets.backends import get_backend
+from simulator.targets.spec import merge_targets, target_spec
+from simulator.targets.view import TargetsView
 
 
 class FullScale:
     def __init__(self, drill: Drill, path: Path | None = None, out: str | Path = "runs", responder: str | None = None,
                  time_scale: float | None = None, max_duration: float | None = None, backend: str = "local",
                  echo: Callable[..., None] | None = None, tracker_port: int | None = None):
-        from simulator.runs import new_run_id
-
         self.drill = drill
         self.base = path.parent if path is not None else None
         self.parts = override(parts_of(drill, self.base), responder, time_scale, max_duration)
@@ -78,14 +82,10 @@ class FullScale:
 
     def start_shared_targets(self) -> Path:
         """Start the union of the scenarios' targets once; every runner uses them."""
-        from simulator.runs import new_run_id
-        from simulator.targets.backends import get_backend
-        from simulator.targets.spec import merge_targets, target_spec
-
         targets, conflicts = merge_targets([p.scenario for p in self.parts])
         if conflicts:
             raise InputError("; ".join(f"scenarios[{i}] ({self.parts[i].name}): {m}" for i, m in conflicts))
-        folder = self.folder / "targets"
+        folder = DrillDir(self.folder).shared_targets
         view = get_backend(self.backend).up([target_spec(t) for t in targets], folder,
                                             new_run_id(f"{self.drill.metadata.name}-targets"), seed=self.drill.seed,
                                             scenario=self.drill.metadata.name, owner_pid=os.getpid())
@@ -98,10 +98,6 @@ class FullScale:
     def stop_shared_targets(self) -> None:
         """Revert whatever is still open in the shared ledger (a team's failed revert, a fault injected by hand
         with ``gameday fault inject``), then stop the shared targets."""
-        from simulator.faults.engine import FaultEngine
-        from simulator.targets.backends import get_backend
-        from simulator.targets.view import TargetsView
-
         if self.shared is None:
             return
         try:
@@ -137,7 +133,7 @@ class FullScale:
 
     def _drill(self) -> DrillResult:
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "briefing.md").write_text(handout_markdown(self.drill, self.base), encoding="utf-8")
+        DrillDir(self.folder).briefing.write_text(handout_markdown(self.drill, self.base), encoding="utf-8")
         self.say(f"[bold]{self.drill.metadata.title}[/] — {len(self.parts)} scenarios at once; folder {self.folder}")
         self.tracker = DrillTracker(self.folder, port=self.tracker_port, name=self.drill.metadata.name)
         self.tracker.seed_roster(build_roster(self.drill))
@@ -199,18 +195,19 @@ class FullScale:
             report += ("\n## Cross-team coupling (shared targets)\n\n"
                        f"Every team worked on the same services ({self.shared}): one team's fault and "
                        "mitigation reach the others'.\n\n" + "\n".join(f"- {c}" for c in coupling) + "\n")
-        (self.folder / "combined-report.md").write_text(report, encoding="utf-8")
+        files = DrillDir(self.folder)
+        files.combined_md.write_text(report, encoding="utf-8")
         sections = [("Executive communications", exec_checks)] if exec_checks else []
         if coupling:
             sections.append(("Cross-team coupling (shared targets)", coupling))
-        (self.folder / "combined-report.html").write_text(combined_html(
+        files.combined_html.write_text(combined_html(
             f"{self.drill.metadata.title}: combined report across teams",
             f"{len(parts)} scenarios at once · {self.folder.name}", parts, self.folder, sections=sections,
             tracker=self.tracker.url, discussion=self.drill.debrief), encoding="utf-8")
         data = dr.to_json() | {"executive_updates": exec_checks, "tracker": self.tracker.url,
                                "shared_targets": str(self.shared) if self.shared is not None else None}
-        (self.folder / "full-scale.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-        self.say(f"\n[bold]Combined report[/]: {self.folder / 'combined-report.html'} (and .md)")
+        files.full_scale_json.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        self.say(f"\n[bold]Combined report[/]: {files.combined_html} (and .md)")
         for p in parts:
             self.say(f"  {p.team}: {p.name} {p.outcome}, score {p.overall if p.overall is not None else '-'}")
         return dr
@@ -255,7 +252,7 @@ class FullScale:
 def _journals(parts: list[PartResult]) -> Iterator[tuple[PartResult, list[Event]]]:
     """Each part with its run's journal events (parts whose run never wrote one are left out)."""
     for p in parts:
-        journal = Path(p.run_dir) / "journal.jsonl"
+        journal = RunDir(p.run_dir).journal
         if journal.exists():
             yield p, read_events(journal)
 

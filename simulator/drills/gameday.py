@@ -28,6 +28,11 @@ from simulator.drills.plan import Part, parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
 from simulator.run import Runner, score_result
+from simulator.rundir import DrillDir, RunDir
+from simulator.runs import new_run_id
+from simulator.scoring.config import default_config, load_config
+from simulator.tracker.client import TrackerClient
+from simulator.tracker.embedded import start_tracker
 
 
 @dataclass
@@ -82,8 +87,6 @@ def override(parts: list[Part], responder: str | None, time_scale: float | None,
 
 
 def _scoring_config(drill: Drill, base: Path | None) -> Any:
-    from simulator.scoring.config import default_config, load_config
-
     cfg = load_config(base / drill.scoring.config if base else drill.scoring.config) if drill.scoring.config \
         else default_config()
     return cfg.model_copy(update={"clock": drill.scoring.clock,
@@ -112,11 +115,8 @@ def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team:
     weak.sort(key=lambda i: i.max_points - i.points, reverse=True)
     pr.to_improve = [f"{i.title}: {i.reason}" for i in weak]
     pr.action_items = [f"Improve '{i.title}' ({i.category_title}): {i.reason}"[:300] for i in weak[:max_items]]
-    db = Path(result.run_dir) / "tracker.db"
+    db = RunDir(result.run_dir).tracker_db
     if pr.action_items and pr.incident and (tracker_url or db.exists()):
-        from simulator.tracker.client import TrackerClient
-        from simulator.tracker.embedded import start_tracker
-
         handle = None if tracker_url else start_tracker(db, run_id=Path(result.run_dir).name)
         try:
             client = TrackerClient(tracker_url or handle.url, actor="facilitator")
@@ -157,17 +157,16 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
                  echo: Callable[..., None] | None = None, console: FacilitatorConsole | None = None,
                  start: str | None = None, tracker_port: int | None = None,
                  on_tracker: Callable[[DrillTracker], None] | None = None) -> DrillResult:
-    from simulator.runs import new_run_id
-
     say = echo or (lambda *a, **k: None)
     base = path.parent if path is not None else None
     parts = override(parts_of(drill, base, only), responder, time_scale, max_duration)
     hold = (start or drill.start) == "facilitator"
     folder = Path(out).resolve() / new_run_id(drill.metadata.name)
     folder.mkdir(parents=True, exist_ok=True)
+    files = DrillDir(folder)
     roster = build_roster(drill)
     briefing = handout_markdown(drill, base)
-    (folder / "briefing.md").write_text(briefing, encoding="utf-8")
+    files.briefing.write_text(briefing, encoding="utf-8")
     say(f"[bold]{drill.metadata.title}[/] — game day, {len(parts)} scenario(s); folder {folder}")
     if drill.briefing:
         say(drill.briefing.strip())
@@ -216,15 +215,15 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
                                         tracker_url=tracker.url))
         dr = DrillResult(drill.metadata.name, str(folder), results, console.aborted.is_set(),
                          drill.scoring.pass_score)
-        (folder / "debrief.md").write_text(debrief_markdown(drill, results), encoding="utf-8")
-        (folder / "debrief.html").write_text(combined_html(
+        files.debrief_md.write_text(debrief_markdown(drill, results), encoding="utf-8")
+        files.debrief_html.write_text(combined_html(
             f"{drill.metadata.title}: debrief", f"game day, {len(results)} scenario(s) in sequence · {folder.name}",
             results, folder, tracker=tracker.url, discussion=drill.debrief, in_sequence=True), encoding="utf-8")
-        (folder / "gameday.json").write_text(json.dumps(dr.to_json() | {"tracker": tracker.url}, indent=2,
-                                                        default=str), encoding="utf-8")
+        files.gameday_json.write_text(json.dumps(dr.to_json() | {"tracker": tracker.url}, indent=2, default=str),
+                                      encoding="utf-8")
     finally:
         tracker.stop()
-    say(f"\n[bold]Debrief[/]: {folder / 'debrief.html'} (and .md)")
+    say(f"\n[bold]Debrief[/]: {files.debrief_html} (and .md)")
     for p in results:
         say(f"  {p.name}: {p.outcome}, score {p.overall if p.overall is not None else '-'} ({p.grade or '-'})"
             + (f" — {p.scoring_error}" if p.scoring_error else ""))

@@ -15,7 +15,7 @@ from simulator.domain.rating import RATING_TEXT, RATINGS
 from simulator.drills.model import CAPABILITY_NAMES, Drill
 from simulator.drills.roster import build_roster, roster_markdown
 from simulator.drills.snapshots import log_excerpt, snapshot_svg, snapshot_text
-from simulator.scenario.durations import format_duration
+from simulator.durations import format_duration
 from simulator.scoring.config import default_config
 
 

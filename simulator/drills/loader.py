@@ -5,10 +5,16 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+import yaml
+
 from simulator.drills.model import Drill
 from simulator.errors import NotFound, Problem, ValidationFailed
+from simulator.faults.catalog import FAULT_KINDS
+from simulator.scenario import load_scenario
+from simulator.scenario.catalog import resolve
 from simulator.scenario.loader import Locator, load_document, load_text, validate_data
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import RunbookStep, Scenario
+from simulator.targets.spec import merge_targets
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -18,8 +24,6 @@ def _suggest(word: str, choices: list[str]) -> str:
 
 def scenario_path(ref: str, base: Path | None) -> Path:
     """A scenario reference -> its file: a path (relative to the drill's folder) or a catalog name."""
-    from simulator.scenario.catalog import resolve
-
     if base is not None and (ref.endswith((".yaml", ".yml")) or "/" in ref):
         candidate = (base / ref)
         if candidate.is_file():
@@ -29,9 +33,6 @@ def scenario_path(ref: str, base: Path | None) -> Path:
 
 def _checker(base: Path | None):
     def check(drill: Drill, loc: Locator) -> list[Problem]:
-        from simulator.faults.catalog import FAULT_KINDS
-        from simulator.scenario.model import RunbookStep
-
         problems: list[Problem] = []
         team_names = [t.name for t in drill.teams]
         if len(set(team_names)) != len(team_names):
@@ -62,9 +63,6 @@ def _checker(base: Path | None):
                     problems.append(loc.problem(path + ("red_herrings", j, "kind"), f"unknown fault kind "
                                                 f"{herring.kind!r}{_suggest(herring.kind, list(FAULT_KINDS))}"))
         if drill.shared_targets and not problems:
-            from simulator.scenario import load_scenario
-            from simulator.targets.spec import merge_targets
-
             try:
                 scenarios = [load_scenario(scenario_path(r.scenario, base)) for r in drill.scenarios]
             except Exception:  # noqa: BLE001 - the scenario's own problems are reported when it is run
@@ -110,15 +108,11 @@ def load_drill_text(text: str, filename: str = "<drill>", base: Path | None = No
 
 
 def resolve_drill(name_or_path: str) -> Path:
-    from simulator.scenario.catalog import resolve
-
     return resolve(name_or_path, kind="Drill")
 
 
 def kind_of(path: Path) -> str | None:
     """'Scenario', 'Drill' or None: the document's top-level ``kind`` (no validation)."""
-    import yaml
-
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
@@ -130,8 +124,6 @@ def load_any(path: Path):
     """Validate a scenario or a drill, dispatching on ``kind`` (for ``gameday validate``)."""
     if kind_of(path) == "Drill":
         return load_drill(path)
-    from simulator.scenario import load_scenario
-
     return load_scenario(path)
 
 

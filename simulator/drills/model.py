@@ -21,7 +21,7 @@ from simulator.domain.ops_action import valid_action, valid_pattern
 from simulator.domain.outcome import Outcome
 from simulator.domain.responders import ResponderName
 from simulator.domain.severity import Severity
-from simulator.scenario.durations import Duration
+from simulator.durations import Duration, format_duration
 
 DrillType = Literal["game-day", "tabletop", "full-scale", "ci"]
 Clock = Literal["game", "wall"]
@@ -149,12 +149,11 @@ class Check(Strict):
     def label(self) -> str:
         if self.name:
             return self.name
-        from simulator.scenario.durations import format_duration as fd
-
         if self.check == "alert_fires_within":
-            return f"alert {self.alert or '(any)'} fires within {fd(self.within or 0)} {self.clock} of the fault"
+            return (f"alert {self.alert or '(any)'} fires within {format_duration(self.within or 0)} {self.clock} "
+                    "of the fault")
         if self.check == "recovers_within":
-            return f"recovers within {fd(self.within or 0)} {self.clock} of the {self.after}"
+            return f"recovers within {format_duration(self.within or 0)} {self.clock} of the {self.after}"
         if self.check == "no_5xx_while":
             what = self.from_event + (f"[{','.join(f'{k}={v}' for k, v in self.match.items())}]" if self.match else "")
             on = f"{self.endpoint} of {self.target or 'any target'}" if self.endpoint else (self.target or "any target")

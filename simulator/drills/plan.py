@@ -12,6 +12,7 @@ from simulator.drills.loader import scenario_path
 from simulator.drills.model import Check, Drill, ScenarioRef
 from simulator.run.options import RunOptions
 from simulator.scenario import load_scenario
+from simulator.scenario.catalog import resolve
 from simulator.scenario.model import Responder, RunbookStep, Scenario
 
 
@@ -82,8 +83,6 @@ def parts_of(drill: Drill, base: Path | None, only: list[str] | None = None) -> 
 
 def adhoc_part(name_or_path: str, responder: str = "auto", seed: int = 0) -> Part:
     """A scenario that no drill names: its own timing, the default checks."""
-    from simulator.scenario.catalog import resolve
-
     path = resolve(name_or_path, kind="Scenario")
     scenario = load_scenario(path)
     if responder == "auto" and not scenario.responder.runbook:

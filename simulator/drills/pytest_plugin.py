@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+# gameday's own modules are imported inside the hooks, on purpose: pytest loads this plugin (entry point
+# pytest11) in every session of the environment, --gameday or not, and a run pulls in most of gameday.
+
 
 def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("gameday", "gameday resilience checks")
@@ -47,7 +50,7 @@ def pytest_collect_file(parent: Any, file_path: Path) -> Any:
 class ScenarioFile(pytest.File):
     def collect(self) -> Any:
         from simulator.drills.ci import ci_parts
-        from simulator.scenario.durations import parse_duration
+        from simulator.durations import parse_duration
 
         opt = self.config.getoption
         part = ci_parts([str(self.path)], opt("gameday_drill"))[0]
@@ -86,12 +89,12 @@ class CheckItem(pytest.Item):
         self.check = check
 
     def runtest(self) -> None:
-        from simulator.drills.checks import RunFacts, evaluate
+        from simulator.drills.checks import CheckedRun, evaluate
 
         run = self.parent.run_once()
         if run["error"] and self.check.check != "outcome_is":
             raise CheckFailure(f"the run did not complete ({run['outcome']}: {run['reason']})")
-        result = evaluate(self.check, RunFacts.read(run["run_dir"]))
+        result = evaluate(self.check, CheckedRun.read(run["run_dir"]))
         self.user_properties.append(("run_dir", run["run_dir"]))
         self.user_properties.append(("detail", result.detail))
         if not result.ok:

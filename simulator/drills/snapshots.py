@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 
 from simulator.drills.model import Inject, Snapshot
-from simulator.scenario.durations import format_duration
+from simulator.durations import format_duration
 
 
 def _at(seconds: float) -> str:

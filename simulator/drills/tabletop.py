@@ -30,10 +30,15 @@ from simulator.domain.runbook import perform
 from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Expect, Inject
 from simulator.drills.roster import build_roster
 from simulator.drills.snapshots import log_excerpt, render_inject, snapshot_svg
+from simulator.durations import format_duration
 from simulator.errors import GamedayError, InputError
+from simulator.rundir import DrillDir
+from simulator.runs import new_run_id
 from simulator.scenario.clock import GameClock
-from simulator.scenario.durations import format_duration
+from simulator.scenario.loader import load_document
 from simulator.scoring.config import default_config
+from simulator.tracker.client import TrackerClient
+from simulator.tracker.embedded import start_tracker
 
 
 @dataclass
@@ -77,8 +82,6 @@ class TabletopResult:
 
 # ------------------------------------------------------------------------------------ answers
 def load_answers(path: str | Path) -> Answers:
-    from simulator.scenario.loader import load_document
-
     return load_document(path, Answers)
 
 
@@ -218,23 +221,23 @@ def score_tabletop(drill: Drill, client: Any, exercise_id: str) -> tuple[list[Cr
 def _deliver(inj: Inject, client: Any, exercise_id: str, folder: Path, seed: int, game: float) -> dict[str, Any]:
     record: dict[str, Any] = {"id": inj.id, "at": inj.at, "game": round(game, 3), "wall": time.time(),
                               "kind": inj.kind, "title": inj.title, "source": inj.source}
-    shots = folder / "injects"
-    shots.mkdir(exist_ok=True)
+    files = DrillDir(folder)
+    files.injects.mkdir(exist_ok=True)
     if inj.alert is not None:
         a = inj.alert
         resp = client.send_alert(a.name, a.service, severity=a.severity, summary=a.summary or inj.title,
                                  run_id=exercise_id, labels={"exercise": "tabletop", "inject": inj.id})
         record["incidents"] = resp.get("incidents", [])
     if inj.snapshot is not None:
-        path = shots / f"{inj.id}.svg"
+        path = files.inject(inj.id, ".svg")
         path.write_text(snapshot_svg(inj.snapshot, seed), encoding="utf-8")
         record["svg"] = str(path)
     if inj.log_lines:
-        path = shots / f"{inj.id}.log"
+        path = files.inject(inj.id, ".log")
         path.write_text(log_excerpt(inj) + "\n", encoding="utf-8")
         record["log"] = str(path)
     text = render_inject(inj, seed)
-    (shots / f"{inj.id}.txt").write_text(text + "\n", encoding="utf-8")
+    files.inject(inj.id, ".txt").write_text(text + "\n", encoding="utf-8")
     record["text"] = text
     return record
 
@@ -244,10 +247,6 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
                  echo: Callable[..., None] | None = None, read_key: Callable[[], str] | None = None,
                  keep_tracker: bool = False) -> TabletopResult:
     """Deliver the MSEL, let players (or ``answers``) work the incident, then score from the tracker."""
-    from simulator.runs import new_run_id
-    from simulator.tracker.client import TrackerClient
-    from simulator.tracker.embedded import start_tracker
-
     if drill.tabletop is None:
         raise InputError(f"{drill.metadata.name}: not a tabletop drill")
     if advance not in ("timer", "key"):
@@ -265,8 +264,9 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
     folder = Path(out).resolve() / exercise_id
     folder.mkdir(parents=True, exist_ok=True)
     roster = build_roster(drill)
-    (folder / "roster.json").write_text(json.dumps(roster.to_json(), indent=2), encoding="utf-8")
-    tracker = start_tracker(folder / "tracker.db", run_id=exercise_id, scenario=tt.scenario or drill.metadata.name,
+    files = DrillDir(folder)
+    files.roster.write_text(json.dumps(roster.to_json(), indent=2), encoding="utf-8")
+    tracker = start_tracker(files.tracker_db, run_id=exercise_id, scenario=tt.scenario or drill.metadata.name,
                             run_url=str(folder))
     client = TrackerClient(tracker.url, actor="facilitator")
     players = Players(TrackerClient(tracker.url, actor=script.team if script else "players"), exercise_id,
@@ -286,7 +286,7 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
         delivered: list[dict[str, Any]] = []
         key = read_key or (lambda: sys.stdin.readline())
         stopped = False
-        with open(folder / "msel.jsonl", "a", encoding="utf-8") as msel:
+        with open(files.msel, "a", encoding="utf-8") as msel:
             for inj in tt.injects:
                 if advance == "timer":
                     while clock.now() < inj.at:
@@ -319,13 +319,12 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
         criteria, caps, refs = score_tabletop(drill, client, exercise_id)
         result = TabletopResult(drill.metadata.name, exercise_id, str(folder), script.team if script else "players",
                                 refs, criteria, caps, delivered, players.errors)
-        (folder / "tabletop-score.json").write_text(json.dumps(result.to_json(), indent=2, default=str),
-                                                    encoding="utf-8")
-        (folder / "tabletop-report.md").write_text(report_markdown(drill, result), encoding="utf-8")
+        files.tabletop_score.write_text(json.dumps(result.to_json(), indent=2, default=str), encoding="utf-8")
+        files.tabletop_report.write_text(report_markdown(drill, result), encoding="utf-8")
         say(f"\n[bold]Score[/]: {result.overall:.0f}/100")
         for cap in caps.values():
             say(f"  {cap['rating']}  {cap['name']}: {cap['rating_text']}")
-        say(f"report: {folder / 'tabletop-report.md'}")
+        say(f"report: {files.tabletop_report}")
         return result
     finally:
         if not keep_tracker:

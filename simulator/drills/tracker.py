@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import EnvironmentProblem
+from simulator.rundir import DrillDir
 from simulator.tracker.embedded import TrackerHandle, start_tracker
 
 
@@ -33,7 +34,7 @@ class DrillTracker:
     def __init__(self, folder: Path, *, port: int = 0, name: str | None = None):
         self.name = name  # the drill's
         try:
-            self.handle: TrackerHandle = start_tracker(Path(folder) / "tracker.db", port=port, exercise=True,
+            self.handle: TrackerHandle = start_tracker(DrillDir(folder).tracker_db, port=port, exercise=True,
                                                        run_url=str(folder))
         except EnvironmentProblem as exc:
             if port and "is taken" in str(exc):

@@ -11,10 +11,11 @@ import signal
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import psutil
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
+from simulator.durations import Size
 from simulator.proxy.toxics import TOXIC_TYPES
-from simulator.scenario.durations import Size
 
 
 class Params(BaseModel):
@@ -92,8 +93,6 @@ class MemoryHogParams(Params):
     @field_validator("size")
     @classmethod
     def _bounded(cls, v: int) -> int:
-        import psutil
-
         limit = psutil.virtual_memory().total // 2
         if v > limit:
             raise ValueError(f"expected at most half the machine's memory ({limit // 2**20} MiB), got {v // 2**20} MiB")

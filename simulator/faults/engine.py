@@ -10,6 +10,7 @@ cleanup`` calls after a ``kill -9``.
 
 from __future__ import annotations
 
+import difflib
 import secrets
 import time
 from typing import Any
@@ -29,8 +30,6 @@ def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     """Check ``params`` against the kind's model; one-line InputError naming the parameter."""
     spec = FAULT_KINDS.get(kind)
     if spec is None:
-        import difflib
-
         close = difflib.get_close_matches(kind, list(FAULT_KINDS), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         raise InputError(f"unknown fault kind {kind!r}{hint}; see 'gameday fault list'")

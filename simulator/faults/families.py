@@ -15,10 +15,13 @@ import subprocess
 import sys
 from typing import Any
 
+import psutil
+
 from simulator.errors import EnvironmentProblem, InputError
 from simulator.faults.container import FAMILY as CONTAINER
 from simulator.faults.context import Context, Family
 from simulator.procs import same_process, spawn, stop_process
+from simulator.rundir import RunDir
 
 
 def _get(config: dict[str, Any], dotted: str) -> Any:
@@ -125,7 +128,7 @@ class ProcessFamily:
             ctx.view.supervisor("restart", target=target, reason=f"fault {ctx.fault_id}")
         elif kind in ("process.cpu_hog", "process.memory_hog"):
             marker = f"gameday-hog:{ctx.view.run_id}:{ctx.fault_id}"
-            log = ctx.view.run_dir / "logs" / f"hog-{ctx.fault_id}.log"
+            log = RunDir(ctx.view.run_dir).hog_log(ctx.fault_id)
             if kind == "process.cpu_hog":
                 for _ in range(params.get("workers", 1)):
                     p = spawn([sys.executable, "-m", "simulator.faults.hog", "cpu", "--seconds", str(ctx.lifetime),
@@ -157,8 +160,6 @@ class ProcessFamily:
 
 
 def _ident(pid: int) -> dict[str, Any]:
-    import psutil
-
     try:
         return {"pid": pid, "create_time": psutil.Process(pid).create_time()}
     except psutil.NoSuchProcess:

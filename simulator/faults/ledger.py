@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.rundir import RunDir
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS faults (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -81,7 +83,7 @@ class Ledger:
 
     @classmethod
     def of_run(cls, run_dir: Path) -> Ledger:
-        return cls(Path(run_dir) / "ledger.sqlite")
+        return cls(RunDir(run_dir).ledger)
 
     def close(self) -> None:
         self.db.close()

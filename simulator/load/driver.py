@@ -90,6 +90,7 @@ from simulator.load.retry import RetryPolicy
 from simulator.load.safety import check_loopback_url
 from simulator.load.shapes import EndMode, to_wall_stages
 from simulator.procs import spawn
+from simulator.rundir import RunDir
 
 logger = logging.getLogger("gameday.load")
 
@@ -200,19 +201,19 @@ class LoadDriver:
     # -- paths and processes -------------------------------------------------------------------
     @property
     def log_path(self) -> Path:
-        return self.run_dir / "locust.log"
+        return RunDir(self.run_dir).locust_log
 
     def worker_log_path(self, index: int) -> Path:
-        return self.run_dir / f"locust-worker-{index}.log"
+        return RunDir(self.run_dir).locust_worker_log(index)
 
     @property
     def stats_path(self) -> Path:
         """Every stats line as received (JSON lines): the stream's own audit record."""
-        return self.run_dir / "load-stats.jsonl"
+        return RunDir(self.run_dir).load_stats
 
     @property
     def csv_prefix(self) -> Path:
-        return self.run_dir / "locust"
+        return RunDir(self.run_dir).locust_csv_prefix
 
     @property
     def pid(self) -> int | None:
@@ -277,7 +278,7 @@ class LoadDriver:
         if self._master is not None:
             raise RuntimeError("LoadDriver.start() called twice")
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "load-config.json").write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
+        RunDir(self.run_dir).load_config.write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
         port = None
         if self.workers + self.remote_workers:
             port = self.master_port or free_port()

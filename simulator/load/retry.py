@@ -19,8 +19,8 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from simulator.durations import parse_duration
 from simulator.errors import InputError
-from simulator.scenario.durations import parse_duration
 
 PolicyName = Literal["none", "immediate", "exponential"]
 POLICIES: tuple[str, ...] = ("none", "immediate", "exponential")

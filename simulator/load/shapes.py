@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from simulator.durations import parse_duration
 from simulator.errors import InputError
-from simulator.scenario.durations import parse_duration
 
 EndMode = Literal["hold", "stop"]
 

@@ -29,11 +29,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simulator.durations import Duration, format_duration
 from simulator.errors import InputError
 from simulator.monitor.sample import RATIO_METRICS, check_metric_path, ratio_parts, weight_metric
 from simulator.monitor.series import Series
 from simulator.monitor.stats import least_squares, mean, weighted_mean
-from simulator.scenario.durations import Duration, format_duration
 
 Kind = Literal["threshold", "ratio", "trend"]
 Op = Literal[">", ">=", "<", "<=", "==", "!="]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
-from simulator.scenario.durations import format_duration
+from simulator.durations import format_duration
 
 MARKER_COLORS: dict[str, str] = {
     "fault": "#c62828", "alert": "#ef6c00", "lost": "#ad1457", "ack": "#6a1b9a", "declare": "#283593",

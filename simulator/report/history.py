@@ -19,8 +19,11 @@ from statistics import mean
 from typing import Any
 
 from simulator.domain.standard import ACTION_ITEM_COMPLETION_TARGET
+from simulator.errors import GamedayError
+from simulator.rundir import RunDir
 from simulator.scoring.card import ScoreCard
-from simulator.scoring.rundata import JOURNAL, parse_day, parse_time, tracker_db_of, wall_of
+from simulator.scoring.rundata import parse_day, parse_time, wall_of
+from simulator.scoring.scorer import score_run
 from simulator.tracker.connect import connect
 from simulator.tracker.port import ActionItemOut
 
@@ -154,19 +157,20 @@ def find_runs(paths: list[Path]) -> list[Path]:
     """Run folders under ``paths`` (a run folder itself, or a folder of them)."""
     found: list[Path] = []
     for p in paths:
-        if (p / JOURNAL).is_file():
+        if RunDir(p).is_run():
             found.append(p)
         elif p.is_dir():
-            found += sorted(d for d in p.iterdir() if d.is_dir() and (d / JOURNAL).is_file())
+            found += sorted(d for d in p.iterdir() if d.is_dir() and RunDir(d).is_run())
     return list(dict.fromkeys(found))
 
 
 def _fresh_card(run_dir: Path) -> ScoreCard | None:
-    path = run_dir / "scorecard.json"
+    folder = RunDir(run_dir)
+    path = folder.scorecard
     if not path.is_file():
         return None
-    db = tracker_db_of(run_dir)
-    newest_input = max(p.stat().st_mtime for p in (run_dir / JOURNAL, db) if p is not None and p.exists())
+    db = folder.tracker_database()
+    newest_input = max(p.stat().st_mtime for p in (folder.journal, db) if p is not None and p.exists())
     if path.stat().st_mtime < newest_input:
         return None
     try:
@@ -176,14 +180,12 @@ def _fresh_card(run_dir: Path) -> ScoreCard | None:
 
 
 def run_row(run_dir: Path, *, rescore: bool = False, config: Any = None) -> tuple[Row, list[str]]:
-    from simulator.scoring.scorer import score_run
-
     warnings: list[str] = []
     card = None if rescore else _fresh_card(run_dir)
     if card is None:
         card = score_run(run_dir, config)
     items = [ItemState(parse_day(i.due_date), i.status, _day(i.completed_at)) for i in card.action_items]
-    db = tracker_db_of(run_dir)
+    db = RunDir(run_dir).tracker_database()
     if db is not None and card.incident:
         try:
             items = _live_items(db, card.incident)
@@ -238,8 +240,6 @@ def tracker_rows(db: str, skip_runs: set[str]) -> list[Row]:
 
 def collect(paths: list[Path], tracker_db: str | None = None, *, rescore: bool = False,
             config: Any = None) -> tuple[list[Row], list[str]]:
-    from simulator.errors import GamedayError
-
     rows: list[Row] = []
     warnings: list[str] = []
     for run_dir in find_runs(paths):

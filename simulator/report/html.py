@@ -15,11 +15,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from simulator.domain.standard import POSTMORTEM_SECTIONS
+from simulator.durations import format_duration
 from simulator.report.charts import MARKER_COLORS, MARKER_SHORT, MarkerLine, Series, chart
 from simulator.report.postmortem import PostmortemDoc
 from simulator.report.series import TargetSeries
 from simulator.report.timeline import Entry
-from simulator.scenario.durations import format_duration
 from simulator.scoring.card import CATEGORIES, STATUS_TEXT, ScoreCard
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from simulator.scenario.durations import format_duration
+from simulator.durations import format_duration
 
 BARS = "▁▂▃▄▅▆▇█"
 KEY_GAUGE = {"payments": ("db_pool_checked_out", "pool"), "auth": ("process_resident_memory_bytes", "rss"),

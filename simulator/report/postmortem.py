@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from simulator.domain.standard import POSTMORTEM_FIELDS, SEVERITIES
+from simulator.report.timeline import build_timeline
 from simulator.scoring.rundata import IncidentView, RunData
 from simulator.tracker.postmortem import ActionItemView, to_markdown
 from simulator.tracker.timeutil import human_duration
@@ -67,8 +68,6 @@ def _utc(wall: float, fmt: str) -> str:
 
 
 def journal_draft(run: RunData, incident: IncidentView | None) -> PostmortemDoc:
-    from simulator.report.timeline import build_timeline
-
     facts = run.facts
     fault = facts.first_fault
     fields = {k: "" for k in POSTMORTEM_FIELDS}

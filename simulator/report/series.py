@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.monitor.tiers import thresholds_for
+from simulator.rundir import RunDir
 from simulator.scoring.rundata import RunData, samples
 
 # The service gauge that tells each bundled app's story, best first: (path, label, unit, reference path).
@@ -77,7 +79,7 @@ def _target_info(run: RunData) -> dict[str, tuple[str | None, str | None]]:
     if run.scenario is not None:
         for t in run.scenario.targets:
             info[t.name] = (t.app, t.tier)
-    path = run.run_dir / "targets.json"
+    path = RunDir(run.run_dir).targets_json
     if path.is_file():
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
@@ -106,8 +108,6 @@ def _gauge_candidates(run: RunData, target: str, app: str | None) -> list[tuple[
 
 
 def build_series(run: RunData) -> list[TargetSeries]:
-    from simulator.monitor.tiers import thresholds_for
-
     info = _target_info(run)
     result = []
     for target, points in samples(run.events, run.timebase).items():

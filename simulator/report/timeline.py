@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from simulator.scenario.durations import format_duration
+from simulator.durations import format_duration
 from simulator.scoring.rundata import Moment, RunData, parse_time
 
 SKIP = {"sample", "alert.pending", "alert.delivered", "probe.checked", "baseline.captured", "fault.scheduled",

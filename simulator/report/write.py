@@ -8,18 +8,21 @@ dashboards), and ``scorecard.json`` (the score card alone, as the runner writes 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from simulator.report.html import render_html
+from simulator.report.markdown import report_markdown
 from simulator.report.postmortem import PostmortemDoc, build_postmortem
 from simulator.report.series import TargetSeries, build_series
 from simulator.report.timeline import Entry, build_timeline
+from simulator.rundir import RunDir
+from simulator.runs import write_json_atomic
 from simulator.scoring.card import ScoreCard
 from simulator.scoring.config import ScoringConfig, default_config, load_config
 from simulator.scoring.rundata import RunData, load_run
-from simulator.scoring.scorer import SCORECARD, score
-
-HTML, MARKDOWN, JSON = "report.html", "report.md", "report.json"
+from simulator.scoring.scorer import score
 
 
 class Report:
@@ -43,13 +46,9 @@ class Report:
         return cls(run, score(run, cfg))
 
     def html(self) -> str:
-        from simulator.report.html import render_html
-
         return render_html(self.card, self.series, self.timeline, self.postmortem)
 
     def markdown(self) -> str:
-        from simulator.report.markdown import report_markdown
-
         return report_markdown(self.card, self.postmortem)
 
     def json(self) -> dict[str, Any]:
@@ -77,29 +76,25 @@ def write_reports(run_dir: str | Path, html: bool = True, md: bool = True, json:
                   scorecard: bool = True, report: Report | None = None) -> list[Path]:
     """Score the run (unless ``report`` is already built) and write the chosen reports into ``run_dir``;
     returns the files written."""
-    from simulator.runs import write_json_atomic
-
     report = report or Report.build(run_dir, config, tracker_url=tracker_url)
-    folder = Path(run_dir)
+    folder = RunDir(run_dir)
     written: list[Path] = []
     if scorecard:
-        write_json_atomic(folder / SCORECARD, report.card.to_json())
-        written.append(folder / SCORECARD)
+        write_json_atomic(folder.scorecard, report.card.to_json())
+        written.append(folder.scorecard)
     if html:
-        _write_text(folder / HTML, report.html())
-        written.append(folder / HTML)
+        _write_text(folder.report_html, report.html())
+        written.append(folder.report_html)
     if md:
-        _write_text(folder / MARKDOWN, report.markdown())
-        written.append(folder / MARKDOWN)
+        _write_text(folder.report_md, report.markdown())
+        written.append(folder.report_md)
     if json:
-        write_json_atomic(folder / JSON, report.json())
-        written.append(folder / JSON)
+        write_json_atomic(folder.report_json, report.json())
+        written.append(folder.report_json)
     return written
 
 
 def _write_text(path: Path, text: str) -> None:
-    import os
-
     tmp = path.with_suffix(path.suffix + f".tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)

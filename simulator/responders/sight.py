@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from simulator.durations import format_duration
 from simulator.scenario.clock import GameClock
-from simulator.scenario.durations import format_duration
 from simulator.scenario.model import Fault, Scenario
 
 #: the run's live dashboard (``Runner.snapshot``): ``faults`` (with ``injected_game``/``injected_wall``),

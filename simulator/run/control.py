@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.domain import RUNNING_PHASES
+from simulator.durations import format_duration
 from simulator.errors import Conflict, InputError
 from simulator.run.schedule import FaultRun
-from simulator.scenario.durations import format_duration
 from simulator.scenario.model import Fault
 
 if TYPE_CHECKING:

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from simulator.domain import Outcome
 from simulator.report.write import Report, write_reports
 from simulator.run.result import RunResult
-from simulator.runs import write_json_atomic
+from simulator.rundir import RunDir
 
 
 def score_result(result: RunResult, config: Any = None) -> Any:
     """Score the run once (with ``config``, the scoring policy; default: the bundled one), write its
     reports, put the score on ``result`` and rewrite ``summary.json``. Returns the score card, or None
     when the run never got going or scoring failed (said in ``result.teardown_errors``)."""
-    folder = Path(result.run_dir)
-    if Outcome(result.outcome) in (Outcome.ERROR, Outcome.ENVIRONMENT) and not (folder / "tracker.json").exists():
+    folder = RunDir(result.run_dir)
+    if Outcome(result.outcome) in (Outcome.ERROR, Outcome.ENVIRONMENT) and not folder.tracker_json.exists():
         return None  # nothing ran: no targets, no tracker, nothing to score
     card = None
     try:
-        report = Report.build(folder, config)
-        result.reports = [str(p) for p in write_reports(folder, config=config, report=report)]
+        report = Report.build(folder.path, config)
+        result.reports = [str(p) for p in write_reports(folder.path, config=config, report=report)]
         card = report.card
         data = card.to_json()
         result.score = data.get("overall")
         result.ratings = {c["name"]: c["rating"] for c in data.get("capabilities", []) if c.get("share") is not None}
     except Exception as exc:  # noqa: BLE001 - a scoring problem must not lose the run
         result.teardown_errors.append(f"scoring: {type(exc).__name__}: {exc}")
-    write_json_atomic(folder / "summary.json", result.to_json())
+    folder.write_summary(result.to_json())
     return card

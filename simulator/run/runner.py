@@ -1,3 +1,4 @@
+# Size: the phases and each loop's steps share the runner's state; the parts that stand alone live beside it.
 """Run one scenario through its phases on the game clock.
 
 targets up -> (ready: held until ``RunControl.start()`` when ``RunOptions.hold``) -> load ramp -> baseline
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.domain import RESPONDERS, Outcome
+from simulator.durations import format_duration
 from simulator.errors import CheckFailed, EnvironmentProblem, GamedayError, InputError
 from simulator.journal import Journal
 from simulator.load import LoadDriver
@@ -38,9 +40,9 @@ from simulator.run.result import Interrupted, RunResult
 from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations
 from simulator.run.services import RunServices
 from simulator.run.steady import SteadyWatch
-from simulator.runs import new_run_id, write_json_atomic
+from simulator.rundir import RunDir
+from simulator.runs import new_run_id
 from simulator.scenario.clock import GameClock
-from simulator.scenario.durations import format_duration
 from simulator.scenario.model import Scenario
 from simulator.targets.ops import OpsConsole
 
@@ -184,7 +186,7 @@ class Runner:
             signal.signal(signal.SIGINT, interrupt)
             signal.signal(signal.SIGTERM, interrupt)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.journal = Journal(self.run_dir / "journal.jsonl", game_time=self._game_or_none)
+        self.journal = Journal(RunDir(self.run_dir).journal, game_time=self._game_or_none)
         self.services = RunServices(self.run_id, self.run_dir, self.journal, shared_targets=self.options.shared_targets,
                                     keep_targets=self.options.keep_targets)
         self.result.started_wall = time.time()
@@ -223,7 +225,7 @@ class Runner:
         s, opts, journal, services = self.scenario, self.options, self.journal, self.services
         assert journal is not None and services is not None
         if self.scenario_path is not None and self.scenario_path.exists():
-            shutil.copy(self.scenario_path, self.run_dir / "scenario.yaml")
+            shutil.copy(self.scenario_path, RunDir(self.run_dir).scenario)
         journal.write("run.started", run_id=self.run_id, scenario=s.metadata.name, title=s.metadata.title,
                       file=str(self.scenario_path or ""), seed=opts.seed, time_scale=self.time_scale,
                       max_duration=self.max_duration, backend=opts.backend, responder=opts.responder,
@@ -515,7 +517,7 @@ class Runner:
         journal.write("run.finished", outcome=str(self.result.outcome), reason=self.result.reason,
                       game_elapsed=self.result.game_elapsed, alerts=self.result.alerts,
                       teardown_errors=closed.errors)
-        write_json_atomic(self.run_dir / "summary.json", self.result.to_json())
+        RunDir(self.run_dir).write_summary(self.result.to_json())
         journal.close()
         self._notify()
 

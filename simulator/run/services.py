@@ -18,7 +18,8 @@ from simulator.load import LoadDriver
 from simulator.monitor import Monitor
 from simulator.responders import AutoResponder
 from simulator.run.result import load_totals
-from simulator.runs import unregister, write_json_atomic
+from simulator.rundir import RunDir, TrackerInfo
+from simulator.runs import unregister
 from simulator.scenario.model import Scenario
 from simulator.targets.backends import get_backend
 from simulator.targets.backends.docker import container_stats
@@ -78,15 +79,14 @@ class RunServices:
         elif url:
             self.tracker_url = url.rstrip("/")
         else:
-            db = self.run_dir / "tracker.db"
+            db = RunDir(self.run_dir).tracker_db
             self.tracker = start_tracker(db, port=port, run_id=self.run_id, scenario=scenario.metadata.name,
                                          journal=self.journal, run_url=str(self.run_dir))
             self.tracker_url, self.tracker_db = self.tracker.url, str(db)
             if facilitator is not None and self.tracker.service is not None:
                 self.tracker.service.facilitator = facilitator
         self.tracker_client = TrackerClient(self.tracker_url, actor="gameday")
-        write_json_atomic(self.run_dir / "tracker.json", {"url": self.tracker_url, "run_id": self.run_id,
-                                                           "db": self.tracker_db})
+        RunDir(self.run_dir).write_tracker_info(TrackerInfo(self.tracker_url, self.run_id, self.tracker_db))
         return self.tracker_url
 
     def container_stats(self, interval: float) -> Callable[[str], dict[str, Any] | None]:
@@ -166,7 +166,7 @@ class RunServices:
 def shared_view(folder: Path, scenario: Scenario, journal: Journal) -> TargetsView:
     """Targets another run folder started (full-scale ``shared_targets``): every target the scenario
     declares must be there, running the same app."""
-    if not (folder / "targets.json").exists():
+    if not RunDir(folder).targets_json.exists():
         raise InputError(f"shared targets: {folder} has no targets.json (start the targets first)")
     view = TargetsView.load(folder)
     missing, wrong = [], []

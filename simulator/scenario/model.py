@@ -17,8 +17,8 @@ from simulator.domain.comms import CustomerChannel
 from simulator.domain.ops_action import valid_action, valid_pattern, valid_permanent_fix
 from simulator.domain.runbook import StepKind
 from simulator.domain.severity import Severity
+from simulator.durations import Duration, Size
 from simulator.monitor.rules import AlertRuleSpec
-from simulator.scenario.durations import Duration, Size
 
 Tier = Literal["critical", "important", "standard"]
 AppName = Literal["payments", "gateway", "auth"]

@@ -20,8 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from simulator.domain import policy
 from simulator.domain.rating import rate
 from simulator.domain.severity import Severity
+from simulator.durations import Duration, format_duration
 from simulator.errors import Problem, ValidationFailed
-from simulator.scenario.durations import Duration, format_duration
+from simulator.scenario.loader import Locator, validate_data
+from simulator.scenario.yamlpos import Positions, YamlProblem, parse_yaml
 from simulator.scoring import severity as sev
 
 DEFAULT_PATH = Path(__file__).with_name("default.yaml")
@@ -291,9 +293,6 @@ def default_config() -> ScoringConfig:
 
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> ScoringConfig:
     """The defaults, with ``path`` (a YAML file) and then ``overrides`` merged over them."""
-    from simulator.scenario.loader import Locator, validate_data
-    from simulator.scenario.yamlpos import Positions, YamlProblem, parse_yaml
-
     data = copy.deepcopy(_default_data())
     filename, positions = "<scoring config>", Positions()
     if path is not None:

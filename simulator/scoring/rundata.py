@@ -1,3 +1,4 @@
+# Size: the journal facts and the tracker views are read on the one time base (Moment, Timebase) they share.
 """Reading a finished run folder into plain facts: what the scorer and the reports work from.
 
 Sources, all inside ``runs/<run-id>/`` so a run can be re-scored offline:
@@ -18,21 +19,27 @@ even when the facilitator paused the clock.
 from __future__ import annotations
 
 import bisect
-import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from simulator.domain.ops_action import recorded_action
+from simulator.domain.standard import POSTMORTEM_FIELDS
 from simulator.errors import GamedayError, InputError, NotFound
 from simulator.journal import Event, read_events
+from simulator.monitor.probes import evaluate_all, holds
+from simulator.monitor.sample import Sample
+from simulator.monitor.series import Series
+from simulator.rundir import JOURNAL, SCENARIO, TRACKER_DB, RunDir, TrackerInfo
+from simulator.scenario import load_scenario
 from simulator.scenario.model import Probe, Scenario, Truth
 from simulator.tracker.connect import connect
 from simulator.tracker.port import PostmortemOut, RunExport
 
-JOURNAL = "journal.jsonl"
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------------------- time
@@ -315,7 +322,7 @@ class IncidentView:
 
 @dataclass
 class TrackerRecord:
-    source: str  # "tracker.db", "tracker API <url>", "journal mirror"
+    source: str  # TRACKER_DB, "tracker API <url>", "journal mirror"
     incidents: list[IncidentView]
     #: the tracker's roster: person name -> team (None: unknown; the journal mirror has no roster)
     people: dict[str, str | None] | None = None
@@ -355,7 +362,8 @@ def load_run(run_dir: str | Path, *, tracker_url: str | None = None, use_tracker
         raise NotFound(f"no such run folder: {path}")
     if not path.is_dir():
         raise InputError(f"{path}: expected a run folder (runs/<run-id>/), got a file")
-    journal = path / JOURNAL
+    folder = RunDir(path)
+    journal = folder.journal
     if not journal.is_file():
         raise NotFound(f"{path}: not a run folder (no {JOURNAL})")
     try:
@@ -367,7 +375,7 @@ def load_run(run_dir: str | Path, *, tracker_url: str | None = None, use_tracker
     warnings: list[str] = []
     started = next((e for e in events if e.kind == "run.started"), None)
     start_data = started.data if started is not None else {}
-    summary = _read_json(path / "summary.json", warnings)
+    summary = _tolerant(folder.summary, folder.summary_json, warnings)
     scenario = _load_scenario(path, warnings)
     truth = scenario.truth if scenario is not None else None
     if truth is None and isinstance(start_data.get("truth"), dict):
@@ -409,27 +417,23 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def _read_json(path: Path, warnings: list[str]) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
+def _tolerant(read: Callable[[], T | None], path: Path, warnings: list[str]) -> T | None:
+    """``read()``, or None with a warning when the file is damaged."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return read()
     except (OSError, ValueError) as exc:
         warnings.append(f"{path.name}: unreadable ({exc})")
         return None
-    return data if isinstance(data, dict) else None
 
 
 def _load_scenario(path: Path, warnings: list[str]) -> Scenario | None:
-    file = path / "scenario.yaml"
+    file = RunDir(path).scenario
     if not file.is_file():
         return None
-    from simulator.scenario import load_scenario
-
     try:
         return load_scenario(file)
     except GamedayError as exc:
-        warnings.append(f"scenario.yaml does not validate ({exc}); using the truth recorded in the journal")
+        warnings.append(f"{SCENARIO} does not validate ({exc}); using the truth recorded in the journal")
         return None
 
 
@@ -507,10 +511,6 @@ def samples(events: list[Event], timebase: Timebase | None = None) -> dict[str, 
 def replay_steady(events: list[Event], probes: list[Probe], timebase: Timebase,
                   facts: RunFacts) -> list[SteadyFact] | None:
     """The steady-state changes recomputed from the samples (for journals without them)."""
-    from simulator.monitor.probes import evaluate_all, holds
-    from simulator.monitor.sample import Sample
-    from simulator.monitor.series import Series
-
     first = facts.first_fault
     if first is None:
         return None
@@ -546,40 +546,26 @@ def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Time
                  tracker_url: str | None = None, warnings: list[str] | None = None) -> TrackerRecord | None:
     """The run's incidents: from ``tracker_url``, ``tracker.db``, or the journal's mirror."""
     warnings = warnings if warnings is not None else []
-    info = _read_json(run_dir / "tracker.json", warnings) or {}
+    folder = RunDir(run_dir)
+    info: TrackerInfo | None = _tolerant(folder.tracker_info, folder.tracker_json, warnings)
     if tracker_url:
         return _from_tracker(tracker_url, f"tracker API {tracker_url}", run_id, timebase, events)
-    db = tracker_db_of(run_dir, info)
+    db = folder.tracker_database(info)
     if db is not None:
         try:
-            return _from_tracker(db, "tracker.db", run_id, timebase, events, own=db.parent == run_dir)
+            return _from_tracker(db, TRACKER_DB, run_id, timebase, events, own=db.parent == run_dir)
         except Exception as exc:  # noqa: BLE001 - a damaged tracker DB: fall back to the journal mirror
             warnings.append(f"{db.name}: cannot read the tracker database ({type(exc).__name__}: {exc}); "
                             "using the journal's copy of the incident timeline")
-    elif info.get("url") and not info.get("db"):
+    elif info is not None and info.url and not info.db:
         try:
-            return _from_tracker(str(info["url"]), f"tracker API {info['url']}", run_id, timebase, events)
+            return _from_tracker(info.url, f"tracker API {info.url}", run_id, timebase, events)
         except GamedayError as exc:
-            warnings.append(f"tracker at {info['url']} unreachable ({exc}); using the journal's copy")
+            warnings.append(f"tracker at {info.url} unreachable ({exc}); using the journal's copy")
     mirrored = [e for e in events if e.kind.startswith(("incident.", "postmortem."))]
     if mirrored:
         return TrackerRecord("journal mirror", from_mirror(mirrored, timebase, events))
     return None
-
-
-def tracker_db_of(run_dir: Path, info: dict[str, Any] | None = None) -> Path | None:
-    """The run's tracker database: its own ``tracker.db``, or the one ``tracker.json`` names (a drill's
-    shared tracker); None when neither exists."""
-    own = run_dir / "tracker.db"
-    if own.is_file():
-        return own
-    if info is None:
-        try:
-            info = json.loads((run_dir / "tracker.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info = {}
-    named = Path(str(info["db"])) if isinstance(info, dict) and info.get("db") else None
-    return named if named is not None and named.is_file() else None
 
 
 def _from_tracker(where: str | Path, source: str, run_id: str, timebase: Timebase, events: list[Event],
@@ -742,8 +728,6 @@ def _build(ref: str, timeline: list[TimelineItem], timebase: Timebase) -> Incide
 
 
 def _postmortem_from_export(pm: PostmortemOut, seen: PostmortemView | None) -> PostmortemView:
-    from simulator.domain.standard import POSTMORTEM_FIELDS
-
     items = [ActionItemRecord(i.action, i.owner, i.due_date, i.status, i.type, parse_time(i.completed_at))
              for i in pm.action_items]
     return PostmortemView(

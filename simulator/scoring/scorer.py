@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from simulator.domain.rating import RATING_TEXT
+from simulator.rundir import SCENARIO, RunDir
+from simulator.runs import write_json_atomic
 from simulator.scoring.card import (
     ActionItemSummary,
     Capability,
@@ -29,7 +31,6 @@ from simulator.scoring.rubric import (
 )
 from simulator.scoring.rundata import Moment, RunData, load_run
 
-SCORECARD = "scorecard.json"
 PHASES = {"acknowledge": "time.acknowledge", "declare": "time.declare",
           "first_update": "time.first_update", "mitigate": "time.mitigate", "resolve": "time.resolve"}
 
@@ -43,10 +44,8 @@ def score_run(run_dir: str | Path, config: ScoringConfig | str | Path | None = N
 
 def write_scorecard(run_dir: str | Path, card: ScoreCard | None = None, **kw: object) -> Path:
     """Score (unless ``card`` is given) and write ``scorecard.json`` into the run folder."""
-    from simulator.runs import write_json_atomic
-
     card = card or score_run(run_dir, **kw)  # type: ignore[arg-type]
-    path = Path(run_dir) / SCORECARD
+    path = RunDir(run_dir).scorecard
     write_json_atomic(path, card.to_json())
     return path
 
@@ -216,8 +215,8 @@ def markers(ctx: Context) -> list[Marker]:
 
 def sources(data: RunData) -> dict[str, str | None]:
     return {
-        "journal": str(data.run_dir / "journal.jsonl"),
-        "truth": "scenario.yaml" if data.scenario is not None else ("run.started" if data.truth else None),
+        "journal": str(RunDir(data.run_dir).journal),
+        "truth": SCENARIO if data.scenario is not None else ("run.started" if data.truth else None),
         "tracker": data.tracker.source if data.tracker else None,
         "steady_state": data.facts.steady_source,
     }

@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from simulator.domain.ops_action import OpsAction
+from simulator.durations import parse_size
 from simulator.errors import GamedayError, InputError
 from simulator.journal import Journal
-from simulator.scenario.durations import parse_size
 from simulator.targets.view import TargetsView
 
 

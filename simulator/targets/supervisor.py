@@ -34,14 +34,15 @@ from typing import Any
 
 import psutil
 
+from simulator.durations import parse_duration
 from simulator.errors import GamedayError
 from simulator.http import http_client
 from simulator.journal import Journal
 from simulator.procs import Child, start_listening, stop_process
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
+from simulator.rundir import RunDir
 from simulator.runs import read_json, write_json_atomic
-from simulator.scenario.durations import parse_duration
 from simulator.targets.apps import APPS
 
 HOST = "127.0.0.1"
@@ -92,9 +93,10 @@ class Supervisor:
 
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
-        self.spec = read_json(run_dir / "targets.spec.json")
+        self.folder = RunDir(run_dir)
+        self.spec = read_json(self.folder.targets_spec)
         self.run_id: str = self.spec["run_id"]
-        self.journal = Journal(run_dir / "journal.jsonl")
+        self.journal = Journal(self.folder.journal)
         self.targets: dict[str, Managed] = {}
         self.links: dict[str, dict[str, Any]] = {}
         self.proxy: Child | None = None
@@ -131,13 +133,13 @@ class Supervisor:
         }
 
     def save(self) -> None:
-        write_json_atomic(self.run_dir / "targets.json", self.snapshot())
+        write_json_atomic(self.folder.targets_json, self.snapshot())
 
     def _state_file(self, name: str) -> Path:
-        return self.run_dir / "targets" / name / "state.json"
+        return self.folder.target_state(name)
 
     def _log(self, name: str) -> Path:
-        return self.run_dir / "logs" / f"{name}.log"
+        return self.folder.log(name)
 
     # ------------------------------------------------------------------ starting
     def start_all(self) -> None:
@@ -172,7 +174,7 @@ class Supervisor:
 
     def _spawn(self, m: Managed) -> None:
         app = APPS[m.spec["app"]]
-        data_dir = self.run_dir / "targets" / m.name
+        data_dir = self.folder.target_data(m.name)
         data_dir.mkdir(parents=True, exist_ok=True)
         args = ["-m", app.module, "--port", "0", "--state-file", str(self._state_file(m.name)),
                 "--data-dir", str(data_dir), "--config", json.dumps(self._config_for(m))]

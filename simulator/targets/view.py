@@ -13,6 +13,7 @@ from typing import Any
 from simulator.errors import EnvironmentProblem, InputError, NotFound, SafetyViolation
 from simulator.http import json_body, send, server_message
 from simulator.procs import same_process
+from simulator.rundir import RunDir
 from simulator.runs import read_json
 
 
@@ -49,19 +50,19 @@ class TargetsView:
 
     @classmethod
     def load(cls, run_dir: Path) -> TargetsView:
-        path = Path(run_dir) / "targets.json"
+        path = RunDir(run_dir).targets_json
         if not path.exists():
             raise NotFound(f"{run_dir}: no targets.json (no targets were started for this run)")
         return cls(Path(run_dir), read_json(path))
 
     def refresh(self) -> TargetsView:
-        self.data = read_json(self.run_dir / "targets.json")
+        self.data = read_json(RunDir(self.run_dir).targets_json)
         return self
 
     def _current(self) -> dict[str, Any]:
         """The backend rewrites targets.json on every change (a restart moves a target to a new port):
         re-read it when it changed, so nobody calls a port that is gone."""
-        path = self.run_dir / "targets.json"
+        path = RunDir(self.run_dir).targets_json
         try:
             stamp = path.stat().st_mtime_ns
         except OSError:

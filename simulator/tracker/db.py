@@ -24,8 +24,10 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from simulator.errors import EnvironmentProblem, InputError
+from simulator.rundir import TRACKER_DB
+from simulator.tracker.migrations import upgrade
 
-DEFAULT_DB_PATH = Path(".gameday") / "tracker.db"
+DEFAULT_DB_PATH = Path(".gameday") / TRACKER_DB
 DB_ENV = "GAMEDAY_TRACKER_DB"
 _PG_LOCK_KEY = 0x6761_6D65  # "game"
 
@@ -134,8 +136,6 @@ class Database:
 
     # -- schema ----------------------------------------------------------------------------
     def migrate(self) -> None:
-        from simulator.tracker.migrations import upgrade
-
         try:
             with self._write_lock:
                 self._local.immediate = True

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCORECARD_FILE = "scorecard.json"
+from simulator.rundir import RunDir
+
 MAX_CARD_BYTES = 5_000_000
 #: items that need judgement (post-mortem quality, root cause, communications), for cards that do not mark them
 JUDGEMENT_ITEMS = ("pm.sections", "pm.root_cause", "pm.detection", "pm.action_items", "process.status_complete",
@@ -63,7 +64,7 @@ def load_card(run_id: str, folders: Iterable[Path]) -> RunCard:
     """The judgement items of ``run_id``'s score card, from the first folder holding a card of that run."""
     looked: list[str] = []
     for folder in folders:
-        path = folder / SCORECARD_FILE
+        path = RunDir(folder).scorecard
         looked.append(str(path))
         try:
             if not path.is_file() or path.stat().st_size > MAX_CARD_BYTES:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from simulator.domain import standard
 from simulator.tracker.client import default_actor
 from simulator.tracker.ingest import SyntheticAlertIn, from_synthetic
 from simulator.tracker.schemas import (
@@ -56,8 +57,6 @@ class LocalTracker:
                 "run_id": self.service.run_id}
 
     def standard(self) -> dict[str, Any]:
-        from simulator.domain import standard
-
         return standard.as_dict()
 
     def export(self, run_id: str | None = None) -> RunExport:

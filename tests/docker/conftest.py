@@ -20,6 +20,7 @@ import pytest
 
 from simulator.faults.engine import FaultEngine
 from simulator.journal import Journal
+from simulator.rundir import RunDir
 from simulator.targets.backends.docker import DockerBackend, remove_run_resources
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
@@ -78,7 +79,7 @@ def private_run(docker_engine, gameday_home: Path, tmp_path: Path) -> Iterator:
 
 @pytest.fixture
 def engine(shared_run: TargetsView) -> Iterator[FaultEngine]:
-    journal = Journal(shared_run.run_dir / "journal.jsonl")
+    journal = Journal(RunDir(shared_run.run_dir).journal)
     eng = FaultEngine(shared_run, journal)
     try:
         yield eng

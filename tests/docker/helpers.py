@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from simulator.journal import read_events
+from simulator.rundir import RunDir
 from simulator.targets.view import TargetsView
 
 MAJOR_KEY = "gk_major_acme"
@@ -46,4 +47,4 @@ def charge_via_gateway(view: TargetsView, timeout: float = 10.0) -> tuple[float,
 
 def journal(view: TargetsView, kind: str | None = None) -> list[dict[str, Any]]:
     """The data of each journal event of ``kind``, in order."""
-    return [e.data for e in read_events(view.run_dir / "journal.jsonl", kind)]
+    return [e.data for e in read_events(RunDir(view.run_dir).journal, kind)]

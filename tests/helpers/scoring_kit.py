@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.journal import EVENT_KINDS, Event
+from simulator.rundir import RunDir
 from simulator.scoring.card import ScoreCard
 from simulator.scoring.config import load_config
 from simulator.scoring.rundata import load_run
@@ -86,7 +87,7 @@ class KitTracker:
     def __init__(self, kit: RunKit):
         self.kit = kit
         self.game = 0.0
-        self.service = TrackerService(str(kit.path / "tracker.db"), run_id=kit.run_id, exercise=True,
+        self.service = TrackerService(str(RunDir(kit.path).tracker_db), run_id=kit.run_id, exercise=True,
                                       scenario="pool-kit", clock=self._now)
         self.client = LocalTracker(self.service, actor="responder")
         self.service.subscribe(self._mirror)
@@ -220,12 +221,12 @@ class RunKit:
         if self._tracker is not None:
             self._tracker.close()
         ordered = sorted(self.events, key=lambda e: e.wall)
-        with open(self.path / "journal.jsonl", "w", encoding="utf-8") as fh:
+        with open(RunDir(self.path).journal, "w", encoding="utf-8") as fh:
             for seq, e in enumerate(ordered, start=1):
                 e.seq = seq
                 fh.write(e.to_json() + "\n")
         if self.with_scenario:
-            (self.path / "scenario.yaml").write_text(self.scenario_text, encoding="utf-8")
+            RunDir(self.path).scenario.write_text(self.scenario_text, encoding="utf-8")
         return self.path
 
 

@@ -13,6 +13,7 @@ from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserve
 from simulator.scoring.rundata import Moment
 from simulator.scoring.text import keywords_found, substantive, why_not_substantive
 from simulator.tracker.postmortem import placeholder_marker
+from simulator.tracker.timeutil import add_business_days
 
 NAMES_NOTHING = "names nothing"  # the start of filler()'s reason when a text names nothing of the incident
 
@@ -251,8 +252,6 @@ def pm_meeting(c: Context) -> Verdict:
         return missed("no post-mortem meeting date is set")
     if inc.resolved_final is None:
         return Verdict(0.5, f"meeting set for {meeting.isoformat()}, but the incident was never resolved")
-    from simulator.tracker.timeutil import add_business_days
-
     resolved_day = datetime.fromtimestamp(inc.resolved_final.wall, UTC).date()
     due = add_business_days(resolved_day, sev.POSTMORTEM_MEETING_BUSINESS_DAYS)
     if meeting < resolved_day:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from simulator.scenario.durations import format_duration
+from simulator.durations import format_duration
 from simulator.scoring.rundata import IncidentView
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from simulator.errors import EnvironmentProblem, SafetyViolation
 from simulator.http import HTTPError, shared_client
 from simulator.procs import log_tail, same_process, stop_process, wait_until
+from simulator.rundir import RunDir
 from simulator.runs import read_json, unregister
 from simulator.targets.backends.docker_image import BUILD_HINT, IMAGE, SOURCES_LABEL, sources_hash
 from simulator.targets.backends.local import launch_supervisor, run_id_of
@@ -118,7 +119,7 @@ def remove_run_resources(run_id: str | None, run_dir: Path | None = None, client
     for c in client.containers.list(all=True, filters=run_filters(run_id)):
         target = c.labels.get(LABEL_TARGET) or c.labels.get(LABEL_ROLE) or c.name
         if run_dir is not None:
-            collect_logs(c, Path(run_dir) / "logs" / f"{target}.log")
+            collect_logs(c, RunDir(run_dir).log(target))
         with contextlib.suppress(NotFound):
             c.remove(force=True)
             removed["containers"].append(c.name)
@@ -221,7 +222,7 @@ class DockerBackend:
         state = launch_supervisor("simulator.targets.backends.docker_supervisor", spec, run_dir, self.name, scenario,
                                   owner_pid, timeout + 15)
         if state.get("status") != "ready":
-            error = state.get("error") or log_tail(run_dir / "supervisor.log") or "did not become ready"
+            error = state.get("error") or log_tail(RunDir(run_dir).supervisor_log) or "did not become ready"
             self.down(run_dir)
             raise EnvironmentProblem(f"docker targets did not start: {error}")
         return TargetsView(run_dir, state)
@@ -229,7 +230,7 @@ class DockerBackend:
     def down(self, run_dir: Path, timeout: float = 30.0) -> bool:
         """Stop and remove the run's containers and network. True if anything was running."""
         run_dir = Path(run_dir)
-        path = run_dir / "targets.json"
+        path = RunDir(run_dir).targets_json
         run_id = run_id_of(run_dir)
         was_running = False
         if path.exists():

@@ -14,6 +14,9 @@ import os
 import runpy
 import sys
 
+from simulator.targets.apps.common import server
+from simulator.targets.backends.docker_relay import Relay
+
 RELAYS_ENV = "GAMEDAY_RELAYS"  # "LISTEN_PORT=HOST:PORT,...": loopback relays to the host (see docker_relay)
 
 
@@ -21,12 +24,8 @@ def main() -> None:
     if len(sys.argv) < 2:
         print("usage: python -m simulator.targets.backends.docker_entry APP [--port N ...]", file=sys.stderr)
         raise SystemExit(2)
-    from simulator.targets.apps.common import server
-
     relays = [r for r in os.environ.get(RELAYS_ENV, "").split(",") if r]
     if relays:
-        from simulator.targets.backends.docker_relay import Relay
-
         relay = Relay()
         for item in relays:
             listen, _, upstream = item.partition("=")

@@ -36,7 +36,8 @@ from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.http import answers
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
-from simulator.runs import gameday_home
+from simulator.rundir import TARGET_STATE, RunDir
+from simulator.runs import gameday_home, write_json_atomic
 from simulator.targets.backends.docker import (
     LABEL_HOME,
     LABEL_ROLE,
@@ -46,6 +47,7 @@ from simulator.targets.backends.docker import (
     docker_client,
     remove_run_resources,
 )
+from simulator.targets.backends.docker_relay import Relay
 from simulator.targets.supervisor import HOST, Managed, Supervisor, topo_order
 
 PORT = 8000
@@ -106,8 +108,6 @@ class DockerSupervisor(Supervisor):
                                                    check_duplicate=True)
         self.network.reload()
         self.gateway_ip = self.network.attrs["IPAM"]["Config"][0]["Gateway"]
-        from simulator.targets.backends.docker_relay import Relay
-
         self.relay = Relay()
         self._start_event_watch()
         order = topo_order(self.spec["targets"])
@@ -149,7 +149,7 @@ class DockerSupervisor(Supervisor):
         if m.extra.get("cpus"):
             kwargs["nano_cpus"] = int(float(m.extra["cpus"]) * 1e9)
         command = ["python", "-m", "simulator.targets.backends.docker_entry", spec["app"], "--port", str(PORT),
-                   "--state-file", "/data/state.json", "--data-dir", "/data",
+                   "--state-file", f"/data/{TARGET_STATE}", "--data-dir", "/data",
                    "--config", json.dumps(self._config_for(m))]
         relays = [f"{link['container_url'].rsplit(':', 1)[1]}={link['relay']}"
                   for link in self.links.values() if link["from"] == m.name]
@@ -413,9 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         supervisor = DockerSupervisor(Path(args[0]))
     except GamedayError as exc:
-        from simulator.runs import write_json_atomic
-
-        write_json_atomic(Path(args[0]) / "targets.json", {"status": "failed", "error": str(exc), "targets": {}})
+        write_json_atomic(RunDir(args[0]).targets_json, {"status": "failed", "error": str(exc), "targets": {}})
         return exc.exit_code
     return supervisor.run()
 

@@ -17,6 +17,7 @@ from typing import Any
 from simulator.errors import EnvironmentProblem
 from simulator.http import HTTPError, answers, shared_client
 from simulator.procs import log_tail, same_process, spawn, stop_process, wait_until
+from simulator.rundir import RunDir
 from simulator.runs import RunRecord, read_json, register, unregister, write_json_atomic
 from simulator.targets.view import TargetsView
 
@@ -34,7 +35,7 @@ class LocalBackend:
         state = launch_supervisor("simulator.targets.supervisor", spec, run_dir, self.name, scenario, owner_pid,
                                   timeout)
         if state.get("status") != "ready":
-            error = state.get("error") or log_tail(run_dir / "supervisor.log") or "did not become ready"
+            error = state.get("error") or log_tail(RunDir(run_dir).supervisor_log) or "did not become ready"
             self.down(run_dir)
             raise EnvironmentProblem(f"targets did not start: {error}")
         view = TargetsView(run_dir, state)
@@ -49,7 +50,7 @@ class LocalBackend:
     def down(self, run_dir: Path, timeout: float = 30.0) -> bool:
         """Stop the run's targets. True if anything was running."""
         run_dir = Path(run_dir)
-        path = run_dir / "targets.json"
+        path = RunDir(run_dir).targets_json
         if not path.exists():
             unregister(run_id_of(run_dir))
             return False
@@ -80,15 +81,16 @@ def launch_supervisor(module: str, spec: dict[str, Any], run_dir: Path, backend:
     """Write the spec, start ``python -m <module> RUN_DIR`` detached (its own session, so it outlives
     the command that started it), register the run, and wait until the supervisor reports ready,
     failed or stopped in ``targets.json``. Returns that state ({} if it never wrote one)."""
-    write_json_atomic(run_dir / "targets.spec.json", spec)
-    (run_dir / "targets.json").unlink(missing_ok=True)
-    proc = spawn([sys.executable, "-m", module, str(run_dir)], run_dir / "supervisor.log", detached=True)
+    folder = RunDir(run_dir)
+    write_json_atomic(folder.targets_spec, spec)
+    folder.targets_json.unlink(missing_ok=True)
+    proc = spawn([sys.executable, "-m", module, str(run_dir)], folder.supervisor_log, detached=True)
     register(RunRecord(spec["run_id"], str(run_dir), backend, time.time(), owner_pid or proc.pid, scenario))
     state: dict[str, Any] = {}
 
     def settled() -> bool:
         nonlocal state
-        path = run_dir / "targets.json"
+        path = folder.targets_json
         if path.exists():
             try:
                 state = read_json(path)
@@ -104,7 +106,7 @@ def launch_supervisor(module: str, spec: dict[str, Any], run_dir: Path, backend:
 
 def run_id_of(run_dir: Path) -> str:
     """The run id a targets folder was started with (its folder name before the spec exists)."""
-    spec = run_dir / "targets.spec.json"
+    spec = RunDir(run_dir).targets_spec
     return read_json(spec)["run_id"] if spec.exists() else run_dir.name
 
 

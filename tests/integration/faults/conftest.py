@@ -21,6 +21,7 @@ from faults_helpers import PrivateRun, healthy, reap, wait_for
 
 from simulator.faults.engine import FaultEngine
 from simulator.journal import Journal
+from simulator.rundir import RunDir
 from simulator.targets.backends.local import LocalBackend
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
@@ -57,7 +58,7 @@ def shared_run(gameday_home: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def engine(shared_run: TargetsView) -> Iterator[FaultEngine]:
     """A FaultEngine on the shared run; reverts what the test left and checks the targets answer."""
     shared_run.refresh()
-    journal = Journal(shared_run.run_dir / "journal.jsonl")
+    journal = Journal(RunDir(shared_run.run_dir).journal)
     eng = FaultEngine(shared_run, journal)
     try:
         yield eng

@@ -18,9 +18,11 @@ from typing import Any
 import httpx
 import psutil
 
+from simulator.cleanup import cleanup_run
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
 from simulator.procs import same_process, stop_process
+from simulator.rundir import RunDir
 from simulator.targets.view import TargetsView
 
 REPO = Path(__file__).resolve().parents[3]
@@ -100,7 +102,7 @@ def median(values: Iterable[float]) -> float:
 # -------------------------------------------------------------------------------- processes
 def recorded_processes(run_dir: Path) -> list[tuple[int, float | None]]:
     """(pid, create_time) of everything ``targets.json`` names: supervisor, fault proxy, targets."""
-    path = Path(run_dir) / "targets.json"
+    path = RunDir(run_dir).targets_json
     if not path.exists():
         return []
     data = json.loads(path.read_text())
@@ -130,8 +132,6 @@ def hogs_of(run_id: str) -> list[psutil.Process]:
 
 def reap(run_dir: Path, run_id: str | None, extra: Iterable[tuple[int, float | None]] = ()) -> None:
     """Last-resort teardown: cleanup through the library, then stop whatever is still alive."""
-    from simulator.cleanup import cleanup_run
-
     run_dir = Path(run_dir)
     seen = list(extra) + recorded_processes(run_dir)
     if run_dir.exists():
@@ -153,7 +153,7 @@ def proc_status(pid: int, created: float | None) -> str | None:
 
 # -------------------------------------------------------------------------------- ledger and journal
 def ledger_rows(run_dir: Path) -> list[Any]:
-    path = Path(run_dir) / "ledger.sqlite"
+    path = RunDir(run_dir).ledger
     if not path.exists():
         return []
     with Ledger(path) as ledger:
@@ -161,7 +161,7 @@ def ledger_rows(run_dir: Path) -> list[Any]:
 
 
 def journal(run_dir: Path, kind: str | None = None) -> list[Any]:
-    path = Path(run_dir) / "journal.jsonl"
+    path = RunDir(run_dir).journal
     return read_events(path, kind) if path.exists() else []
 
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from simulator.journal import Journal
+from simulator.rundir import RunDir
 from simulator.scenario.clock import GameClock
 from simulator.tracker.embedded import start_tracker
 from tests.helpers.scoring_kit import SCENARIO
@@ -35,7 +36,7 @@ class LiveRun:
     def __init__(self, folder: Path):
         self.folder = folder
         self.clock = GameClock(SCALE)
-        self.journal = Journal(folder / "journal.jsonl", game_time=self.clock.now)
+        self.journal = Journal(RunDir(folder).journal, game_time=self.clock.now)
         self.healthy = True
 
     def sample(self) -> None:
@@ -57,7 +58,7 @@ class LiveRun:
 
 def build_live_run(folder: Path) -> Path:
     folder.mkdir(parents=True)
-    (folder / "scenario.yaml").write_text(SCENARIO.format(severity="P1", escalated="null", impact="true"))
+    RunDir(folder).scenario.write_text(SCENARIO.format(severity="P1", escalated="null", impact="true", chain=""))
     run = LiveRun(folder)
     j = run.journal
     j.write("run.started", run_id=RUN_ID, scenario="pool-kit", title="Payments outage (live fixture)",
@@ -65,7 +66,7 @@ def build_live_run(folder: Path) -> Path:
             truth={"severity": "P1", "root_cause": "leaky release", "root_cause_keywords": ["connection pool", "leak"],
                    "accepted_mitigations": ["rollback:payments"], "permanent_fixes": ["deploy:payments=v2.4.1"],
                    "harmful_actions": ["restart:payments"], "customer_impact": True})
-    handle = start_tracker(folder / "tracker.db", run_id=RUN_ID, scenario="pool-kit", journal=j)
+    handle = start_tracker(RunDir(folder).tracker_db, run_id=RUN_ID, scenario="pool-kit", journal=j)
     try:
         client = handle.client(actor="alice")
         run.clock.start()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.errors import InputError, NotFound
+from simulator.rundir import RunDir
 from simulator.tracker import judgement
 from simulator.tracker.reviews import note_problem
 
@@ -148,7 +149,7 @@ def test_the_export_carries_reviews_customer_messages_and_audiences(svc, run_inc
 
 def _card(folder: Path, run_id: str, items: list[dict], **extra) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / judgement.SCORECARD_FILE).write_text(json.dumps({"run_id": run_id, "items": items, **extra}))
+    RunDir(folder).scorecard.write_text(json.dumps({"run_id": run_id, "items": items, **extra}))
     return folder
 
 
@@ -164,7 +165,7 @@ def test_the_card_reader_lists_the_items_the_card_marks_provisional(tmp_path):
         _item("process.customer_comms", provisional="communication is judged by an evaluator")],
         incidents=[{"ref": "INC-2024-0002", "items": [_item("pm.sections", provisional=True)]}])
     card = judgement.load_card(RUN, judgement.candidate_folders(RUN, [str(tmp_path)]))
-    assert card.path == run / judgement.SCORECARD_FILE and card.problem is None
+    assert card.path == RunDir(run).scorecard and card.problem is None
     assert [(i.item_id, i.incident_ref) for i in card.items] == [
         ("pm.root_cause", "INC-2024-0001"), ("process.customer_comms", None), ("pm.sections", "INC-2024-0002")]
     assert card.items[1].why_provisional == "communication is judged by an evaluator"
@@ -180,11 +181,11 @@ def test_a_card_without_marks_falls_back_to_the_judgement_items(tmp_path):
 def test_no_card_of_the_run_is_said_so(tmp_path):
     _card(tmp_path / "elsewhere", "another-run", [_item("pm.root_cause")])
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / judgement.SCORECARD_FILE).write_text("{not json")
+    RunDir(tmp_path / "broken").scorecard.write_text("{not json")
     card = judgement.load_card(RUN, [tmp_path / "elsewhere", tmp_path / "broken", tmp_path / "absent"])
     assert card.path is None and card.items == []
     assert card.problem.startswith(f"no score card of run {RUN} is reachable; looked in ")
-    assert str(tmp_path / "absent" / judgement.SCORECARD_FILE) in card.problem
+    assert str(RunDir(tmp_path / "absent").scorecard) in card.problem
     assert "knows no folder" in judgement.load_card(RUN, []).problem
 
 
