@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from simulator.drills.console import FacilitatorConsole
 from simulator.drills.gameday import run_game_day
 from simulator.drills.loader import load_drill
+from tests.helpers.waits import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DRILL = ROOT / "drills" / "quarterly-game-day.yaml"
 
 
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start_game_day(tmp_path: Path, console: FacilitatorConsole, time_scale: float = 10, start: str = "auto"

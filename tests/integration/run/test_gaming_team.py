@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from simulator.journal import read_events
 from simulator.tracker.client import TrackerClient
 from tests.helpers.runhelpers import ROOT
+from tests.helpers.waits import wait_for
 
 pytestmark = pytest.mark.slow
 CHECKLIST = ("deployments", "logs", "infrastructure", "dependencies", "configuration", "users")
@@ -25,14 +25,6 @@ def gameday(home: Path, *args: str, timeout: float = 300) -> subprocess.Complete
                           timeout=timeout, env={**os.environ, "GAMEDAY_HOME": str(home)})
 
 
-def wait_for(predicate, timeout: float, what: str):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_gaming_team_on_a_real_run_scores_far_below_the_careful_one(gameday_home: Path, tmp_path: Path) -> None:

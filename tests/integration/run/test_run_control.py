@@ -13,19 +13,12 @@ from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
 from simulator.run import Runner, RunOptions
 from simulator.scenario import load_scenario
+from tests.helpers.waits import wait_for
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def wait_for(predicate, timeout: float, what: str):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_pause_holds_a_red_herring_on_the_game_clock(gameday_home: Path, tmp_path: Path) -> None:
