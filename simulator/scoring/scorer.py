@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,12 +65,10 @@ def line(item_id: str, verdict: Verdict, cfg: ScoringConfig, incident: str | Non
             automatic = round((spec.points if spec else 0.0) * max(0.0, min(1.0, verdict.fraction)), 2)
             note = ReviewNote(decision=review.decision, reviewer=review.reviewer, note=review.note,
                               at=review.created_at.isoformat(timespec="seconds"), automatic_points=automatic)
-            if review.decision == "override" and review.fraction is not None and verdict.final_status() not in (
-                    "not_applicable",):
-                verdict = Verdict(float(review.fraction), f"{verdict.reason} -- overridden by {review.reviewer}: "
-                                  f"{review.note}", measured=verdict.measured, target=verdict.target,
-                                  game_s=verdict.game_s, wall_s=verdict.wall_s, evidence=verdict.evidence,
-                                  source=verdict.source, basis=verdict.basis)
+            overridable = verdict.final_status() != "not_applicable"
+            if review.decision == "override" and review.fraction is not None and overridable:
+                verdict = replace(verdict, fraction=float(review.fraction), status=None,
+                                  reason=f"{verdict.reason} -- overridden by {review.reviewer}: {review.note}")
             else:
                 verdict.reason += f" -- confirmed by {review.reviewer}: {review.note}"
     status = verdict.final_status()

@@ -53,6 +53,7 @@ class Context:
         self.team_ops = [o for o in self.facts.ops if self.fault is None or o.at.wall >= self.fault.effective.wall - 1]
         self.mitigation = self._mitigation()
         self._samples: dict[str, list[tuple[Moment, dict[str, Any]]]] | None = None
+        self._facts: IncidentFacts | None = None
 
     # ---- choices
     def _primary(self) -> IncidentView | None:
@@ -116,7 +117,12 @@ class Context:
 
     def incident_facts(self) -> IncidentFacts:
         """What a text about this incident can name: its services, the alerts that fired, the truth's
-        symptoms, the team's actions, and the clock times and durations of its moments."""
+        symptoms, the team's actions, and the clock times and durations of its moments (computed once)."""
+        if self._facts is None:
+            self._facts = self._incident_facts()
+        return self._facts
+
+    def _incident_facts(self) -> IncidentFacts:
         inc = self.incident
         services = {f.target for f in self.facts.faults if f.scenario}
         services |= set(self.truth.services_affected) if self.truth else set()
