@@ -29,7 +29,7 @@ def _max_5xx(run_dir: Path, target: str) -> int:
 
 
 def test_pool_exhaustion(gameday_home: Path, tmp_path: Path) -> None:
-    runner, result = run("pool-exhaustion", tmp_path, time_scale=30, max_duration=6 * 60)
+    runner, result = run("pool-exhaustion", tmp_path, time_scale=30, max_duration=10 * 60)
     run_dir = Path(result.run_dir)
     assert result.outcome == "max_duration", result.reason
     assert result.faults[0]["injected_game"] is not None
