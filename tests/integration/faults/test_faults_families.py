@@ -181,7 +181,8 @@ def test_timeout_on_the_link_breaks_gateway_but_not_payments(engine: FaultEngine
 def test_pause_freezes_the_process_and_revert_resumes_it(engine: FaultEngine, shared_run: TargetsView) -> None:
     t = shared_run.refresh().target("payments")
     entry = engine.inject("process.pause", "payments", {})
-    assert proc_status(t.pid or -1, t.create_time) == psutil.STATUS_STOPPED
+    # SIGSTOP takes effect when the kernel next schedules the process: on a loaded machine, not at once
+    wait_for(lambda: proc_status(t.pid or -1, t.create_time) == psutil.STATUS_STOPPED, 10, what="payments stopped")
     with pytest.raises(httpx.TimeoutException):
         charge_direct(shared_run, timeout=0.5)
     engine.revert(entry.id)
