@@ -30,6 +30,8 @@ from simulator.targets.view import TargetsView
 #: policy: how long a revert may take to show its effect gone (a target restarted by its supervisor is running
 #: again in about a second) before the ledger says the revert did not take
 REVERT_CHECK_SECONDS = 15.0
+#: policy: a revert's effect must still be gone this long after it first is
+REVERT_SETTLE_SECONDS = 0.3
 
 
 def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -141,10 +143,14 @@ class FaultEngine:
 
     def _still_there(self, family, ctx: Context, target: str, kind: str, revert: dict[str, Any]) -> str | None:
         """What of the fault is still there after its revert, or None. Checked again for up to
-        ``REVERT_CHECK_SECONDS`` (a restarted target takes a moment to be running again)."""
+        ``REVERT_CHECK_SECONDS`` (a restarted target takes a moment to be running again); once gone, checked once
+        more after ``REVERT_SETTLE_SECONDS``, so an effect that comes straight back does not count as gone."""
         deadline = time.monotonic() + REVERT_CHECK_SECONDS
         while True:
             problem = family.verify(ctx, target, kind, revert)
+            if problem is None:
+                time.sleep(REVERT_SETTLE_SECONDS)
+                problem = family.verify(ctx, target, kind, revert)
             if problem is None or time.monotonic() > deadline:
                 return problem
             time.sleep(0.25)

@@ -167,3 +167,74 @@ def test_aliases_within_the_limits_still_load_and_are_shared_not_copied() -> Non
     assert data["b"] == {"timeout": "2s", "retries": 3}
     assert data["c"][0] is data["b"]  # reused, never rebuilt
     assert positions.of_key(("a", "timeout")) == (1, 14)  # a merged key points at where it is written
+
+
+# ------------------------------------------------------------------------------------------ run folders
+def _kit_run(tmp_path: Path) -> Path:
+    from tests.helpers.scoring_kit import RunKit, exemplary
+
+    kit = RunKit(tmp_path / "run")
+    exemplary(kit).close()
+    return kit.write()
+
+
+def _damage(journal: Path, case: str) -> None:
+    import json
+
+    lines = journal.read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    if case == "nan-times":
+        records[3]["wall"], records[5]["game"] = float("nan"), float("inf")
+        lines = [json.dumps(r) for r in records]  # Python writes NaN/Infinity, which strict JSON refuses
+    elif case == "wrong-types":
+        records[2]["seq"], records[3]["wall"], records[4]["data"] = "two", "noon", [1, 2]
+        records[5]["kind"], records[6]["game"] = 7, {"a": 1}
+        lines = [json.dumps(r) for r in records]
+    elif case == "100k-deep-line":
+        lines.insert(3, "[" * 100_000 + "]" * 100_000)
+    elif case == "100k-deep-data":
+        lines.insert(3, '{"seq":3,"wall":1776938400.0,"game":1.0,"kind":"incident.note","data":{"x":'
+                     + "[" * 100_000 + "]" * 100_000 + "}}")
+    elif case == "not-objects":
+        lines[3:3] = ["42", "[1,2,3]", '"text"', "null"]
+    journal.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("case", ["nan-times", "wrong-types", "100k-deep-line", "100k-deep-data", "not-objects"])
+def test_score_skips_damaged_journal_lines_with_one_warning(tmp_path: Path, case: str) -> None:
+    """A journal is appended by several processes and outlives them: one damaged line must not make the whole
+    run unscorable. It is skipped, and one warning line says how many and why (the first)."""
+    run = _kit_run(tmp_path)
+    _damage(run / "journal.jsonl", case)
+    r = gameday("score", str(run), home=tmp_path / "home")
+    assert r.returncode == 0, r.stderr[-800:]
+    warnings = [line for line in r.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and f"{run / 'journal.jsonl'}: skipped" in warnings[0], r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("supervisor, expected", [
+    ({"pid": -1, "create_time": None}, "supervisor.pid: expected a positive whole number or null, got -1"),
+    ({"pid": "1", "create_time": None}, "supervisor.pid: expected a positive whole number or null, got '1'"),
+    ({"pid": 1, "create_time": "no"}, "supervisor.create_time: expected a finite number or null, got 'no'"),
+    ([1, 2], "supervisor: expected a JSON object, got list"),
+])
+def test_cleanup_of_a_folder_with_a_damaged_targets_json_is_one_line_exit_2(tmp_path: Path, supervisor: object,
+                                                                            expected: str) -> None:
+    import json
+
+    run = _kit_run(tmp_path)
+    (run / "targets.json").write_text(json.dumps({"run_id": "x", "backend": "local", "supervisor": supervisor,
+                                                  "targets": {}}))
+    r = gameday("cleanup", "--run", str(run), home=tmp_path / "home")
+    assert r.returncode == 2, r.stderr
+    assert _errors(r) == [f"error: {run / 'targets.json'}: {expected}"]
+
+
+def test_a_targets_json_that_is_dev_zero_is_refused(tmp_path: Path) -> None:
+    run = _kit_run(tmp_path)
+    (run / "targets.json").symlink_to("/dev/zero")
+    r = gameday("cleanup", "--run", str(run), home=tmp_path / "home")
+    assert r.returncode == 2, r.stderr[-500:]
+    assert _errors(r) == [f"error: {run / 'targets.json'}: not a regular file (a device, FIFO or socket); "
+                          "expected a file"]
