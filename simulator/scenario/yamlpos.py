@@ -13,6 +13,7 @@ merges: one located line and exit 2, in bounded time and memory, whatever the fi
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -104,9 +105,16 @@ class _BoundedLoader(yaml.SafeLoader):
         try:
             if self.depth > MAX_DEPTH:
                 raise _Limit(event.start_mark, f"nested deeper than {MAX_DEPTH} levels (policy MAX_DEPTH)")
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self.depth -= 1
+        if isinstance(event, yaml.AliasEvent):
+            # the anchored node itself, but marked where the alias is written: errors point at the use
+            use = copy.copy(node)
+            use.start_mark, use.end_mark = event.start_mark, event.end_mark
+            use.alias_of = getattr(node, "alias_of", node)  # type: ignore[attr-defined]
+            return use
+        return node
 
 
 @dataclass
@@ -155,12 +163,16 @@ class _Builder:
 
     def _build(self, node: yaml.Node, path: Path) -> _Built:
         self.positions.values.setdefault(path, _mark(node))
+        use = node  # where it is written (an alias: the *name), for errors
+        target = getattr(node, "alias_of", node)
+        if id(target) in self.built:
+            node = target
         done = self.built.get(id(node))
         if done is _BUILDING:
-            raise self.fail(node, path, "an alias refers to a list or mapping that contains it")
+            raise self.fail(use, path, "an alias refers to a list or mapping that contains it")
         if done is not None:  # an alias: the same value again, counted but not rebuilt
             again = _Built(done.value, done.size, done.height, done.hops + 1, done.path, done.children)
-            self._count(node, path, again, again.hops)
+            self._count(use, path, again, again.hops)
             return again
         self.built[id(node)] = _BUILDING
         self.expanded += 1
@@ -188,7 +200,7 @@ class _Builder:
                     if not isinstance(source, yaml.MappingNode):
                         raise self.fail(source, path, "expected a mapping to merge with '<<'")
                     # a merged alias is counted (values, depth, hops) as it is reached in _build
-                    hop = 1 if id(source) in self.built else 0
+                    hop = 1 if id(getattr(source, "alias_of", source)) in self.built else 0
                     src = self._build(source, path)
                     for k, v in (src.children or {}).items():
                         if k not in merged:

@@ -139,7 +139,7 @@ def test_show_and_run_refuse_the_alias_bomb_before_anything_starts(tmp_path: Pat
     path.write_text(LAUGHS)
     r = gameday(command, str(path), home=tmp_path / "home")
     assert r.returncode == 2, r.stderr[-500:]
-    assert _errors(r) == [f"error: {path}:4:4: e[5]: aliases expand to more than {MAX_NODES} values "
+    assert _errors(r) == [f"error: {path}:5:23: e[5]: aliases expand to more than {MAX_NODES} values "
                           "(policy MAX_NODES)"]
     assert not (tmp_path / "home" / "runs").exists() or not any((tmp_path / "home" / "runs").iterdir())
 
