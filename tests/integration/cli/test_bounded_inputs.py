@@ -197,10 +197,14 @@ def _damage(journal: Path, case: str) -> None:
                      + "[" * 100_000 + "]" * 100_000 + "}}")
     elif case == "not-objects":
         lines[3:3] = ["42", "[1,2,3]", '"text"', "null"]
+    elif case == "5MB-line":  # longer than MAX_LINE_BYTES: read past in chunks, never held
+        lines.insert(3, '{"seq":3,"wall":1776938400.0,"game":1.0,"kind":"incident.note","data":{"x":"'
+                     + "a" * (5 << 20) + '"}}')
     journal.write_text("\n".join(lines) + "\n")
 
 
-@pytest.mark.parametrize("case", ["nan-times", "wrong-types", "100k-deep-line", "100k-deep-data", "not-objects"])
+@pytest.mark.parametrize("case", ["nan-times", "wrong-types", "100k-deep-line", "100k-deep-data", "not-objects",
+                                  "5MB-line"])
 def test_score_skips_damaged_journal_lines_with_one_warning(tmp_path: Path, case: str) -> None:
     """A journal is appended by several processes and outlives them: one damaged line must not make the whole
     run unscorable. It is skipped, and one warning line says how many and why (the first)."""
