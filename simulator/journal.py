@@ -170,7 +170,7 @@ def _last_seq(path: Path) -> int:
 
 #: policy: the longest journal line read; a longer one is skipped (a sample of many targets is < 64 KiB)
 MAX_LINE_BYTES = 4 << 20
-_warned: set[tuple[str, int, int]] = set()
+_warned: set[tuple[str, str]] = set()
 
 
 def _event(line: bytes) -> Event:
@@ -237,11 +237,11 @@ def iter_events(path: str | os.PathLike[str]) -> Iterator[Event]:
                 if line.endswith(b"\n"):  # a torn last line has no newline: expected after a kill
                     skipped.append(f"line {number}: {' '.join(str(exc).removeprefix('line: ').split())}")
     if skipped:
-        _warn(path, info, skipped)
+        _warn(path, skipped)
 
 
-def _warn(path: str | os.PathLike[str], info: os.stat_result, skipped: list[str]) -> None:
-    key = (str(path), info.st_size, info.st_mtime_ns)
+def _warn(path: str | os.PathLike[str], skipped: list[str]) -> None:
+    key = (str(path), skipped[0])  # once per journal and first damage, however often a growing journal is read
     if key in _warned:
         return
     _warned.add(key)
