@@ -13,7 +13,7 @@ import threading
 
 import psutil
 import pytest
-from faults_helpers import charge_direct, gameday, ledger_rows, proc_status
+from faults_helpers import charge_direct, gameday, ledger_rows, proc_status, wait_for
 
 from simulator import cleanup as cleanup_module
 from simulator.errors import EnvironmentProblem
@@ -45,7 +45,7 @@ def test_a_stop_signal_kill_recorded_before_the_refusal_is_continued_before_it_c
     engine.ledger.record("old-stop", shared_run.run_id, "process.kill", "payments", {"signal": "SIGSTOP"},
                          {"pid": t.pid, "create_time": t.create_time, "hogs": []})
     psutil.Process(t.pid).suspend()
-    assert proc_status(t.pid or -1, t.create_time) == psutil.STATUS_STOPPED
+    wait_for(lambda: proc_status(t.pid or -1, t.create_time) == psutil.STATUS_STOPPED, 5, what="stopped")
     entry = engine.revert("old-stop")
     assert entry.state == "reverted"
     assert proc_status(t.pid or -1, t.create_time) != psutil.STATUS_STOPPED
