@@ -14,8 +14,9 @@ from pathlib import Path
 
 import psutil
 
+from simulator.errors import InputError
 from simulator.faults.engine import FaultEngine
-from simulator.faults.ledger import Ledger
+from simulator.faults.ledger import Entry, Ledger
 from simulator.journal import Journal
 from simulator.procs import same_process, stop_process
 from simulator.rundir import RunDir
@@ -61,11 +62,7 @@ def cleanup_run(run_dir: Path, run_id: str | None = None) -> CleanupResult:
             result.run_id = view.run_id
             if folder.ledger.exists():
                 if _targets_alive(view):
-                    engine = FaultEngine(view, journal)
-                    try:
-                        done, errors = engine.revert_all(by="cleanup")
-                    finally:
-                        engine.close()
+                    done, errors = _revert_with_retries(view, journal)
                     result.reverted = [e.id for e in done]
                     result.errors += errors
                 else:
@@ -88,6 +85,30 @@ def cleanup_run(run_dir: Path, run_id: str | None = None) -> CleanupResult:
     return result
 
 
+#: policy: how many times cleanup tries a revert whose effect is still there (each try already waits up to the
+#: engine's REVERT_CHECK_SECONDS for it to take); what still fails stays open in the ledger, for the next cleanup
+CLEANUP_ATTEMPTS = 3
+
+
+def _revert_with_retries(view: TargetsView, journal: Journal | None) -> tuple[list[Entry], list[str]]:
+    """Revert every open fault; retry the ones whose revert failed or did not take. The errors are the last
+    try's (the ledger keeps those rows ``failed`` with the reason)."""
+    engine = FaultEngine(view, journal)
+    done: list[Entry] = []
+    errors: list[str] = []
+    try:
+        for attempt in range(CLEANUP_ATTEMPTS):
+            if attempt:
+                time.sleep(1.0)
+            reverted, errors = engine.revert_all(by="cleanup" if not attempt else f"cleanup (try {attempt + 1})")
+            done += reverted
+            if not errors:
+                break
+    finally:
+        engine.close()
+    return done, errors
+
+
 def _owner_gone(record: RunRecord) -> bool:
     if record.owner_pid <= 0:
         return False
@@ -107,8 +128,16 @@ def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupRes
         record = find_run(run)
         return [cleanup_run(record.path, record.run_id)]
     records = active_runs() if everything else [r for r in active_runs() if _owner_gone(r)]
-    results = [cleanup_run(r.path, r.run_id) for r in records]
+    results = [_cleanup_one(r) for r in records]
     return results + sweep_docker({r.run_id for r in active_runs()})
+
+
+def _cleanup_one(record: RunRecord) -> CleanupResult:
+    """One run of many: a damaged folder (a crafted ``targets.json``) is reported, and the others still cleaned."""
+    try:
+        return cleanup_run(record.path, record.run_id)
+    except InputError as exc:
+        return CleanupResult(record.run_id, str(record.path), errors=[str(exc)])
 
 
 def sweep_docker(active: set[str]) -> list[CleanupResult]:

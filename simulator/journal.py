@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
+
+from simulator.bounded import DamagedFile, finite, parse_json
 
 EVENT_KINDS: dict[str, str] = {
     # run lifecycle
@@ -164,18 +168,85 @@ def _last_seq(path: Path) -> int:
     return last
 
 
+#: policy: the longest journal line read; a longer one is skipped (a sample of many targets is < 64 KiB)
+MAX_LINE_BYTES = 4 << 20
+_warned: set[tuple[str, str]] = set()
+
+
+def _event(line: bytes) -> Event:
+    """One journal line -> an Event; ``ValueError`` naming what is wrong with it."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8") from None
+    record = parse_json(text, "line")
+    if not isinstance(record, dict):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
+    seq, wall, game, kind, data = (record.get(k) for k in ("seq", "wall", "game", "kind", "data"))
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise ValueError(f"seq: expected a whole number, got {seq!r:.40}")
+    if not finite(wall):
+        raise ValueError(f"wall: expected a finite number of seconds, got {wall!r:.40}")
+    if game is not None and not finite(game):
+        raise ValueError(f"game: expected a finite number of seconds or null, got {game!r:.40}")
+    if not isinstance(kind, str) or not kind:
+        raise ValueError(f"kind: expected an event kind, got {kind!r:.40}")
+    if data is not None and not isinstance(data, dict):
+        raise ValueError(f"data: expected a JSON object, got {type(data).__name__}")
+    return Event(seq, float(wall), None if game is None else float(game), kind, data or {})
+
+
+def _lines(fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each line; None for a line longer than ``MAX_LINE_BYTES`` (read past in
+    bounded chunks, never held)."""
+    number = 0
+    while True:
+        line = fh.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):
+                line = fh.readline(1 << 20)
+            yield number, None
+            continue
+        yield number, line
+
+
 def iter_events(path: str | os.PathLike[str]) -> Iterator[Event]:
-    """Read a journal; a torn or garbled line (a killed writer) is skipped."""
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            line = line.strip()
-            if not line:
+    """Read a journal. A torn last line (a killed writer) is skipped silently; any other damaged line (bad
+    JSON, wrong types, NaN times, nested too deeply, too long) is skipped with one warning on stderr per
+    journal: the rest of the record is still the run's truth, and scoring says what it lacks. A journal
+    that is not a regular file (a device, a FIFO) is refused (``DamagedFile``, exit 2)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise DamagedFile(f"{path}: not a regular file (a device, FIFO or socket); expected a journal")
+    skipped: list[str] = []
+    with os.fdopen(fd, "rb") as fh:
+        for number, line in _lines(fh):
+            if line is None:
+                skipped.append(f"line {number}: longer than {MAX_LINE_BYTES >> 20} MiB (policy MAX_LINE_BYTES)")
+                continue
+            if not line.strip():
                 continue
             try:
-                record = json.loads(line)
-                yield Event.from_record(record)
-            except (ValueError, KeyError, TypeError):
-                continue
+                yield _event(line)
+            except ValueError as exc:
+                if line.endswith(b"\n"):  # a torn last line has no newline: expected after a kill
+                    skipped.append(f"line {number}: {' '.join(str(exc).removeprefix('line: ').split())}")
+    if skipped:
+        _warn(path, skipped)
+
+
+def _warn(path: str | os.PathLike[str], skipped: list[str]) -> None:
+    key = (str(path), skipped[0])  # once per journal and first damage, however often a growing journal is read
+    if key in _warned:
+        return
+    _warned.add(key)
+    more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+    print(f"warning: {path}: skipped {len(skipped)} damaged line(s): {skipped[0][:200]}{more}", file=sys.stderr)
 
 
 def read_events(path: str | os.PathLike[str], kind: str | None = None) -> list[Event]:

@@ -9,12 +9,12 @@ drill's folder (game day, tabletop, full-scale). Nothing else in ``simulator/`` 
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.bounded import DamagedFile, finite, load_json
 from simulator.runs import write_json_atomic
 
 # ---- a run folder
@@ -191,12 +191,14 @@ class RunDir(_Folder):
         return self.path / LOCUST_CSV
 
     # ------------------------------------------------------------------ the shared records
+    # Read bounded (regular files only, size-capped, strict JSON, MAX_DEPTH) and checked: a damaged or
+    # crafted record is a DamagedFile -- an InputError (exit 2, one line naming file and key) and a ValueError.
     def summary(self) -> dict[str, Any] | None:
         """``summary.json``, or None when there is none (or it holds no object). ``OSError`` or
-        ``ValueError`` when it cannot be read."""
+        ``ValueError`` (``DamagedFile``) when it cannot be read."""
         if not self.summary_json.is_file():
             return None
-        data = json.loads(self.summary_json.read_text(encoding="utf-8"))
+        data = load_json(self.summary_json)
         return data if isinstance(data, dict) else None
 
     def write_summary(self, data: dict[str, Any]) -> None:
@@ -204,14 +206,45 @@ class RunDir(_Folder):
 
     def tracker_info(self) -> TrackerInfo | None:
         """``tracker.json``, or None when there is none (or it holds no object). ``OSError`` or
-        ``ValueError`` when it cannot be read."""
+        ``ValueError`` (``DamagedFile``) when it cannot be read or a field is not text."""
         if not self.tracker_json.is_file():
             return None
-        data = json.loads(self.tracker_json.read_text(encoding="utf-8"))
+        data = load_json(self.tracker_json)
         if not isinstance(data, dict):
             return None
+        for key in ("url", "run_id", "db"):
+            if data.get(key) is not None and not isinstance(data[key], str):
+                raise DamagedFile(f"{self.tracker_json}: {key}: expected text or null, got "
+                                  f"{type(data[key]).__name__}")
         url, run_id, db = data.get("url"), data.get("run_id"), data.get("db")
-        return TrackerInfo(str(url) if url else None, str(run_id) if run_id else None, str(db) if db else None)
+        return TrackerInfo(url or None, run_id or None, db or None)
+
+    def targets_state(self) -> dict[str, Any]:
+        """``targets.json``, checked where other processes' ids are read from it: the supervisor's, the proxy's
+        and each target's ``pid`` (a positive whole number or null) and ``create_time`` (a finite number or
+        null). ``FileNotFoundError`` when there is none; ``DamagedFile`` when it is damaged."""
+        data = load_json(self.targets_json)
+        where = str(self.targets_json)
+        if not isinstance(data, dict):
+            raise DamagedFile(f"{where}: expected a JSON object, got {type(data).__name__}")
+        if not isinstance(data.get("run_id", ""), str):
+            raise DamagedFile(f"{where}: run_id: expected text")
+        targets = data.get("targets") or {}
+        if not isinstance(targets, dict):
+            raise DamagedFile(f"{where}: targets: expected a JSON object, got {type(targets).__name__}")
+        for key, entry in [("supervisor", data.get("supervisor")), ("proxy", data.get("proxy")),
+                           *[(f"targets.{n}", t) for n, t in targets.items()]]:
+            if entry is None:
+                continue
+            if not isinstance(entry, dict):
+                raise DamagedFile(f"{where}: {key}: expected a JSON object, got {type(entry).__name__}")
+            pid, created = entry.get("pid"), entry.get("create_time")
+            if pid is not None and (not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0):
+                raise DamagedFile(f"{where}: {key}.pid: expected a positive whole number or null, got {pid!r:.40}")
+            if created is not None and not finite(created):
+                raise DamagedFile(f"{where}: {key}.create_time: expected a finite number or null, "
+                                  f"got {created!r:.40}")
+        return data
 
     def write_tracker_info(self, info: TrackerInfo) -> None:
         write_json_atomic(self.tracker_json, info.to_json())

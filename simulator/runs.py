@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from simulator.bounded import load_json
 from simulator.errors import InputError, NotFound
 
 
@@ -47,7 +48,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    return json.loads(path.read_text())
+    return load_json(path)  # bounded: a regular file, size-capped, strict JSON (simulator.bounded)
 
 
 @dataclass

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.errors import InputError
+from simulator.errors import InputError, ValidationFailed
+from simulator.scenario.yamlpos import YamlProblem, load_yaml_file
 from simulator.tracker import server
 from simulator.tracker.db import Database, default_db
 from simulator.tracker.migrations import current_revision
@@ -86,11 +86,9 @@ def _load_roster(svc: TrackerService, path: Path) -> int:
     if not path.exists():
         raise InputError(f"{path}: no such roster file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InputError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        data, _ = load_yaml_file(path)  # bounded, like every YAML input
+    except YamlProblem as exc:
+        raise ValidationFailed([exc.problem]) from None
     people = data.get("people", data) if isinstance(data, dict) else data
     if not isinstance(people, list):
         raise InputError(f"{path}: expected a list of people (name, handle, team, oncall)")

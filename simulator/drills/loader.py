@@ -5,8 +5,6 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-import yaml
-
 from simulator.drills.model import Drill
 from simulator.errors import NotFound, Problem, ValidationFailed
 from simulator.faults.catalog import FAULT_KINDS
@@ -14,6 +12,7 @@ from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
 from simulator.scenario.loader import Locator, load_document, load_text, validate_data
 from simulator.scenario.model import RunbookStep, Scenario
+from simulator.scenario.yamlpos import peek_yaml
 from simulator.targets.spec import merge_targets
 
 
@@ -113,10 +112,7 @@ def resolve_drill(name_or_path: str) -> Path:
 
 def kind_of(path: Path) -> str | None:
     """'Scenario', 'Drill' or None: the document's top-level ``kind`` (no validation)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
+    data = peek_yaml(path)  # bounded, like every YAML reader
     return data.get("kind") if isinstance(data, dict) and isinstance(data.get("kind"), str) else None
 
 

@@ -83,6 +83,24 @@ class SignalParams(Params):
         return name
 
 
+#: signals that freeze a process instead of ending it: a kill fault's revert would leave it frozen
+STOP_SIGNALS = ("SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+
+
+class KillParams(SignalParams):
+    """``process.kill`` / ``container.kill``: a signal that ends (or is handled by) the process. A stop signal
+    is refused: freezing is ``process.pause`` / ``container.pause``, whose revert continues the process."""
+
+    @field_validator("signal")
+    @classmethod
+    def _not_a_stop(cls, v: str) -> str:
+        if v in STOP_SIGNALS:
+            raise ValueError(f"a signal that ends the process, not {v}: it freezes the process and a kill's revert "
+                             "does not continue it; to freeze the target use process.pause (or container.pause), "
+                             "which is reverted with SIGCONT")
+        return v
+
+
 class CpuHogParams(Params):
     workers: int = Field(1, ge=1, le=64, description="busy processes to start")
 
@@ -129,7 +147,8 @@ FAULT_KINDS: dict[str, FaultKind] = {
         *[FaultKind(f"proxy.{t.name}", "proxy", _proxy_params(t.name), t.description)
           for t in TOXIC_TYPES.values()],
         FaultKind("process.pause", "process", NoParams, "freeze the process (SIGSTOP; revert SIGCONT)"),
-        FaultKind("process.kill", "process", SignalParams, "send a signal; the supervisor restarts per policy"),
+        FaultKind("process.kill", "process", KillParams, "send a signal (not a stop signal: that is process.pause); "
+                                                         "the supervisor restarts per policy"),
         FaultKind("process.restart", "process", NoParams, "restart the target's process"),
         FaultKind("process.cpu_hog", "process", CpuHogParams, "burn CPU beside the target"),
         FaultKind("process.memory_hog", "process", MemoryHogParams, "allocate memory beside the target"),
@@ -137,7 +156,7 @@ FAULT_KINDS: dict[str, FaultKind] = {
           for name, params, summary in [
             ("pause", NoParams, "freeze every process of the container (docker pause; revert unpause)"),
             ("stop", NoParams, "stop the container (docker stop; revert start)"),
-            ("kill", SignalParams, "send a signal to the container (docker kill: the engine's restart policy "
+            ("kill", KillParams, "send a signal to the container (docker kill: the engine's restart policy "
                                    "does not apply; revert starts it)"),
             ("restart", NoParams, "restart the container (revert: make sure it runs)"),
             ("remove", NoParams, "remove the container (revert: re-create it, same name and port)"),

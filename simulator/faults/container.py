@@ -118,5 +118,25 @@ class ContainerFamily:
         else:
             _ensure_running(ctx, target, revert)
 
+    def verify(self, ctx, target, kind, revert):
+        c = _container(ctx, target, revert["container"] if kind != "container.remove" else None)
+        if kind == "container.update":
+            return None if c is None or _limits_back(c, revert) else f"{target}: container limits not restored"
+        if c is None:
+            return f"{target}: its container is gone"
+        if c.status == "paused" and revert.get("status_before") != "paused":
+            return f"{target}: container {c.name} is still paused"
+        if kind != "container.pause" and c.status not in ("running", "restarting"):
+            return f"{target}: container {c.name} is {c.status}, not running"
+        return None
+
+
+def _limits_back(c, revert: dict[str, Any]) -> bool:
+    host = c.attrs.get("HostConfig") or {}
+    info = _client().info()
+    memory, cpus = host.get("Memory") or None, (host.get("NanoCpus") or 0) / 1e9 or None
+    return (memory == revert.get("memory") or (revert.get("memory") is None and memory == info["MemTotal"])) and \
+        (cpus == revert.get("cpus") or (revert.get("cpus") is None and cpus == info["NCPU"]))
+
 
 FAMILY = ContainerFamily()

@@ -1,7 +1,7 @@
 """What every fault family gets: the run's targets, the fault's id, and the calls it makes.
 
 ``Context`` is shared by the families in ``families.py`` and ``container.py``; ``Family`` is the
-three steps each implements.
+steps each implements (prepare, apply, revert, and verify that the revert took).
 """
 
 from __future__ import annotations
@@ -39,3 +39,4 @@ class Family(Protocol):
     def apply(self, ctx: Context, target: str, kind: str, params: dict[str, Any],
               revert: dict[str, Any]) -> dict[str, Any]: ...
     def revert(self, ctx: Context, target: str, kind: str, revert: dict[str, Any]) -> None: ...
+    def verify(self, ctx: Context, target: str, kind: str, revert: dict[str, Any]) -> str | None: ...

@@ -3,7 +3,9 @@
 ``FaultEngine.inject`` validates the parameters, checks the target belongs to the run, captures
 what undoing needs, writes the ledger row (``pending``), *then* applies the fault, marks it
 ``active`` and journals ``fault.injected`` with the time it took effect. If applying fails the
-fault is reverted at once: never a half-applied fault. ``revert_all`` undoes everything still
+fault is reverted at once: never a half-applied fault. A revert is ``reverted`` in the ledger only
+when the family's ``verify`` finds the effect gone; otherwise the row is ``failed`` with what is
+still there, and ``gameday cleanup`` retries it. ``revert_all`` undoes everything still
 open, newest first; it is what the runner calls on every exit path and what ``gameday
 cleanup`` calls after a ``kill -9``.
 """
@@ -15,7 +17,7 @@ import secrets
 import time
 from typing import Any
 
-from simulator.errors import GamedayError, InputError, NotFound, Problem, ValidationFailed
+from simulator.errors import EnvironmentProblem, GamedayError, InputError, NotFound, Problem, ValidationFailed
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.faults.context import Context
 from simulator.faults.families import FAMILIES
@@ -24,6 +26,12 @@ from simulator.journal import Journal
 from simulator.scenario.loader import Locator, validate_data
 from simulator.scenario.yamlpos import Positions
 from simulator.targets.view import TargetsView
+
+#: policy: how long a revert may take to show its effect gone (a target restarted by its supervisor is running
+#: again in about a second) before the ledger says the revert did not take
+REVERT_CHECK_SECONDS = 15.0
+#: policy: a revert's effect must still be gone this long after it first is
+REVERT_SETTLE_SECONDS = 0.3
 
 
 def validate_params(kind: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +103,9 @@ class FaultEngine:
         message = str(exc) if isinstance(exc, GamedayError) else f"{type(exc).__name__}: {exc}"
         try:
             family.revert(ctx, target, kind, revert)
+            problem = self._still_there(family, ctx, target, kind, revert)
+            if problem is not None:
+                raise EnvironmentProblem(f"still there: {problem}")
             self.ledger.mark_reverted(fault_id, "failed-inject", time.time())
         except Exception as undo_exc:  # noqa: BLE001 - keep the row open for cleanup
             message += f"; undo also failed: {undo_exc}"
@@ -110,10 +121,14 @@ class FaultEngine:
         if entry.state == "reverted":
             return entry
         spec = FAULT_KINDS[entry.kind]
+        family, ctx = FAMILIES[spec.family], Context(self.view, entry.id, self.lifetime)
         started = time.time()
         try:
-            FAMILIES[spec.family].revert(Context(self.view, entry.id, self.lifetime), entry.target, entry.kind,
-                                         entry.revert)
+            family.revert(ctx, entry.target, entry.kind, entry.revert)
+            problem = self._still_there(family, ctx, entry.target, entry.kind, entry.revert)
+            if problem is not None:
+                raise EnvironmentProblem(f"reverted, but the fault is still there: {problem}; "
+                                         "'gameday cleanup' retries it")
         except Exception as exc:
             message = str(exc) if isinstance(exc, GamedayError) else f"{type(exc).__name__}: {exc}"
             self.ledger.mark_failed(entry.id, f"revert failed: {message}")
@@ -125,6 +140,20 @@ class FaultEngine:
         self._journal("fault.reverted", id=entry.id, kind=entry.kind, target=entry.target, how=by,
                       reverted_at=done, took=round(done - started, 4))
         return self.ledger.get(entry.id)
+
+    def _still_there(self, family, ctx: Context, target: str, kind: str, revert: dict[str, Any]) -> str | None:
+        """What of the fault is still there after its revert, or None. Checked again for up to
+        ``REVERT_CHECK_SECONDS`` (a restarted target takes a moment to be running again); once gone, checked once
+        more after ``REVERT_SETTLE_SECONDS``, so an effect that comes straight back does not count as gone."""
+        deadline = time.monotonic() + REVERT_CHECK_SECONDS
+        while True:
+            problem = family.verify(ctx, target, kind, revert)
+            if problem is None:
+                time.sleep(REVERT_SETTLE_SECONDS)
+                problem = family.verify(ctx, target, kind, revert)
+            if problem is None or time.monotonic() > deadline:
+                return problem
+            time.sleep(0.25)
 
     def revert_all(self, by: str = "end", owner: str | None = None) -> tuple[list[Entry], list[str]]:
         """Revert every open fault (of ``owner`` only, when given), newest first. Returns (reverted, errors);

@@ -5,7 +5,10 @@
 * ``apply(ctx, target, params, revert) -> revert`` applies the fault (and may add to ``revert``,
   e.g. the pids of a hog);
 * ``revert(ctx, target, revert)`` undoes it. Idempotent, and it respects what the team already
-  did: a release the team has rolled back is not rolled back again.
+  did: a release the team has rolled back is not rolled back again;
+* ``verify(ctx, target, revert) -> problem | None`` looks at the target as it is now and says what of the
+  fault is still there (None: its effect is gone). The engine marks a fault ``reverted`` only when this
+  says so; otherwise the ledger row is ``failed`` with the problem, and ``gameday cleanup`` retries it.
 """
 
 from __future__ import annotations
@@ -74,6 +77,20 @@ class AppFamily:
             if restore:
                 ctx.ops(target, "POST", "/ops/config", {"values": restore, "good": True})
 
+    def verify(self, ctx, target, kind, revert):
+        state = ctx.ops(target, "GET", "/ops/state")
+        if kind == "app.release":
+            if state.get("release") == revert["version"] and revert["previous_release"] != revert["version"]:
+                return f"{target} still runs release {revert['version']}"
+        elif kind == "app.flag":
+            if (state.get("flags") or {}).get(revert["flag"]) != revert["old"]:
+                return f"{target}: flag {revert['flag']} is not back to {revert['old']}"
+        else:
+            left = [k for k, v in revert["old"].items() if _get(state.get("config") or {}, k) != v]
+            if left:
+                return f"{target}: config {', '.join(left)} not back to the value before the fault"
+        return None
+
 
 def _config_values(kind: str, params: dict[str, Any]) -> dict[str, Any]:
     if kind == "app.leak_rate":
@@ -102,6 +119,14 @@ class ProxyFamily:
             ctx.proxy.set_enabled(revert["proxy"], True)
         else:
             ctx.proxy.remove_toxic(revert["proxy"], revert["toxic"])
+
+    def verify(self, ctx, target, kind, revert):
+        if kind == "proxy.down":
+            if not ctx.proxy.proxy(revert["proxy"]).enabled:
+                return f"proxy {revert['proxy']} is still disabled"
+        elif any(t.name == revert["toxic"] for t in ctx.proxy.toxics(revert["proxy"])):
+            return f"toxic {revert['toxic']} is still on proxy {revert['proxy']}"
+        return None
 
 
 class ProcessFamily:
@@ -144,11 +169,12 @@ class ProcessFamily:
         return revert
 
     def revert(self, ctx, target, kind, revert):
-        if kind == "process.pause":
+        if kind in ("process.pause", "process.kill"):
+            # a kill recorded before stop signals were refused may have frozen the process: continue it too
             proc = same_process(revert["pid"], revert["create_time"])
-            if proc is not None:
+            if proc is not None and (kind == "process.pause" or _stopped(proc)):
                 proc.send_signal(signal.SIGCONT)
-        elif kind in ("process.kill", "process.restart"):
+        if kind in ("process.kill", "process.restart"):
             try:
                 t = ctx.view.refresh().target(target)
                 if t.status not in ("running", "crashed"):
@@ -157,6 +183,28 @@ class ProcessFamily:
                 pass  # no supervisor: the run is down, nothing left to bring back
         for hog in revert.get("hogs", []):
             stop_process(hog["pid"], hog["create_time"], grace=2.0)
+
+    def verify(self, ctx, target, kind, revert):
+        if kind in ("process.pause", "process.kill"):
+            proc = same_process(revert["pid"], revert["create_time"])
+            if proc is not None and _stopped(proc):
+                return f"{target}: process {revert['pid']} is still stopped"
+        if kind in ("process.kill", "process.restart") and ctx.view.alive():
+            # the supervisor brings the target back (its restart policy, or the revert's start)
+            status = ctx.view.refresh().target(target).status
+            if status != "running":
+                return f"{target} is {status}, not running"
+        alive = [h["pid"] for h in revert.get("hogs", []) if same_process(h["pid"], h["create_time"]) is not None]
+        if alive:
+            return f"resource hog process(es) {', '.join(map(str, alive))} still running"
+        return None
+
+
+def _stopped(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() == psutil.STATUS_STOPPED
+    except psutil.Error:
+        return False
 
 
 def _ident(pid: int) -> dict[str, Any]:

@@ -6,9 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from simulator.errors import NotFound
+from simulator.scenario.yamlpos import peek_yaml
 
 _REPO = Path(__file__).resolve().parents[2]
 
@@ -38,10 +37,7 @@ class Entry:
 
 def _peek(path: Path) -> Entry | None:
     """Read just enough of a file to list it (no validation)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
-        return None
+    data = peek_yaml(path)  # bounded, like every YAML reader
     if not isinstance(data, dict) or data.get("kind") not in ("Scenario", "Drill"):
         return None
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from simulator.errors import Problem, ValidationFailed
-from simulator.scenario.yamlpos import Path, Positions, YamlProblem, dotted, parse_yaml
+from simulator.scenario.yamlpos import Path, Positions, YamlProblem, dotted, parse_yaml, read_yaml_file
 
 M = TypeVar("M", bound=BaseModel)
 Check = Callable[[Any, "Locator"], list[Problem]]
@@ -173,15 +173,9 @@ def load_document(path: str | FsPath, model: type[M], checks: list[Check] | None
                   expect_kind: str | None = None) -> M:
     filename = str(path)
     try:
-        text = FsPath(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValidationFailed([Problem(filename, None, None, "", "no such file")]) from None
-    except IsADirectoryError:
-        raise ValidationFailed([Problem(filename, None, None, "", "is a folder, expected a YAML file")]) from None
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed([Problem(filename, None, None, "", f"not UTF-8 text ({exc.reason})")]) from None
-    except OSError as exc:
-        raise ValidationFailed([Problem(filename, None, None, "", f"cannot read: {exc.strerror}")]) from None
+        text = read_yaml_file(path)  # bounded: regular files only, at most MAX_YAML_BYTES
+    except YamlProblem as exc:
+        raise ValidationFailed([exc.problem]) from None
     return load_text(text, filename, model, checks, expect_kind)
 
 

@@ -14,7 +14,6 @@ from simulator.errors import EnvironmentProblem, InputError, NotFound, SafetyVio
 from simulator.http import json_body, send, server_message
 from simulator.procs import same_process
 from simulator.rundir import RunDir
-from simulator.runs import read_json
 
 
 @dataclass(frozen=True)
@@ -53,10 +52,10 @@ class TargetsView:
         path = RunDir(run_dir).targets_json
         if not path.exists():
             raise NotFound(f"{run_dir}: no targets.json (no targets were started for this run)")
-        return cls(Path(run_dir), read_json(path))
+        return cls(Path(run_dir), RunDir(run_dir).targets_state())
 
     def refresh(self) -> TargetsView:
-        self.data = read_json(RunDir(self.run_dir).targets_json)
+        self.data = RunDir(self.run_dir).targets_state()
         return self
 
     def _current(self) -> dict[str, Any]:
@@ -69,7 +68,7 @@ class TargetsView:
             return self.data
         if stamp != getattr(self, "_stamp", None):
             try:
-                self.data = read_json(path)
+                self.data = RunDir(self.run_dir).targets_state()
                 self._stamp = stamp
             except ValueError:  # caught mid-write by another process: keep what we had
                 pass

@@ -234,7 +234,7 @@ class DockerBackend:
         run_id = run_id_of(run_dir)
         was_running = False
         if path.exists():
-            state = read_json(path)
+            state = RunDir(run_dir).targets_state()
             run_id = state.get("run_id") or run_id
             sup = state.get("supervisor") or {}
             if same_process(sup.get("pid", -1), sup.get("create_time")) is not None:

@@ -54,7 +54,7 @@ class LocalBackend:
         if not path.exists():
             unregister(run_id_of(run_dir))
             return False
-        state = read_json(path)
+        state = RunDir(run_dir).targets_state()
         sup = state.get("supervisor") or {}
         alive = same_process(sup.get("pid", -1), sup.get("create_time")) is not None
         was_running = alive
@@ -66,7 +66,7 @@ class LocalBackend:
             stop_process(sup["pid"], sup.get("create_time"))
         # whatever the files still name (a supervisor killed with -9 takes its children with it,
         # but be certain): stop it
-        state = read_json(path)
+        state = RunDir(run_dir).targets_state()
         leftovers = [(t.get("pid"), t.get("create_time")) for t in state.get("targets", {}).values()]
         leftovers.append(((state.get("proxy") or {}).get("pid"), (state.get("proxy") or {}).get("create_time")))
         for pid, created in leftovers:
