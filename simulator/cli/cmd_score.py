@@ -30,7 +30,8 @@ console = Console(highlight=False)
 
 RUN_HELP = "A run folder (runs/<run-id>), or a run id (or its unique prefix) under ./runs."
 CONFIG_HELP = "Scoring configuration YAML, merged over the defaults (simulator/scoring/default.yaml)."
-TRACKER_HELP = "Read the incidents from this tracker URL instead of the run folder's tracker.db."
+TRACKER_HELP = ("Read the incidents from this tracker URL (or database) instead of the run folder's tracker.db; a "
+                "tracker named in the folder's tracker.json is read only when given here.")
 
 
 def resolve_run(value: str) -> Path:
