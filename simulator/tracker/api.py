@@ -72,6 +72,7 @@ from simulator.tracker.schemas import (
     SeverityIn,
     StatusUpdateIn,
     StatusUpdateOut,
+    Str,
     SyntheticAlertIn,
     TimelineEventOut,
     TransitionIn,
@@ -209,11 +210,12 @@ class FacilitatorCommandIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     command: FacilitatorCommand
     n: int | None = Field(None, ge=1, le=1000, description="herring: which red herring (default: the next)")
-    kind: str | None = Field(None, min_length=1, max_length=80, description="inject: the fault kind")
-    target: str | None = Field(None, min_length=1, max_length=120, description="inject: the target")
-    params: dict[str, str | int | float | bool] | None = Field(None, description="inject: the fault's parameters")
-    duration: str | float | None = Field(None, description="extend: game time to add, e.g. '10m' or seconds")
-    actor: str = Field("facilitator", max_length=120)
+    kind: Str(80, 1) | None = Field(None, description="inject: the fault kind")
+    target: Str(120, 1) | None = Field(None, description="inject: the target")
+    params: dict[Str(80, 1), Str(2000) | int | float | bool] | None = Field(
+        None, max_length=50, description="inject: the fault's parameters")
+    duration: Str(40) | float | None = Field(None, description="extend: game time to add, e.g. '10m' or seconds")
+    actor: Str(120) = "facilitator"
 
 
 def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:

@@ -56,6 +56,10 @@ def database_url(path_or_url: str | os.PathLike[str]) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
 class Database:
     """An engine plus the rules for reading and writing it."""
 
@@ -107,6 +111,8 @@ class Database:
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            # text a damaged row holds that is not UTF-8 is read with U+FFFD, never an error on every read
+            dbapi_connection.text_factory = _text
             cursor = dbapi_connection.cursor()
             if self.read_only:
                 cursor.execute("PRAGMA query_only=1")

@@ -30,9 +30,9 @@ JsonObject = Annotated[dict[str, Any], AfterValidator(limits.check_json)]
 JsonValue = Annotated[Any, AfterValidator(limits.check_json)]
 #: a map of labels / annotations: text names and values, bounded in count and length
 LabelMap = Annotated[dict[Str(limits.MAX_KEY_LENGTH, 1), Str(limits.MAX_LABEL_VALUE)],
-                     Field(max_length=limits.MAX_KEYS)]
+                     Field(max_length=limits.MAX_KEYS), AfterValidator(limits.check_json)]
 AnnotationMap = Annotated[dict[Str(limits.MAX_KEY_LENGTH, 1), Str(limits.MAX_ANNOTATION_VALUE)],
-                          Field(max_length=limits.MAX_KEYS)]
+                          Field(max_length=limits.MAX_KEYS), AfterValidator(limits.check_json)]
 #: a link people click: http(s) only
 Link = Annotated[Str(limits.MAX_URL), AfterValidator(limits.check_link)]
 #: a run's address: http(s) or the run folder's path

@@ -187,9 +187,13 @@ def test_damaged_rows_never_make_a_read_endpoint_500(tracker, incident, tmp_path
         db.execute("UPDATE timeline_events SET data = ? WHERE id = (SELECT min(id) FROM timeline_events)",
                    (f'[1, "x{SURROGATE}"]',))
         db.execute("UPDATE incidents SET run_url = ?", ("javascript:alert(1)",))
+        db.execute("UPDATE incidents SET summary = CAST(X'ff41' AS TEXT)")  # bytes that are not UTF-8
+        db.execute("UPDATE alerts SET summary = CAST(X'ff41' AS TEXT)")
     _reads_ok(tracker.url, [incident])
+    for page in ("/", f"/incidents/{incident}", f"/incidents/{incident}/postmortem"):
+        assert httpx.get(tracker.url + page, timeout=30).status_code == 200, page
     [alert] = httpx.get(tracker.url + "/api/v1/alerts", timeout=30).json()
-    assert alert["labels"] == {"k": "a\ufffd"} and alert["generator_url"] is None
+    assert alert["labels"] == {"k": "a\ufffd"} and alert["generator_url"] is None and alert["summary"] == "\ufffdA"
     assert httpx.get(f"{tracker.url}/api/v1/incidents/{incident}", timeout=30).json()["run_url"] is None
 
 
