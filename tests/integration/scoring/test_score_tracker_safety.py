@@ -100,3 +100,17 @@ def test_a_url_in_tracker_json_is_not_called_without_the_flag(run_folder):
         assert _Recorder.hits, "with --tracker the URL is read"
     finally:
         server.shutdown()
+
+
+def test_a_review_is_not_written_to_a_database_tracker_json_names_unless_asked(run_folder, tmp_path):
+    other = tmp_path / "someone-elses.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE ledger (id INTEGER PRIMARY KEY)")
+    before = _digest(other)
+    folder = RunDir(run_folder)
+    folder.tracker_db.unlink()
+    folder.tracker_json.write_text(json.dumps({"url": None, "run_id": "x", "db": str(other)}))
+    done = _gameday("score", str(run_folder), "--review", "pm.root_cause", "--confirm", "--note", "fine",
+                    "--as", "eve")
+    assert done.returncode == 2 and f"--tracker {other}" in done.stderr and "Traceback" not in done.stderr
+    assert _digest(other) == before
