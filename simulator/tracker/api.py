@@ -5,10 +5,10 @@ endpoint answers 400 like PagerDuty does), an illegal transition is a 409 with t
 unknown incident a 404; a busy database is a 503 with ``Retry-After``; a body over
 ``limits.MAX_BODY_BYTES`` a 413. Never a 500 for input.
 
-An Alertmanager webhook is checked alert by alert: the good ones are stored (in transactions sized to hold
-the write lock about ``limits.INGEST_BATCH_SECONDS``, so other writes never wait long behind a storm) and, when
-some were refused, the answer is a 422 naming them (Alertmanager retries only 5xx, so the bad alerts are
-not sent again and again; the good ones are on disk, and a re-sent group is deduplicated).
+An Alertmanager webhook is checked alert by alert: the good ones are stored (``batches``: transactions that
+each hold the write lock about ``limits.INGEST_BATCH_SECONDS``, so other writes never wait long behind a
+storm) and, when some were refused, the answer is a 422 naming them (Alertmanager retries only 5xx, so the
+bad alerts are not sent again and again; the good ones are on disk, and a re-sent group is deduplicated).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
 from simulator.tracker import limits
 from simulator.tracker.api_reviews import reviews_router
+from simulator.tracker.batches import ingest_batched
 from simulator.tracker.docs import docs_router
 from simulator.tracker.facilitator import NO_DRILL, facilitator_hook, run_facilitator_command
 from simulator.tracker.ingest import (
     AlertmanagerWebhook,
-    NormalizedAlert,
     PagerDutyEvent,
     from_synthetic,
     split_alertmanager,
@@ -108,30 +108,6 @@ def _json(value: BaseModel | list[BaseModel]) -> Response:
     """Serialise output models once (FastAPI would validate them again against the response model)."""
     body = _dump(value) if isinstance(value, BaseModel) else "[" + ",".join(_dump(v) for v in value) + "]"
     return Response(body, media_type="application/json")
-
-
-def ingest_batched(svc: TrackerService, alerts: list[NormalizedAlert], *, actor: str) -> IngestResult:
-    """Store ``alerts`` in transactions that each hold the write lock about ``limits.INGEST_BATCH_SECONDS``
-    (the first has ``limits.INGEST_BATCH`` alerts; each next one is sized from how long the last took),
-    letting other writers in between; the answer adds the batches up."""
-    if len(alerts) <= limits.INGEST_BATCH:
-        return svc.ingest(alerts, actor=actor)
-    totals = {"received": 0, "created": 0, "deduplicated": 0, "resolved": 0}
-    incidents: dict[str, None] = {}
-    new: dict[str, None] = {}
-    start, size = 0, limits.INGEST_BATCH
-    while start < len(alerts):
-        began = time.perf_counter()
-        part = svc.ingest(alerts[start:start + size], actor=actor)
-        elapsed = time.perf_counter() - began
-        start += size
-        for key in totals:
-            totals[key] += getattr(part, key)
-        incidents.update(dict.fromkeys(part.incidents))
-        new.update(dict.fromkeys(part.new_incidents))
-        size = max(5, min(10 * limits.INGEST_BATCH, int(size * limits.INGEST_BATCH_SECONDS / max(elapsed, 1e-3))))
-        time.sleep(0.005)  # a waiting writer takes the lock now, not after the whole storm
-    return IngestResult(**totals, incidents=list(incidents), new_incidents=list(new))
 
 
 def _error_lines(errors: Iterable[Any]) -> list[dict[str, Any]]:
