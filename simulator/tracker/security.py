@@ -100,7 +100,7 @@ class EdgeMiddleware:
             await _plain(send, 413, {"detail": too_large}, extra=[(b"connection", b"close")])
             return
         seen = 0
-        over = False
+        over = answered = False
 
         async def receive_bounded() -> dict[str, Any]:
             nonlocal seen, over
@@ -113,10 +113,13 @@ class EdgeMiddleware:
             return message
 
         async def send_with_headers(message: dict[str, Any]) -> None:
+            nonlocal answered
             if over:  # whatever the app answers to a body cut short, the answer is 413
-                if message["type"] == "http.response.start":
+                if message["type"] == "http.response.start" and not answered:
+                    answered = True
                     await _plain(send, 413, {"detail": too_large}, extra=[(b"connection", b"close")])
                 return
+            answered = answered or message["type"] == "http.response.start"
             if message["type"] == "http.response.start":
                 extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
                 ctype = next((v for k, v in message.get("headers", []) if k.lower() == b"content-type"), b"")
@@ -125,8 +128,10 @@ class EdgeMiddleware:
                 message = {**message, "headers": list(message.get("headers", [])) + extra}
             await send(message)
 
-        with suppress(BodyTooLarge):  # answered 413 by send_with_headers
+        with suppress(BodyTooLarge):  # answered 413 by send_with_headers (or just below)
             await self.app(scope, receive_bounded, send_with_headers)
+        if over and not answered:
+            await _plain(send, 413, {"detail": too_large}, extra=[(b"connection", b"close")])
 
 
 class BodyTooLarge(Exception):
