@@ -4,6 +4,7 @@ For each run: revert every fault still open in its ledger (newest first) while i
 still up, kill any resource hog carrying the run's marker, stop its targets through the backend,
 and drop it from the registry. Without ``--run`` or ``--all`` it only touches runs whose owning
 process is gone (a ``kill -9``ed ``gameday run``), never a live run or a manual ``targets up``.
+``--all`` skips (and names) live runs another checkout started; ``--run`` naming one tears it down.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from simulator.faults.ledger import Entry, Ledger
 from simulator.journal import Journal
 from simulator.procs import same_process, stop_process
 from simulator.rundir import RunDir
-from simulator.runs import RunRecord, active_runs, find_run, gameday_home, unregister
+from simulator.runs import RunRecord, active_runs, find_run, foreign_live, gameday_home, owner_alive, unregister
 from simulator.targets.backends import get_backend
 from simulator.targets.backends.docker import sweep_orphans
 from simulator.targets.view import TargetsView
@@ -34,6 +35,7 @@ class CleanupResult:
     errors: list[str] = field(default_factory=list)
     hogs_killed: int = 0
     targets_stopped: bool = False
+    skipped: str = ""  # why this run was left alone (another checkout's live run, under --all)
 
 
 def _targets_alive(view: TargetsView) -> bool:
@@ -110,14 +112,7 @@ def _revert_with_retries(view: TargetsView, journal: Journal | None) -> tuple[li
 
 
 def _owner_gone(record: RunRecord) -> bool:
-    if record.owner_pid <= 0:
-        return False
-    try:  # a killed owner its parent has not reaped yet is a zombie: gone all the same
-        return psutil.Process(record.owner_pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.AccessDenied:
-        return False
+    return isinstance(record.owner_pid, int) and record.owner_pid > 0 and not owner_alive(record)
 
 
 def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupResult]:
@@ -128,8 +123,11 @@ def cleanup(run: str | None = None, everything: bool = False) -> list[CleanupRes
         record = find_run(run)
         return [cleanup_run(record.path, record.run_id)]
     records = active_runs() if everything else [r for r in active_runs() if _owner_gone(r)]
-    results = [_cleanup_one(r) for r in records]
-    return results + sweep_docker({r.run_id for r in active_runs()})
+    skipped = [CleanupResult(r.run_id, r.run_dir, skipped=f"live, started from another checkout "
+                             f"({r.checkout or 'unknown'}); name it with --run to tear it down")
+               for r in records if foreign_live(r)]
+    results = [_cleanup_one(r) for r in records if not foreign_live(r)]
+    return results + skipped + sweep_docker({r.run_id for r in active_runs()})
 
 
 def _cleanup_one(record: RunRecord) -> CleanupResult:

@@ -1,5 +1,8 @@
 """Listening sockets for our uvicorn servers (apps, fault proxy control API, tracker).
 
+``resolve``/``loopback_only``: what "loopback" means for a host we are asked to bind or trust: an IP address
+in 127.0.0.0/8 or ``::1``, checked after name resolution (never a text prefix).
+
 Made with ``IPPROTO_TCP``: asyncio sets TCP_NODELAY only on accepted sockets whose protocol says
 TCP, and without it every kept-alive response waits out a 40 ms delayed ACK (Nagle).
 """
@@ -7,9 +10,44 @@ TCP, and without it every kept-alive response waits out a 40 ms delayed ACK (Nag
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 
-from simulator.errors import EnvironmentProblem
+from simulator.errors import EnvironmentProblem, InputError
+
+
+def resolve(host: str) -> list[str]:
+    """The IP addresses ``host`` stands for (a literal address is itself; a name is resolved, once)."""
+    name = host.strip().strip("[]")
+    try:
+        return [str(ipaddress.ip_address(name.split("%", 1)[0]))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"host {host!r} does not resolve to an address ({exc})") from None
+    return list(dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos))
+
+
+def is_loopback_ip(address: str) -> bool:
+    """An address in 127.0.0.0/8 or ``::1`` (IPv4-mapped ``::ffff:127.x`` counts as its IPv4)."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or bool(mapped is not None and mapped.is_loopback)
+
+
+def loopback_only(host: str) -> bool:
+    """``host`` resolves, and every address it resolves to is loopback (``127.invalid`` does not resolve;
+    a name that resolves to 127.0.0.1 and 10.0.0.1 is not loopback)."""
+    try:
+        addresses = resolve(host)
+    except InputError:
+        return False
+    return bool(addresses) and all(is_loopback_ip(a) for a in addresses)
 
 
 def listen_tcp(host: str, port: int, *, busy: str, backlog: int = 128, inheritable: bool = False) -> socket.socket:

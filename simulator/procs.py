@@ -88,7 +88,8 @@ def start_listening(args: list[str], log_path: Path, timeout: float = 30.0, env:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(2.0 if line else 0)  # stdout closed: it is on its way out, let it say why
         code = proc.poll()
-        stop_process(proc.pid, None, grace=1.0)
+        with contextlib.suppress(psutil.Error):  # our own child, not reaped yet: its pid is still its own
+            stop_process(proc.pid, psutil.Process(proc.pid).create_time(), grace=1.0)
         why = f"exited with code {code}" if code is not None else f"did not start within {timeout:g}s"
         name = args[1] if args[0] == "-m" else args[0]
         raise EnvironmentProblem(f"{name} {why}: {log_tail(log_path) or 'no output'} "
@@ -111,11 +112,17 @@ def log_tail(path: Path, lines: int = 3) -> str:
     return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
 
 
-def same_process(pid: int, create_time: float | None) -> psutil.Process | None:
-    """The live process with this pid and start time, or None (gone, or pid reused)."""
+def same_process(pid: Any, create_time: Any) -> psutil.Process | None:
+    """The live process with this pid and start time, or None: gone, pid reused, or its identity cannot be
+    confirmed (no start time, or values a run folder should not hold: a pid <= 1, text, NaN). Run folders
+    are input: a crafted one must never make gameday signal a process it did not start."""
+    if (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 1
+            or isinstance(create_time, bool) or not isinstance(create_time, int | float)
+            or create_time != create_time):
+        return None
     try:
         p = psutil.Process(pid)
-        if create_time is not None and abs(p.create_time() - create_time) > 0.01:
+        if abs(p.create_time() - create_time) > 0.01:
             return None
         if p.status() == psutil.STATUS_ZOMBIE:
             return None
@@ -124,8 +131,9 @@ def same_process(pid: int, create_time: float | None) -> psutil.Process | None:
         return None
 
 
-def stop_process(pid: int, create_time: float | None, grace: float = 5.0) -> bool:
-    """SIGTERM (SIGCONT first, in case it is paused), then SIGKILL after ``grace``. True if it was alive."""
+def stop_process(pid: Any, create_time: Any, grace: float = 5.0) -> bool:
+    """SIGTERM (SIGCONT first, in case it is paused), then SIGKILL after ``grace``. True if it was alive.
+    Only a process whose identity ``same_process`` confirms is signalled (pid and start time)."""
     p = same_process(pid, create_time)
     if p is None:
         return False

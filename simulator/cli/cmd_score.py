@@ -30,7 +30,8 @@ console = Console(highlight=False)
 
 RUN_HELP = "A run folder (runs/<run-id>), or a run id (or its unique prefix) under ./runs."
 CONFIG_HELP = "Scoring configuration YAML, merged over the defaults (simulator/scoring/default.yaml)."
-TRACKER_HELP = "Read the incidents from this tracker URL instead of the run folder's tracker.db."
+TRACKER_HELP = ("Read the incidents from this tracker URL (or database) instead of the run folder's tracker.db; a "
+                "tracker named in the folder's tracker.json is read only when given here.")
 
 
 def resolve_run(value: str) -> Path:
@@ -115,9 +116,13 @@ def record_review(run_dir: Path, item: str, confirm: bool, override: float | Non
         raise InputError("--review needs --note: why the score stands or changes")
     if not reviewer:
         raise InputError("--review needs --as NAME (or GAMEDAY_USER): who reviewed it")
-    where = tracker or RunDir(run_dir).tracker_database()
+    folder = RunDir(run_dir)
+    where = tracker or folder.tracker_database()
     if where is None:
         raise NotFound(f"{run_dir}: no tracker database to record the review in (give --tracker URL)")
+    if not tracker and where != folder.tracker_db:  # named by tracker.json: written (and migrated) only when asked
+        raise InputError(f"{folder.tracker_json.name} names the tracker database {where}; to record the review "
+                         f"there, pass --tracker {where}")
     card = score_run(run_dir, tracker_url=tracker)
     lines = [i for i in card.items if i.id == item]
     if not lines:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simulator.cleanup import cleanup
@@ -56,21 +57,26 @@ def down(
 
 @targets_app.command("status")
 def status(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """Show every active run's targets and their URLs (works from any shell)."""
+    """Show every active run's targets and their URLs (works from any shell); marks which runs this checkout
+    started (others' live runs are acted on only when --run names them)."""
     views = []
     for record in active_runs():
         try:
-            views.append(TargetsView.load(record.path))
+            views.append((record, TargetsView.load(record.path)))
         except Exception:  # noqa: BLE001 - a run folder removed by hand: skip it
             continue
     if as_json:
-        print(json.dumps([v.data for v in views], indent=2))
+        print(json.dumps([{**v.data, "this_checkout": r.ours, "checkout": r.checkout or None, "runner_alive": r.live}
+                          for r, v in views], indent=2))
         return
     if not views:
         console.print("no active runs ('gameday targets up' starts some)")
-    for v in views:
+    for record, v in views:
         status = v.status if v.alive() else "[red]dead[/] (its supervisor is gone; run 'gameday cleanup')"
-        console.print(f"run [bold]{v.run_id}[/] ({v.backend}, {status}) — {v.run_dir}")
+        whose = ("this checkout" if record.ours else
+                 f"[yellow]another checkout[/]: {escape(record.checkout or 'unknown')}"
+                 + (", live: only --run with its full id acts on it" if record.live else ""))
+        console.print(f"run [bold]{v.run_id}[/] ({v.backend}, {status}; {whose}) — {v.run_dir}")
         _print_view(v)
 
 
@@ -89,7 +95,8 @@ def _print_view(view: TargetsView) -> None:
 
 def cleanup_cmd(
     run: str = typer.Option(None, "--run", help="Clean up this run (id, prefix or folder)."),
-    everything: bool = typer.Option(False, "--all", help="Clean up every registered run, live ones too."),
+    everything: bool = typer.Option(False, "--all", help="Clean up every registered run, live ones too "
+                                    "(not another checkout's live run: name it with --run)."),
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
 ) -> None:
     """Revert leftover faults and stop leftover targets (after a crash or kill -9). Safe to repeat."""
@@ -100,6 +107,9 @@ def cleanup_cmd(
         if not results:
             console.print("nothing to clean up")
         for r in results:
+            if r.skipped:
+                console.print(f"run {r.run_id}: [yellow]skipped[/], {r.skipped}")
+                continue
             console.print(f"run {r.run_id}: reverted {len(r.reverted)} fault(s)"
                           + (f" ({', '.join(r.reverted)})" if r.reverted else "")
                           + f"; hogs killed {r.hogs_killed}; "

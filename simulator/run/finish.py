@@ -19,8 +19,12 @@ def score_result(result: RunResult, config: Any = None) -> Any:
         return None  # nothing ran: no targets, no tracker, nothing to score
     card = None
     try:
-        report = Report.build(folder.path, config)
-        result.reports = [str(p) for p in write_reports(folder.path, config=config, report=report)]
+        # a tracker the run used by URL (no database file) is read by that URL: the runner knows it, while an
+        # address in a folder's tracker.json is never followed without being asked (scoring.rundata.load_tracker)
+        external = None if result.tracker_db and "://" not in result.tracker_db else result.tracker_url
+        report = Report.build(folder.path, config, tracker_url=external)
+        result.reports = [str(p) for p in write_reports(folder.path, config=config, report=report,
+                                                        tracker_url=external)]
         card = report.card
         data = card.to_json()
         result.score = data.get("overall")

@@ -544,7 +544,12 @@ def replay_steady(events: list[Event], probes: list[Probe], timebase: Timebase,
 
 def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Timebase, *,
                  tracker_url: str | None = None, warnings: list[str] | None = None) -> TrackerRecord | None:
-    """The run's incidents: from ``tracker_url``, ``tracker.db``, or the journal's mirror."""
+    """The run's incidents: from ``tracker_url``, ``tracker.db``, or the journal's mirror.
+
+    A run folder is input, and a crafted one must not make scoring write to, migrate or call anything:
+    the tracker database (the run's own, or the drill's one ``tracker.json`` names) is opened read-only
+    and never migrated; an address in ``tracker.json`` (a tracker URL, a database URL) is only said in a
+    warning: it is read when the caller passes it as ``tracker_url`` (``gameday score --tracker``)."""
     warnings = warnings if warnings is not None else []
     folder = RunDir(run_dir)
     info: TrackerInfo | None = _tolerant(folder.tracker_info, folder.tracker_json, warnings)
@@ -557,11 +562,10 @@ def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Time
         except Exception as exc:  # noqa: BLE001 - a damaged tracker DB: fall back to the journal mirror
             warnings.append(f"{db.name}: cannot read the tracker database ({type(exc).__name__}: {exc}); "
                             "using the journal's copy of the incident timeline")
-    elif info is not None and info.url and not info.db:
-        try:
-            return _from_tracker(info.url, f"tracker API {info.url}", run_id, timebase, events)
-        except GamedayError as exc:
-            warnings.append(f"tracker at {info.url} unreachable ({exc}); using the journal's copy")
+    elif info is not None and (info.url or (info.db and "://" in info.db)):
+        where = info.db if info.db and "://" in info.db else info.url
+        warnings.append(f"{folder.tracker_json.name} names the tracker {where}; it is read only when you pass "
+                        f"--tracker {where}: using the journal's copy of the incident timeline")
     mirrored = [e for e in events if e.kind.startswith(("incident.", "postmortem."))]
     if mirrored:
         return TrackerRecord("journal mirror", from_mirror(mirrored, timebase, events))
@@ -570,9 +574,9 @@ def load_tracker(run_dir: Path, run_id: str, events: list[Event], timebase: Time
 
 def _from_tracker(where: str | Path, source: str, run_id: str, timebase: Timebase, events: list[Event],
                   own: bool = False) -> TrackerRecord:
-    """The run's incidents from a tracker database or URL. ``own``: the run's own tracker.db (not a
-    drill's shared one), where an incident without a run is ours."""
-    with connect(where, timeout=10.0) as tracker:
+    """The run's incidents from a tracker database (opened read-only) or URL. ``own``: the run's own
+    tracker.db (not a drill's shared one), where an incident without a run is ours."""
+    with connect(where, timeout=10.0, read_only=True) as tracker:
         export = tracker.export(run_id)
         if not export.incidents and own:
             everything = tracker.export(None)  # a tracker.db for this run holds only this run's incidents

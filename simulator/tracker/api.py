@@ -2,7 +2,13 @@
 
 Everything the web UI can do is here. Bad input is a 422 that says what was wrong (PagerDuty's
 endpoint answers 400 like PagerDuty does), an illegal transition is a 409 with the reason, an
-unknown incident a 404; a busy database is a 503 with ``Retry-After``. Never a 500 for input.
+unknown incident a 404; a busy database is a 503 with ``Retry-After``; a body over
+``limits.MAX_BODY_BYTES`` a 413. Never a 500 for input.
+
+An Alertmanager webhook is checked alert by alert: the good ones are stored (``batches``: transactions that
+each hold the write lock about ``limits.INGEST_BATCH_SECONDS``, so other writes never wait long behind a
+storm) and, when some were refused, the answer is a 422 naming them (Alertmanager retries only 5xx, so the
+bad alerts are not sent again and again; the good ones are on disk, and a re-sent group is deduplicated).
 """
 
 from __future__ import annotations
@@ -26,9 +32,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
+from simulator.tracker import limits
 from simulator.tracker.api_reviews import reviews_router
+from simulator.tracker.batches import ingest_batched
+from simulator.tracker.docs import docs_router
 from simulator.tracker.facilitator import NO_DRILL, facilitator_hook, run_facilitator_command
-from simulator.tracker.ingest import AlertmanagerWebhook, PagerDutyEvent, from_synthetic
+from simulator.tracker.ingest import (
+    AlertmanagerWebhook,
+    PagerDutyEvent,
+    from_synthetic,
+    split_alertmanager,
+)
 from simulator.tracker.schemas import (
     ActionItemIn,
     ActionItemOut,
@@ -58,6 +72,7 @@ from simulator.tracker.schemas import (
     SeverityIn,
     StatusUpdateIn,
     StatusUpdateOut,
+    Str,
     SyntheticAlertIn,
     TimelineEventOut,
     TransitionIn,
@@ -80,12 +95,18 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _dump(value: BaseModel) -> str:
+    """One output model as JSON; anything the models' defensive readers missed is replaced, not a 500."""
+    try:
+        return value.model_dump_json()
+    except Exception:  # a damaged stored value the output model let through: show it cleaned
+        log.warning("a stored %s could not be serialised as is; serving it cleaned", type(value).__name__)
+        return json.dumps(limits.stored_json(value.model_dump(mode="python")), default=str, ensure_ascii=False)
+
+
 def _json(value: BaseModel | list[BaseModel]) -> Response:
     """Serialise output models once (FastAPI would validate them again against the response model)."""
-    if isinstance(value, BaseModel):
-        body = value.model_dump_json()
-    else:
-        body = "[" + ",".join(v.model_dump_json() for v in value) + "]"
+    body = _dump(value) if isinstance(value, BaseModel) else "[" + ",".join(_dump(v) for v in value) + "]"
     return Response(body, media_type="application/json")
 
 
@@ -165,11 +186,12 @@ class FacilitatorCommandIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     command: FacilitatorCommand
     n: int | None = Field(None, ge=1, le=1000, description="herring: which red herring (default: the next)")
-    kind: str | None = Field(None, min_length=1, max_length=80, description="inject: the fault kind")
-    target: str | None = Field(None, min_length=1, max_length=120, description="inject: the target")
-    params: dict[str, str | int | float | bool] | None = Field(None, description="inject: the fault's parameters")
-    duration: str | float | None = Field(None, description="extend: game time to add, e.g. '10m' or seconds")
-    actor: str = Field("facilitator", max_length=120)
+    kind: Str(80, 1) | None = Field(None, description="inject: the fault kind")
+    target: Str(120, 1) | None = Field(None, description="inject: the target")
+    params: dict[Str(80, 1), Str(2000) | int | float | bool] | None = Field(
+        None, max_length=50, description="inject: the fault's parameters")
+    duration: Str(40) | float | None = Field(None, description="extend: game time to add, e.g. '10m' or seconds")
+    actor: Str(120) = "facilitator"
 
 
 def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
@@ -188,10 +210,21 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         return standard.as_dict()
 
     # -- ingestion --------------------------------------------------------------------------
-    @r.post("/alerts/alertmanager", response_model=IngestResult, tags=["alerts"])
-    def alertmanager(hook: AlertmanagerWebhook) -> IngestResult:
-        """Prometheus Alertmanager webhook (v4). Answered only after the batch is on disk."""
-        return svc.ingest_alertmanager(hook)
+    @r.post("/alerts/alertmanager", response_model=IngestResult, tags=["alerts"],
+            responses={422: {"description": "Refused alerts (named in ``detail``); the good ones are stored "
+                                            "(``stored``)"}})
+    def alertmanager(hook: AlertmanagerWebhook) -> Any:
+        """Prometheus Alertmanager webhook (v4). Answered only after the good alerts are on disk; 422 naming
+        each refused alert when some were (4xx: Alertmanager does not retry them)."""
+        alerts, problems = split_alertmanager(hook)
+        stored = ingest_batched(svc, alerts, actor="alertmanager") if alerts else None
+        if not problems:
+            return stored or IngestResult(received=0, created=0, deduplicated=0, resolved=0, incidents=[],
+                                          new_incidents=[])
+        refused = len({line["loc"][2] for line in problems})
+        return JSONResponse({"detail": problems[:100], "message": f"{refused} of {len(hook.alerts)} alerts refused, "
+                             f"the others stored; " + _one_line(problems),
+                             "stored": stored.model_dump(mode="json") if stored else None}, status_code=422)
 
     @r.post("/alerts/pagerduty", response_model=PagerDutyAccepted, status_code=202, tags=["alerts"],
             responses={400: {"model": PagerDutyInvalid, "description": "Invalid event"}})
@@ -428,12 +461,13 @@ async def _events(svc: TrackerService, request: Request, stopping: threading.Eve
 
 
 def create_app(svc: TrackerService, *, token: str | None = None, host: str = "127.0.0.1",
-               web: bool = True, allowed_hosts: Iterable[str] | None = None) -> Any:
+               web: bool = True, allowed_hosts: Iterable[str] | None = None,
+               max_body: int = limits.MAX_BODY_BYTES) -> Any:
     """The ASGI app for ``svc``. Without a token only loopback may be bound and asked for."""
     if not is_loopback(host) and not token:
         raise InputError(f"binding {host} needs an API token (--token): only 127.0.0.1 may go without one")
     app = FastAPI(title="gameday incident tracker", version="1", openapi_url=f"{API}/openapi.json",
-                  docs_url="/api/docs", redoc_url=None,
+                  docs_url=None, redoc_url=None,
                   description="Alert ingestion, incident lifecycle, status updates and post-mortems.")
     stopping = threading.Event()
     app.state.service = svc
@@ -441,11 +475,12 @@ def create_app(svc: TrackerService, *, token: str | None = None, host: str = "12
     app.state.token = token
     install_error_handlers(app)
     app.include_router(api_router(svc, stopping))
+    app.include_router(docs_router(app))
     if web:
         mount_web(app, svc, token_required=bool(token))
     if allowed_hosts is None and not token:
         allowed_hosts = set(LOOPBACK_HOSTS) | ({host} if host else set())
-    return EdgeMiddleware(app, token, allowed_hosts)
+    return EdgeMiddleware(app, token, allowed_hosts, max_body=max_body)
 
 
 def fastapi_app(asgi: Any) -> FastAPI:

@@ -12,16 +12,19 @@ Migrations (Alembic, shipped in ``simulator/tracker/migrations``) run on open.
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from simulator.errors import EnvironmentProblem, InputError
 from simulator.rundir import TRACKER_DB
@@ -53,15 +56,32 @@ def database_url(path_or_url: str | os.PathLike[str]) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
 class Database:
     """An engine plus the rules for reading and writing it."""
 
-    def __init__(self, path_or_url: str | os.PathLike[str], *, migrate: bool = True):
+    def __init__(self, path_or_url: str | os.PathLike[str], *, migrate: bool = True, read_only: bool = False):
+        """``read_only``: for readers of a database someone else owns (scoring, reports): opened read-only
+        (SQLite ``mode=ro``, PostgreSQL read-only transactions), never created, never migrated."""
         self.url = database_url(path_or_url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self.read_only = read_only
         self._write_lock = threading.RLock()
         self._local = threading.local()
-        if self.is_sqlite:
+        if self.is_sqlite and read_only:
+            self.path = Path(make_url(self.url).database or "")
+            uri = f"file:{quote(str(self.path))}?mode=ro"
+            self.engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
+                uri, uri=True, check_same_thread=False, timeout=30), poolclass=NullPool)
+            self._install_sqlite_hooks(self.engine)
+        elif read_only:
+            self.path = None
+            self.engine = create_engine(self.url, pool_pre_ping=True,
+                                        connect_args={"options": "-c default_transaction_read_only=on"})
+        elif self.is_sqlite:
             self.path: Path | None = Path(make_url(self.url).database or "")
             if self.path and str(self.path) != ":memory:":
                 try:
@@ -81,7 +101,7 @@ class Database:
                 raise EnvironmentProblem(
                     f"PostgreSQL support needs {exc.name}: pip install 'gameday[postgres]'") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if migrate:
+        if migrate and not read_only:
             self.migrate()
 
     # -- connection setup ------------------------------------------------------------------
@@ -91,7 +111,14 @@ class Database:
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            # text a damaged row holds that is not UTF-8 is read with U+FFFD, never an error on every read
+            dbapi_connection.text_factory = _text
             cursor = dbapi_connection.cursor()
+            if self.read_only:
+                cursor.execute("PRAGMA query_only=1")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.close()
+                return
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")

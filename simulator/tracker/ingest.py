@@ -4,8 +4,11 @@
 * PagerDuty Events API v2 (``POST /api/v1/alerts/pagerduty``).
 * Synthetic alerts (our own small shape, ``POST /api/v1/alerts``).
 
-Parsing only: nothing here writes. The service deduplicates by ``(source, fingerprint)`` and
-groups alerts into incidents by service (and run id).
+Parsing only: nothing here writes. Every text is checked (UTF-8 without lone surrogates or NUL, length
+caps) and every free-form JSON value bounded (``limits``) before the service sees it. A webhook's alerts
+are checked one by one (``split_alertmanager``), so one bad alert does not cost the good ones.
+The service deduplicates by ``(source, fingerprint)`` and groups alerts into incidents by service
+(and run id).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator, model_validator
 
-from simulator.tracker.schemas import SyntheticAlertIn
+from simulator.errors import InputError
+from simulator.tracker import limits
+from simulator.tracker.schemas import AnnotationMap, JsonValue, LabelMap, Str, SyntheticAlertIn
 from simulator.tracker.timeutil import to_utc
 
 SERVICE_LABELS = ("service", "app", "application", "job", "component")
@@ -97,33 +102,71 @@ def run_from(labels: dict[str, Any]) -> str | None:
 class AlertmanagerAlert(BaseModel):
     model_config = ConfigDict(extra="ignore")
     status: Literal["firing", "resolved"]
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
     startsAt: datetime | None = None  # noqa: N815 - the wire format
     endsAt: datetime | None = None  # noqa: N815
-    generatorURL: str = ""  # noqa: N815
-    fingerprint: str | None = None
+    generatorURL: Str(limits.MAX_URL) = ""  # noqa: N815
+    fingerprint: Str(limits.MAX_KEY_LENGTH * 5) | None = None
+
+
+MAX_WEBHOOK_ALERTS = 50000
+_ALERTS_SCHEMA = {"type": "array", "maxItems": MAX_WEBHOOK_ALERTS, "items": AlertmanagerAlert.model_json_schema()}
 
 
 class AlertmanagerWebhook(BaseModel):
-    """Alertmanager's webhook body (``version: "4"``)."""
+    """Alertmanager's webhook body (``version: "4"``). The envelope is checked here; each alert on its own
+    (``checked_alerts``), so one bad alert is refused alone."""
 
     model_config = ConfigDict(extra="ignore")
     version: Literal["4"] = "4"
-    groupKey: str = ""  # noqa: N815
+    groupKey: Str(limits.MAX_ANNOTATION_VALUE) = ""  # noqa: N815
     truncatedAlerts: int = 0  # noqa: N815
     status: Literal["firing", "resolved"]
-    receiver: str = ""
-    groupLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
-    commonLabels: dict[str, str] = Field(default_factory=dict)  # noqa: N815
-    commonAnnotations: dict[str, str] = Field(default_factory=dict)  # noqa: N815
-    externalURL: str = ""  # noqa: N815
-    alerts: list[AlertmanagerAlert] = Field(max_length=50000)
+    receiver: Str(limits.MAX_LABEL_VALUE) = ""
+    groupLabels: LabelMap = Field(default_factory=dict)  # noqa: N815
+    commonLabels: LabelMap = Field(default_factory=dict)  # noqa: N815
+    commonAnnotations: AnnotationMap = Field(default_factory=dict)  # noqa: N815
+    externalURL: Str(limits.MAX_URL) = ""  # noqa: N815
+    alerts: Annotated[list[Any], Field(max_length=MAX_WEBHOOK_ALERTS), WithJsonSchema(_ALERTS_SCHEMA)]
+
+    def checked_alerts(self) -> tuple[list[AlertmanagerAlert], list[dict[str, Any]]]:
+        """The alerts that pass, and one error line (``loc``/``msg``/``type``, as a 422 has them) per
+        problem of each one that does not."""
+        good: list[AlertmanagerAlert] = []
+        problems: list[dict[str, Any]] = []
+        for i, raw in enumerate(self.alerts):
+            if isinstance(raw, AlertmanagerAlert):
+                good.append(raw)
+                continue
+            try:
+                good.append(AlertmanagerAlert.model_validate(raw))
+            except ValidationError as exc:
+                for err in exc.errors(include_url=False, include_input=False):
+                    loc = ["body", "alerts", i, *(p if isinstance(p, int | str) else str(p) for p in err["loc"])]
+                    problems.append({"loc": loc, "msg": str(err["msg"]), "type": str(err["type"])})
+        return good, problems
+
+
+def split_alertmanager(hook: AlertmanagerWebhook) -> tuple[list[NormalizedAlert], list[dict[str, Any]]]:
+    """The webhook's good alerts normalized, and the error lines of the ones refused."""
+    good, problems = hook.checked_alerts()
+    return _normalize_alertmanager(hook, good), problems
 
 
 def from_alertmanager(hook: AlertmanagerWebhook) -> list[NormalizedAlert]:
+    """Every alert of the webhook normalized; ``InputError`` when any is refused (in-process callers)."""
+    alerts, problems = split_alertmanager(hook)
+    if problems:
+        first = problems[0]
+        where = ".".join(str(p) for p in first["loc"] if p != "body")
+        raise InputError(f"{where}: {first['msg']}" + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return alerts
+
+
+def _normalize_alertmanager(hook: AlertmanagerWebhook, alerts: list[AlertmanagerAlert]) -> list[NormalizedAlert]:
     out = []
-    for alert in hook.alerts:
+    for alert in alerts:
         labels = {**hook.commonLabels, **alert.labels}
         annotations = {**hook.commonAnnotations, **alert.annotations}
         name = labels.get("alertname") or "alert"
@@ -139,7 +182,7 @@ def from_alertmanager(hook: AlertmanagerWebhook) -> list[NormalizedAlert]:
             annotations=annotations,
             starts_at=_time(alert.startsAt),
             ends_at=_time(alert.endsAt),
-            generator_url=_clip(alert.generatorURL, 4000) or None,
+            generator_url=alert.generatorURL if limits.is_link(alert.generatorURL) else None,
             run_id=run_from(labels),
         ))
     return out
@@ -149,26 +192,26 @@ def from_alertmanager(hook: AlertmanagerWebhook) -> list[NormalizedAlert]:
 
 class PagerDutyPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    summary: str = Field(min_length=1, max_length=1024)
-    source: str = Field(min_length=1, max_length=255)
+    summary: Str(1024, 1)
+    source: Str(255, 1)
     severity: Literal["critical", "error", "warning", "info"]
     timestamp: datetime | None = None
-    component: str | None = Field(default=None, max_length=255)
-    group: str | None = Field(default=None, max_length=255)
-    class_: str | None = Field(default=None, alias="class", max_length=255)
-    custom_details: Any = None
+    component: Str(255) | None = None
+    group: Str(255) | None = None
+    class_: Str(255) | None = Field(default=None, alias="class")
+    custom_details: JsonValue = None
 
 
 class PagerDutyEvent(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    routing_key: str = Field(min_length=1, max_length=255)
+    routing_key: Str(255, 1)
     event_action: Literal["trigger", "acknowledge", "resolve"]
-    dedup_key: str | None = Field(default=None, max_length=255)
+    dedup_key: Str(255) | None = None
     payload: PagerDutyPayload | None = None
-    client: str | None = None
-    client_url: str | None = None
-    links: list[Any] = Field(default_factory=list)
-    images: list[Any] = Field(default_factory=list)
+    client: Str(255) | None = None
+    client_url: Str(limits.MAX_URL) | None = None  # stored only when it is an http(s) link
+    links: Annotated[list[JsonValue], Field(max_length=limits.MAX_KEYS)] = Field(default_factory=list)
+    images: Annotated[list[JsonValue], Field(max_length=limits.MAX_KEYS)] = Field(default_factory=list)
 
     @field_validator("dedup_key")
     @classmethod
@@ -237,7 +280,7 @@ def from_pagerduty(event: PagerDutyEvent) -> NormalizedAlert | None:
         labels=labels,
         annotations=annotations,
         starts_at=_time(payload.timestamp),
-        generator_url=_clip(event.client_url, 4000) if event.client_url else None,
+        generator_url=event.client_url if event.client_url and limits.is_link(event.client_url) else None,
         run_id=run_from(str_details),
     )
 

@@ -62,14 +62,14 @@ def status_update_out(ref: str, row: StatusUpdate) -> StatusUpdateOut:
 
 def timeline_out(ref: str, row: TimelineEvent) -> TimelineEventOut:
     return TimelineEventOut(seq=row.id, incident=ref, at=row.at, actor=row.actor, kind=row.kind,
-                            summary=row.summary, data=dict(row.data or {}))
+                            summary=row.summary, data=row.data)  # TimelineEventOut cleans a damaged value
 
 
 def alert_out(row: Alert, ref: str | None) -> AlertOut:
     return AlertOut(
         id=row.id, source=row.source, fingerprint=row.fingerprint, incident=ref, name=row.name,
         service=row.service, severity=row.severity, status=row.status, summary=row.summary,
-        labels=dict(row.labels or {}), annotations=dict(row.annotations or {}), starts_at=row.starts_at,
+        labels=row.labels, annotations=row.annotations, starts_at=row.starts_at,
         ends_at=row.ends_at, generator_url=row.generator_url, run_id=row.run_id,
         first_seen_at=row.first_seen_at, last_seen_at=row.last_seen_at, occurrences=row.occurrences)
 

@@ -1,7 +1,9 @@
 """Pydantic models: what the API accepts and returns, and what the service hands back.
 
-Inputs are strict (unknown fields rejected, strings bounded to the column sizes, no NUL
-characters) so that bad input is a 422 naming the field, never a database error.
+Inputs are strict (unknown fields rejected, strings bounded to the column sizes, UTF-8 text without
+NUL or lone surrogates, free-form JSON bounded in depth and size: ``limits``) so that bad input is a 422
+naming the field, never a database error. Outputs read stored JSON and links defensively (``limits.stored_*``),
+so a damaged row is shown cleaned rather than making a read endpoint 500.
 """
 
 from __future__ import annotations
@@ -14,17 +16,31 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from simulator.domain import standard
 from simulator.domain.comms import Audience, CustomerChannel
 from simulator.domain.severity import Severity
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
+from simulator.tracker import limits
 
 
 def Str(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - a type factory
     return Annotated[str, StringConstraints(max_length=max_length, min_length=min_length),
-                     AfterValidator(_no_nul)]
+                     AfterValidator(limits.check_text)]
+
+
+#: a free-form JSON object we store (ops-action params, PagerDuty custom details): bounded before any write
+JsonObject = Annotated[dict[str, Any], AfterValidator(limits.check_json)]
+#: free-form JSON of any shape we store
+JsonValue = Annotated[Any, AfterValidator(limits.check_json)]
+#: a map of labels / annotations: text names and values, bounded in count and length
+LabelMap = Annotated[dict[Str(limits.MAX_KEY_LENGTH, 1), Str(limits.MAX_LABEL_VALUE)],
+                     Field(max_length=limits.MAX_KEYS), AfterValidator(limits.check_json)]
+AnnotationMap = Annotated[dict[Str(limits.MAX_KEY_LENGTH, 1), Str(limits.MAX_ANNOTATION_VALUE)],
+                          Field(max_length=limits.MAX_KEYS), AfterValidator(limits.check_json)]
+#: a link people click: http(s) only
+Link = Annotated[Str(limits.MAX_URL), AfterValidator(limits.check_link)]
+#: a run's address: http(s) or the run folder's path
+RunUrl = Annotated[Str(500), AfterValidator(limits.check_run_url)]
+# read back from the database: cleaned, never a serialisation error
+StoredMap = Annotated[dict[str, Any], BeforeValidator(limits.stored_map)]
+StoredLink = Annotated[str | None, BeforeValidator(limits.stored_link)]
+StoredRunUrl = Annotated[str | None, BeforeValidator(limits.stored_run_url)]
 
 
 def _role(value: Any) -> Any:
@@ -42,7 +58,7 @@ def _title(value: Any) -> Any:
 
 
 Actor = Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True),
-                  AfterValidator(_no_nul)]
+                  AfterValidator(limits.check_text)]
 SeverityCode = Annotated[Severity, BeforeValidator(_upper)]  # "p1" is P1
 Role = Annotated[Literal["incident_commander", "tech_lead", "comms_lead", "scribe"], BeforeValidator(_role)]
 UpdateStatus = Annotated[Literal["Investigating", "Mitigating", "Resolved"], BeforeValidator(_title)]
@@ -81,7 +97,7 @@ class CreateIncidentIn(ActorIn):
     summary: LongText = ""
     exercise: bool | None = None
     run_id: Str(120) | None = None
-    run_url: Str(500) | None = None
+    run_url: RunUrl | None = None
     scenario: Str(200) | None = None
 
 
@@ -143,8 +159,8 @@ class NoteIn(ActorIn):
 class OpsActionIn(ActorIn):
     action: Str(60, 1)
     target: Str(200) = ""
-    params: dict[str, Any] = Field(default_factory=dict)
-    result: Str(20000) | dict[str, Any] | None = None
+    params: JsonObject = Field(default_factory=dict)
+    result: Str(20000) | JsonObject | None = None
 
 
 class PostmortemIn(ActorIn):
@@ -199,8 +215,8 @@ class SyntheticAlertIn(In):
     status: Literal["firing", "resolved"] = "firing"
     summary: LongText = ""
     fingerprint: Str(255, 1) | None = None
-    labels: dict[str, Str(2000)] = Field(default_factory=dict)
-    annotations: dict[str, Str(20000)] = Field(default_factory=dict)
+    labels: LabelMap = Field(default_factory=dict)
+    annotations: AnnotationMap = Field(default_factory=dict)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     run_id: Str(120) | None = None
@@ -279,7 +295,7 @@ class TimelineEventOut(Out):
     actor: str
     kind: str
     summary: str
-    data: dict[str, Any]
+    data: StoredMap
 
 
 class AlertOut(Out):
@@ -292,11 +308,11 @@ class AlertOut(Out):
     severity: str
     status: str
     summary: str
-    labels: dict[str, Any]
-    annotations: dict[str, Any]
+    labels: StoredMap
+    annotations: StoredMap
     starts_at: datetime | None
     ends_at: datetime | None
-    generator_url: str | None
+    generator_url: StoredLink
     run_id: str | None
     first_seen_at: datetime
     last_seen_at: datetime
@@ -332,7 +348,7 @@ class IncidentSummary(Out):
 
 class IncidentOut(IncidentSummary):
     summary: str
-    run_url: str | None
+    run_url: StoredRunUrl
     scenario: str | None
     allowed_transitions: list[str]
     role_assignments: list[RoleOut]

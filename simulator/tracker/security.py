@@ -6,6 +6,8 @@
   ``Authorization: Bearer <token>`` or the ``gameday_token`` cookie the login page sets.
 * A state-changing request whose ``Origin`` is another site is refused (no CSRF from a page
   the responder happens to have open).
+* A request body over ``max_body`` bytes (``limits.MAX_BODY_BYTES``) is refused with 413, by its
+  ``Content-Length`` before anything is read, or as soon as a streamed body passes the limit.
 * HTML gets a strict Content-Security-Policy (no inline script): defence in depth on top of
   escaping every user-written text.
 """
@@ -15,9 +17,13 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Iterable
+from contextlib import suppress
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from simulator.netbind import loopback_only
+from simulator.tracker.limits import MAX_BODY_BYTES
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 OPEN_PATHS = ("/api/v1/health", "/login", "/static/", "/favicon.ico")
@@ -28,7 +34,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """Every address ``host`` resolves to is in 127.0.0.0/8 or ``::1`` (``netbind.loopback_only``)."""
+    return loopback_only(host)
 
 
 def _host_name(value: str) -> str:
@@ -53,10 +60,12 @@ def token_ok(expected: str, headers: dict[str, str]) -> bool:
 class EdgeMiddleware:
     """Pure ASGI (streams, e.g. Server-Sent Events, pass straight through)."""
 
-    def __init__(self, app: Any, token: str | None, allowed_hosts: Iterable[str] | None):
+    def __init__(self, app: Any, token: str | None, allowed_hosts: Iterable[str] | None, *,
+                 max_body: int = MAX_BODY_BYTES):
         self.app = app
         self.token = token
         self.allowed_hosts = None if allowed_hosts is None else frozenset(allowed_hosts)
+        self.max_body = max_body
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -85,7 +94,32 @@ class EdgeMiddleware:
                 await send({"type": "http.response.body", "body": b""})
             return
 
+        too_large = f"the request body is larger than {self.max_body} bytes (the tracker's limit)"
+        declared = headers.get("content-length", "")
+        if declared.strip().isdigit() and int(declared) > self.max_body:
+            await _plain(send, 413, {"detail": too_large}, extra=[(b"connection", b"close")])
+            return
+        seen = 0
+        over = answered = False
+
+        async def receive_bounded() -> dict[str, Any]:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    over = True
+                    raise BodyTooLarge(too_large)
+            return message
+
         async def send_with_headers(message: dict[str, Any]) -> None:
+            nonlocal answered
+            if over:  # whatever the app answers to a body cut short, the answer is 413
+                if message["type"] == "http.response.start" and not answered:
+                    answered = True
+                    await _plain(send, 413, {"detail": too_large}, extra=[(b"connection", b"close")])
+                return
+            answered = answered or message["type"] == "http.response.start"
             if message["type"] == "http.response.start":
                 extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
                 ctype = next((v for k, v in message.get("headers", []) if k.lower() == b"content-type"), b"")
@@ -94,7 +128,14 @@ class EdgeMiddleware:
                 message = {**message, "headers": list(message.get("headers", [])) + extra}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        with suppress(BodyTooLarge):  # answered 413 by send_with_headers (or just below)
+            await self.app(scope, receive_bounded, send_with_headers)
+        if over and not answered:
+            await _plain(send, 413, {"detail": too_large}, extra=[(b"connection", b"close")])
+
+
+class BodyTooLarge(Exception):
+    """A streamed request body passed the limit (the app is stopped reading it; the answer is 413)."""
 
 
 async def _plain(send: Any, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:

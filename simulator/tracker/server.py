@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import uvicorn
 
 from simulator.errors import GamedayError, InputError
-from simulator.netbind import listen_tcp
+from simulator.netbind import listen_tcp, resolve
 from simulator.procs import announce
 from simulator.tracker.api import create_app, fastapi_app
 from simulator.tracker.db import default_db
@@ -32,8 +32,12 @@ DEFAULT_PORT = 8700
 
 
 def bind(host: str, port: int) -> socket.socket:
-    return listen_tcp(host, port, busy=f"port {port} on {host} is taken: stop whatever uses it or pass --port "
-                                       "(0 lets the OS choose)", backlog=2048)
+    """A listening socket on the address ``host`` resolves to (resolved once here, so what was checked by
+    ``make_server`` is what is bound; IPv4 first)."""
+    addresses = resolve(host)
+    address = next((a for a in addresses if ":" not in a), addresses[0])
+    return listen_tcp(address, port, busy=f"port {port} on {host} is taken: stop whatever uses it or pass --port "
+                                          "(0 lets the OS choose)", backlog=2048)
 
 
 def url_for(sock: socket.socket, host: str) -> str:

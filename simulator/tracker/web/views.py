@@ -56,12 +56,12 @@ async def _form(request: Request) -> dict[str, str]:
     if len(body) > MAX_FORM:
         raise GamedayError("form too large")
     pairs = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {k: v[-1] for k, v in pairs.items()}
+    return {k.replace("\x00", ""): v[-1].replace("\x00", "") for k, v in pairs.items()}  # NUL is never stored
 
 
 def _actor(request: Request, form: dict[str, str] | None = None) -> str:
     name = (form or {}).get("actor") or unquote(request.cookies.get(ACTOR_COOKIE, "")) or "web"
-    return name.strip()[:120] or "web"
+    return name.replace("\x00", "").strip()[:120] or "web"
 
 
 def _back(url: str, *, error: str | None = None, notice: str | None = None, anchor: str = "") -> Response:
