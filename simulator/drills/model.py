@@ -169,6 +169,8 @@ class ScenarioRef(Strict):
     scenario: str = Field(description="a scenario name (see 'gameday list') or a path relative to the drill file")
     label: str | None = Field(None, description="how the drill calls this part; defaults to the scenario name")
     team: str | None = Field(None, description="the team working it (full-scale: one team per scenario)")
+    variant: str | None = Field(None, description="the scenario's variant: before (as the incident happened, what a "
+                                "game day drills) or after (the lessons applied, what CI proves); default: its own")
     responder: ResponderName | None = Field(None, description="override the drill's responder")
     time_scale: float | None = Field(None, gt=0, le=100000)
     max_duration: Duration | None = None

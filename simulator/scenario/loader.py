@@ -21,6 +21,8 @@ from simulator.scenario.yamlpos import Path, Positions, YamlProblem, dotted, par
 
 M = TypeVar("M", bound=BaseModel)
 Check = Callable[[Any, "Locator"], list[Problem]]
+#: reshapes the parsed document before validation (a scenario's variant: ``simulator.scenario.variants``)
+Prepare = Callable[[dict[str, Any], Positions, str], tuple[dict[str, Any], Positions]]
 
 
 class Locator:
@@ -170,7 +172,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 
 def load_document(path: str | FsPath, model: type[M], checks: list[Check] | None = None,
-                  expect_kind: str | None = None) -> M:
+                  expect_kind: str | None = None, prepare: Prepare | None = None) -> M:
     filename = str(path)
     try:
         text = FsPath(path).read_text(encoding="utf-8")
@@ -182,11 +184,11 @@ def load_document(path: str | FsPath, model: type[M], checks: list[Check] | None
         raise ValidationFailed([Problem(filename, None, None, "", f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:
         raise ValidationFailed([Problem(filename, None, None, "", f"cannot read: {exc.strerror}")]) from None
-    return load_text(text, filename, model, checks, expect_kind)
+    return load_text(text, filename, model, checks, expect_kind, prepare)
 
 
 def load_text(text: str, filename: str, model: type[M], checks: list[Check] | None = None,
-              expect_kind: str | None = None) -> M:
+              expect_kind: str | None = None, prepare: Prepare | None = None) -> M:
     try:
         data, positions = parse_yaml(text, filename)
     except YamlProblem as exc:
@@ -194,6 +196,9 @@ def load_text(text: str, filename: str, model: type[M], checks: list[Check] | No
     loc = Locator(filename, positions)
     if not isinstance(data, dict):
         raise ValidationFailed([loc.problem((), f"expected a mapping at the top level, got {_describe(data)}")])
+    if prepare is not None:
+        data, positions = prepare(data, positions, filename)
+        loc = Locator(filename, positions)
     if expect_kind and data.get("kind") not in (None, expect_kind) and isinstance(data.get("kind"), str):
         raise ValidationFailed([loc.problem(("kind",), f"expected kind '{expect_kind}', got {data['kind']!r}")])
     obj, problems = validate_data(model, data, loc)
