@@ -87,9 +87,13 @@ def _index(items: list[Any], selector: str) -> int | None:
 def _resolve(doc: dict[str, Any], key: str, where: Path) -> tuple[Any, Path]:
     """The container and document path a (possibly ``name[sel]``) overlay key addresses."""
     try:
-        [(name, selector)] = _split(key)
+        parts = _split(key)
     except ValueError as exc:
         raise _Located(where, str(exc), at_key=True) from None
+    if len(parts) != 1:
+        raise _Located(where, f"expected one key per level (nest mappings instead of dots), got {key!r}",
+                       at_key=True)
+    [(name, selector)] = parts
     if selector is None:
         return doc, (name,)
     items = doc.get(name)
@@ -124,7 +128,7 @@ class _Merge:
             container, rel = _resolve(doc, key, here)
             target_path = dst + rel
             if any(target_path[:len(f)] == f for f in FROZEN):
-                raise _Located(here, f"a variant may not change '{dotted(rel)}' (scoring reads one truth "
+                raise _Located(here, f"a variant may not change '{dotted(target_path)}' (scoring reads one truth "
                                      "and name per scenario)", at_key=True)
             parent = container if isinstance(container, dict) else None
             slot = rel[-1]
