@@ -284,11 +284,13 @@ def _mitigates_in_actions(c: Check, f: CheckedRun):
         return False, "the steady state came back with no ops action (nothing to count)", 0.0, float(c.max_actions or 0)
     ok = count <= (c.max_actions or 0)
     detail = f"{count} ops action(s) until the steady state was restored ({listed}); limit {c.max_actions}"
-    if c.within is not None:
+    if c.within is not None:  # from the first attempt, a refused one too (its game time is in the summary)
         delta = _delta(done[0], restored, c.clock)
+        if delta is not None and c.clock == "game" and refused and restored.game is not None:
+            delta = max(delta, restored.game - min(float(s.get("game") or 0) for s in refused))
         if delta is None or delta > c.within:
             ok = False
-        detail += f"; restored {_fd(delta)} ({c.clock}) after the first, limit {_fd(c.within)}"
+        detail += f"; restored {_fd(delta)} ({c.clock}) after the first attempt, limit {_fd(c.within)}"
     return ok, detail, float(count), float(c.max_actions or 0)
 
 
