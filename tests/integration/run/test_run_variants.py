@@ -62,7 +62,7 @@ def test_pool_exhaustion_before_has_no_pool_alert_and_no_failover_after_has_both
 
 
 def test_rate_limit_before_counts_429_as_failures_and_cannot_roll_back(gameday_home: Path, tmp_path: Path) -> None:
-    before = run("rate-limit-misconfig", "before", tmp_path, time_scale=30, max_duration=20 * 60, responder="auto")
+    before = run("rate-limit-misconfig", "before", tmp_path, time_scale=30, max_duration=40 * 60, responder="auto")
     fired = alerts_fired(Path(before.run_dir))
     assert not REJECTION_ALERTS & set(fired), f"a rejection alert fired in the world before the lesson: {fired}"
     assert {"LowAvailability", "HighErrorRate"} & set(fired), f"the lumped monitoring saw nothing: {fired}"
