@@ -205,21 +205,28 @@ def _endpoint_failures(c: Check, f: CheckedRun, start: Event, end: Event | None,
     return True, f"all {seen} '{c.endpoint}' requests succeeded during {window}", 0.0, 0.0
 
 
+def _attempt_failed(line: dict[str, Any]) -> bool:
+    """A load interval in which some attempt failed: a request failed, or one was retried."""
+    failed = int(line.get("status_5xx") or 0) + int(line.get("conn_errors") or 0)
+    return failed > 0 or int(line.get("attempts") or 0) > int(line.get("requests") or 0)
+
+
 def _retry_amplification_below(c: Check, f: CheckedRun):
     fault = f.first_fault()
     if fault is None:
         return False, "no fault was injected", None, c.max_ratio
-    restored = f.first("steady_state.restored", after=fault.wall)
+    # the fault window ends at the first restore; the failing intervals are counted to the end of the run
+    restored = f.first("steady_state.restored", after=fault.wall) if c.during == "fault" else None
     end = restored.wall if restored is not None else f.end_wall
     lines = [ln for ln in f.load_lines if fault.wall <= float(ln.get("t", 0)) <= end
              and (c.target is None or ln.get("target") == c.target)]
     if c.during == "failures":
-        lines = [ln for ln in lines if int(ln.get("status_5xx") or 0) + int(ln.get("conn_errors") or 0) > 0]
+        lines = [ln for ln in lines if _attempt_failed(ln)]
     requests = sum(int(ln.get("requests") or 0) for ln in lines)
     attempts = sum(int(ln.get("attempts") or ln.get("requests") or 0) for ln in lines)
-    window = "the fault" if c.during == "fault" else f"the {len(lines)} interval(s) with failures"
+    window = "the fault" if c.during == "fault" else f"the {len(lines)} interval(s) with failed attempts"
     if c.during == "failures" and not lines:
-        return True, "no request failed after the fault: nothing for retries to amplify", 1.0, c.max_ratio
+        return True, "no attempt failed after the fault: nothing for retries to amplify", 1.0, c.max_ratio
     if requests == 0:
         return False, f"no requests were recorded during {window}", None, c.max_ratio
     ratio = attempts / requests

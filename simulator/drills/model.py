@@ -116,8 +116,9 @@ class Check(Strict):
       ``match`` on its data, e.g. ``ops.flag`` / ``{flag: fallback_processor}``) to ``until_event`` or the
       end; ``grace`` lets in-flight requests drain first.
     * ``retry_amplification_below``: attempts / requests over the fault window (fault injected to the
-      steady state restored, or the end) stays at or below ``max_ratio``; ``during: failures`` counts only
-      the intervals in which requests failed (the retry storm itself, undiluted by healthy minutes).
+      steady state restored, or the end) stays at or below ``max_ratio``; ``during: failures`` counts every
+      interval after the fault in which an attempt failed (a request failed or was retried: the storm
+      itself, undiluted by healthy minutes, to the end of the run).
     * ``outcome_is``: the run's outcome is one of ``outcome``.
     * ``switches_by_itself``: ``gauge`` on ``target`` (e.g. ``app_feature_flag{name="fallback_processor"}``)
       reaches 1 within ``within`` of the fault with no ops action on ``target`` before it (automated failover).
@@ -140,7 +141,7 @@ class Check(Strict):
                                  "e.g. 'POST /charges' (any failure counts)")
     max_ratio: float | None = Field(None, gt=0)
     during: Literal["fault", "failures"] = Field("fault", description="retry_amplification_below: the whole fault "
-                                                 "window, or only the intervals in which requests failed (the storm)")
+                                                 "window, or only the intervals in which an attempt failed (the storm)")
     outcome: list[Outcome] | None = None
     gauge: str | None = Field(None, description="switches_by_itself: the scraped gauge, as Prometheus prints it")
     max_actions: int | None = Field(None, ge=1, description="mitigates_in_actions: most ops actions allowed")

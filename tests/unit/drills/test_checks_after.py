@@ -89,4 +89,22 @@ def test_amplification_during_failures_ignores_the_healthy_intervals(tmp_path: P
                                     Check(check="retry_amplification_below", max_ratio=1.5, during="failures")],
                                    run, record=False)
     assert fault.ok and fault.measured == round(880 / 820, 3)  # diluted by the healthy minutes
-    assert not failures.ok and failures.measured == 4.0 and "2 interval(s) with failures" in failures.detail
+    assert not failures.ok and failures.measured == 4.0 and "2 interval(s) with failed attempts" in failures.detail
+
+
+def test_amplification_during_failures_counts_retried_intervals_after_an_early_restore(tmp_path: Path) -> None:
+    """A blip restores the steady state a second after the fault; the storm comes later, its retries all
+    succeed in the end (no 5xx): the fault window misses it, the failing intervals do not."""
+    healthy = [{"t": T0 + 10 + i, "requests": 100, "attempts": 100} for i in range(3)]
+    retried = [{"t": T0 + 20 + i, "requests": 10, "attempts": 30} for i in range(3)]
+    run = make_run(tmp_path, "blip", [_event(3, T0 + 11, 110.0, "steady_state.restored"),
+                                      _event(4, T0 + 40, 400.0, "load.stopped")], loads=healthy + retried)
+    fault, failures = evaluate_all([Check(check="retry_amplification_below", max_ratio=1.5),
+                                    Check(check="retry_amplification_below", max_ratio=1.5, during="failures")],
+                                   run, record=False)
+    assert fault.ok and fault.measured == 1.0
+    assert not failures.ok and failures.measured == 3.0
+    quiet = make_run(tmp_path, "quiet", [_event(3, T0 + 40, 400.0, "load.stopped")], loads=healthy)
+    [r] = evaluate_all([Check(check="retry_amplification_below", max_ratio=1.5, during="failures")], quiet,
+                       record=False)
+    assert r.ok and "no attempt failed" in r.detail
