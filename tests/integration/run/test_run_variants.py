@@ -90,9 +90,10 @@ def test_memory_leak_before_captures_no_baseline_and_has_no_trend_alert(gameday_
     assert not TREND_ALERTS & rules
 
 
-def test_gameday_ci_proves_every_after_world(gameday_home: Path, tmp_path: Path) -> None:
-    parts = ci_parts()
-    assert {p.scenario.variant for p in parts} == {"after"}
+def test_gameday_ci_proves_the_after_worlds(gameday_home: Path, tmp_path: Path) -> None:
+    assert {p.scenario.variant for p in ci_parts()} == {"after"}  # CI proves every seed's world after
+    # memory-leak's trend check is the leak physics' (tests/integration/run/test_run_seeds.py covers it)
+    parts = ci_parts(["pool-exhaustion", "rate-limit-misconfig"])
     report = run_ci(parts, out=tmp_path / "ci")
     failed = [f"{r.scenario}: {r.name}: {r.detail}" for r in report.failed]
     assert report.ok, failed
