@@ -6,6 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from simulator.errors import ValidationFailed
 from simulator.monitor.defaults import default_specs
@@ -202,3 +205,24 @@ def test_monitoring_knobs_shape_the_default_rules() -> None:
 def test_an_unknown_rule_family_is_a_located_problem() -> None:
     lines = problems("monitoring: {disable: [pools]}\n")
     assert len(lines) == 1 and "monitoring.disable" in lines[0] and "got 'pools'" in lines[0]
+
+
+# ---- property: any overlay or removal yields a Scenario or located problems, never a traceback
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.text(max_size=6),
+                     st.sampled_from(["30s", "targets[payments]", "alerts[Slow]", "alerts[0]", "load.users"]))
+_keys = st.one_of(st.text(max_size=6), st.sampled_from(["load", "targets[payments]", "targets[9]", "alerts", "truth",
+                                                         "timing", "users", "config", "monitoring", "a.b", "x[y"]))
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                         st.dictionaries(_keys, inner, max_size=3)), max_leaves=10)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_keys, _values, max_size=4), st.lists(st.one_of(_scalars, _values), max_size=3))
+def test_random_overlays_never_escape(overlay: dict, remove: list) -> None:
+    text = BASE + yaml.safe_dump({"variants": {"before": {"overlay": overlay, "remove": remove}}})
+    try:
+        s = load_scenario_text(text, "fuzz.yaml", "before")
+    except ValidationFailed as exc:
+        assert exc.lines() and all(line.startswith("fuzz.yaml") and "\n" not in line for line in exc.lines())
+    else:
+        assert s.variant == "before" and s.truth.severity == "P2"
