@@ -30,7 +30,8 @@ from simulator.bounded import DamagedFile, finite, parse_json
 
 EVENT_KINDS: dict[str, str] = {
     # run lifecycle
-    "run.started": "A run began: scenario name and file, seed, time scale, backend, responder.",
+    "run.started": "A run began: scenario name and file, its variant (before/after), seed, time scale, backend, "
+                   "responder.",
     "run.aborted": "A run stopped early: reason (max duration, impact limit, signal, error, baseline).",
     "run.finished": "A run ended (after teardown): outcome and summary figures.",
     "phase.changed": "The runner entered a phase: targets_up, ready (held for the facilitator's start), ramp, "
@@ -54,7 +55,8 @@ EVENT_KINDS: dict[str, str] = {
     "load.started": "The load generator is running: users, spawn rate, workers, locust pid.",
     "load.stopped": "The load generator stopped.",
     "sample": "One interval's merged metrics: load stats, scraped gauges, process stats, per target.",
-    "baseline.captured": "Steady-state baseline figures used by trend rules and probes.",
+    "baseline.captured": "Steady-state baseline figures used by trend rules and probes (captured false: the "
+                         "scenario's monitoring keeps no baseline).",
     "probe.checked": "A steady-state probe was evaluated: name, value, ok.",
     # alerts
     "alert.pending": "An alert rule's condition became true; waiting out its 'for' duration.",

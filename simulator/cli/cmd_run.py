@@ -21,6 +21,8 @@ console = Console(highlight=False)
 
 def run(
     scenario: str = typer.Argument(..., help="Scenario name (see 'gameday list') or file."),
+    variant: str = typer.Option(None, "--variant", help="The scenario's world: before (as the incident happened) "
+                                "or after (with the lessons applied); default: the scenario's default_variant."),
     backend: str = typer.Option("local", "--backend", help="Where targets run: local or docker."),
     responder: str = typer.Option("none", "--responder", help="auto (the scenario's runbook), human (wait for "
                                   "people in the tracker), none, or a flawed policy: slow, wrong-severity, "
@@ -38,14 +40,14 @@ def run(
 ) -> None:
     """Run a scenario end to end: targets, load, faults on schedule, alerts, recovery, teardown."""
     path = resolve(scenario)
-    s = load_scenario(path)
+    s = load_scenario(path, variant)
     options = RunOptions(backend=backend, responder=responder, time_scale=time_scale, seed=seed, out=out,
                          tracker_url=tracker, receivers=list(receiver),
                          max_duration=parse_duration(max_duration) if max_duration else None, workers=workers,
                          interval=interval, keep_targets=keep_targets)
     with Dashboard(live=None if not as_json else False) as dash:
         runner = Runner(s, options, path, observer=dash.update, on_event=dash.event)
-        dash.event(f"run {runner.run_id}: {s.metadata.title} (×{runner.time_scale:g}) → {runner.run_dir}")
+        dash.event(f"run {runner.run_id}: {s.display_title} (×{runner.time_scale:g}) → {runner.run_dir}")
         result = runner.run()
         score_result(result)
     if as_json:
@@ -53,6 +55,8 @@ def run(
     else:
         style = "green" if result.ok else "red"
         console.print(f"[bold {style}]{result.outcome}[/]: {result.reason}")
+        if result.variant:
+            console.print(f"  variant: {result.variant}")
         for a in result.alerts:
             mttd = "" if a["mttd_wall"] is None else f" (MTTD {format_duration(a['mttd_wall'])} wall)"
             console.print(f"  alert {a['alertname']} on {a['target']}{mttd}")

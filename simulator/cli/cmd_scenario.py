@@ -13,7 +13,7 @@ from rich.text import Text
 from simulator.errors import InputError, ValidationFailed
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.journal import EVENT_KINDS
-from simulator.scenario import format_duration, load_scenario
+from simulator.scenario import format_duration, load_every_variant, load_scenario
 from simulator.scenario.catalog import entries, resolve, yaml_files
 from simulator.scenario.model import Scenario
 
@@ -43,8 +43,9 @@ def validate(
             results.append({"file": str(root), "ok": False, "errors": [f"{root}: no .yaml files in folder"]})
         for f in files:
             try:
-                load_any(f)  # dispatches on `kind: Drill`
-                results.append({"file": str(f), "ok": True, "errors": []})
+                loaded = load_any(f)  # dispatches on `kind: Drill`
+                worlds = [x.variant for x in load_every_variant(f)] if isinstance(loaded, Scenario) else []
+                results.append({"file": str(f), "ok": True, "errors": [], "variants": [w for w in worlds if w]})
             except ValidationFailed as exc:
                 results.append({"file": str(f), "ok": False, "errors": exc.lines()})
     bad = [r for r in results if not r["ok"]]
@@ -54,7 +55,8 @@ def validate(
         err = Console(stderr=True, highlight=False, soft_wrap=True)
         for r in results:
             if r["ok"]:
-                console.print(f"[green]ok[/]    {r['file']}")
+                worlds = f"  (variants: {', '.join(r['variants'])})" if r.get("variants") else ""
+                console.print(f"[green]ok[/]    {r['file']}{worlds}")
             for line in r["errors"]:
                 err.print(Text("error: ", style="bold red") + Text(line))
         console.print(f"{len(results) - len(bad)} valid, {len(bad)} invalid")
@@ -94,9 +96,11 @@ def show(
     scenario: str = typer.Argument(..., help="Scenario name or file."),
     reveal: bool = typer.Option(False, "--reveal", help="Also show the hidden ground truth."),
     as_json: bool = typer.Option(False, "--json", help="Print the validated scenario as JSON."),
+    variant: str = typer.Option(None, "--variant", help="Show this variant (before, after...); default: the "
+                                "scenario's default variant."),
 ) -> None:
     """Show a scenario: targets, load, and a timeline of phases, faults and escalations."""
-    s: Scenario = load_scenario(resolve(scenario))
+    s: Scenario = load_scenario(resolve(scenario), variant)
     if as_json:
         data = s.model_dump(mode="json", by_alias=True)
         if not reveal:
@@ -107,6 +111,16 @@ def show(
     console.print(f"[bold]{s.metadata.title}[/]  ([cyan]{s.metadata.name}[/])")
     if s.metadata.description:
         console.print(s.metadata.description.strip())
+    if s.variants:
+        console.print(f"variant [bold]{s.variant}[/] of " + ", ".join(s.variants) + " (--variant NAME)"
+                      + (f": {s.variants[s.variant].description.strip()}" if s.variant
+                         and s.variants[s.variant].description else ""))
+    mon = s.monitoring
+    if mon.disable or mon.rejections != "separate" or not mon.baseline:
+        console.print("Monitoring: " + "; ".join(x for x in [
+            f"default rules off: {', '.join(mon.disable)}" if mon.disable else "",
+            "429s counted as failures (no rejection alert)" if mon.rejections == "as_failures" else "",
+            "no baseline captured" if not mon.baseline else ""] if x))
     console.print(f"time scale {t.time_scale:g}×  ·  max {format_duration(t.max_duration)} game "
                   f"(≈ {format_duration(t.max_duration / t.time_scale)} wall)  ·  "
                   f"interval {format_duration(t.interval)}")

@@ -205,21 +205,33 @@ def _endpoint_failures(c: Check, f: CheckedRun, start: Event, end: Event | None,
     return True, f"all {seen} '{c.endpoint}' requests succeeded during {window}", 0.0, 0.0
 
 
+def _attempt_failed(line: dict[str, Any]) -> bool:
+    """A load interval in which some attempt failed: a request failed, or one was retried."""
+    failed = int(line.get("status_5xx") or 0) + int(line.get("conn_errors") or 0)
+    return failed > 0 or int(line.get("attempts") or 0) > int(line.get("requests") or 0)
+
+
 def _retry_amplification_below(c: Check, f: CheckedRun):
     fault = f.first_fault()
     if fault is None:
         return False, "no fault was injected", None, c.max_ratio
-    restored = f.first("steady_state.restored", after=fault.wall)
+    # the fault window ends at the first restore; the failing intervals are counted to the end of the run
+    restored = f.first("steady_state.restored", after=fault.wall) if c.during == "fault" else None
     end = restored.wall if restored is not None else f.end_wall
     lines = [ln for ln in f.load_lines if fault.wall <= float(ln.get("t", 0)) <= end
              and (c.target is None or ln.get("target") == c.target)]
+    if c.during == "failures":
+        lines = [ln for ln in lines if _attempt_failed(ln)]
     requests = sum(int(ln.get("requests") or 0) for ln in lines)
     attempts = sum(int(ln.get("attempts") or ln.get("requests") or 0) for ln in lines)
+    window = "the fault" if c.during == "fault" else f"the {len(lines)} interval(s) with failed attempts"
+    if c.during == "failures" and not lines:
+        return True, "no attempt failed after the fault: nothing for retries to amplify", 1.0, c.max_ratio
     if requests == 0:
-        return False, "no requests were recorded during the fault window", None, c.max_ratio
+        return False, f"no requests were recorded during {window}", None, c.max_ratio
     ratio = attempts / requests
     ok = ratio <= (c.max_ratio or 0)
-    return ok, (f"{attempts} attempts for {requests} requests during the fault "
+    return ok, (f"{attempts} attempts for {requests} requests during {window} "
                 f"({'until restored' if restored else 'until the end'}): {ratio:.2f}x; limit {c.max_ratio:g}x"), \
         round(ratio, 3), c.max_ratio
 
@@ -233,12 +245,70 @@ def _outcome_is(c: Check, f: CheckedRun):
         None, None
 
 
+def _switches_by_itself(c: Check, f: CheckedRun):
+    fault = f.first_fault()
+    if fault is None or fault.game is None:
+        return False, "no fault was injected", None, c.within
+    on = next((e for e in f.events if e.kind == "sample" and e.wall >= fault.wall and e.game is not None
+               and e.data.get("target") == c.target and (e.data.get("gauges") or {}).get(c.gauge or "", 0) >= 1),
+              None)
+    if on is None:
+        seen = any(c.gauge in (e.data.get("gauges") or {}) for e in f.events
+                   if e.kind == "sample" and e.data.get("target") == c.target)
+        why = "never reached 1" if seen else "was never scraped"
+        return False, f"{c.gauge} on {c.target} {why} after the fault", None, c.within
+    pulled = [e for e in f.events if e.kind in OPS_KINDS and fault.wall <= e.wall <= on.wall
+              and e.data.get("target") == c.target]
+    delta = on.game - fault.game
+    if pulled:
+        return False, (f"{c.gauge} on {c.target} reached 1 {_fd(delta)} after the fault, but only after "
+                       f"{pulled[0].data.get('action') or pulled[0].kind} by {pulled[0].data.get('actor', '?')}: "
+                       "someone switched it, it did not switch by itself"), round(delta, 3), c.within
+    ok = delta <= (c.within or 0)
+    return ok, (f"{c.gauge} on {c.target} switched by itself {_fd(delta)} (game) after the fault, no ops action "
+                f"before it; limit {_fd(c.within)}"), round(delta, 3), c.within
+
+
+def _mitigates_in_actions(c: Check, f: CheckedRun):
+    fault = f.first_fault()
+    if fault is None:
+        return False, "no fault was injected", None, float(c.max_actions or 0)
+    restored = next((e for e in f.events if e.kind == "steady_state.restored" and e.wall > fault.wall), None)
+    end = restored.wall if restored is not None else f.end_wall
+    done = [e for e in f.events if e.kind in OPS_KINDS and fault.wall <= e.wall <= end]
+    # a lever the automated responder pulled that was refused (e.g. a rollback with nothing good to go back to)
+    fault_game = fault.game if fault.game is not None else 0.0
+    end_game = restored.game if restored is not None and restored.game is not None else float("inf")
+    refused = [s for s in f.summary.get("responder_steps") or []
+               if s.get("do") == "ops" and not s.get("ok") and fault_game <= float(s.get("game") or 0) <= end_game]
+    count = len(done) + len(refused)
+    names = [str(e.data.get("action") or e.kind) for e in done] + [f"refused: {s.get('error', '?')}" for s in refused]
+    listed = "; ".join(names) or "none"
+    if restored is None:
+        return False, f"the steady state was not restored; {count} ops action(s): {listed}", float(count), \
+            float(c.max_actions or 0)
+    if not done:
+        return False, "the steady state came back with no ops action (nothing to count)", 0.0, float(c.max_actions or 0)
+    ok = count <= (c.max_actions or 0)
+    detail = f"{count} ops action(s) until the steady state was restored ({listed}); limit {c.max_actions}"
+    if c.within is not None:  # from the first attempt, a refused one too (its game time is in the summary)
+        delta = _delta(done[0], restored, c.clock)
+        if delta is not None and c.clock == "game" and refused and restored.game is not None:
+            delta = max(delta, restored.game - min(float(s.get("game") or 0) for s in refused))
+        if delta is None or delta > c.within:
+            ok = False
+        detail += f"; restored {_fd(delta)} ({c.clock}) after the first attempt, limit {_fd(c.within)}"
+    return ok, detail, float(count), float(c.max_actions or 0)
+
+
 _EVALUATORS = {
     "alert_fires_within": _alert_fires_within,
     "recovers_within": _recovers_within,
     "no_5xx_while": _no_5xx_while,
     "retry_amplification_below": _retry_amplification_below,
     "outcome_is": _outcome_is,
+    "switches_by_itself": _switches_by_itself,
+    "mitigates_in_actions": _mitigates_in_actions,
 }
 
 

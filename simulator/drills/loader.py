@@ -51,7 +51,10 @@ def _checker(base: Path | None):
                                             f"{_suggest(ref.team, team_names)}"
                                             f"; declared teams: {', '.join(team_names) or 'none'}"))
             try:
-                scenario_path(ref.scenario, base)
+                found = scenario_path(ref.scenario, base)
+                if ref.variant is not None and ref.variant not in (known := load_scenario(found).variants):
+                    problems.append(loc.problem(path + ("variant",), f"unknown variant {ref.variant!r} of "
+                                                f"{ref.scenario}; known: {', '.join(known) or 'none'}"))
             except NotFound as exc:
                 problems.append(loc.problem(path + ("scenario",), str(exc)))
             for j, step in enumerate(ref.runbook or []):

@@ -94,13 +94,15 @@ class Team(Strict):
 
 # ------------------------------------------------------------------------------------ CI checks
 CheckKind = Literal["alert_fires_within", "recovers_within", "no_5xx_while", "retry_amplification_below",
-                    "outcome_is"]
+                    "outcome_is", "switches_by_itself", "mitigates_in_actions"]
 _CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "alert_fires_within": ("within",),
     "recovers_within": ("within",),
     "no_5xx_while": ("from_event",),
     "retry_amplification_below": ("max_ratio",),
     "outcome_is": ("outcome",),
+    "switches_by_itself": ("gauge", "target", "within"),
+    "mitigates_in_actions": ("max_actions",),
 }
 
 
@@ -114,8 +116,14 @@ class Check(Strict):
       ``match`` on its data, e.g. ``ops.flag`` / ``{flag: fallback_processor}``) to ``until_event`` or the
       end; ``grace`` lets in-flight requests drain first.
     * ``retry_amplification_below``: attempts / requests over the fault window (fault injected to the
-      steady state restored, or the end) stays at or below ``max_ratio``.
+      steady state restored, or the end) stays at or below ``max_ratio``; ``during: failures`` counts every
+      interval after the fault in which an attempt failed (a request failed or was retried: the storm
+      itself, undiluted by healthy minutes, to the end of the run).
     * ``outcome_is``: the run's outcome is one of ``outcome``.
+    * ``switches_by_itself``: ``gauge`` on ``target`` (e.g. ``app_feature_flag{name="fallback_processor"}``)
+      reaches 1 within ``within`` of the fault with no ops action on ``target`` before it (automated failover).
+    * ``mitigates_in_actions``: the steady state is restored after at most ``max_actions`` ops actions
+      (refused ones count too), within ``within`` of the first when given (one-click rollback).
     """
 
     check: CheckKind
@@ -132,7 +140,11 @@ class Check(Strict):
     endpoint: str | None = Field(None, description="no_5xx_while: only this request name from the load stats, "
                                  "e.g. 'POST /charges' (any failure counts)")
     max_ratio: float | None = Field(None, gt=0)
+    during: Literal["fault", "failures"] = Field("fault", description="retry_amplification_below: the whole fault "
+                                                 "window, or only the intervals in which an attempt failed (the storm)")
     outcome: list[Outcome] | None = None
+    gauge: str | None = Field(None, description="switches_by_itself: the scraped gauge, as Prometheus prints it")
+    max_actions: int | None = Field(None, ge=1, description="mitigates_in_actions: most ops actions allowed")
 
     @field_validator("outcome", mode="before")
     @classmethod
@@ -160,7 +172,12 @@ class Check(Strict):
             return f"no 5xx on {on} after {what}" + (
                 f" until {self.until_event}" if self.until_event else "")
         if self.check == "retry_amplification_below":
-            return f"retry amplification <= {self.max_ratio:g}x during the fault"
+            return f"retry amplification <= {self.max_ratio:g}x during the " + (
+                "fault" if self.during == "fault" else "failures")
+        if self.check == "switches_by_itself":
+            return f"{self.gauge} on {self.target} switches by itself within {format_duration(self.within or 0)}"
+        if self.check == "mitigates_in_actions":
+            return f"mitigated in at most {self.max_actions} ops action(s)"
         return f"outcome is {' or '.join(self.outcome or [])}"
 
 
@@ -169,6 +186,8 @@ class ScenarioRef(Strict):
     scenario: str = Field(description="a scenario name (see 'gameday list') or a path relative to the drill file")
     label: str | None = Field(None, description="how the drill calls this part; defaults to the scenario name")
     team: str | None = Field(None, description="the team working it (full-scale: one team per scenario)")
+    variant: str | None = Field(None, description="the scenario's variant: before (as the incident happened, what a "
+                                "game day drills) or after (the lessons applied, what CI proves); default: its own")
     responder: ResponderName | None = Field(None, description="override the drill's responder")
     time_scale: float | None = Field(None, gt=0, le=100000)
     max_duration: Duration | None = None

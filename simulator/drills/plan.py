@@ -60,7 +60,7 @@ def with_runbook(scenario: Scenario, runbook: list[dict[str, Any]] | None) -> Sc
 
 def part_of(drill: Drill, ref: ScenarioRef, base: Path | None) -> Part:
     path = scenario_path(ref.scenario, base)
-    scenario = with_runbook(load_scenario(path), ref.runbook)
+    scenario = with_runbook(load_scenario(path, ref.variant), ref.runbook)
     load: dict[str, Any] = {}
     if ref.users is not None:
         load |= {"users": ref.users, "spawn_rate": min(scenario.load.spawn_rate, float(ref.users))}

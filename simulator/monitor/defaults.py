@@ -21,11 +21,22 @@ or projected to cross the tier bound within ``latency_horizon``). Trend rules mu
 and stay silent until :meth:`Monitor.capture_baseline` has run.
 
 A scenario rule with the same name and target replaces a default one (``merge_rules``).
+
+A scenario's ``monitoring:`` section (:class:`MonitoringOptions`) describes the monitoring *of its
+time*, so a variant can replay an incident with the monitoring it had then: ``disable`` switches off
+default rule families (:data:`FAMILIES`: ``pool``, ``rejections``, ``trend`` ...) or single default
+rules by name; ``rejections: as_failures`` lumps 429s in with failures (``LowAvailability`` and
+``HighErrorRate`` read ``served_rate`` / ``unserved_rate``, and no rejection rule exists), as the
+monitoring did before the rate-limit incident; ``baseline: false`` captures no baseline, so trend
+rules (which need one) stay silent.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulator.monitor.rules import AlertRuleSpec, Rule
 from simulator.monitor.tiers import thresholds_for
@@ -35,7 +46,83 @@ _RUNBOOK_ERRORS = ("Verify on the dashboard; check recent deployments and config
                    "add resources, circuit breaker.")
 
 
-def default_specs(
+#: default rule families, by the rules they hold (``<Tier>CustomerRejections`` are ``rejections`` too)
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "availability": ("LowAvailability",),
+    "latency": ("HighLatencyP95",),
+    "errors": ("HighErrorRate",),
+    "rejections": ("HighRejectionRate",),
+    "down": ("TargetDown",),
+    "pool": ("DbPoolSaturation", "DbPoolWaiters"),
+    "trend": ("MemoryLeakTrend", "LatencyDrift"),
+}
+Rejections = Literal["separate", "as_failures"]
+
+
+def family_of(rule_name: str) -> str | None:
+    if rule_name.endswith("CustomerRejections"):
+        return "rejections"
+    return next((family for family, rules in FAMILIES.items() if rule_name in rules), None)
+
+
+class MonitoringOptions(BaseModel):
+    """A scenario's ``monitoring:``: which default rules exist and how 429s are counted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    disable: list[str] = Field(default_factory=list, description="default rule families (availability, latency, "
+                               "errors, rejections, down, pool, trend) or default rule names to switch off")
+    rejections: Rejections = Field("separate", description="separate: 429s are rejections, alerted apart "
+                                   "(the lesson of the rate-limit incident); as_failures: 429s count as failed "
+                                   "requests and no rejection rule exists (the monitoring before it)")
+    baseline: bool = Field(True, description="capture a baseline at the end of the baseline phase (trend rules "
+                           "need one); false: none is captured, as before the auth incident")
+
+    @field_validator("disable")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        names = sorted({*FAMILIES, *(n for rules in FAMILIES.values() for n in rules)})
+        for item in v:
+            if item not in FAMILIES and family_of(item) is None:
+                raise ValueError(f"expected a rule family or default rule name ({', '.join(names)} or "
+                                 f"<Tier>CustomerRejections), got {item!r}")
+        return v
+
+    def rule_options(self) -> dict[str, Any]:
+        return {"disable": tuple(self.disable), "rejections": self.rejections}
+
+
+def _switched_off(spec: AlertRuleSpec, disable: Iterable[str], rejections: str) -> bool:
+    off = set(disable)
+    if rejections == "as_failures":
+        off.add("rejections")
+    return spec.name in off or family_of(spec.name) in off
+
+
+def _lumped(spec: AlertRuleSpec) -> AlertRuleSpec:
+    """``LowAvailability`` / ``HighErrorRate`` as monitoring that lumps 429s with failures sees them."""
+    metric = {"availability": "served_rate", "error_rate": "unserved_rate"}.get(spec.metric)
+    if metric is None:
+        return spec
+    annotations = dict(spec.annotations)
+    annotations["description"] = ("{{ $value | humanizePercentage }} "
+                                  + ("of requests got an answer that was not an error (429s count as errors)"
+                                     if metric == "served_rate" else
+                                     "of requests failed (5xx, connection errors and 429s, counted together)")
+                                  + f" over the last {spec.window:g}s of game time.")
+    return spec.model_copy(update={"metric": metric, "annotations": annotations})
+
+
+def default_specs(target: str, tier: str, app: str | None, *, disable: Iterable[str] = (),
+                  rejections: Rejections = "separate", **options: Any) -> list[AlertRuleSpec]:
+    """Every default rule for one target (options: see :func:`_all_specs`), less those ``disable``
+    (families or names) switches off; ``rejections="as_failures"`` lumps 429s with failures."""
+    kept = [spec for spec in _all_specs(target, tier, app, **options)
+            if not _switched_off(spec, disable, rejections)]
+    return [_lumped(spec) for spec in kept] if rejections == "as_failures" else kept
+
+
+def _all_specs(
     target: str,
     tier: str,
     app: str | None,

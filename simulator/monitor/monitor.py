@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from simulator.journal import Journal
-from simulator.monitor.defaults import default_rules
+from simulator.monitor.defaults import MonitoringOptions, default_rules
 from simulator.monitor.engine import AlertEngine, AlertStatus, Transition
 from simulator.monitor.process import ProcessSampler
 from simulator.monitor.rules import AlertRuleSpec, Rule, compile_rules, merge_rules
@@ -82,12 +82,16 @@ class Monitor:
         scrape_timeout: float | None = None,
         sender_options: Mapping[str, Any] | None = None,
         extra_stats: Callable[[str], Mapping[str, Any] | None] | None = None,
+        monitoring: MonitoringOptions | None = None,
     ):
         """``rules=None`` means the defaults for every target (:func:`default_rules`, tuned by
         ``rule_options``); ``extra_rules`` (e.g. a scenario's ``alerts:``) are added, replacing any
         rule with the same name and target. Refuses non-loopback target URLs (SafetyViolation).
         ``extra_stats(target)`` adds figures to each sample's ``process`` map (e.g. a container's
-        CPU, memory, restarts and OOM kills from the Docker backend), prefixed ``container_``."""
+        CPU, memory, restarts and OOM kills from the Docker backend), prefixed ``container_``.
+        ``monitoring`` (a scenario's ``monitoring:``) switches default rule families off, lumps 429s
+        with failures, or captures no baseline (:class:`MonitoringOptions`)."""
+        self.monitoring = monitoring or MonitoringOptions()
         self._extra_stats = extra_stats
         self.targets: dict[str, TargetSpec] = {name: _target(t) for name, t in targets.items()}
         for spec in self.targets.values():
@@ -100,7 +104,8 @@ class Monitor:
         if rules is None:
             base = []
             for name, t in self.targets.items():
-                options = {"memory_limit_bytes": t.memory_limit, **dict(rule_options or {})}
+                options = {"memory_limit_bytes": t.memory_limit, **self.monitoring.rule_options(),
+                           **dict(rule_options or {})}
                 base += default_rules(name, t.tier, t.app, **options)
         else:
             base = self._compile(rules, names)
@@ -194,7 +199,12 @@ class Monitor:
         return merged
 
     def capture_baseline(self, game_time: float, window: float | None = None) -> dict[str, dict[str, Any]]:
-        """Capture trend baselines and steady-state figures; journals ``baseline.captured``."""
+        """Capture trend baselines and steady-state figures; journals ``baseline.captured``. With
+        ``monitoring.baseline`` false nothing is captured (journaled with ``captured: false``)."""
+        if not self.monitoring.baseline:
+            if self.journal is not None:
+                self.journal.write("baseline.captured", at=game_time, window=window, targets={}, captured=False)
+            return {}
         figures = self.engine.capture_baseline(game_time, window)
         if self.journal is not None:
             self.journal.write("baseline.captured", at=game_time, window=window, targets=figures)

@@ -18,6 +18,10 @@ A :class:`Sample` merges three sources:
   counted (and alerted on) as rejections instead;
 * ``rejection_rate = rejected / requests``; ``error_rate = failed / requests``.
 
+Monitoring that does *not* tell them apart (a scenario's ``monitoring: {rejections: as_failures}``, the
+world before that incident) reads ``served_rate = served / requests`` (``served``: neither failed nor
+rejected) and ``unserved_rate = unserved / requests`` (``unserved = failed + rejected``) instead.
+
 So a rate-limit misconfiguration moves ``rejection_rate`` (``HighRejectionRate``,
 ``MajorCustomerRejections``) and leaves ``availability``/``error_rate`` alone, and an outage moves
 the latter. All three are fractions in [0, 1] (99.9 % is ``0.999``); ``None`` when there were no
@@ -45,7 +49,8 @@ LATENCY_FIELDS = ("p50_ms", "p95_ms", "p99_ms")
 #: Every top-level metric path a rule may use.
 BASE_METRICS = frozenset(
     {"users", "rps", *COUNT_FIELDS, *LATENCY_FIELDS, "cpu_warning", "failed", "rejected", "good",
-     "availability", "rejection_rate", "error_rate", "up", "scrape_ms"}
+     "served", "unserved", "availability", "rejection_rate", "error_rate", "served_rate", "unserved_rate",
+     "up", "scrape_ms"}
 )
 MAP_PREFIXES = ("gauges", "rates", "counters", "process")
 
@@ -55,6 +60,8 @@ RATIO_METRICS: dict[str, tuple[str, str]] = {
     "availability": ("good", "requests"),
     "rejection_rate": ("rejected", "requests"),
     "error_rate": ("failed", "requests"),
+    "served_rate": ("served", "requests"),
+    "unserved_rate": ("unserved", "requests"),
 }
 #: Per-customer-tier ratio fields (``by_tier.<tier>.<field>``) and their parts within the tier.
 TIER_RATIO_FIELDS: dict[str, tuple[str, str]] = {
@@ -203,7 +210,12 @@ class Sample(BaseModel):
         """Every numeric value by metric path (what the series store and the rules see)."""
         out: dict[str, float] = {"users": float(self.users), "rps": self.rps, "cpu_warning": float(self.cpu_warning),
                                  "failed": float(self.failed), "rejected": float(self.rejected),
-                                 "good": float(self.requests - self.failed)}
+                                 "good": float(self.requests - self.failed),
+                                 "served": float(self.requests - self.failed - self.rejected),
+                                 "unserved": float(self.failed + self.rejected)}
+        if self.requests > 0:
+            out["served_rate"] = out["served"] / self.requests
+            out["unserved_rate"] = out["unserved"] / self.requests
         for name in COUNT_FIELDS:
             out[name] = float(getattr(self, name))
         for name in (*LATENCY_FIELDS, "availability", "rejection_rate", "error_rate", "up", "scrape_ms"):

@@ -28,6 +28,7 @@ class RunResult:
     teardown_errors: list[str] = field(default_factory=list)
     load: dict[str, Any] = field(default_factory=dict)
     responder: str = "none"
+    variant: str | None = None  # the scenario's variant that ran (``--variant``)
     responder_steps: list[dict[str, Any]] = field(default_factory=list)
     responder_errors: list[str] = field(default_factory=list)
     tracker_url: str | None = None

@@ -74,7 +74,7 @@ class Runner:
         self.clock = GameClock(self.time_scale)
         self.phase = "init"
         self.result = RunResult(self.run_id, str(self.run_dir), scenario.metadata.name, time_scale=self.time_scale,
-                                responder=self.options.responder)
+                                responder=self.options.responder, variant=scenario.variant)
         # on shared targets the ledger is shared: prefix our fault ids with the scenario's name
         self.fault_prefix = f"{scenario.metadata.name}." if self.options.shared_targets is not None else ""
         self.schedule = FaultSchedule([FaultRun(self.fault_prefix + scenario.fault_id(i), f)
@@ -226,7 +226,8 @@ class Runner:
         assert journal is not None and services is not None
         if self.scenario_path is not None and self.scenario_path.exists():
             shutil.copy(self.scenario_path, RunDir(self.run_dir).scenario)
-        journal.write("run.started", run_id=self.run_id, scenario=s.metadata.name, title=s.metadata.title,
+        journal.write("run.started", run_id=self.run_id, scenario=s.metadata.name, title=s.display_title,
+                      variant=s.variant,
                       file=str(self.scenario_path or ""), seed=opts.seed, time_scale=self.time_scale,
                       max_duration=self.max_duration, backend=opts.backend, responder=opts.responder,
                       interval=self.interval, truth=s.truth.model_dump(mode="json"), pid=os.getpid())
@@ -248,7 +249,7 @@ class Runner:
         extra_stats = services.container_stats(self.interval) if view.backend == "docker" else None
         monitor = services.monitor = Monitor(targets, journal=journal, receivers=receivers, interval=self.interval,
                                              extra_rules=s.alerts, run_id=self.run_id, scenario=s.metadata.name,
-                                             extra_stats=extra_stats)
+                                             extra_stats=extra_stats, monitoring=s.monitoring)
         monitor.engine.on_transition.append(self._on_alert)
         if opts.hold:
             self._hold()

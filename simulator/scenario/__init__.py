@@ -8,21 +8,39 @@ import, use them too); they are re-exported here for the scenario's readers.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from simulator.durations import format_duration, parse_duration, parse_size
+from simulator.scenario import variants
 from simulator.scenario.checks import check_scenario
 from simulator.scenario.clock import GameClock
-from simulator.scenario.loader import load_document, load_text
+from simulator.scenario.loader import Prepare, load_document, load_text
 from simulator.scenario.model import Scenario
+from simulator.scenario.yamlpos import Positions
 
-__all__ = ["GameClock", "format_duration", "load_scenario", "load_scenario_text", "parse_duration",
-           "parse_size"]
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file; raises ``ValidationFailed`` listing every problem."""
-    return load_document(path, Scenario, [check_scenario], expect_kind="Scenario")
+__all__ = ["GameClock", "format_duration", "load_scenario", "load_scenario_text", "load_every_variant",
+           "parse_duration", "parse_size"]
 
 
-def load_scenario_text(text: str, filename: str = "<scenario>") -> Scenario:
-    return load_text(text, filename, Scenario, [check_scenario], expect_kind="Scenario")
+def _variant(name: str | None) -> Prepare:
+    def prepare(data: dict[str, Any], positions: Positions, filename: str) -> tuple[dict[str, Any], Positions]:
+        return variants.apply(data, positions, filename, name)
+
+    return prepare
+
+
+def load_scenario(path: str | Path, variant: str | None = None) -> Scenario:
+    """Load and validate a scenario file as ``variant`` (default: its default variant); raises
+    ``ValidationFailed`` listing every problem (an unknown variant: one line naming the known ones)."""
+    return load_document(path, Scenario, [check_scenario], expect_kind="Scenario", prepare=_variant(variant))
+
+
+def load_scenario_text(text: str, filename: str = "<scenario>", variant: str | None = None) -> Scenario:
+    return load_text(text, filename, Scenario, [check_scenario], expect_kind="Scenario", prepare=_variant(variant))
+
+
+def load_every_variant(path: str | Path) -> list[Scenario]:
+    """The scenario as each variant it declares, the default one first (what ``gameday validate``
+    checks). Raises the first failing variant's ``ValidationFailed``."""
+    first = load_scenario(path)
+    return [first] + [load_scenario(path, name) for name in first.variants if name != first.variant]

@@ -8,7 +8,7 @@ from simulator.domain.ops_action import OpsAction
 from simulator.errors import Problem
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.scenario.loader import Locator, validate_data
-from simulator.scenario.model import Fault, Scenario
+from simulator.scenario.model import _NAME, Fault, Scenario
 from simulator.scenario.yamlpos import Path
 
 
@@ -83,10 +83,22 @@ def check_scenario(scenario: Scenario, loc: Locator) -> list[Problem]:
             problems += check_fault(esc.fault, ("escalations", i, "fault"), scenario, loc)
         if esc.severity is None and esc.fault is None:
             problems.append(loc.problem(("escalations", i), "expected 'severity' or 'fault' (what escalates)"))
+    problems += _check_variants(scenario, loc)
     for i, step in enumerate(scenario.responder.runbook):
         if step.action is not None:
             target = OpsAction.parse(step.action).target  # the model has checked its form
             if target not in names:
                 problems.append(loc.problem(("responder", "runbook", i, "action"),
                                             f"action names target {target!r}, which is not declared"))
+    return problems
+
+
+def _check_variants(scenario: Scenario, loc: Locator) -> list[Problem]:
+    problems = [loc.problem(("variants", name), f"expected variant names like 'before' (lowercase with dashes), "
+                            f"got {name!r}", at_key=True) for name in scenario.variants if not _NAME.match(name)]
+    chosen = scenario.default_variant
+    if chosen is not None and chosen not in scenario.variants:
+        known = ", ".join(scenario.variants) or "none"
+        problems.append(loc.problem(("default_variant",), f"expected a declared variant ({known}), got {chosen!r}"
+                                    f"{_suggest(chosen, list(scenario.variants))}"))
     return problems

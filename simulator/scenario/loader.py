@@ -21,6 +21,8 @@ from simulator.scenario.yamlpos import Path, Positions, YamlProblem, dotted, par
 
 M = TypeVar("M", bound=BaseModel)
 Check = Callable[[Any, "Locator"], list[Problem]]
+#: reshapes the parsed document before validation (a scenario's variant: ``simulator.scenario.variants``)
+Prepare = Callable[[dict[str, Any], Positions, str], tuple[dict[str, Any], Positions]]
 
 
 class Locator:
@@ -170,17 +172,17 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 
 def load_document(path: str | FsPath, model: type[M], checks: list[Check] | None = None,
-                  expect_kind: str | None = None) -> M:
+                  expect_kind: str | None = None, prepare: Prepare | None = None) -> M:
     filename = str(path)
     try:
         text = read_yaml_file(path)  # bounded: regular files only, at most MAX_YAML_BYTES
     except YamlProblem as exc:
         raise ValidationFailed([exc.problem]) from None
-    return load_text(text, filename, model, checks, expect_kind)
+    return load_text(text, filename, model, checks, expect_kind, prepare)
 
 
 def load_text(text: str, filename: str, model: type[M], checks: list[Check] | None = None,
-              expect_kind: str | None = None) -> M:
+              expect_kind: str | None = None, prepare: Prepare | None = None) -> M:
     try:
         data, positions = parse_yaml(text, filename)
     except YamlProblem as exc:
@@ -188,6 +190,9 @@ def load_text(text: str, filename: str, model: type[M], checks: list[Check] | No
     loc = Locator(filename, positions)
     if not isinstance(data, dict):
         raise ValidationFailed([loc.problem((), f"expected a mapping at the top level, got {_describe(data)}")])
+    if prepare is not None:
+        data, positions = prepare(data, positions, filename)
+        loc = Locator(filename, positions)
     if expect_kind and data.get("kind") not in (None, expect_kind) and isinstance(data.get("kind"), str):
         raise ValidationFailed([loc.problem(("kind",), f"expected kind '{expect_kind}', got {data['kind']!r}")])
     obj, problems = validate_data(model, data, loc)

@@ -18,6 +18,7 @@ from simulator.domain.ops_action import valid_action, valid_pattern, valid_perma
 from simulator.domain.runbook import StepKind
 from simulator.domain.severity import Severity
 from simulator.durations import Duration, Size
+from simulator.monitor.defaults import MonitoringOptions
 from simulator.monitor.rules import AlertRuleSpec
 
 Tier = Literal["critical", "important", "standard"]
@@ -240,6 +241,17 @@ class Responder(Strict):
     runbook: list[RunbookStep] = Field(default_factory=list)
 
 
+class Variant(Strict):
+    """One world of the scenario: an overlay on the document (``simulator.scenario.variants``)."""
+
+    description: str = Field("", description="what differs in this world, e.g. 'as it happened: no pool alerts'")
+    overlay: dict[str, Any] = Field(default_factory=dict, description="deep-merged into the document: mappings "
+                                    "merge, other values (lists too) replace; 'name[sel]' keys address a list "
+                                    "item by name, id or index")
+    remove: list[str] = Field(default_factory=list, description="paths to drop before the overlay merges, e.g. "
+                              "'alerts[PaymentsPoolWaiters]'")
+
+
 class Scenario(Strict):
     api_version: Literal["gameday/v1"] = Field(alias="apiVersion")
     kind: Literal["Scenario"]
@@ -252,8 +264,22 @@ class Scenario(Strict):
     escalations: list[Escalation] = Field(default_factory=list)
     alerts: list[AlertRuleSpec] = Field(default_factory=list, description="extra alert rules beside the tier "
                                         "defaults (same format as the monitor's rules)")
+    monitoring: MonitoringOptions = Field(default_factory=MonitoringOptions, description="the monitoring of the "
+                                          "scenario's world: default rule families off, 429s lumped with failures, "
+                                          "no baseline")
     timing: Timing = Field(default_factory=Timing)
     responder: Responder = Field(default_factory=Responder)
+    default_variant: str | None = Field(None, description="the variant a run gets without --variant "
+                                        "(else 'after' if declared, else the first)")
+    variants: dict[str, Variant] = Field(default_factory=dict, description="named worlds, e.g. before (as the "
+                                         "incident happened) and after (with the lessons applied)")
+    variant: str | None = Field(None, description="set by the loader: the variant this document is (not written "
+                                "in YAML; choose one with --variant)")
+
+    @property
+    def display_title(self) -> str:
+        """The title with the variant that ran, for the journal, the report and the score card."""
+        return f"{self.metadata.title} [variant: {self.variant}]" if self.variant else self.metadata.title
 
     def target(self, name: str) -> Target:
         for t in self.targets:

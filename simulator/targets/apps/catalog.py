@@ -156,6 +156,26 @@ PAYMENTS = AppInfo(
             "",
             'SQLAlchemy URL of the main database; "" = SQLite file in the data dir.',
         ),
+        ConfigKey(
+            "auto_fallback",
+            "bool",
+            False,
+            "Switch flag fallback_processor on by itself when the main pool keeps timing out (automated failover).",
+        ),
+        ConfigKey(
+            "auto_fallback_timeouts",
+            "int",
+            10,
+            "auto_fallback: pool checkout timeouts within auto_fallback_window that trigger the switch.",
+            minimum=1,
+        ),
+        ConfigKey(
+            "auto_fallback_window",
+            "float",
+            10.0,
+            "auto_fallback: the window, wall seconds, the timeouts are counted over.",
+            exclusive_minimum=0,
+        ),
     ),
     routes=(("POST", "/charges"), ("POST", "/refunds"), ("GET", "/charges/{charge_id}")),
 )
@@ -196,6 +216,13 @@ GATEWAY = AppInfo(
                 "rate": FieldSpec("float", "tokens added per second", exclusive_minimum=0),
                 "burst": FieldSpec("float", "bucket capacity", minimum=1),
             },
+        ),
+        ConfigKey(
+            "config_rollback",
+            "str",
+            "one-click",
+            "one-click: rollback goes back to the last good config version; manual: no known-good version is "
+            "kept, so a rollback is refused and the limits must be pushed by hand (config:gateway.tiers...).",
         ),
     ),
     dependencies=(Dependency("payments", "upstream_url", "charges and refunds are proxied to payments"),),

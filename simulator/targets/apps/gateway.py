@@ -4,6 +4,11 @@
 through a pooled httpx client. Over its tier's limit a customer gets 429 with ``Retry-After``;
 upstream trouble answers 502/503/504. Rejections (429) and upstream failures (5xx) are counted apart.
 The classic bad config: ``{"tiers.major.rate": 2, "tiers.major.burst": 2}`` pushed with ``good: false``.
+
+Config rollback (``config_rollback``): ``one-click`` (the standard's improvement after the rate-limit
+incident) goes back to the last good config version; ``manual`` is the world of the incident: the gateway
+keeps no known-good version to go back to, so ``rollback:gateway`` is refused (409) and someone has to
+find the right limits and push them by hand (``config:gateway.tiers.major.rate=200``).
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ from simulator.targets.apps.common.app import error_body, make_app
 from simulator.targets.apps.common.config import ConfigError
 from simulator.targets.apps.common.server import main as serve
 from simulator.targets.apps.common.service import Service
-from simulator.targets.apps.common.state import OpsChange
+from simulator.targets.apps.common.state import NothingToRollBack, OpsChange
 from simulator.targets.apps.common.tokenbucket import TokenBucket
 from simulator.targets.apps.customers import DEFAULT_CUSTOMERS, DEFAULT_TIERS
 
 __all__ = ["DEFAULT_CUSTOMERS", "DEFAULT_TIERS", "GatewayService", "check_customer_tiers", "create_app"]
 
+ROLLBACK_MODES = ("one-click", "manual")
 UPSTREAM_KEYS = ("upstream_url", "upstream_timeout", "upstream_max_connections")
 LIMIT_KEYS = ("customers", "tiers")
 FORWARDED_HEADERS = ("content-type", "accept", "x-request-id", "idempotency-key")
@@ -81,6 +87,16 @@ class GatewayService(Service):
 
     def check_config(self, config: dict[str, Any]) -> None:
         check_customer_tiers(config)
+        if config["config_rollback"] not in ROLLBACK_MODES:
+            raise ConfigError(f"config key 'config_rollback' must be one of {', '.join(ROLLBACK_MODES)}, "
+                              f"got {config['config_rollback']!r}")
+
+    def check_rollback(self, what: str) -> None:
+        if what == "config" and self.ops.config["config_rollback"] == "manual":
+            raise NothingToRollBack(
+                "nothing to roll back: the gateway keeps no known-good config version (config_rollback: manual); "
+                "push the right limits by hand, e.g. config:gateway.tiers.major.rate=200"
+            )
 
     def _new_client(self) -> httpx.Client:
         config = self.ops.config

@@ -5,12 +5,20 @@ connection across the fraud check and never returns the connection it used for a
 load the pool exhausts and requests fail with 503 ``db_pool_exhausted`` after the real pool timeout;
 ``v2.4.1``, the fix: the same refund audit hook, the fraud check before the checkout, every connection
 returned. Flag ``fallback_processor`` sends charges to a backup processor with its own store and pool.
+
+Automated failover (config ``auto_fallback: true``, the standard's "automated failover to backup payment
+processor"): when ``auto_fallback_timeouts`` main-pool checkouts time out within ``auto_fallback_window``
+wall seconds, the service switches ``fallback_processor`` on by itself -- a real ops change (in the ops
+history as a flag change, ``app_feature_flag{name="fallback_processor"}`` 1) -- and
+counts it in ``payments_auto_fallback_switches_total``. Without it (the world of the incident) the flag
+waits for a person.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -74,6 +82,12 @@ class PaymentsService(Service):
         self.refund_audits = Counter(
             "payments_refund_audits", "Refunds recorded by the refund audit hook (v2.4.x)", registry=self.registry
         )
+        self.auto_switches = Counter(
+            "payments_auto_fallback_switches",
+            "Times the service switched fallback_processor on by itself (auto_fallback)",
+            registry=self.registry,
+        )
+        self._pool_timeouts: deque[float] = deque()
         self._swap_lock = threading.Lock()
         self.main = self._new_main_store()
         self.fallback = Store(
@@ -195,6 +209,24 @@ class PaymentsService(Service):
         with store.connection() as conn:
             return store.get_charge(conn, charge_id)
 
+    def pool_timed_out(self) -> None:
+        """Count a main-pool timeout; with ``auto_fallback``, fail over once they pile up."""
+        config = self.ops.config
+        if not config["auto_fallback"] or self.ops.flag("fallback_processor"):
+            return
+        now = time.monotonic()
+        with self._swap_lock:
+            self._pool_timeouts.append(now)
+            while self._pool_timeouts and self._pool_timeouts[0] < now - config["auto_fallback_window"]:
+                self._pool_timeouts.popleft()
+            if len(self._pool_timeouts) < config["auto_fallback_timeouts"]:
+                return
+            self._pool_timeouts.clear()
+        self.ops.set_flag("fallback_processor", True)
+        self.auto_switches.inc()
+        self.log.warning("auto_fallback: %d pool timeouts within %gs: fallback_processor switched on",
+                         config["auto_fallback_timeouts"], config["auto_fallback_window"])
+
     # -- HTTP
 
     def guarded(
@@ -205,6 +237,7 @@ class PaymentsService(Service):
             return call()
         except PoolExhausted as error:
             self.log.warning("%s failed: db pool exhausted: %s", what, error)
+            self.pool_timed_out()
             if failed is not None:
                 failed("pool_exhausted")
             return JSONResponse(error_body("db_pool_exhausted", str(error)), status_code=503)

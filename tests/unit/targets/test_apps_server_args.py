@@ -34,7 +34,8 @@ def test_main_reports_bad_config_in_one_line(tmp_path: Path, capsys: pytest.Capt
     assert out == ""
     assert (
         err == "error: --config: unknown config key 'pool_sise' for payments "
-        "(known: pool_size, max_overflow, pool_timeout, fraud_check_ms, db_url)\n"
+        "(known: pool_size, max_overflow, pool_timeout, fraud_check_ms, db_url, auto_fallback, "
+        "auto_fallback_timeouts, auto_fallback_window)\n"
     )
 
 

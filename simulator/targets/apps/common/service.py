@@ -38,7 +38,8 @@ class Service:
         self.log = logging.getLogger(f"gameday.{info.name}")
         self.registry: CollectorRegistry = new_registry()
         self.request_metrics = RequestMetrics(self.registry)
-        self.ops = OpsState(info, base_config=config, state_file=state_file, check=self.check_config)
+        self.ops = OpsState(info, base_config=config, state_file=state_file, check=self.check_config,
+                            check_rollback=self.check_rollback)
         self.registry.register(OpsCollector(self.ops))
         if self.track_gc_objects:
             self.registry.register(GCTrackedCollector())
@@ -54,6 +55,9 @@ class Service:
 
     def check_config(self, config: dict[str, Any]) -> None:
         """Cross-key checks beyond the catalog schema; raise ``ConfigError``."""
+
+    def check_rollback(self, what: str) -> None:
+        """Refuse a rollback of ``what`` (release or config) with ``NothingToRollBack``; default: allow."""
 
     def apply(self, change: OpsChange) -> None:
         """Rebuild what depends on the release, flags or config after an ops change."""

@@ -38,6 +38,8 @@ STATE_FORMAT = 1
 HISTORY_LIMIT = 500
 
 ConfigCheck = Callable[[dict[str, Any]], None]
+#: may refuse a rollback of "release" or "config" (raise ``NothingToRollBack``): the app's rollback policy
+RollbackCheck = Callable[[str], None]
 
 
 class NothingToRollBack(Conflict):
@@ -70,10 +72,12 @@ class OpsState:
         base_config: Mapping[str, Any] | None = None,
         state_file: Path | None = None,
         check: ConfigCheck | None = None,
+        check_rollback: RollbackCheck | None = None,
     ) -> None:
         self.info = info
         self.state_file = state_file
         self._check = check
+        self._check_rollback = check_rollback
         self._lock = threading.RLock()
         self._listeners: list[Callable[[OpsChange], None]] = []
         try:
@@ -168,6 +172,8 @@ class OpsState:
                         f"nothing to roll back: no deploy or config push on {self.info.name} to undo"
                     )
                 what = self._undo[-1]
+            if self._check_rollback is not None and what in ("release", "config"):
+                self._check_rollback(what)
             if what == "release":
                 return self._rollback_release()
             if what == "config":
