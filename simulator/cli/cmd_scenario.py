@@ -143,10 +143,14 @@ def show(
     for e in s.escalations:
         if first is None:
             continue
-        at = first + e.after_unmitigated
         what = "severity → " + e.severity if e.severity else ""
         if e.fault:
             what += f" + fault {e.fault.kind} → {e.fault.target}"
+        if e.after_unmitigated is None:  # on OOM kills: no time to put it at
+            timeline.add_row("—", f"[yellow]escalation[/] after {e.after_oom_kills} OOM kill(s): {what.strip(' +')}"
+                             + (f" — {e.note}" if e.note else ""), "")
+            continue
+        at = first + e.after_unmitigated
         timeline.add_row(format_duration(at), f"[yellow]escalation[/] if unmitigated: {what.strip(' +')}"
                          + (f" — {e.note}" if e.note else ""), Text(_bar(at, at, total, char="▲"),
                                                                       style="yellow"))

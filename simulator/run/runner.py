@@ -85,6 +85,7 @@ class Runner:
         self.watch = SteadyWatch()
         self.stop_requested = threading.Event()
         self._escalated: set[int] = set()
+        self._oom_before: dict[str, int] = {}  # OOM kills of our targets before the run (shared targets)
         self._alerts_seen: dict[str, dict[str, Any]] = {}
         self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks
         self.started = threading.Event()  # set by the control's start: a held run goes on (RunOptions.hold)
@@ -232,7 +233,9 @@ class Runner:
                       interval=self.interval, truth=s.truth.model_dump(mode="json"), pid=os.getpid())
         # ---- targets up
         self.set_phase("targets_up")
-        view = services.up(s, opts.backend, opts.seed, lifetime=self.max_duration / self.time_scale + 300)
+        view = services.up(s, opts.backend, opts.seed, lifetime=self.max_duration / self.time_scale + 300,
+                           time_scale=self.time_scale)
+        self._oom_before = services.oom_kills({t.name for t in s.targets})
         if opts.shared_targets is not None:
             self.event(f"targets: shared with {opts.shared_targets}")
         self._check_stop()
@@ -409,11 +412,14 @@ class Runner:
 
     def _escalate(self, now: float) -> None:
         assert self.journal is not None and self.services is not None
-        for i in due_escalations(self.scenario.escalations, self._escalated, self.first_fault_game(), now):
-            if self.steady:  # mitigated in time: the escalation does not happen
-                continue
+        kills = self.services.oom_kills(set(self._oom_before)) if self._oom_before else {}
+        oom_kills = sum(max(0, n - self._oom_before.get(name, 0)) for name, n in kills.items())
+        for i in due_escalations(self.scenario.escalations, self._escalated, self.first_fault_game(), now,
+                                 oom_kills=oom_kills):
             esc = self.scenario.escalations[i]
-            record = {"index": i, "severity": esc.severity, "note": esc.note, "game": now}
+            if esc.after_oom_kills is None and self.steady:  # mitigated in time: the escalation does not happen
+                continue  # (an OOM kill is its own proof that nothing was mitigated)
+            record = {"index": i, "severity": esc.severity, "note": esc.note, "game": now, "oom_kills": oom_kills}
             self.result.escalations.append(record)
             self.journal.write("escalation.triggered", **record,
                                fault=esc.fault.model_dump(mode="json") if esc.fault else None)
