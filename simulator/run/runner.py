@@ -36,6 +36,7 @@ from simulator.monitor.probes import ProbeResult, evaluate_all, holds
 from simulator.responders import AutoResponder
 from simulator.run.control import RunControl
 from simulator.run.options import RunOptions
+from simulator.run.reprieve import Reprieve
 from simulator.run.result import Interrupted, RunResult
 from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations
 from simulator.run.services import RunServices
@@ -86,6 +87,7 @@ class Runner:
         self.stop_requested = threading.Event()
         self._escalated: set[int] = set()
         self._oom_before: dict[str, int] = {}  # OOM kills of our targets before the run (shared targets)
+        self.reprieve: Reprieve | None = None  # is a recovery only a restart's reprieve?
         self._alerts_seen: dict[str, dict[str, Any]] = {}
         self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks
         self.started = threading.Event()  # set by the control's start: a held run goes on (RunOptions.hold)
@@ -236,6 +238,7 @@ class Runner:
         view = services.up(s, opts.backend, opts.seed, lifetime=self.max_duration / self.time_scale + 300,
                            time_scale=self.time_scale)
         self._oom_before = services.oom_kills({t.name for t in s.targets})
+        self.reprieve = Reprieve(RunDir(self.run_dir).journal, set(self._oom_before))
         if opts.shared_targets is not None:
             self.event(f"targets: shared with {opts.shared_targets}")
         self._check_stop()
@@ -465,6 +468,8 @@ class Runner:
             return None
         if self.watch.lost_game is not None:
             if self.watch.held_since_recovery(now, cooldown):
+                if self.reprieve is not None and self.reprieve.holds():
+                    return None  # OOM-killed and restarted, nobody acted: the leak is still there (a kill loop)
                 return Outcome.RECOVERED, (f"steady state restored at {format_duration(self.watch.recovering_since)}"
                                            f" and held for {format_duration(cooldown)}")
             return None
