@@ -146,12 +146,9 @@ def show(
         what = "severity → " + e.severity if e.severity else ""
         if e.fault:
             what += f" + fault {e.fault.kind} → {e.fault.target}"
-        if e.after_unmitigated is None:  # on OOM kills: no time to put it at
-            timeline.add_row("—", f"[yellow]escalation[/] after {e.after_oom_kills} OOM kill(s): {what.strip(' +')}"
-                             + (f" — {e.note}" if e.note else ""), "")
-            continue
         at = first + e.after_unmitigated
-        timeline.add_row(format_duration(at), f"[yellow]escalation[/] if unmitigated: {what.strip(' +')}"
+        sooner = f" (or at OOM kill {e.after_oom_kills})" if e.after_oom_kills else ""
+        timeline.add_row(format_duration(at), f"[yellow]escalation[/] if unmitigated{sooner}: {what.strip(' +')}"
                          + (f" — {e.note}" if e.note else ""), Text(_bar(at, at, total, char="▲"),
                                                                       style="yellow"))
     timeline.add_row(format_duration(total), "[dim]max duration: abort, revert everything[/]", "")

@@ -137,6 +137,8 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
     elif peak <= 0:
         peak = 1.0  # all zero: a 0..1 axis, not 0..0.2
     step = nice_step(peak - low or 1.0)
+    if unit == "bytes" and peak - low >= 2**20:  # ticks on round MiB, not on round decimal bytes
+        step = nice_step((peak - low) / 2**20) * 2**20
     y1 = step * math.ceil((peak or step) / step)
     y0 = step * math.floor(low / step) if low < 0 else 0.0
 

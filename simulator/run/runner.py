@@ -38,7 +38,7 @@ from simulator.run.control import RunControl
 from simulator.run.options import RunOptions
 from simulator.run.reprieve import Reprieve
 from simulator.run.result import Interrupted, RunResult
-from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations
+from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations, oom_triggered
 from simulator.run.services import RunServices
 from simulator.run.steady import SteadyWatch
 from simulator.rundir import RunDir
@@ -420,7 +420,9 @@ class Runner:
         for i in due_escalations(self.scenario.escalations, self._escalated, self.first_fault_game(), now,
                                  oom_kills=oom_kills):
             esc = self.scenario.escalations[i]
-            if esc.after_oom_kills is None and self.steady:  # mitigated in time: the escalation does not happen
+            if self.steady and not oom_triggered(esc, oom_kills):  # mitigated in time: it does not happen
+                if esc.after_oom_kills is not None:
+                    self._escalated.discard(i)  # ... unless the OOM kills it waits for come after all
                 continue  # (an OOM kill is its own proof that nothing was mitigated)
             record = {"index": i, "severity": esc.severity, "note": esc.note, "game": now, "oom_kills": oom_kills}
             self.result.escalations.append(record)

@@ -120,15 +120,15 @@ class FaultSchedule:
 def due_escalations(escalations: list[Escalation], done: set[int], first_fault_game: float | None,
                     now: float, oom_kills: int = 0) -> list[int]:
     """Indexes of escalations whose trigger has come (each once; marked in ``done``): ``after_unmitigated``
-    game time after the first fault, or ``after_oom_kills`` OOM kills of the run's targets."""
+    game time after the first fault, or sooner, ``after_oom_kills`` OOM kills of the run's targets."""
     if first_fault_game is None:
         return []
-
-    def due(e: Escalation) -> bool:
-        if e.after_oom_kills is not None:
-            return oom_kills >= e.after_oom_kills
-        return e.after_unmitigated is not None and now >= first_fault_game + e.after_unmitigated
-
-    fired = [i for i, e in enumerate(escalations) if i not in done and due(e)]
+    fired = [i for i, e in enumerate(escalations) if i not in done and (
+        now >= first_fault_game + e.after_unmitigated or oom_triggered(e, oom_kills))]
     done.update(fired)
     return fired
+
+
+def oom_triggered(escalation: Escalation, oom_kills: int) -> bool:
+    """Has the escalation's OOM-kill trigger come (it has one, and that many kills happened)?"""
+    return escalation.after_oom_kills is not None and oom_kills >= escalation.after_oom_kills

@@ -188,20 +188,12 @@ class Fault(Strict):
 
 
 class Escalation(Strict):
-    after_unmitigated: Duration | None = Field(None, description="time after the first fault with no mitigation")
-    after_oom_kills: int | None = Field(None, ge=1, description="once the scenario's targets have been OOM-killed "
-                                        "this many times since the run began (a kill loop); instead of "
-                                        "after_unmitigated")
+    after_unmitigated: Duration = Field(description="time after the first fault with no mitigation")
+    after_oom_kills: int | None = Field(None, ge=1, description="or sooner: once the scenario's targets have been "
+                                        "OOM-killed this many times since the run began (a kill loop)")
     severity: Severity | None = None
     fault: Fault | None = None
     note: str = ""
-
-    @model_validator(mode="after")
-    def _one_trigger(self) -> Escalation:
-        if (self.after_unmitigated is None) == (self.after_oom_kills is None):
-            raise ValueError("expected exactly one of 'after_unmitigated' (a duration) or 'after_oom_kills' "
-                             "(a count >= 1): when the escalation fires")
-        return self
 
 
 class Timing(Strict):
