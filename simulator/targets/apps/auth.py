@@ -50,7 +50,7 @@ USER_COUNT = 10_000
 USER_RE = re.compile(r"^user(0|[1-9][0-9]{0,3})$")
 CHUNK_BYTES = 1024
 #: the duplicate check reads every SCAN_STRIDE-th chunk of what is retained: its cost grows with memory
-SCAN_STRIDE = 16
+SCAN_STRIDE = 64
 #: the game-time leak is allocated in records of at least this many bytes (bounded work per request)
 LEAK_QUANTUM = 64 * 1024
 #: no request for this many wall seconds is a quiet spell, not load: it does not leak
