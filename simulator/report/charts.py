@@ -214,13 +214,14 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
         else:
             lanes[lane] = xx
         color = MARKER_COLORS.get(m.kind, "#555")
-        ly = top + 10 + (lane % 4) * 11
+        ly = top + 10 + lane * 11
+        # past the fourth lane a label would sit on another: the line and its tooltip stay, the label goes
+        label = (f'<text class="mlabel" x="{xx + 3:.1f}" y="{ly}" fill="{color}">'
+                 f'{escape(MARKER_SHORT.get(m.kind, m.kind))}</text>') if lane < 4 else ""
         out.append(f'<g class="marker" data-kind="{escape(m.kind)}" data-x="{m.x:.3f}"><title>{escape(m.label)} at '
                    f'{escape(format_duration(max(0.0, m.x)))} {escape(clock)}</title>'
                    f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{top + ph}" stroke="{color}" '
-                   f'stroke-width="1.4" stroke-dasharray="3 2"/>'
-                   f'<text class="mlabel" x="{xx + 3:.1f}" y="{ly}" fill="{color}">'
-                   f'{escape(MARKER_SHORT.get(m.kind, m.kind))}</text></g>')
+                   f'stroke-width="1.4" stroke-dasharray="3 2"/>{label}</g>')
     # legend
     lx = left + 8
     legend = []
