@@ -50,7 +50,8 @@ EVENT_KINDS: dict[str, str] = {
     "fault.injected": "A fault took effect: id, kind, target, params, effective_at (wall).",
     "fault.reverted": "A fault was reverted: id, how (end, ops, cleanup, duration elapsed).",
     "fault.failed": "A fault could not be applied or reverted: id, error.",
-    "escalation.triggered": "An escalation fired because the fault was still unmitigated.",
+    "escalation.triggered": "An escalation fired because the fault was still unmitigated (its time came, or its "
+    "OOM kills did: oom_kills counts those of the run's targets so far).",
     # load and metrics
     "load.started": "The load generator is running: users, spawn rate, workers, locust pid.",
     "load.stopped": "The load generator stopped.",

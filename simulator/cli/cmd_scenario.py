@@ -157,11 +157,12 @@ def show(
     for e in s.escalations:
         if first is None:
             continue
-        at = first + e.after_unmitigated
         what = "severity → " + e.severity if e.severity else ""
         if e.fault:
             what += f" + fault {e.fault.kind} → {e.fault.target}"
-        timeline.add_row(format_duration(at), f"[yellow]escalation[/] if unmitigated: {what.strip(' +')}"
+        at = first + e.after_unmitigated
+        sooner = f" (or at OOM kill {e.after_oom_kills})" if e.after_oom_kills else ""
+        timeline.add_row(format_duration(at), f"[yellow]escalation[/] if unmitigated{sooner}: {what.strip(' +')}"
                          + (f" — {e.note}" if e.note else ""), Text(_bar(at, at, total, char="▲"),
                                                                       style="yellow"))
     timeline.add_row(format_duration(total), "[dim]max duration: abort, revert everything[/]", "")

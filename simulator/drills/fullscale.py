@@ -86,7 +86,10 @@ class FullScale:
         if conflicts:
             raise InputError("; ".join(f"scenarios[{i}] ({self.parts[i].name}): {m}" for i, m in conflicts))
         folder = DrillDir(self.folder).shared_targets
-        view = get_backend(self.backend).up([target_spec(t) for t in targets], folder,
+        # each target's physics at the speed of the first part declaring it (a leak told in game hours)
+        scales = {t.name: p.time_scale or p.scenario.timing.time_scale for p in reversed(self.parts)
+                  for t in p.scenario.targets}
+        view = get_backend(self.backend).up([{**target_spec(t), "time_scale": scales[t.name]} for t in targets], folder,
                                             new_run_id(f"{self.drill.metadata.name}-targets"), seed=self.drill.seed,
                                             scenario=self.drill.metadata.name, owner_pid=os.getpid())
         self.shared = folder  # up: from here on, stop_shared_targets() owes a revert and a down

@@ -18,10 +18,12 @@ from simulator.durations import format_duration
 MARKER_COLORS: dict[str, str] = {
     "fault": "#c62828", "alert": "#ef6c00", "lost": "#ad1457", "ack": "#6a1b9a", "declare": "#283593",
     "ops": "#00838f", "mitigate": "#2e7d32", "recovered": "#1b5e20", "resolve": "#37474f", "escalation": "#d84315",
+    "oom": "#b71c1c",
 }
 MARKER_SHORT: dict[str, str] = {
     "fault": "fault", "alert": "alert", "lost": "lost", "ack": "ack", "declare": "declare", "ops": "ops",
     "mitigate": "mitigated", "recovered": "restored", "resolve": "resolved", "escalation": "escalation",
+    "oom": "OOM kill",
 }
 
 
@@ -37,6 +39,16 @@ class Series:
 @dataclass
 class MarkerLine:
     x: float  # game seconds
+    kind: str
+    label: str
+
+
+@dataclass
+class Dot:
+    """One measured point drawn on its own (not joined to a line): e.g. the RSS read at an OOM kill."""
+
+    x: float  # game seconds
+    y: float
     kind: str
     label: str
 
@@ -94,9 +106,9 @@ FORMATS: dict[str, Callable[[float], str]] = {"count": fmt_number, "bytes": fmt_
 def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *,
           markers: Sequence[MarkerLine] = (), unit: str = "count", stacked: bool = False,
           hlines: Sequence[tuple[float, str, str]] = (), width: int = 920, height: int = 230,
-          x_range: tuple[float, float] | None = None, clock: str = "game time") -> str:
+          x_range: tuple[float, float] | None = None, clock: str = "game time", dots: Sequence[Dot] = ()) -> str:
     """An SVG line (or stacked area) chart over game time ``t`` (or another clock, named by ``clock``);
-    ``hlines``: (y, label, color)."""
+    ``hlines``: (y, label, color); ``dots``: measured points drawn alone, on the same clock."""
     fmt = FORMATS.get(unit, fmt_number)
     left, right, top, bottom = 64, 16, 28, 34
     pw, ph = width - left - right, height - top - bottom
@@ -114,7 +126,7 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
     else:
         vals = [v for s in series for v in s.values if v is not None and math.isfinite(v)]
         peak = max(vals, default=0.0)
-    peak = max([peak] + [y for y, _, _ in hlines])
+    peak = max([peak] + [y for y, _, _ in hlines] + [d.y for d in dots if math.isfinite(d.y)])
     low = 0.0
     if not stacked:
         vals = [v for s in series for v in s.values if v is not None and math.isfinite(v)]
@@ -125,6 +137,8 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
     elif peak <= 0:
         peak = 1.0  # all zero: a 0..1 axis, not 0..0.2
     step = nice_step(peak - low or 1.0)
+    if unit == "bytes" and peak - low >= 2**20:  # ticks on round MiB, not on round decimal bytes
+        step = nice_step((peak - low) / 2**20) * 2**20
     y1 = step * math.ceil((peak or step) / step)
     y0 = step * math.floor(low / step) if low < 0 else 0.0
 
@@ -180,6 +194,12 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
         out.append(f'<g class="hline"><line x1="{left}" x2="{left + pw}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{color}" '
                    f'stroke-dasharray="6 4" stroke-width="1.2"/><text class="tick" x="{left + pw - 4}" '
                    f'y="{yy - 4:.1f}" text-anchor="end" fill="{color}">{escape(label)}</text></g>')
+    for d in dots:
+        if x0 - 1e-9 <= d.x <= x1 + 1e-9 and math.isfinite(d.y):
+            color = MARKER_COLORS.get(d.kind, "#555")
+            out.append(f'<circle class="dot" data-kind="{escape(d.kind)}" data-x="{d.x:.3f}" data-y="{d.y:.0f}" '
+                       f'cx="{px(d.x):.1f}" cy="{py(d.y):.1f}" r="3.5" fill="{color}"><title>{escape(d.label)} at '
+                       f'{escape(format_duration(max(0.0, d.x)))} {escape(clock)}</title></circle>')
     # markers
     lanes: list[float] = []
     for m in sorted(markers, key=lambda m: m.x):
@@ -194,13 +214,14 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
         else:
             lanes[lane] = xx
         color = MARKER_COLORS.get(m.kind, "#555")
-        ly = top + 10 + (lane % 4) * 11
-        out.append(f'<g class="marker" data-kind="{escape(m.kind)}"><title>{escape(m.label)} at '
+        ly = top + 10 + lane * 11
+        # past the fourth lane a label would sit on another: the line and its tooltip stay, the label goes
+        label = (f'<text class="mlabel" x="{xx + 3:.1f}" y="{ly}" fill="{color}">'
+                 f'{escape(MARKER_SHORT.get(m.kind, m.kind))}</text>') if lane < 4 else ""
+        out.append(f'<g class="marker" data-kind="{escape(m.kind)}" data-x="{m.x:.3f}"><title>{escape(m.label)} at '
                    f'{escape(format_duration(max(0.0, m.x)))} {escape(clock)}</title>'
                    f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{top + ph}" stroke="{color}" '
-                   f'stroke-width="1.4" stroke-dasharray="3 2"/>'
-                   f'<text class="mlabel" x="{xx + 3:.1f}" y="{ly}" fill="{color}">'
-                   f'{escape(MARKER_SHORT.get(m.kind, m.kind))}</text></g>')
+                   f'stroke-width="1.4" stroke-dasharray="3 2"/>{label}</g>')
     # legend
     lx = left + 8
     legend = []

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from simulator.domain.standard import POSTMORTEM_SECTIONS
 from simulator.durations import format_duration
-from simulator.report.charts import MARKER_COLORS, MARKER_SHORT, MarkerLine, Series, chart
+from simulator.report.charts import MARKER_COLORS, MARKER_SHORT, Dot, MarkerLine, Series, chart, fmt_bytes
 from simulator.report.postmortem import PostmortemDoc
 from simulator.report.series import TargetSeries
 from simulator.report.timeline import Entry
@@ -44,7 +44,21 @@ def _env() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
+def oom_markers(s: TargetSeries) -> list[MarkerLine]:
+    """A marker line per OOM kill of the target, at the game time it happened."""
+    out = []
+    for k in s.oom_kills:
+        what = f"OOM kill of {s.target}"
+        if k.rss_bytes is not None:
+            what += f": RSS {fmt_bytes(k.rss_bytes)}"
+            if k.memory_limit is not None:
+                what += f" over its limit {fmt_bytes(k.memory_limit)}"
+        out.append(MarkerLine(k.game, "oom", what))
+    return out
+
+
 def target_charts(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[float, float]) -> list[Markup]:
+    markers = sorted([*markers, *oom_markers(s)], key=lambda m: m.x)
     svgs = [
         chart("rps", f"{s.target}: requests per second", s.t, [Series("rps", s.rps, "#1565c0")], markers=markers,
               unit="rate", x_range=x_range),
@@ -58,9 +72,15 @@ def target_charts(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[flo
     ]
     gauge_series = [Series(s.gauge_label or s.gauge_path, s.gauge, "#00838f")]
     if any(v is not None for v in s.gauge_ref):
-        gauge_series.append(Series("limit", s.gauge_ref, "#90a4ae", dash="5 4"))
-    svgs.append(chart("gauge", f"{s.target}: {s.gauge_label or s.gauge_path}", s.t, gauge_series, markers=markers,
-                      unit=s.gauge_unit, x_range=x_range))
+        memory = s.gauge_ref_label == "memory limit"
+        gauge_series.append(Series(s.gauge_ref_label, s.gauge_ref, "#c62828" if memory else "#90a4ae", dash="5 4"))
+    dots = [Dot(k.game, k.rss_bytes, "oom", f"RSS {fmt_bytes(k.rss_bytes)} read by the supervisor at the OOM kill")
+            for k in s.oom_kills if k.rss_bytes is not None]
+    title = f"{s.target}: {s.gauge_label or s.gauge_path}"
+    if s.gauge_ref_label == "memory limit":
+        title += f" against its memory limit ({len(s.oom_kills)} OOM kill{'' if len(s.oom_kills) == 1 else 's'})"
+    svgs.append(chart("gauge", title, s.t, gauge_series, markers=markers, unit=s.gauge_unit, x_range=x_range,
+                      dots=dots))
     return [Markup(svg) for svg in svgs]
 
 
@@ -111,7 +131,7 @@ def render_html(card: ScoreCard, series: list[TargetSeries], timeline: list[Entr
     all_t = [t for s in series for t in s.t]
     x_range = (min(all_t), max(all_t)) if all_t else (0.0, 1.0)
     groups = [ChartGroup(s.target, s.app, s.tier, target_charts(s, markers, x_range)) for s in series]
-    kinds = list(dict.fromkeys(m.kind for m in markers))
+    kinds = list(dict.fromkeys([m.kind for m in markers] + ["oom" for s in series if s.oom_kills]))
     legend = [(k, MARKER_SHORT.get(k, k), MARKER_COLORS.get(k, "#555")) for k in kinds]
     started = "—"
     if card.started_at:

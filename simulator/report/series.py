@@ -1,15 +1,23 @@
 """Chart series from a run's ``sample`` events: rps, the error split, p95, and the key gauge.
 
 x is game time (seconds since the run's game clock started). Rates are per wall second of the
-sample interval, as the load generator reports them.
+sample interval, as the load generator reports them. When the key gauge is resident memory and the
+target has a memory limit, the reference line is that limit as it was at each sample (the scenario's,
+then every ``scale:<target>.memory_limit=...`` ops action from the journal), and the target's OOM kills
+(``target.crashed`` with ``oom_killed``, journaled by the supervisor on the wall clock) are placed on the
+game clock through the run's timebase: at the moment they happened, with the RSS the supervisor read.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.domain.ops_action import OpsAction
+from simulator.durations import parse_size
+from simulator.errors import InputError
 from simulator.monitor.tiers import thresholds_for
 from simulator.rundir import RunDir
 from simulator.scoring.rundata import RunData, samples
@@ -24,6 +32,17 @@ KEY_GAUGES: dict[str, list[tuple[str, str, str, str | None]]] = {
                 ("gauges.app_config_version", "live config version", "count", "gauges.app_last_good_config_version")],
 }
 FALLBACK_GAUGE = ("process.rss_bytes", "resident memory", "bytes", None)
+MEMORY_PATHS = frozenset({"process.rss_bytes", "gauges.process_resident_memory_bytes"})
+
+
+@dataclass(frozen=True)
+class OomKill:
+    """One OOM kill of a target, as the supervisor journaled it."""
+
+    game: float
+    wall: float
+    rss_bytes: float | None
+    memory_limit: float | None
 
 
 @dataclass
@@ -40,6 +59,8 @@ class TargetSeries:
     p95: list[float | None] = field(default_factory=list)
     gauge: list[float | None] = field(default_factory=list)
     gauge_ref: list[float | None] = field(default_factory=list)
+    gauge_ref_label: str = "limit"
+    oom_kills: list[OomKill] = field(default_factory=list)
     gauge_label: str = ""
     gauge_unit: str = "count"
     gauge_path: str = ""
@@ -54,7 +75,10 @@ class TargetSeries:
                 "failed_per_s": cut(self.failed), "p95_ms": cut(self.p95), "p95_limit_ms": self.p95_limit,
                 "gauge": {"path": self.gauge_path, "label": self.gauge_label, "unit": self.gauge_unit,
                           "values": cut(self.gauge), "reference": cut(self.gauge_ref) if any(
-                              v is not None for v in self.gauge_ref) else None}}
+                              v is not None for v in self.gauge_ref) else None,
+                          "reference_label": self.gauge_ref_label},
+                "oom_kills": [{"t_game": round(k.game, 3), "wall": round(k.wall, 3), "rss_bytes": k.rss_bytes,
+                               "memory_limit": k.memory_limit} for k in self.oom_kills]}
 
 
 def lookup(data: dict[str, Any], path: str) -> float | None:
@@ -107,6 +131,47 @@ def _gauge_candidates(run: RunData, target: str, app: str | None) -> list[tuple[
     return out
 
 
+def oom_kills(run: RunData, target: str) -> list[OomKill]:
+    """The target's OOM kills, in time order, each at its journaled wall time and that time's game time."""
+    out = []
+    for e in run.events:
+        if e.kind == "target.crashed" and e.data.get("name") == target and e.data.get("oom_killed"):
+            moment = run.timebase.of(e)
+            if moment.game is not None:
+                out.append(OomKill(moment.game, moment.wall, _num(e.data.get("rss_bytes")),
+                                   _num(e.data.get("memory_limit"))))
+    return sorted(out, key=lambda k: k.wall)
+
+
+def memory_limits(run: RunData, target: str) -> tuple[list[float], list[float | None]]:
+    """The target's memory limit over wall time: (walls, limits), a step function starting with the
+    scenario's limit; each ``scale:<target>.memory_limit=SIZE`` ops action in the journal changes it."""
+    first: float | None = None
+    if run.scenario is not None:
+        for t in run.scenario.targets:
+            if t.name == target and t.memory_limit:
+                first = float(t.memory_limit)
+    walls, limits = [float("-inf")], [first]
+    for e in run.events:
+        if e.kind != "ops.scale" or e.data.get("target") != target:
+            continue
+        try:
+            action = OpsAction.parse(str(e.data.get("action") or ""))
+            if action.key != "memory_limit" or not action.value:
+                continue
+            limit: float | None = float(parse_size(action.value))
+        except (InputError, ValueError):
+            continue
+        walls.append(e.wall)
+        limits.append(limit)
+    return walls, limits
+
+
+def _limit_at(steps: tuple[list[float], list[float | None]], wall: float) -> float | None:
+    walls, limits = steps
+    return limits[bisect.bisect_right(walls, wall) - 1]
+
+
 def build_series(run: RunData) -> list[TargetSeries]:
     info = _target_info(run)
     result = []
@@ -121,6 +186,10 @@ def build_series(run: RunData) -> list[TargetSeries]:
         candidates = _gauge_candidates(run, target, app)
         chosen = next((c for c in candidates if any(lookup(d, c[0]) is not None for _, d in points)), FALLBACK_GAUGE)
         s.gauge_path, s.gauge_label, s.gauge_unit, ref = chosen
+        limits = memory_limits(run, target) if s.gauge_path in MEMORY_PATHS else None
+        if limits is not None:
+            s.oom_kills = oom_kills(run, target)
+            s.gauge_ref_label = "memory limit"
         prev_wall: float | None = None
         for moment, d in points:
             if moment.game is None:
@@ -136,7 +205,10 @@ def build_series(run: RunData) -> list[TargetSeries]:
             s.failed.append((float(d.get("status_5xx") or 0) + float(d.get("conn_errors") or 0)) / dt)
             s.p95.append(_num(d.get("p95_ms")))
             s.gauge.append(lookup(d, s.gauge_path))
-            s.gauge_ref.append(lookup(d, ref) if ref else None)
+            if limits is not None:
+                s.gauge_ref.append(_limit_at(limits, moment.wall))
+            else:
+                s.gauge_ref.append(lookup(d, ref) if ref else None)
         if s.t:
             result.append(s)
     result.sort(key=lambda s: s.target)

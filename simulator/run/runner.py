@@ -36,8 +36,9 @@ from simulator.monitor.probes import ProbeResult, evaluate_all, holds
 from simulator.responders import AutoResponder
 from simulator.run.control import RunControl
 from simulator.run.options import RunOptions
+from simulator.run.reprieve import Reprieve
 from simulator.run.result import Interrupted, RunResult
-from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations
+from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations, oom_triggered
 from simulator.run.services import RunServices
 from simulator.run.steady import SteadyWatch
 from simulator.rundir import RunDir
@@ -85,6 +86,8 @@ class Runner:
         self.watch = SteadyWatch()
         self.stop_requested = threading.Event()
         self._escalated: set[int] = set()
+        self._oom_before: dict[str, int] = {}  # OOM kills of our targets before the run (shared targets)
+        self.reprieve: Reprieve | None = None  # is a recovery only a restart's reprieve?
         self._alerts_seen: dict[str, dict[str, Any]] = {}
         self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks
         self.started = threading.Event()  # set by the control's start: a held run goes on (RunOptions.hold)
@@ -233,7 +236,10 @@ class Runner:
                       interval=self.interval, truth=s.truth.model_dump(mode="json"), pid=os.getpid())
         # ---- targets up
         self.set_phase("targets_up")
-        view = services.up(s, opts.backend, opts.seed, lifetime=self.max_duration / self.time_scale + 300)
+        view = services.up(s, opts.backend, opts.seed, lifetime=self.max_duration / self.time_scale + 300,
+                           time_scale=self.time_scale)
+        self._oom_before = services.oom_kills({t.name for t in s.targets})
+        self.reprieve = Reprieve(RunDir(self.run_dir).journal, set(self._oom_before))
         if opts.shared_targets is not None:
             self.event(f"targets: shared with {opts.shared_targets}")
         self._check_stop()
@@ -410,11 +416,16 @@ class Runner:
 
     def _escalate(self, now: float) -> None:
         assert self.journal is not None and self.services is not None
-        for i in due_escalations(self.scenario.escalations, self._escalated, self.first_fault_game(), now):
-            if self.steady:  # mitigated in time: the escalation does not happen
-                continue
+        kills = self.services.oom_kills(set(self._oom_before)) if self._oom_before else {}
+        oom_kills = sum(max(0, n - self._oom_before.get(name, 0)) for name, n in kills.items())
+        for i in due_escalations(self.scenario.escalations, self._escalated, self.first_fault_game(), now,
+                                 oom_kills=oom_kills):
             esc = self.scenario.escalations[i]
-            record = {"index": i, "severity": esc.severity, "note": esc.note, "game": now}
+            if self.steady and not oom_triggered(esc, oom_kills):  # mitigated in time: it does not happen
+                if esc.after_oom_kills is not None:
+                    self._escalated.discard(i)  # ... unless the OOM kills it waits for come after all
+                continue  # (an OOM kill is its own proof that nothing was mitigated)
+            record = {"index": i, "severity": esc.severity, "note": esc.note, "game": now, "oom_kills": oom_kills}
             self.result.escalations.append(record)
             self.journal.write("escalation.triggered", **record,
                                fault=esc.fault.model_dump(mode="json") if esc.fault else None)
@@ -460,6 +471,8 @@ class Runner:
             return None
         if self.watch.lost_game is not None:
             if self.watch.held_since_recovery(now, cooldown):
+                if self.reprieve is not None and self.reprieve.holds():
+                    return None  # OOM-killed and restarted, nobody acted: the leak is still there (a kill loop)
                 return Outcome.RECOVERED, (f"steady state restored at {format_duration(self.watch.recovering_since)}"
                                            f" and held for {format_duration(cooldown)}")
             return None

@@ -118,10 +118,17 @@ class FaultSchedule:
 
 
 def due_escalations(escalations: list[Escalation], done: set[int], first_fault_game: float | None,
-                    now: float) -> list[int]:
-    """Indexes of escalations whose ``after_unmitigated`` has come (each once; marked in ``done``)."""
+                    now: float, oom_kills: int = 0) -> list[int]:
+    """Indexes of escalations whose trigger has come (each once; marked in ``done``): ``after_unmitigated``
+    game time after the first fault, or sooner, ``after_oom_kills`` OOM kills of the run's targets."""
     if first_fault_game is None:
         return []
-    due = [i for i, e in enumerate(escalations) if i not in done and now >= first_fault_game + e.after_unmitigated]
-    done.update(due)
-    return due
+    fired = [i for i, e in enumerate(escalations) if i not in done and (
+        now >= first_fault_game + e.after_unmitigated or oom_triggered(e, oom_kills))]
+    done.update(fired)
+    return fired
+
+
+def oom_triggered(escalation: Escalation, oom_kills: int) -> bool:
+    """Has the escalation's OOM-kill trigger come (it has one, and that many kills happened)?"""
+    return escalation.after_oom_kills is not None and oom_kills >= escalation.after_oom_kills

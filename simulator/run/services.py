@@ -57,13 +57,14 @@ class RunServices:
         self._stats_stop = threading.Event()
 
     # ------------------------------------------------------------------ start, in the runner's order
-    def up(self, scenario: Scenario, backend: str, seed: int, lifetime: float) -> TargetsView:
+    def up(self, scenario: Scenario, backend: str, seed: int, lifetime: float, time_scale: float = 1.0) -> TargetsView:
         """Our targets (or the shared ones) and the fault engine on them."""
         if self.shared_targets is not None:
             self.view = shared_view(Path(self.shared_targets), scenario, self.journal)
         else:
             self.view = get_backend(backend).up(specs_from_scenario(scenario), self.run_dir, self.run_id, seed=seed,
-                                                scenario=scenario.metadata.name, owner_pid=os.getpid())
+                                                scenario=scenario.metadata.name, owner_pid=os.getpid(),
+                                                time_scale=time_scale)
         self.engine = FaultEngine(self.view, self.journal, lifetime=lifetime,
                                   owner=self.run_id if self.shared_targets is not None else None)
         return self.view
@@ -152,6 +153,12 @@ class RunServices:
         if self.tracker_client is None:
             return []
         return self.tracker_client.list_incidents(run_id=self.run_id)
+
+    def oom_kills(self, names: set[str]) -> dict[str, int]:
+        """OOM kills so far of the named targets, as their backend counts them."""
+        if self.view is None:
+            return {}
+        return {t.name: t.oom_kills for t in self.view.targets() if t.name in names}
 
     def follow_restarts(self) -> None:
         """A restarted target has a new pid: the monitor's process stats follow it."""

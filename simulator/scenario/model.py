@@ -190,6 +190,8 @@ class Fault(Strict):
 
 class Escalation(Strict):
     after_unmitigated: Duration = Field(description="time after the first fault with no mitigation")
+    after_oom_kills: int | None = Field(None, ge=1, description="or sooner: once the scenario's targets have been "
+                                        "OOM-killed this many times since the run began (a kill loop)")
     severity: Severity | None = None
     fault: Fault | None = None
     note: str = ""

@@ -44,6 +44,7 @@ from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import RunDir
 from simulator.runs import read_json, write_json_atomic
 from simulator.targets.apps import APPS
+from simulator.targets.apps.common.clock import time_scale_env
 
 HOST = "127.0.0.1"
 TICK = 0.2
@@ -172,13 +173,18 @@ class Supervisor:
                 config[dep.config_key] = self.links[f"{m.name}->{targets[0]}"][self.link_url_key]
         return config
 
+    def time_scale(self, m: Managed) -> float:
+        """The game seconds per wall second the target's physics run at: its own (shared targets of a drill
+        whose parts run at different speeds), else the run's, else 1."""
+        return float(m.spec.get("time_scale") or self.spec.get("time_scale") or 1.0)
+
     def _spawn(self, m: Managed) -> None:
         app = APPS[m.spec["app"]]
         data_dir = self.folder.target_data(m.name)
         data_dir.mkdir(parents=True, exist_ok=True)
         args = ["-m", app.module, "--port", "0", "--state-file", str(self._state_file(m.name)),
                 "--data-dir", str(data_dir), "--config", json.dumps(self._config_for(m))]
-        m.child = start_listening(args, self._log(m.name))
+        m.child = start_listening(args, self._log(m.name), env=time_scale_env(self.time_scale(m)))
         m.status = "running"
         m.extra["internal_addr"] = f"{HOST}:{m.child.port}"
         m.extra["internal_url"] = f"http://{HOST}:{m.child.port}"

@@ -3,11 +3,16 @@
 Users ``user<N>`` / ``pw<N>`` for N < 10000, checked against real PBKDF2 hashes (few iterations, so
 login is cheap). Tokens are HMAC-signed, the key kept in the data dir so a restart keeps sessions.
 
-Release ``v3.1.0-leaky``'s audit trail retains ``leak_bytes_per_request`` of real objects per request
-in a module-level cache it never frees, and scans it on every request: memory and latency grow.
-A deploy or rollback starts "a new process" and so empties it; the ``audit_trail`` flag off stops
-the growth without freeing what is held. Release ``v3.1.1`` is the fix: the same duplicate check, over
-a bounded ring of the last records (older ones are evicted), so memory stays flat.
+Release ``v3.1.0-leaky``'s audit trail retains real objects in a module-level cache it never frees,
+and scans it on every request: memory and latency grow. It retains ``leak_bytes_per_game_hour`` per
+hour of *game* time under load (the run's time scale comes from the backend, ``common/clock.py``; the
+bytes are allocated in records of at least ``LEAK_QUANTUM``, not per request, so the cost stays bounded
+at any speed), plus ``leak_bytes_per_request`` per request (0 in the bundled scenario; the
+``app.leak_rate`` fault raises it). A quiet spell (no request for ``MAX_GAP_WALL`` wall seconds) does
+not leak: the leak is in the request path. A deploy or rollback starts "a new process" and so empties
+the cache; the ``audit_trail`` flag off stops the growth without freeing what is held. Release
+``v3.1.1`` is the fix: the same duplicate check, over a bounded ring of the last records (older ones
+are evicted), so memory stays flat.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +49,13 @@ FIXED_RELEASE = "v3.1.1"
 USER_COUNT = 10_000
 USER_RE = re.compile(r"^user(0|[1-9][0-9]{0,3})$")
 CHUNK_BYTES = 1024
-SCAN_STRIDE = 4
+#: the duplicate check reads every SCAN_STRIDE-th chunk of what is retained: its cost grows with memory
+SCAN_STRIDE = 64
+#: the game-time leak is allocated in records of at least this many bytes (bounded work per request)
+LEAK_QUANTUM = 64 * 1024
+#: no request for this many wall seconds is a quiet spell, not load: it does not leak
+MAX_GAP_WALL = 1.0
+GAME_HOUR = 3600.0
 SECRET_FILE = "auth-token.key"
 
 #: The leaky release's audit cache: one (event, user, time, [chunks]) record per request. Never freed
@@ -51,6 +63,44 @@ SECRET_FILE = "auth-token.key"
 _AUDIT_CACHE: list[tuple[str, str, float, list[bytes]]] = []
 _AUDIT_LOCK = threading.Lock()
 _AUDIT_STATS = {"bytes": 0, "objects": 0}
+
+
+@dataclass
+class GameLeak:
+    """What the leaky release owes its cache: ``bytes_per_game_hour`` for every game second under load.
+
+    ``due(now, rate)`` is called on every request with the wall clock (monotonic): the wall time since the
+    previous request (capped at ``MAX_GAP_WALL``: longer is a quiet spell) times the time scale is game
+    time; the bytes it owes accumulate and are paid in whole chunks, once there is at least a quantum."""
+
+    time_scale: float = 1.0
+    last: float | None = None
+    owed: float = 0.0
+
+    def due(self, now: float, bytes_per_game_hour: float, quantum: int = LEAK_QUANTUM) -> int:
+        """Bytes to retain now (a multiple of ``CHUNK_BYTES``, 0 until ``quantum`` is owed)."""
+        if self.last is not None and bytes_per_game_hour > 0:
+            wall = min(max(now - self.last, 0.0), MAX_GAP_WALL)
+            self.owed += wall * self.time_scale * bytes_per_game_hour / GAME_HOUR
+        self.last = now
+        if self.owed < quantum:
+            return 0
+        paid = int(self.owed // CHUNK_BYTES) * CHUNK_BYTES
+        self.owed -= paid
+        return paid
+
+    def quiet(self) -> None:
+        """No leaking request (the audit trail is off): the next one starts a new stretch of load."""
+        self.last = None
+
+    def reset(self) -> None:
+        """A new process: nothing owed."""
+        self.last, self.owed = None, 0.0
+
+
+def game_hours_to_limit(headroom_bytes: float, bytes_per_game_hour: float) -> float:
+    """Game hours of load until a leak of ``bytes_per_game_hour`` fills ``headroom_bytes`` (inf without a leak)."""
+    return headroom_bytes / bytes_per_game_hour if bytes_per_game_hour > 0 else float("inf")
 
 
 class LoginIn(BaseModel):
@@ -99,6 +149,7 @@ class AuthService(Service):
         self._hashes: dict[int, tuple[bytes, bytes]] = {}
         self._hash_lock = threading.Lock()
         self._audit_ring: collections.deque[tuple[str, str, float]] = collections.deque(maxlen=1024)
+        self._game_leak = GameLeak(self.time_scale)
         _clear_audit_cache()
 
     # -- runtime
@@ -121,6 +172,8 @@ class AuthService(Service):
     def apply(self, change: OpsChange) -> None:
         if change.release_changed:
             _clear_audit_cache()  # a new release is a new process: the cache starts empty
+            with _AUDIT_LOCK:
+                self._game_leak.reset()
         if change.config_changed and (change.old_config or {}).get("hash_iterations") != self.ops.config.get(
             "hash_iterations"
         ):
@@ -187,6 +240,8 @@ class AuthService(Service):
 
     def audit(self, event: str, username: str) -> None:
         if not self.ops.flag("audit_trail"):
+            with _AUDIT_LOCK:
+                self._game_leak.quiet()
             return
         now = time.time()
         if not self.leaky:
@@ -194,18 +249,22 @@ class AuthService(Service):
             if self.ops.release == FIXED_RELEASE:  # v3.1.1: the duplicate check over the bounded ring
                 self.audit_repeats.inc(sum(1 for _e, user, _t in self._audit_ring if user == username) - 1)
             return
-        size = int(self.ops.config["leak_bytes_per_request"])
-        chunks = [os.urandom(CHUNK_BYTES) for _ in range(size // CHUNK_BYTES)]
-        if size % CHUNK_BYTES:
-            chunks.append(os.urandom(size % CHUNK_BYTES))
-        record = (event, username, now, chunks)
-        retained = sys.getsizeof(record) + sys.getsizeof(chunks) + sum(sys.getsizeof(c) for c in chunks)
         with _AUDIT_LOCK:
-            _AUDIT_CACHE.append(record)
-            _AUDIT_STATS["bytes"] += retained
-            _AUDIT_STATS["objects"] += 2 + len(chunks)
-            cache = _AUDIT_CACHE[::SCAN_STRIDE]
-        _scan(cache, chunks[0][:1] if chunks else b"\0")
+            owed = self._game_leak.due(time.monotonic(), float(self.ops.config["leak_bytes_per_game_hour"]))
+        size = int(self.ops.config["leak_bytes_per_request"]) + owed
+        if size > 0:
+            chunks = [os.urandom(CHUNK_BYTES) for _ in range(size // CHUNK_BYTES)]
+            if size % CHUNK_BYTES:
+                chunks.append(os.urandom(size % CHUNK_BYTES))
+            record = (event, username, now, chunks)
+            retained = sys.getsizeof(record) + sys.getsizeof(chunks) + sum(sys.getsizeof(c) for c in chunks)
+            with _AUDIT_LOCK:
+                _AUDIT_CACHE.append(record)
+                _AUDIT_STATS["bytes"] += retained
+                _AUDIT_STATS["objects"] += 2 + len(chunks)
+        with _AUDIT_LOCK:
+            cache = list(_AUDIT_CACHE)
+        _scan(cache, username.encode()[:1] or b"\0")
 
     # -- HTTP
 
@@ -250,11 +309,11 @@ class AuthService(Service):
 
 
 def _scan(cache: list[tuple[str, str, float, list[bytes]]], marker: bytes) -> int:
-    """The leaky release's duplicate check over a slice of the cache (every SCAN_STRIDE-th record):
-    its cost grows with what is retained."""
+    """The leaky release's duplicate check over the cache (every SCAN_STRIDE-th chunk of every record):
+    its cost, and so the latency, grows with what is retained (bounded: the memory limit bounds it)."""
     hits = 0
     for record in cache:
-        for chunk in record[3]:
+        for chunk in record[3][::SCAN_STRIDE]:
             if chunk[:1] == marker:
                 hits += 1
     return hits

@@ -210,7 +210,9 @@ class DockerBackend:
     name = "docker"
 
     def up(self, targets: list[dict[str, Any]], run_dir: Path, run_id: str, seed: int = 0,
-           scenario: str = "", timeout: float = 60.0, owner_pid: int | None = None) -> TargetsView:
+           scenario: str = "", timeout: float = 60.0, owner_pid: int | None = None,
+           time_scale: float = 1.0) -> TargetsView:
+        """``time_scale``: the run's game seconds per wall second, handed to every app (``GAMEDAY_TIME_SCALE``)."""
         run_dir = Path(run_dir).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
         client = docker_client()
@@ -218,7 +220,8 @@ class DockerBackend:
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
         client.close()
-        spec = {"run_id": run_id, "seed": seed, "targets": targets, "image": IMAGE, "timeout": timeout}
+        spec = {"run_id": run_id, "seed": seed, "targets": targets, "image": IMAGE, "timeout": timeout,
+                "time_scale": time_scale}
         state = launch_supervisor("simulator.targets.backends.docker_supervisor", spec, run_dir, self.name, scenario,
                                   owner_pid, timeout + 15)
         if state.get("status") != "ready":

@@ -38,6 +38,7 @@ from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import TARGET_STATE, RunDir
 from simulator.runs import gameday_home, write_json_atomic
+from simulator.targets.apps.common.clock import time_scale_env
 from simulator.targets.backends.docker import (
     LABEL_HOME,
     LABEL_ROLE,
@@ -159,7 +160,8 @@ class DockerSupervisor(Supervisor):
                 labels={LABEL_RUN: self.run_id, LABEL_TARGET: m.name, LABEL_ROLE: "target", LABEL_HOME: self.home},
                 network=self.network.name, ports={f"{PORT}/tcp": (HOST, m.extra["host_port"])},
                 restart_policy=restart_policy(spec), stop_signal="SIGTERM",
-                environment={"GAMEDAY_RELAYS": ",".join(relays)}, **kwargs)
+                environment={"GAMEDAY_RELAYS": ",".join(relays),
+                             **time_scale_env(self.time_scale(m))}, **kwargs)
         except Exception as exc:  # the engine's message, one line
             reason = str(exc).splitlines()[0]
             raise EnvironmentProblem(f"{m.name}: could not start container {name}: {reason}") from None

@@ -26,12 +26,14 @@ class LocalBackend:
     name = "local"
 
     def up(self, targets: list[dict[str, Any]], run_dir: Path, run_id: str, seed: int = 0,
-           scenario: str = "", timeout: float = 60.0, owner_pid: int | None = None) -> TargetsView:
+           scenario: str = "", timeout: float = 60.0, owner_pid: int | None = None,
+           time_scale: float = 1.0) -> TargetsView:
         """Start the targets; ``owner_pid`` is the process whose death makes the run a leftover
-        (the runner; by default the supervisor itself, for manual play)."""
+        (the runner; by default the supervisor itself, for manual play); ``time_scale``: the run's game
+        seconds per wall second, handed to every app (``GAMEDAY_TIME_SCALE``)."""
         run_dir = Path(run_dir).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
-        spec = {"run_id": run_id, "seed": seed, "targets": targets}
+        spec = {"run_id": run_id, "seed": seed, "targets": targets, "time_scale": time_scale}
         state = launch_supervisor("simulator.targets.supervisor", spec, run_dir, self.name, scenario, owner_pid,
                                   timeout)
         if state.get("status") != "ready":

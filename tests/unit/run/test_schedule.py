@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations
+from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations, oom_triggered
 from simulator.scenario.clock import GameClock
 from simulator.scenario.model import Escalation, Fault
 
@@ -66,3 +66,18 @@ def test_escalations_fall_due_once_after_the_first_fault() -> None:
     assert due_escalations(escalations, done, 100, 400) == [0]
     assert due_escalations(escalations, done, 100, 800) == [1]
     assert due_escalations(escalations, done, 100, 900) == []
+
+
+def test_an_oom_kill_escalation_falls_due_at_its_count_of_kills_or_its_time() -> None:
+    escalations = [Escalation(after_unmitigated=100_000, after_oom_kills=1, severity="P1"),
+                   Escalation(after_unmitigated=10_000, after_oom_kills=3), Escalation(after_unmitigated=50_000)]
+    done: set[int] = set()
+    assert due_escalations(escalations, done, None, 50, oom_kills=5) == []  # no fault yet: nothing escalates
+    assert due_escalations(escalations, done, 100, 200, oom_kills=0) == []
+    assert due_escalations(escalations, done, 100, 200, oom_kills=1) == [0]  # sooner than its time
+    assert due_escalations(escalations, done, 100, 300, oom_kills=2) == []
+    assert due_escalations(escalations, done, 100, 10_100, oom_kills=2) == [1]  # its time came first
+    assert due_escalations(escalations, done, 100, 20_000, oom_kills=9) == []
+    assert due_escalations(escalations, done, 100, 50_100, oom_kills=9) == [2]  # no OOM trigger: time only
+    assert oom_triggered(escalations[1], 3) and not oom_triggered(escalations[1], 2)
+    assert not oom_triggered(escalations[2], 99)

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from prometheus_client import CollectorRegistry
 
 from simulator.targets.apps.catalog import AppInfo
+from simulator.targets.apps.common.clock import time_scale_from_env
 from simulator.targets.apps.common.metrics import (
     GCTrackedCollector,
     OpsCollector,
@@ -35,6 +36,8 @@ class Service:
         data_dir: Path | None,
     ) -> None:
         self.info = info
+        #: game seconds per wall second of the run this process serves (1.0 outside a run)
+        self.time_scale = time_scale_from_env()
         self.log = logging.getLogger(f"gameday.{info.name}")
         self.registry: CollectorRegistry = new_registry()
         self.request_metrics = RequestMetrics(self.registry)

@@ -1,0 +1,39 @@
+"""A restart after an OOM kill is a reprieve, not a recovery, until someone acts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulator.journal import Journal
+from simulator.run.reprieve import Reprieve
+
+
+def test_an_oom_kill_with_no_action_after_it_is_a_reprieve(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    runner, supervisor = Journal(path, game_time=lambda: 10.0), Journal(path)  # two writers, as in a run
+    watch = Reprieve(path, {"auth"})
+    runner.write("sample", target="auth", process={"rss_bytes": 1e8})
+    assert not watch.holds()  # nothing killed yet
+    supervisor.write("target.crashed", name="auth", exit_code=-9, oom_killed=False)
+    supervisor.write("target.crashed", name="payments", exit_code=-9, oom_killed=True)  # not one of ours
+    assert not watch.holds()
+    supervisor.write("target.crashed", name="auth", exit_code=-9, oom_killed=True)
+    supervisor.write("target.restarted", name="auth", reason="policy")
+    assert watch.holds()
+    runner.write("ops.rollback", action="rollback:auth", target="auth", actor="responder", summary="v3.0.4")
+    assert not watch.holds()  # someone acted
+    supervisor.write("target.crashed", name="auth", exit_code=-9, oom_killed=True)  # ... and it was not enough
+    assert watch.holds()
+
+
+def test_a_torn_last_line_is_read_once_it_is_whole(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    watch = Reprieve(path, {"auth"})
+    assert not watch.holds()  # no journal yet
+    line = Journal(tmp_path / "other.jsonl")
+    line.write("target.crashed", name="auth", exit_code=-9, oom_killed=True)
+    text = (tmp_path / "other.jsonl").read_text()
+    path.write_text(text[:20])
+    assert not watch.holds()
+    path.write_text(text)
+    assert watch.holds()
