@@ -79,7 +79,7 @@ def line(item_id: str, verdict: Verdict, cfg: ScoringConfig, incident: str | Non
         id=item_id, category=item_id.split(".", 1)[0], capability=spec.capability if spec else "detection",
         title=spec.title if spec else "Monitoring coverage: fault -> first alert", status=status,
         points=round(max_points * fraction, 2), max_points=max_points, reason=verdict.reason,
-        clock=cfg.clock if verdict.measured is not None else None, measured_s=verdict.measured,
+        clock=(verdict.clock or cfg.clock) if verdict.measured is not None else None, measured_s=verdict.measured,
         target_s=None if verdict.target is None else round(verdict.target, 3),
         measured_game_s=verdict.game_s, measured_wall_s=verdict.wall_s, evidence=verdict.evidence,
         incident=incident, role=role, judgement=judgement, review=note,  # type: ignore[arg-type]
