@@ -57,6 +57,10 @@ def test_people_at_human_speed_meet_every_target_on_the_wall_clock(tmp_path):
     assert card.item("time.resolve").target_s == 7200.0 and card.item("time.resolve").source == "standard"
     assert card.monitoring is not None and card.monitoring.clock == "game"  # the simulator's rules: game time
     assert card.overall == 100.0
+    # the card's clock is the team's; every phase on it (the monthly review never mixes clocks)
+    assert (card.clock, card.time_scale_factor) == ("wall", 1.0)
+    assert card.phases == {"mttd": 20.0, "acknowledge": 40.0, "declare": 100.0, "first_update": 80.0,
+                           "mitigate": 305.0, "resolve": 600.0}
 
 
 def test_the_same_journal_from_the_automated_responder_is_judged_on_the_game_clock(tmp_path):
@@ -68,6 +72,7 @@ def test_the_same_journal_from_the_automated_responder_is_judged_on_the_game_clo
     assert (ack.clock, ack.measured_s, ack.status) == ("game", 320.0, "partial")
     assert (declare.clock, declare.measured_s, declare.status) == ("game", 800.0, "partial")
     assert "; game clock" in (ack.basis or "") and "people's clock" not in (ack.basis or "")
+    assert card.clock == "game" and card.phases["acknowledge"] == 320.0 and card.phases["mttd"] == 160.0
     assert card.overall < 100.0
 
 
