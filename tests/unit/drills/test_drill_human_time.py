@@ -11,8 +11,9 @@ from simulator.drills.fullscale import FullScale
 from simulator.drills.gameday import PartResult
 from simulator.drills.handout import handout_markdown
 from simulator.drills.humantime import MIN_WALL_SECONDS, human_targets, part_timings, scoring_config
-from simulator.drills.loader import load_drill
+from simulator.drills.loader import load_drill, load_drill_text
 from simulator.durations import format_duration
+from simulator.errors import ValidationFailed
 from simulator.scoring.config import People
 from tests.helpers.scoring_kit import RunKit
 
@@ -116,3 +117,15 @@ def test_executive_updates_are_on_the_wall_clock_for_people_and_on_game_for_auto
     assert "longest gap 15m wall time (too long" in fs.executive_checks([slow])[0]
     auto = _journal(tmp_path / "auto", "auto", 240, [300, 720], 1200)  # the same moments, judged in game time
     assert "game time (too long; expected at least every 10m game time)" in fs.executive_checks([auto])[0]
+
+
+def test_a_bad_people_clock_is_a_located_error(tmp_path: Path):
+    text = (BASE / "quarterly-game-day.yaml").read_text(encoding="utf-8")
+    bad = text.replace("people: {clock: wall, factor: 1.0}", "people: {clock: sundial, factor: 0}")
+    assert bad != text
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(bad, "gd.yaml", BASE)
+    lines = exc.value.lines()
+    line = next(i for i, t in enumerate(bad.splitlines(), 1) if "sundial" in t)
+    assert any(x.startswith(f"gd.yaml:{line}:") and "scoring.people.clock" in x and "'game'" in x for x in lines), lines
+    assert any("scoring.people.factor" in x and "greater than 0" in x for x in lines), lines
