@@ -157,9 +157,10 @@ class Context:
         times = sorted({datetime.fromtimestamp(m.wall, UTC).strftime("%H:%M") for m in moments})
         if self.fault is not None:
             for end in (self.recovery.at if self.recovery else None, inc.resolved_final if inc else None):
-                gap = self.span(self.fault.effective, end)
-                if gap is not None:
-                    times.append(f"{max(1, round(gap / 60))} min")
+                for clock in ("game", "wall"):  # people in the room lived the wall time, the story the game time
+                    gap = span(self.fault.effective, end, clock)
+                    if gap is not None and f"{max(1, round(gap / 60))} min" not in times:
+                        times.append(f"{max(1, round(gap / 60))} min")
         return IncidentFacts(services=sorted(services), alerts=alerts, symptoms=symptoms, actions=actions,
                              times=times)
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from simulator.scoring.config import PEOPLE_TARGETS, load_config
-from simulator.scoring.rubric.context import people_responded
+from simulator.scoring.rubric.context import Context, people_responded
+from simulator.scoring.rundata import load_run
 from tests.helpers.scoring_kit import RunKit, card_of, exemplary
 
 SCALE = 8  # the full-scale drill's payments and gateway parts
@@ -157,3 +158,12 @@ def test_who_counts_as_people():
 def test_an_unknown_people_target_is_refused():
     with pytest.raises(Exception, match="unknown time target"):
         load_config(overrides={"people": {"targets": ["acknowledge", "coffee"]}})
+
+
+def test_a_post_mortem_may_name_the_durations_people_lived(tmp_path):
+    """A team writes "payments failed for about 5 minutes" (wall); the story's game time is 41 minutes."""
+    kit = RunKit(tmp_path / "run", time_scale=SCALE)
+    exemplary(kit, responder="human", **team())
+    ctx = Context(load_run(kit.write()), load_config())
+    times = ctx.incident_facts().times
+    assert "5 min" in times and "41 min" in times  # fault -> recovery on the wall and on the game clock
