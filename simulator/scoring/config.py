@@ -42,7 +42,6 @@ class ResolvedTarget:
     source: Literal["standard", "policy"]
     basis: str  # e.g. "the standard: P2 respond '< 30 min'" or "policy: status-update cadence (...)"
     clock: Clock = "game"  # the clock ``seconds`` is on (and the phase is measured on)
-    people: bool = False  # judged as people's action on the people's clock (``ScoringConfig.people``)
 
 
 class TimeTarget(Strict):
@@ -301,7 +300,7 @@ class ScoringConfig(Strict):
         t = spec.resolve(severity, start_wall)
         if people and name in self.people.targets:
             return ResolvedTarget(t.seconds * self.people.factor, t.source, f"{t.basis}; {self.people.describe()}",
-                                  self.people.clock, people=True)
+                                  self.people.clock)
         basis = t.basis + (f", x{self.time_scale_factor:g} time-scale factor" if self.time_scale_factor != 1 else "")
         return ResolvedTarget(t.seconds * self.time_scale_factor, t.source, f"{basis}; {self.clock} clock",
                               self.clock)
