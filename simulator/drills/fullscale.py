@@ -9,8 +9,8 @@ services of the others (the payments leak shows up as gateway upstream errors; t
 rollback clears them). The shared targets are stopped at the end. ``abort`` (``stop()``) stops
 every runner, and each reverts its own faults in teardown. Afterwards every run is scored and
 debriefed as on a game day, executive updates are checked (a status update at least every
-``executive_updates`` game time on every incident), and ``combined-report.md`` / ``full-scale.json``
-hold the report across teams.
+``executive_updates`` on every incident: wall time when people play it, game time for an automated
+team), and ``combined-report.md`` / ``full-scale.json`` hold the report across teams.
 """
 
 from __future__ import annotations
@@ -27,18 +27,21 @@ from simulator.domain.outcome import Outcome
 from simulator.drills.combined import combined_html
 from simulator.drills.gameday import DrillResult, PartResult, debrief_markdown, debrief_part, override
 from simulator.drills.handout import handout_markdown
+from simulator.drills.humantime import executive_every, scoring_config
 from simulator.drills.model import Drill
 from simulator.drills.plan import parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
 from simulator.durations import format_duration
-from simulator.errors import InputError
+from simulator.errors import GamedayError, InputError
 from simulator.faults.engine import FaultEngine
 from simulator.faults.ledger import Ledger
 from simulator.journal import Event, read_events
 from simulator.run import Runner
 from simulator.rundir import DrillDir, RunDir
 from simulator.runs import new_run_id
+from simulator.scoring.config import default_config
+from simulator.scoring.rubric.context import people_responded
 from simulator.targets.backends import get_backend
 from simulator.targets.spec import merge_targets, target_spec
 from simulator.targets.view import TargetsView
@@ -231,16 +234,26 @@ class FullScale:
         return lines
 
     def executive_checks(self, parts: list[PartResult]) -> list[str]:
-        """Per team: were status updates posted at least every ``executive_updates`` (game time)?"""
-        every = self.drill.executive_updates
-        if not every:
+        """Per team: were status updates posted at least every ``executive_updates``? On the people's clock
+        when people played the part, on the game clock for an automated one (``humantime.executive_every``)."""
+        if not self.drill.executive_updates:
             return []
+        try:
+            cfg = scoring_config(self.drill, self.base)
+        except GamedayError:  # a broken scoring policy is reported on each part's debrief; the defaults here
+            cfg = default_config()
         lines = []
         for p, events in _journals(parts):
-            updates = [e.game for e in events if e.kind == "incident.status_update" and e.game is not None]
-            declared = next((e.game for e in events if e.kind == "incident.declared" and e.game is not None), None)
-            end = next((e.game for e in events if e.kind in ("incident.resolved", "load.stopped")
-                        and e.game is not None), None)
+            started = next((e.data for e in events if e.kind == "run.started"), {})
+            every, clock = executive_every(self.drill, cfg, people_responded(started.get("responder"))) or (0.0, "")
+
+            def at(e: Event, clock: str = clock) -> float | None:
+                return e.wall if clock == "wall" else e.game
+
+            updates = [at(e) for e in events if e.kind == "incident.status_update" and at(e) is not None]
+            declared = next((at(e) for e in events if e.kind == "incident.declared" and at(e) is not None), None)
+            end = next((at(e) for e in events if e.kind in ("incident.resolved", "load.stopped")
+                        and at(e) is not None), None)
             if declared is None:
                 lines.append(f"{p.team} ({p.name}): no incident declared, no executive updates expected")
                 continue
@@ -248,7 +261,8 @@ class FullScale:
             longest = max((b - a for a, b in zip(marks, marks[1:], strict=False)), default=0.0)
             ok = longest <= every
             lines.append(f"{p.team} ({p.name}): {len(updates)} update(s); longest gap {format_duration(longest)} "
-                         f"({'ok' if ok else 'too long'}; expected at least every {format_duration(every)})")
+                         f"{clock} time ({'ok' if ok else 'too long'}; expected at least every "
+                         f"{format_duration(every)} {clock} time)")
         return lines
 
 

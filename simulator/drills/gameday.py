@@ -23,6 +23,7 @@ from simulator.domain.outcome import Outcome
 from simulator.drills.combined import combined_html
 from simulator.drills.console import FacilitatorConsole, read_stdin, scripted
 from simulator.drills.handout import handout_markdown
+from simulator.drills.humantime import scoring_config
 from simulator.drills.model import Drill
 from simulator.drills.plan import Part, parts_of
 from simulator.drills.roster import build_roster
@@ -30,7 +31,6 @@ from simulator.drills.tracker import DrillTracker
 from simulator.run import Runner, score_result
 from simulator.rundir import DrillDir, RunDir
 from simulator.runs import new_run_id
-from simulator.scoring.config import default_config, load_config
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.embedded import start_tracker
 
@@ -86,13 +86,6 @@ def override(parts: list[Part], responder: str | None, time_scale: float | None,
     return parts
 
 
-def _scoring_config(drill: Drill, base: Path | None) -> Any:
-    cfg = load_config(base / drill.scoring.config if base else drill.scoring.config) if drill.scoring.config \
-        else default_config()
-    return cfg.model_copy(update={"clock": drill.scoring.clock,
-                                  "time_scale_factor": cfg.time_scale_factor * drill.scoring.time_scale_factor})
-
-
 def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team: str | None,
                  owner: Callable[[str], str] | None = None, max_items: int = 5,
                  tracker_url: str | None = None) -> PartResult:
@@ -100,7 +93,7 @@ def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team:
     drill tracker at ``tracker_url``, else the run's own ``tracker.db`` opened for the purpose)."""
     pr = PartResult(part.name, part.scenario.metadata.name, result.run_dir, result.outcome, result.reason, team)
     try:
-        config = _scoring_config(drill, base)
+        config = scoring_config(drill, base)  # the drill's policy: people on their clock, automation on game
     except Exception as exc:  # noqa: BLE001 - a broken scoring policy must not lose the debrief
         pr.scoring_error = f"scoring unavailable: {type(exc).__name__}: {exc}"
         return pr

@@ -12,10 +12,12 @@ import re
 from pathlib import Path
 
 from simulator.domain.rating import RATING_TEXT, RATINGS
+from simulator.drills.humantime import MIN_WALL_SECONDS, human_targets, part_timings, scoring_config
 from simulator.drills.model import CAPABILITY_NAMES, Drill
 from simulator.drills.roster import build_roster, roster_markdown
 from simulator.drills.snapshots import log_excerpt, snapshot_svg, snapshot_text
 from simulator.durations import format_duration
+from simulator.errors import GamedayError
 from simulator.scoring.config import default_config
 
 
@@ -40,6 +42,39 @@ def _expected(ex) -> str:
         extra.append("mentions " + " / ".join(ex.contains))
     detail = f" ({'; '.join(extra)})" if extra else ""
     return f"{ex.text or ex.do}{detail} — *{CAPABILITY_NAMES[ex.cap].split(' (')[0]}, {ex.points} pt*"
+
+
+def _too_short(wall_seconds: float) -> str:
+    return f" (under {format_duration(MIN_WALL_SECONDS)}: no team can)" if wall_seconds < MIN_WALL_SECONDS else ""
+
+
+def human_time_markdown(drill: Drill, base: Path | None) -> list[str]:
+    """Each part's length in wall time, and every target people are held to, in wall time."""
+    try:
+        cfg = scoring_config(drill, base)
+        timings, targets = part_timings(drill, base), human_targets(drill, base, cfg)
+    except GamedayError as exc:
+        return ["## Time", "", f"*Times unavailable: {exc}*", ""]
+    out = ["## Time (wall clock)", "",
+           "The fault's physics run at each part's time scale; people do not. When people play a part "
+           f"(responder human or none) the targets of their actions are judged on the {cfg.people.describe()}"
+           f" (targets: {', '.join(cfg.people.targets)}); an automated responder is judged on the {cfg.clock} "
+           "clock (its runbook is written in game time).", "",
+           "| part | responder | time scale | length (game) | length (wall, at most) | starts after (wall) |",
+           "|---|---|---|---|---|---|"]
+    out += [f"| {t.part} | {t.responder} | ×{t.time_scale:g} | {format_duration(t.game_seconds)} | "
+            f"{format_duration(t.wall_seconds)} | {_at(t.start_after)} |" for t in timings]
+    out.append("")
+    if targets:
+        out += ["Targets people are held to, in wall time (the part ends sooner once every incident is resolved):",
+                "", "| part | team | target | severity | wall time | judged as | source |",
+                "|---|---|---|---|---|---|---|"]
+        out += [f"| {t.part} | {t.team or '-'} | {t.text} | {t.severity or '-'} | "
+                f"**{format_duration(t.wall_seconds)}**{_too_short(t.wall_seconds)} | "
+                f"{format_duration(t.seconds)} {t.clock} time | "
+                f"{t.basis.replace('|', '/')} |" for t in targets]
+        out.append("")
+    return out
 
 
 def handout_markdown(drill: Drill, base: Path | None = None, svg_marks: bool = False) -> str:
@@ -123,9 +158,12 @@ def handout_markdown(drill: Drill, base: Path | None = None, svg_marks: bool = F
             share = f"≥ {floors[r]:.0%}" if r in floors else f"< {min(floors.values()):.0%}"
             out.append(f"| {r} | {share.replace('%', ' %')} | {RATING_TEXT[r]} |")
         out.append("")
+    if drill.scenarios:
+        out += human_time_markdown(drill, base)
     sc = drill.scoring
-    out += ["## Scoring configuration", "", f"- clock: {sc.clock}; time-scale factor on the severity targets: "
-            f"×{sc.time_scale_factor:g}" + (f"; pass score {sc.pass_score:g}" if sc.pass_score else ""), ""]
+    out += ["## Scoring configuration", "", f"- automated responder and monitoring: {sc.clock} clock; time-scale "
+            f"factor on their targets ×{sc.time_scale_factor:g}" + (f"; pass score {sc.pass_score:g}"
+                                                                  if sc.pass_score else ""), ""]
     if drill.debrief:
         out += ["## Debrief", "", drill.debrief.strip(), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -22,6 +22,7 @@ from simulator.domain.outcome import Outcome
 from simulator.domain.responders import ResponderName
 from simulator.domain.severity import Severity
 from simulator.durations import Duration, format_duration
+from simulator.scoring.config import People
 
 DrillType = Literal["game-day", "tabletop", "full-scale", "ci"]
 Clock = Literal["game", "wall"]
@@ -396,9 +397,12 @@ class ScheduleItem(Strict):
 
 
 class Scoring(Strict):
-    clock: Clock = Field("game", description="the clock severity targets are measured on")
-    time_scale_factor: float = Field(1.0, gt=0, description="multiplies every severity time target; for a "
-                                     "compressed drill played by people in real time set it to the time scale")
+    clock: Clock = Field("game", description="the clock the automated responder's targets (and monitoring) are "
+                         "measured on; people's targets are on `people`'s clock")
+    time_scale_factor: float = Field(1.0, gt=0, description="multiplies the automated responder's and the "
+                                     "monitoring's time targets")
+    people: People | None = Field(None, description="when people play a part (responder human or none): the clock "
+                                  "and factor of their targets (default: the scoring config's, wall x1)")
     config: str | None = Field(None, description="a scoring config file merged over the defaults")
     pass_score: float = Field(0.0, ge=0, le=100, description="game day / full-scale: fail under this overall score")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simulator.domain import policy
 from simulator.domain.rating import rate
@@ -41,6 +41,7 @@ class ResolvedTarget:
     seconds: float
     source: Literal["standard", "policy"]
     basis: str  # e.g. "the standard: P2 respond '< 30 min'" or "policy: status-update cadence (...)"
+    clock: Clock = "game"  # the clock ``seconds`` is on (and the phase is measured on)
 
 
 class TimeTarget(Strict):
@@ -138,6 +139,40 @@ class Targets(Strict):
     escalation: TimeTarget
 
 
+#: the targets of people's actions (acknowledge, declare, update, tell customers, raise the severity,
+#: notice with no alert, mitigate and resolve); ``detect`` is the simulator's monitoring (fault physics)
+PEOPLE_TARGETS = ("notice", "acknowledge", "declare", "status_update", "customer_comms", "escalation", "mitigate",
+                  "resolve")
+
+
+class People(Strict):
+    """How the targets of people's actions are judged when people respond (the run's responder is
+    ``human`` or ``none``: no automated policy acted, so whatever was done in the tracker or at the ops
+    console was done by people). The fault's physics may run compressed; people do not: by default
+    their targets are the standard's (or the policy's) figures in wall seconds. The automated responder
+    keeps ``clock`` and ``time_scale_factor`` (its runbook is written in game time)."""
+
+    clock: Clock = Field("wall", description="the clock people's targets are judged on (wall: real time)")
+    factor: float = Field(1.0, gt=0, description="multiplies people's targets (policy; printed on every line "
+                                                 "and in the handout); on the game clock, a factor equal to the "
+                                                 "run's time scale is the wall figure again")
+    targets: list[str] = Field(default_factory=lambda: list(PEOPLE_TARGETS),
+                               description="the time targets that are people's actions")
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        unknown = [t for t in v if t not in Targets.model_fields]
+        if unknown:
+            raise ValueError(f"unknown time target(s) {', '.join(unknown)}; targets are "
+                             f"{', '.join(Targets.model_fields)}")
+        return v
+
+    def describe(self) -> str:
+        """How the line and the handout name it, e.g. "people's clock: wall" or "people's clock: game x8"."""
+        return f"people's clock: {self.clock}" + (f" x{self.factor:g}" if self.factor != 1 else "")
+
+
 class ItemSpec(Strict):
     points: float = Field(ge=0)
     capability: str
@@ -233,6 +268,7 @@ class ScoringConfig(Strict):
     mitigation: Mitigation
     postmortem: PostmortemRules
     roles: Roles = Field(default_factory=Roles)
+    people: People = Field(default_factory=People)
     review: Review
     customer_keywords: list[str]
     hseep: Hseep
@@ -250,18 +286,28 @@ class ScoringConfig(Strict):
             raise ValueError(f"capability {', '.join(caps)} is not listed under 'capabilities'")
         return self
 
-    def target(self, name: str, severity: str, start_wall: float | None = None) -> float:
-        """The target in seconds on the configured clock (time_scale_factor applied)."""
-        return self.target_of(name, severity, start_wall).seconds
+    def target(self, name: str, severity: str, start_wall: float | None = None, people: bool = False) -> float:
+        """The target in seconds on its clock (see ``target_of``)."""
+        return self.target_of(name, severity, start_wall, people).seconds
 
-    def target_of(self, name: str, severity: str, start_wall: float | None = None) -> ResolvedTarget:
-        """The target with its source (the standard or policy) and its words; time_scale_factor applied."""
+    def target_of(self, name: str, severity: str, start_wall: float | None = None,
+                  people: bool = False) -> ResolvedTarget:
+        """The target with its source (the standard or policy), its words and its clock. When ``people``
+        responded and ``name`` is one of their actions (``people.targets``), it is on the people's clock
+        times ``people.factor``; otherwise on ``clock`` times ``time_scale_factor`` (the automated responder,
+        the simulator's monitoring)."""
         spec: TimeTarget = getattr(self.targets, name)
         t = spec.resolve(severity, start_wall)
-        if self.time_scale_factor == 1:
-            return t
-        return ResolvedTarget(t.seconds * self.time_scale_factor, t.source,
-                              t.basis + f", x{self.time_scale_factor:g} time-scale factor")
+        if people and name in self.people.targets:
+            return ResolvedTarget(t.seconds * self.people.factor, t.source, f"{t.basis}; {self.people.describe()}",
+                                  self.people.clock)
+        basis = t.basis + (f", x{self.time_scale_factor:g} time-scale factor" if self.time_scale_factor != 1 else "")
+        return ResolvedTarget(t.seconds * self.time_scale_factor, t.source, f"{basis}; {self.clock} clock",
+                              self.clock)
+
+    def clock_of(self, name: str, people: bool = False) -> Clock:
+        """The clock target ``name`` is judged on."""
+        return self.people.clock if people and name in self.people.targets else self.clock
 
     def total_points(self) -> float:
         """The primary incident's points (every other incident adds its own)."""

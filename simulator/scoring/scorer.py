@@ -79,7 +79,7 @@ def line(item_id: str, verdict: Verdict, cfg: ScoringConfig, incident: str | Non
         id=item_id, category=item_id.split(".", 1)[0], capability=spec.capability if spec else "detection",
         title=spec.title if spec else "Monitoring coverage: fault -> first alert", status=status,
         points=round(max_points * fraction, 2), max_points=max_points, reason=verdict.reason,
-        clock=cfg.clock if verdict.measured is not None else None, measured_s=verdict.measured,
+        clock=(verdict.clock or cfg.clock) if verdict.measured is not None else None, measured_s=verdict.measured,
         target_s=None if verdict.target is None else round(verdict.target, 3),
         measured_game_s=verdict.game_s, measured_wall_s=verdict.wall_s, evidence=verdict.evidence,
         incident=incident, role=role, judgement=judgement, review=note,  # type: ignore[arg-type]
@@ -122,6 +122,8 @@ def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
     overall = round(100.0 * earned / possible, 1) if possible > 0 else 0.0
     primary_items = [i for i in items if i.role == "primary"]
     monitoring = line("detect.mttd", MONITORING(ctx), cfg)
+    # the card's clock: the one the team's targets were judged on (people: their clock; automation: `clock`)
+    clock, factor = (cfg.people.clock, cfg.people.factor) if ctx.people else (cfg.clock, cfg.time_scale_factor)
     return ScoreCard(
         run_id=data.run_id, run_dir=str(data.run_dir), scenario=data.scenario_name, title=data.title,
         team=data.team or (inc.team if inc else None), responder=data.responder,
@@ -132,12 +134,12 @@ def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
         incidents=[IncidentRef(ref=i.ref, title=i.title, service=i.service, severity=i.severity, status=i.status,
                                channel=i.channel, primary=i is inc, role=roles.get(i.ref, "related"))  # type: ignore[arg-type]
                    for i in ctx.incidents],
-        clock=cfg.clock, time_scale=data.time_scale, time_scale_factor=cfg.time_scale_factor, overall=overall,
+        clock=clock, time_scale=data.time_scale, time_scale_factor=factor, overall=overall,
         earned=earned, possible=possible, not_observed_points=unobserved, total_points=cfg.total_points(),
         items=items, monitoring=monitoring,
         capabilities=capabilities(items, cfg), markers=markers(ctx),
-        phases={"mttd": monitoring.measured_s}
-        | {name: _measured(primary_items, item_id) for name, item_id in PHASES.items()},
+        phases={"mttd": _on(monitoring, clock)}
+        | {name: _measured(primary_items, item_id, clock) for name, item_id in PHASES.items()},
         action_items=_action_items(inc),
         sources=sources(data), warnings=list(data.warnings) + _warnings(ctx),
         scored_at=datetime.now(UTC).isoformat(timespec="seconds"))
@@ -156,11 +158,19 @@ def _action_items(inc: object) -> list[ActionItemSummary]:
             for i in pm.action_items]
 
 
-def _measured(items: list[LineItem], item_id: str) -> float | None:
+def _measured(items: list[LineItem], item_id: str, clock: str) -> float | None:
     for it in items:
         if it.id == item_id:
-            return it.measured_s
+            return _on(it, clock)
     return None
+
+
+def _on(item: LineItem, clock: str) -> float | None:
+    """A line's measured time on ``clock`` (one clock for every phase of a card)."""
+    if item.measured_s is None:
+        return None
+    return item.measured_s if item.clock == clock else (item.measured_game_s if clock == "game"
+                                                       else item.measured_wall_s)
 
 
 def capabilities(items: list[LineItem], cfg: ScoringConfig) -> list[Capability]:

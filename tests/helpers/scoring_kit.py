@@ -257,9 +257,10 @@ def exemplary(kit: RunKit, *, postmortem: bool = True, **changes: Any) -> KitTra
     """A textbook P1 response. ``changes``: override moments (``ack=None`` skips the ack), or
     ``severity='P3'`` (declared), ``update_text``/``doing_text``/``next_in``/``audience`` (the first status update),
     ``actions=[(game, action), ...]``, ``checklist=[...]``, ``roles_at``, ``people``, ``manual=True`` (a person opens
-    the incident), ``pm={field: text}``, ``items=[(action, owner, type)]``, ``meeting=date | None``, ``team``."""
+    the incident), ``pm={field: text}``, ``items=[(action, owner, type)]``, ``meeting=date | None``, ``team``,
+    ``responder`` (recorded on run.started: ``auto`` by default; ``human``: people, judged on the people's clock)."""
     m = {**EXEMPLARY, **{k: v for k, v in changes.items() if k in EXEMPLARY}}
-    kit.start(team=changes.get("team"))
+    kit.start(team=changes.get("team"), responder=changes.get("responder", "auto"))
     kit.samples(m["end"], bad=[(m["lost"], m["restored"] or m["end"])] if m["lost"] is not None else [])
     kit.fault(m["fault"])
     if m["lost"] is not None:  # lost=None: the steady state never breaks

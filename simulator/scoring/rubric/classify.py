@@ -5,6 +5,7 @@ from __future__ import annotations
 from simulator.scoring import severity as sev
 from simulator.scoring.rubric.context import Context, late_credit
 from simulator.scoring.rubric.verdict import Verdict, dur, jref, missed, na, tref, unobserved, utc
+from simulator.scoring.rundata import span
 
 
 def class_severity(c: Context) -> Verdict:
@@ -35,12 +36,12 @@ def class_severity(c: Context) -> Verdict:
     if apart != 0:
         fixed = next(((at, new) for at, _old, new in inc.severity_changes if new == truth), None)
         if fixed is not None:
-            late = c.span(inc.declared, fixed[0])
+            late = c.span(inc.declared, fixed[0], "declare")
             within = late is not None and late <= c.target("declare", truth)
             if within:
                 fraction += (1.0 - fraction) / 2
             bonus = " (within the respond target: half the lost points back)" if within else " (too late to count)"
-            text += f"; corrected to {truth} {dur(late)} later{bonus}"
+            text += f"; corrected to {truth} {dur(late)} later ({c.clock_of('declare')} time){bonus}"
             ev.append(tref(inc, "incident.severity_changed"))
     return Verdict(fraction, text, evidence=ev)
 
@@ -68,7 +69,8 @@ def class_escalation(c: Context) -> Verdict:
     inc = c.incident
     if inc is None:
         return missed(f"escalation to {required} fired but there was no incident to escalate", evidence=ev)
-    deadline = c.target("escalation", required)
+    t = c.target_of("escalation", required)
+    deadline, clock = t.seconds, t.clock
     current = inc.severity_at(esc.at) or inc.severity
     if current in sev.SEVERITIES and sev.rank(current) <= sev.rank(required):
         return Verdict(1.0, f"escalation ({esc.note or required}) fired; the incident was already {current}",
@@ -81,11 +83,14 @@ def class_escalation(c: Context) -> Verdict:
     if raised is None:
         return missed(f"escalation ({esc.note or required}) fired at {utc(esc.at.wall)}; the incident stayed "
                       f"{current or '?'} instead of {required}", evidence=ev)
-    took = c.span(esc.at, raised[0]) or 0.0
+    took = c.span(esc.at, raised[0], "escalation") or 0.0
     ev.append(tref(inc, "incident.severity_changed"))
+    timed = {"measured": round(took, 3), "target": deadline, "game_s": span(esc.at, raised[0], "game"),
+             "wall_s": span(esc.at, raised[0], "wall"), "source": t.source, "basis": t.basis, "clock": clock}
+    target = f"target {dur(deadline)} ({t.basis})"
     if took <= deadline:
-        return Verdict(1.0, f"escalation fired; severity raised to {raised[1]} {dur(took)} later (target "
-                            f"{dur(deadline)})", evidence=ev)
+        return Verdict(1.0, f"escalation fired; severity raised to {raised[1]} {dur(took)} later ({clock} "
+                            f"time; {target})", evidence=ev, **timed)
     return Verdict(late_credit(took, deadline, c.cfg.partial_credit_until),
-                   f"escalation fired; severity raised to {raised[1]} only {dur(took)} later (target {dur(deadline)})",
-                   evidence=ev)
+                   f"escalation fired; severity raised to {raised[1]} only {dur(took)} later ({clock} time; {target})",
+                   evidence=ev, **timed)

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulator.domain.ops_action import first_match
+from simulator.domain.responders import RESPONDERS, policy_of
 from simulator.scoring import severity as sev
-from simulator.scoring.config import ScoringConfig
+from simulator.scoring.config import ResolvedTarget, ScoringConfig
 from simulator.scoring.judge import IncidentFacts
 from simulator.scoring.rubric.attribution import Mitigation, attribute, judge_recovery
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved
@@ -36,7 +37,10 @@ class Context:
     def __init__(self, data: RunData, cfg: ScoringConfig, incident: IncidentView | None | str = "primary"):
         self.data = data
         self.cfg = cfg
-        self.clock = cfg.clock
+        self.clock = cfg.clock  # the automated responder's and the monitoring's clock; people: ``clock_of``
+        #: people responded: no automated policy acted (responder human or none), so their targets are on the
+        #: people's clock (``cfg.people``); a run that recorded no responder is scored as before (``clock``)
+        self.people = people_responded(data.responder)
         self.truth = data.truth
         self.facts = data.facts
         self.tracker_observed = data.tracker is not None
@@ -97,11 +101,20 @@ class Context:
                          self.data)
 
     # ---- helpers
-    def span(self, a: Moment | None, b: Moment | None) -> float | None:
-        return span(a, b, self.clock)
+    def span(self, a: Moment | None, b: Moment | None, target: str | None = None) -> float | None:
+        """Seconds from ``a`` to ``b`` on the clock of ``target`` (people's or the automated one), else ``clock``."""
+        return span(a, b, self.clock_of(target) if target else self.clock)
+
+    def clock_of(self, target: str) -> str:
+        return self.cfg.clock_of(target, self.people)
 
     def target(self, name: str, severity: str | None = None, start: Moment | None = None) -> float:
-        return self.cfg.target(name, severity or self.severity, start.wall if start is not None else None)
+        return self.target_of(name, severity, start).seconds
+
+    def target_of(self, name: str, severity: str | None = None, start: Moment | None = None) -> ResolvedTarget:
+        """The target on its clock, with its source and words (``ScoringConfig.target_of``)."""
+        return self.cfg.target_of(name, severity or self.severity, start.wall if start is not None else None,
+                                  self.people)
 
     def matches(self, action: OpsFact, patterns: list[str]) -> str | None:
         return first_match(action.action, patterns)
@@ -144,9 +157,10 @@ class Context:
         times = sorted({datetime.fromtimestamp(m.wall, UTC).strftime("%H:%M") for m in moments})
         if self.fault is not None:
             for end in (self.recovery.at if self.recovery else None, inc.resolved_final if inc else None):
-                gap = self.span(self.fault.effective, end)
-                if gap is not None:
-                    times.append(f"{max(1, round(gap / 60))} min")
+                for clock in ("game", "wall"):  # people in the room lived the wall time, the story the game time
+                    gap = span(self.fault.effective, end, clock)
+                    if gap is not None and f"{max(1, round(gap / 60))} min" not in times:
+                        times.append(f"{max(1, round(gap / 60))} min")
         return IncidentFacts(services=sorted(services), alerts=alerts, symptoms=symptoms, actions=actions,
                              times=times)
 
@@ -165,13 +179,12 @@ class Context:
     def timed(self, start: Moment | None, end: Moment | None, target_name: str, what: str,
               severity: str | None = None, evidence: list[str] | None = None) -> Verdict:
         """A phase time against its target: full credit when met, partial credit when late."""
-        sev_code = severity or self.severity
-        resolved = self.cfg.target_of(target_name, sev_code, start.wall if start is not None else None)
-        target = resolved.seconds
+        resolved = self.target_of(target_name, severity, start)
+        target, clock = resolved.seconds, resolved.clock
         game_s, wall_s = span(start, end, "game"), span(start, end, "wall")
-        value = game_s if self.clock == "game" else wall_s
+        value = game_s if clock == "game" else wall_s
         if value is None:
-            return missed(f"{what}: cannot be measured on the {self.clock} clock")
+            return missed(f"{what}: cannot be measured on the {clock} clock")
         value = max(0.0, value)
         fraction = 1.0 if value <= target else late_credit(value, target, self.cfg.partial_credit_until)
         target_text = f"target {dur(target)} ({resolved.basis})"
@@ -179,14 +192,14 @@ class Context:
             verdict = f"met, {dur(target - value)} to spare"
         else:
             verdict = f"missed by {dur(value - target)} ({value / target:.1f}x the target)" if target > 0 else "missed"
-        other = wall_s if self.clock == "game" else game_s
-        other_name = "wall" if self.clock == "game" else "game"
-        reason = (f"{what}: {dur(value)} {self.clock} time"
+        other = wall_s if clock == "game" else game_s
+        other_name = "wall" if clock == "game" else "game"
+        reason = (f"{what}: {dur(value)} {clock} time"
                   + (f" ({dur(other)} {other_name})" if other is not None else "") + f"; {target_text}: {verdict}")
         return Verdict(fraction, reason, measured=round(value, 3), target=target,
                        game_s=None if game_s is None else round(game_s, 3),
                        wall_s=None if wall_s is None else round(wall_s, 3), evidence=evidence or [],
-                       source=resolved.source, basis=resolved.basis)
+                       source=resolved.source, basis=resolved.basis, clock=clock)
 
     def error_share(self, target: str, start: float, end: float) -> float | None:
         """Failed (5xx + connection errors) share of requests for ``target`` between two wall times."""
@@ -196,6 +209,12 @@ class Context:
                 total += float(d.get("requests") or 0)
                 failed += float(d.get("status_5xx") or 0) + float(d.get("conn_errors") or 0)
         return failed / total if total > 0 else None
+
+
+
+def people_responded(responder: str | None) -> bool:
+    """People worked the run: its responder was ``human`` or ``none`` (no automated policy acted)."""
+    return responder is not None and responder in RESPONDERS and policy_of(responder) is None
 
 
 

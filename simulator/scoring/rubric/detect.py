@@ -19,8 +19,9 @@ def detect_mttd(c: Context) -> Verdict:
     if c.first_alert is None:
         human = ""
         if c.incident is not None and c.incident.created is not None and c.incident.source == "manual":
-            human = (f"; a person opened {c.incident.ref} {dur(c.span(c.fault.effective, c.incident.created))} "
-                     f"after the fault: monitoring did not detect it")
+            took = c.span(c.fault.effective, c.incident.created, "notice")
+            human = (f"; a person opened {c.incident.ref} {dur(took)} ({c.clock_of('notice')} time) after the "
+                     "fault: monitoring did not detect it")
         return missed(f"no alert fired after the fault took effect{human}{early}", evidence=ev)
     v = c.timed(c.fault.effective, c.first_alert.at, "detect",
                 f"fault effective -> first alert ({c.first_alert.name} on {c.first_alert.target})",

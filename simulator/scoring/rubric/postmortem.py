@@ -258,7 +258,7 @@ def pm_meeting(c: Context) -> Verdict:
         return missed(f"meeting date {meeting.isoformat()} is before the incident was resolved ({resolved_day})")
     if meeting <= due:
         return Verdict(1.0, f"meeting on {meeting.isoformat()}, within {sev.POSTMORTEM_MEETING_BUSINESS_DAYS} business "
-                            f"days of resolution (due by {due.isoformat()})")
+                            f"days of resolution (due by {due.isoformat()}; calendar days, wall clock)")
     days = sev.POSTMORTEM_MEETING_BUSINESS_DAYS
     return missed(f"meeting on {meeting.isoformat()} is later than {days} business days after resolution "
-                  f"(due by {due.isoformat()})")
+                  f"(due by {due.isoformat()}; calendar days, wall clock)")

@@ -59,10 +59,11 @@ def process_status_cadence(c: Context) -> Verdict:
         return missed("the incident was never declared, so no update cadence ran")
     if not inc.status_updates:
         return missed("no status update was posted")
-    cadence = c.target("status_update")
+    t = c.target_of("status_update")
+    cadence, clock = t.seconds, t.clock
     end = inc.resolved_final or c.end
     times = [inc.declared] + [u.at for u in inc.status_updates if u.at.wall <= end.wall] + [end]
-    gaps = [c.span(a, b) or 0.0 for a, b in zip(times, times[1:], strict=False)]
+    gaps = [c.span(a, b, "status_update") or 0.0 for a, b in zip(times, times[1:], strict=False)]
     ok = [g <= cadence + 1e-6 for g in gaps]
     cadence_share = sum(ok) / len(ok) if ok else 0.0
     kept = total = 0
@@ -85,12 +86,13 @@ def process_status_cadence(c: Context) -> Verdict:
     fraction = (1 - ps) * cadence_share + ps * promise_share
     worst = max(gaps) if gaps else 0.0
     text = (f"{len(inc.status_updates)} update(s); {sum(ok)}/{len(ok)} intervals within the {dur(cadence)} "
-            f"{c.clock} cadence ({c.severity}) from declaration to "
-            f"{'resolution' if inc.resolved_final else 'the end of the run'} (longest {dur(worst)})")
+            f"{clock} cadence ({c.severity}; {t.basis}) from declaration to "
+            f"{'resolution' if inc.resolved_final else 'the end of the run'} (longest {dur(worst)} {clock} time)")
     text += f"; promises kept {kept}/{total} (wall clock)" if total else "; no 'next update by' promise fell due"
     if broken:
         text += "; broken: " + "; ".join(broken[:3])
-    return Verdict(fraction, text, evidence=[tref(inc, "incident.status_update")])
+    return Verdict(fraction, text, measured=round(worst, 3), target=cadence, source=t.source, basis=t.basis,
+                   clock=clock, evidence=[tref(inc, "incident.status_update")])
 
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from simulator.scoring.rubric.attribution import restored_ref
 from simulator.scoring.rubric.context import Context, need_incident
 from simulator.scoring.rubric.verdict import Verdict, dur, jref, missed, na, tref, utc
-from simulator.scoring.rundata import span
+from simulator.scoring.rundata import Moment, span
 
 
 def time_acknowledge(c: Context) -> Verdict:
@@ -61,14 +61,22 @@ def time_mitigate(c: Context) -> Verdict:
     if c.fault is None:
         return na("no fault took effect in this run")
     m = c.mitigation
+    clock = c.clock_of("mitigate")
+
+    def after_fault(at: Moment | None) -> float | None:
+        return c.span(c.fault.effective if c.fault else None, at, "mitigate")
+
     if m.before_impact:  # the best outcome: acted on the early warning before users were hurt
         assert m.action is not None
         game_s, wall_s = span(c.fault.effective, m.action.at, "game"), span(c.fault.effective, m.action.at, "wall")
-        value = c.span(c.fault.effective, m.action.at)
-        return Verdict(1.0, f"{m.explanation} (action at +{dur(value)} {c.clock} time after the fault)",
-                       measured=None if value is None else round(max(0.0, value), 3), target=c.target("mitigate"),
+        value = after_fault(m.action.at)
+        t = c.target_of("mitigate")
+        return Verdict(1.0, f"{m.explanation} (action at +{dur(value)} {clock} time after the fault; target "
+                            f"{dur(t.seconds)} ({t.basis}))",
+                       measured=None if value is None else round(max(0.0, value), 3), target=t.seconds,
                        game_s=None if game_s is None else round(game_s, 3),
-                       wall_s=None if wall_s is None else round(wall_s, 3), evidence=m.evidence)
+                       wall_s=None if wall_s is None else round(wall_s, 3), evidence=m.evidence,
+                       source=t.source, basis=t.basis, clock=clock)
     if c.lost is None:
         src = c.facts.steady_source or "no steady-state data"
         return na(f"the steady state never broke ({src}): there was nothing to mitigate")
@@ -79,17 +87,18 @@ def time_mitigate(c: Context) -> Verdict:
             claim = (f"; {c.incident.ref} was marked mitigated at {utc(c.incident.mitigated.wall)}, "
                      "before the metrics showed recovery")
         else:
-            claim = f"; marked mitigated {dur(c.span(c.recovery.at, c.incident.mitigated))} after the metrics recovered"
+            claim = (f"; marked mitigated {dur(c.span(c.recovery.at, c.incident.mitigated, 'mitigate'))} "
+                     "after the metrics recovered")
     notes = "".join(f"; {note}" for note in m.notes)
     if c.recovery is None:
-        return missed(f"the steady state was lost {dur(c.span(c.fault.effective, c.lost.at))} after the fault and "
+        return missed(f"the steady state was lost {dur(after_fault(c.lost.at))} ({clock}) after the fault and "
                       f"not restored before the run ended{claim}{notes}", evidence=ev)
     if m.action is None:
-        return missed(f"{m.explanation}, {dur(c.span(c.fault.effective, c.recovery.at))} after the fault{claim}{notes}",
+        return missed(f"{m.explanation}, {dur(after_fault(c.recovery.at))} ({clock}) after the fault{claim}{notes}",
                       evidence=ev + (m.evidence or [restored_ref(c.recovery)]))
     v = c.timed(c.fault.effective, c.recovery.at, "mitigate",
                 f"fault effective -> steady state restored after {m.action.action}", evidence=m.evidence + ev)
-    v.reason += (f" (action at +{dur(c.span(c.fault.effective, m.action.at))}; verified from the metrics: "
+    v.reason += (f" (action at +{dur(after_fault(m.action.at))}; verified from the metrics: "
                  f"{m.explanation}{claim}){notes}")
     return v
 
@@ -123,11 +132,12 @@ def time_resolve_verified(c: Context) -> Verdict:
         return missed(f"'resolved' was claimed at {utc(inc.resolved.wall)} but the metrics never recovered before the "
                       "run ended", evidence=ev)
     ev.append(jref(c.recovery.seq, "steady_state.restored") if c.recovery.seq else "steady state from samples")
-    gap = c.span(c.recovery.at, inc.resolved)
+    gap = c.span(c.recovery.at, inc.resolved, "resolve")
     if inc.resolved.wall < c.recovery.at.wall:
         reopened = (" (reopened and resolved again after recovery)"
                     if inc.resolved_final and inc.resolved_final.wall >= c.recovery.at.wall else "")
         return missed(f"'resolved' was claimed {dur(-(gap or 0))} before the metrics recovered (resolved at "
                       f"{utc(inc.resolved.wall)}, steady state restored at {utc(c.recovery.at.wall)}){reopened}",
                       evidence=ev)
-    return Verdict(1.0, f"resolved {dur(gap)} ({c.clock}) after the steady state was restored", evidence=ev)
+    return Verdict(1.0, f"resolved {dur(gap)} ({c.clock_of('resolve')} time) after the steady state was restored",
+                   evidence=ev)

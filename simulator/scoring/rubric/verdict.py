@@ -23,6 +23,8 @@ class Verdict:
     #: where a time target came from: "standard" or "policy", and its words (set by ``Context.timed``)
     source: str | None = None
     basis: str | None = None
+    #: the clock ``measured`` and ``target`` are on (set by ``Context.timed``; else the config's ``clock``)
+    clock: str | None = None
 
     def final_status(self) -> str:
         if self.status:
