@@ -356,24 +356,27 @@ def mentioned(text: str | None, phrases: Sequence[str], vocabulary: Sequence[Seq
     as numbers: "72" is said by "72 hours" and "72h", never by "172" or "7200"; "legal" is not "illegal").
 
     A phrase counts only in a sentence that asserts it: not denied ("do not notify legal" does not
-    notify legal), not pasted keywords (a sentence that is a keyword list with fewer than two words of
-    its own beyond the ``vocabulary`` -- every phrase a text may be judged on -- and filler), and not
+    notify legal), not pasted keywords (a sentence that is a keyword list with no word of its own, or
+    fewer than half as many as keywords, beyond the ``vocabulary`` -- every phrase a text may be judged
+    on -- and filler), and not
     stuffed (a sentence piling up ``STUFFED_LINKS`` groups of the vocabulary with too few verbs or
     connectives to tie them, as ``root_cause`` judges a chain). Empty text, lorem ipsum and repetition
     count for nothing."""
     wanted = [Phrase(p) for p in phrases if p.strip()]
+    none = Mention(None, "names none of: " + ", ".join(p.text for p in wanted[:6]))
     if why := why_not_substantive(text, 0):
         return Mention(None, why)
     assert text is not None
+    said = [s for s in sentences(text) if any(p.found_in(s, mentions=True) for p in wanted)]
     if _LOREM.search(text.lower()):
-        return Mention(None, "lorem ipsum placeholder text")
+        return Mention(None, "lorem ipsum placeholder text") if said else none
     if why := _repeated(text):
-        return Mention(None, why)
+        return Mention(None, why) if said else none
     groups = [_Link(str(i), tuple(Phrase(p) for p in group if p.strip())) for i, group in enumerate(vocabulary)]
     known = {c for link in groups for p in link.phrases for c in p.concepts} | {c for p in wanted for c in p.concepts}
     denied: str | None = None
     pasted = stuffed = False
-    for s in sentences(text):
+    for s in said:
         found = first_found(wanted, s)
         if found is None:
             denied = denied or next((p.text for p in wanted if p.found_in(s, mentions=True)), None)
@@ -390,7 +393,7 @@ def mentioned(text: str | None, phrases: Sequence[str], vocabulary: Sequence[Seq
         return Mention(None, "only in a sentence stuffed with keywords")
     if denied is not None:
         return Mention(None, f"'{denied}' only denied")
-    return Mention(None, "names none of: " + ", ".join(p.text for p in wanted[:6]))
+    return none
 
 
 def _spots(groups: Iterable[_Link], s: Sentence) -> dict[tuple[int, int], set[int]]:
@@ -410,4 +413,4 @@ def _pasted(s: Sentence, known: set[str]) -> bool:
     _, kept = _without_filler(list(s.words))
     own = [t for t in s.tokens if t.word in kept and not (t.mentioned & known)]
     keywords = [t for t in s.tokens if t.mentioned & known]
-    return len(own) < 2 or len(own) * 2 < len(keywords)
+    return not own or len(own) * 2 < len(keywords)
