@@ -451,7 +451,7 @@ class Drill(Strict):
     def pass_score_source(self) -> str:
         if self.scoring.pass_score is not None:
             return "this drill's scoring.pass_score"
-        return f"policy default for a {self.metadata.type} drill (scoring.pass_score overrides it)"
+        return f"policy default for a {self.metadata.type} drill; scoring.pass_score overrides it"
 
     def team(self, name: str) -> Team:
         for t in self.teams:

@@ -4,8 +4,10 @@ No infrastructure: an embedded tracker holds the exercise's incident. Injects ar
 synthetic alerts (sent into the tracker, which opens the incident), generated dashboard snapshots
 (text + SVG in the exercise folder) and log excerpts. Players answer in the tracker (web UI,
 ``gameday incident ...`` or the API); ``--answers FILE`` plays a scripted team through the API.
-Afterwards every expected action is looked up in the tracker and each capability gets a rating on
-the score card's scale (HSEEP's P, S, M, U: ``simulator.domain.rating``, cut-offs from the scoring config).
+Afterwards every expected action is judged from the tracker (``simulator.drills.criteria``: text as
+concepts, declarations on time) and each capability gets a rating on the score card's scale (HSEEP's
+P, S, M, U: ``simulator.domain.rating``, cut-offs from the scoring config). The exercise passes when
+its overall score reaches the drill's pass score (``simulator.drills.verdict``).
 
 Exercise folder ``OUT/<id>/``: ``msel.jsonl`` (what was delivered when), ``injects/*.svg|txt``,
 ``tracker.db``, ``tabletop-score.json`` and ``tabletop-report.md``.

@@ -89,3 +89,16 @@ def drill_verdict(parts: Sequence[Part], bar: PassScore, aborted: bool) -> Verdi
         scores = ", ".join(f"{p.name} {p.overall:g}" for p in parts)
         return Verdict(True, f"PASS: every scenario resolved and scored at least the {bar.text}: {scores}")
     return Verdict(False, "FAIL: " + "; ".join(f"{p.name}: {', '.join(why)}" for p, why in failed))
+
+
+def pass_rule(drill: Drill) -> str:
+    """What makes ``drill`` pass, in words, for its handout."""
+    bar = PassScore.of(drill)
+    if drill.metadata.type == "tabletop":
+        return (f"The exercise passes when its overall score reaches the {bar.text}. The score is the share of the "
+                "expected actions' points the tracker shows (a declaration right only late or only as a "
+                "correction earns part of its points); notes and updates count only where a sentence states "
+                "the decision (not denied, not a pasted list of keywords).")
+    return (f"Each scenario passes when its run finished, its score card reaches the {bar.text}, and, if time ran "
+            "out, its incident had been resolved; the drill passes when every scenario does and nobody "
+            "aborted it. `gameday drill run` exits 0 on a pass, 1 on a fail.")

@@ -58,8 +58,8 @@ def test_a_team_answering_nothing_fails_with_exit_1(gameday_home: Path, tmp_path
     assert r.returncode == 1, r.stderr
     data = json.loads(r.stdout)
     assert data["overall"] == 0 and data["ok"] is False
-    assert data["verdict"] == ("FAIL: 0/100 is under the pass score 70/100 (policy default for a tabletop drill "
-                               "(scoring.pass_score overrides it))")
+    assert data["verdict"] == ("FAIL: 0/100 is under the pass score 70/100 (policy default for a tabletop drill; "
+                               "scoring.pass_score overrides it)")
     assert len(data["incidents"]) == 1  # the synthetic alert opened it; nobody touched it
 
 
