@@ -21,7 +21,7 @@ from simulator.domain.ops_action import first_match, recorded_action
 from simulator.drills.model import Expect, Tabletop
 from simulator.durations import format_duration
 from simulator.scoring.config import ScoringConfig
-from simulator.scoring.judge import mentioned
+from simulator.scoring.judge import mentioned, vacuous
 from simulator.scoring.rundata import parse_time
 
 
@@ -125,7 +125,10 @@ def judge_text(expect: Expect, ev: Evidence) -> tuple[float, str]:
         if not updates:
             return 0.0, "no status update posted"
         if not expect.contains:
-            return 1.0, f"{len(updates)} status update(s)"
+            real = [u for u in updates if vacuous(u) is None]
+            if real:
+                return 1.0, f"{len(real)} status update(s)"
+            return 0.0, f"{len(updates)} status update(s), none saying anything ({vacuous(updates[-1])})"
         pool, words, what = updates, list(expect.contains), "status update"
     else:
         words = list(expect.contains) or (list(ev.customer_words) if expect.do == "customer_comms" else [])

@@ -279,8 +279,19 @@ def _clock(hours: str, minutes: str) -> str:
 
 def filler(text: str | None, facts: IncidentFacts) -> str | None:
     """Why ``text`` is filler rather than content about this incident; None when it is real content."""
+    if why := vacuous(text):
+        return why
+    if not refers_to_incident(text, facts):
+        return "names nothing from this incident (no service, alert, symptom, action, metric, time or figure)"
+    return None
+
+
+def vacuous(text: str | None) -> str | None:
+    """Why ``text`` says nothing at all (empty, placeholder, lorem ipsum, repetition, only filler or vague
+    words), whatever the incident; None when it has words of substance."""
     if why := why_not_substantive(text, 0):
         return why
+    assert text is not None
     if _LOREM.search(text.lower()):
         return "lorem ipsum placeholder text"
     if why := _repeated(text):
@@ -290,8 +301,6 @@ def filler(text: str | None, facts: IncidentFacts) -> str | None:
         if phrase:
             return f"says only {phrase!r}"
         return f"only vague words, nothing concrete ({_short(text)})"
-    if not refers_to_incident(text, facts):
-        return "names nothing from this incident (no service, alert, symptom, action, metric, time or figure)"
     return None
 
 

@@ -47,6 +47,8 @@ def test_near_misses_denials_and_filler_earn_nothing(gameday_home: Path, tmp_pat
     assert "'preserve' only denied" in by_text["Preserve evidence (logs, snapshots) before changes"].detail
     assert "lorem ipsum" in by_text["Holding statement for the press via the comms lead"].detail
     assert all(c.earned == 0 for c in result.criteria if c.do in TEXT)
+    update = by_text["Executive status update per the template"]  # "TBD" / "Looking into it."
+    assert update.earned == 0 and "none saying anything" in update.detail
     assert not result.ok
 
 

@@ -146,3 +146,20 @@ def test_a_p1_is_due_within_the_policy_figure_for_immediate() -> None:
     share, line = _declare(_evidence((6 * 60, "incident.declared", {"severity": "P1"})), "tabletop-data-breach")
     assert share == 0.25 and "expected P1 within 5m" in line and "policy: the standard's P1 response time is " \
         "'Immediate', taken as 5m" in line
+
+
+def test_the_drill_can_set_the_declaration_target_and_the_partial_credit() -> None:
+    text = (ROOT / "drills" / "tabletop-rate-limit.yaml").read_text()
+    text = text.replace('{do: declare, severity: P2, text:', '{do: declare, severity: P2, within: 10m, text:')
+    text = text.replace("  injects:\n", "  declare_credit: {corrected: 0.4, late: 0.1}\n  injects:\n", 1)
+    drill = load_drill_text(text, "t.yaml")
+    assert drill.tabletop is not None
+    inject = next(i for i in drill.tabletop.injects if any(e.do == "declare" for e in i.expected))
+    expect = next(e for e in inject.expected if e.do == "declare")
+    late = _evidence((15 * 60, "incident.declared", {"severity": "P2"}))
+    share, line = judge_declaration(expect, inject.id, late, default_config(), drill.tabletop)
+    assert share == 0.1 and "expected P2 within 10m of the inject, wall clock (this drill's 'within')" in line
+    fixed = _evidence((60, "incident.declared", {"severity": "P3"}),
+                      (5 * 60, "incident.severity_changed", {"from": "P3", "to": "P2"}))
+    share, _ = judge_declaration(expect, inject.id, fixed, default_config(), drill.tabletop)
+    assert share == 0.4
