@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from simulator.drills.loader import load_drill
 from simulator.drills.tabletop import run_tabletop
 
@@ -33,6 +35,7 @@ def test_good_team_performs_without_challenges_everywhere(gameday_home: Path, tm
     assert "| Security and privacy duties | **P** | Performed without challenges |" in report
 
 
+@pytest.mark.slow  # a CLI process: ~19 s on a loaded machine
 def test_poor_team_is_told_what_it_missed(gameday_home: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "simulator", "drill", "run", "tabletop-data-breach", "--answers",
