@@ -75,7 +75,7 @@ def part_problems(part: Part, bar: PassScore) -> list[str]:
     if part.overall is None:
         problems.append(part.scoring_error or "not scored")
     elif part.overall < bar.score:
-        problems.append(f"score {part.overall:g}/100 is under the {bar.text}")
+        problems.append(f"score {part.overall:g}/100 is under the pass score {bar.score:g}")
     return problems
 
 
@@ -88,7 +88,8 @@ def drill_verdict(parts: Sequence[Part], bar: PassScore, aborted: bool) -> Verdi
     if not failed:
         scores = ", ".join(f"{p.name} {p.overall:g}" for p in parts)
         return Verdict(True, f"PASS: every scenario resolved and scored at least the {bar.text}: {scores}")
-    return Verdict(False, "FAIL: " + "; ".join(f"{p.name}: {', '.join(why)}" for p, why in failed))
+    return Verdict(False, "FAIL: " + "; ".join(f"{p.name}: {', '.join(why)}" for p, why in failed)
+                   + f" — {bar.text}")
 
 
 def pass_rule(drill: Drill) -> str:

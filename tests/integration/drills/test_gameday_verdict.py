@@ -27,7 +27,8 @@ def test_a_game_day_nobody_responds_to_fails_and_says_why(gameday_home: Path, tm
     assert data["ok"] is False and data["pass_score"] == 70.0
     line = data["verdict"]
     assert line.startswith("FAIL: pool-exhaustion: time ran out with "), line
-    assert f"score {part['overall']:g}/100 is under the pass score 70/100 (policy default for a game-day drill" in line
+    assert f"score {part['overall']:g}/100 is under the pass score 70" in line
+    assert line.endswith(" — pass score 70/100 (policy default for a game-day drill; scoring.pass_score overrides it)")
     debrief = next((tmp_path / "out").glob("*/debrief.md")).read_text()
     assert f"**{line}**" in debrief
 

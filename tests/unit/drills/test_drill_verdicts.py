@@ -71,7 +71,8 @@ def test_a_responder_doing_nothing_fails_with_every_reason_on_the_line() -> None
     result = DrillResult("quarterly-game-day", "/nowhere", [nothing], bar=BAR)
     assert not result.ok
     assert result.verdict.line == ("FAIL: pool-exhaustion: time ran out with INC-2026-0001 still triggered, score "
-                                   "0/100 is under the pass score 70/100 (policy default for a game-day drill)")
+                                   "0/100 is under the pass score 70 — pass score 70/100 (policy default for a "
+                                   "game-day drill)")
     data = result.to_json()
     assert data["ok"] is False and data["pass_score"] == 70.0 and data["parts"][0]["problems"]
 
@@ -85,8 +86,7 @@ def test_a_careful_team_passes_and_a_failed_run_or_abort_does_not() -> None:
     assert part_problems(broken, BAR) == ["the run did not finish (error: Locust did not start)",
                                           "scoring unavailable: boom"]
     low = _part("recovered", 69.9)
-    assert part_problems(low, BAR) == ["score 69.9/100 is under the pass score 70/100 (policy default for a "
-                                       "game-day drill)"]
+    assert part_problems(low, BAR) == ["score 69.9/100 is under the pass score 70"]
 
 
 # ------------------------------------------------------------------------------ declaration timing
