@@ -162,7 +162,7 @@ def run_cmd(
                               echo=None if as_json else console.print)
         if as_json:
             print(json.dumps(result.to_json(), indent=2))
-        raise typer.Exit(0)
+        raise typer.Exit(0 if result.ok else 1)
     if kind == "game-day":
         from simulator.drills.gameday import run_game_day
 

@@ -207,23 +207,28 @@ def history_cmd(
         console.print("no runs or incidents found")
         return
     summary = Table(title="Monthly review per team", header_style="bold")
-    for col in ("team", "month", "runs", "score", "MTTD", "MTTR", "actions on time", "by type"):
-        summary.add_column(col, no_wrap=col in ("month", "runs", "score", "MTTD", "MTTR"))
+    for col in ("team", "month", "runs", "score", "clock", "MTTD", "MTTR", "actions on time", "by type"):
+        summary.add_column(col, no_wrap=col in ("month", "runs", "score", "clock", "MTTD", "MTTR"))
     for g in groups:
         c = g.completion
         rate = "—" if c.rate is None else f"{c.rate:.0%} of {c.due}" + (" ✔" if c.meets_target else " ✘")
+        times = list(g.times.values())  # one line per clock: game and wall times are never averaged together
         summary.add_row(g.team, g.month, str(g.runs), "—" if g.mean_score is None else f"{g.mean_score:.1f}",
-                        _fmt(g.mttd_s), _fmt(g.mttr_s), rate, ", ".join(f"{k} {v}" for k, v in g.by_type.items()))
+                        "\n".join(f"{t.clock} ({t.rows})" for t in times),
+                        "\n".join(_fmt(t.mttd_s) for t in times), "\n".join(_fmt(t.mttr_s) for t in times), rate,
+                        ", ".join(f"{k} {v}" for k, v in g.by_type.items()))
     console.print(summary)
     detail = Table(title="Runs and incidents", header_style="bold")
-    for col in ("date", "team", "run / incident", "type", "score", "MTTD", "MTTR"):
+    for col in ("date", "team", "run / incident", "type", "score", "MTTD", "MTTR", "times from"):
         detail.add_column(col, no_wrap=col in ("date", "score", "MTTD", "MTTR"))
     for r in rows:
         detail.add_row(r.when.strftime("%Y-%m-%d") if r.when else "—", r.team, r.id, r.type,
-                       "—" if r.score is None else f"{r.score:g} {r.grade}", _fmt(r.mttd_s), _fmt(r.mttr_s))
+                       "—" if r.score is None else f"{r.score:g} {r.grade}", _fmt(r.mttd_s), _fmt(r.mttr_s),
+                       r.times_from)
     console.print(detail)
     console.print(f"[dim]action-item target: {ACTION_ITEM_COMPLETION_TARGET:.0%} completed by their due date; "
-                  "times on the scoring clock (game time by default)[/]")
+                  "each MTTD/MTTR on the clock its row names (a run: the clock it was scored on; a tracker "
+                  "incident: wall), game and wall times never averaged together[/]")
     for w in warnings:
         console.print(f"[yellow]note:[/] {w}")
 

@@ -21,10 +21,17 @@ STATUS_UPDATE_EVERY: dict[str, timedelta] = {
 #: action items are due within this many days of the incident (the standard asks for owners and deadlines)
 ACTION_ITEM_DUE_WITHIN = timedelta(days=30)
 
+#: the overall score (0-100) a drill passes at, by drill type, unless the drill's ``scoring.pass_score`` says
+#: otherwise: 70, the score card's C grade and HSEEP's "performed with some challenges" cut-off (the
+#: scoring config's ``hseep.some_challenges``). A team doing nothing scores well under it.
+DRILL_PASS_SCORE: dict[str, float] = {"tabletop": 70.0, "game-day": 70.0, "full-scale": 70.0}
+
 POLICY_TEXT: dict[str, str] = {
     "immediate": f"policy: the standard's 'Immediate' taken as {int(IMMEDIATE.total_seconds() // 60)} min",
     "status_update": "policy: status-update cadence (the standard says only 'regular updates')",
     "action_item_due": f"policy: action items due within {ACTION_ITEM_DUE_WITHIN.days} days",
+    "drill_pass_score": "policy: a drill passes at an overall score of "
+                        + ", ".join(f"{v:g} ({k})" for k, v in DRILL_PASS_SCORE.items()),
 }
 
 
@@ -53,4 +60,5 @@ def respond_deadline(code: str, start: datetime) -> datetime:
 def as_dict() -> dict[str, object]:
     return {"immediate_seconds": int(IMMEDIATE.total_seconds()),
             "status_update_every_seconds": {k: int(v.total_seconds()) for k, v in STATUS_UPDATE_EVERY.items()},
-            "action_item_due_within_days": ACTION_ITEM_DUE_WITHIN.days, "text": POLICY_TEXT}
+            "action_item_due_within_days": ACTION_ITEM_DUE_WITHIN.days, "drill_pass_score": DRILL_PASS_SCORE,
+            "text": POLICY_TEXT}

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from simulator.domain.outcome import Outcome
 from simulator.drills.combined import combined_html
 from simulator.drills.gameday import DrillResult, PartResult, debrief_markdown, debrief_part, override
@@ -32,6 +34,7 @@ from simulator.drills.model import Drill
 from simulator.drills.plan import parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
+from simulator.drills.verdict import PassScore
 from simulator.durations import format_duration
 from simulator.errors import GamedayError, InputError
 from simulator.faults.engine import FaultEngine
@@ -192,8 +195,8 @@ class FullScale:
             parts.append(pr)
         exec_checks = self.executive_checks(parts)
         dr = DrillResult(self.drill.metadata.name, str(self.folder), parts, self.stopped.is_set(),
-                         self.drill.scoring.pass_score)
-        report = debrief_markdown(self.drill, parts, title="combined report across teams")
+                         PassScore.of(self.drill))
+        report = debrief_markdown(self.drill, parts, title="combined report across teams", verdict=dr.verdict)
         if exec_checks:
             report += "\n## Executive communications\n\n" + "\n".join(f"- {c}" for c in exec_checks) + "\n"
         coupling = self.coupling_lines(parts)
@@ -216,6 +219,7 @@ class FullScale:
         self.say(f"\n[bold]Combined report[/]: {files.combined_html} (and .md)")
         for p in parts:
             self.say(f"  {p.team}: {p.name} {p.outcome}, score {p.overall if p.overall is not None else '-'}")
+        self.say(("[bold green]" if dr.ok else "[bold red]") + escape(dr.verdict.line) + "[/]")
         return dr
 
     def coupling_lines(self, parts: list[PartResult]) -> list[str]:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from simulator.domain.outcome import Outcome
 from simulator.drills.combined import combined_html
 from simulator.drills.console import FacilitatorConsole, read_stdin, scripted
@@ -28,6 +30,7 @@ from simulator.drills.model import Drill
 from simulator.drills.plan import Part, parts_of
 from simulator.drills.roster import build_roster
 from simulator.drills.tracker import DrillTracker
+from simulator.drills.verdict import PassScore, Verdict, drill_verdict, part_problems
 from simulator.run import Runner, score_result
 from simulator.rundir import DrillDir, RunDir
 from simulator.runs import new_run_id
@@ -50,6 +53,7 @@ class PartResult:
     action_items: list[str] = field(default_factory=list)
     incident: str | None = None
     scoring_error: str | None = None
+    incident_status: str | None = None  # the primary incident's status in the tracker when scored
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -61,17 +65,21 @@ class DrillResult:
     folder: str
     parts: list[PartResult]
     aborted: bool = False
-    pass_score: float = 0.0
+    bar: PassScore = field(default_factory=lambda: PassScore(0.0, "none given"))
+
+    @property
+    def verdict(self) -> Verdict:
+        return drill_verdict(self.parts, self.bar, self.aborted)
 
     @property
     def ok(self) -> bool:
-        runs_ok = all(Outcome(p.outcome).ok for p in self.parts)
-        scores_ok = all((p.overall or 0.0) >= self.pass_score for p in self.parts) if self.pass_score else True
-        return bool(self.parts) and not self.aborted and runs_ok and scores_ok
+        return self.verdict.ok
 
     def to_json(self) -> dict[str, Any]:
-        return {"drill": self.drill, "folder": self.folder, "ok": self.ok, "aborted": self.aborted,
-                "parts": [p.to_json() for p in self.parts]}
+        v = self.verdict
+        return {"drill": self.drill, "folder": self.folder, "ok": v.ok, "verdict": v.line,
+                "pass_score": self.bar.score, "pass_score_source": self.bar.source, "aborted": self.aborted,
+                "parts": [p.to_json() | {"problems": part_problems(p, self.bar)} for p in self.parts]}
 
 
 def override(parts: list[Part], responder: str | None, time_scale: float | None,
@@ -103,6 +111,7 @@ def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team:
                                                                if e.startswith("scoring")) or "the run never started")
         return pr
     pr.overall, pr.grade, pr.incident = round(card.overall, 1), card.grade, card.incident
+    pr.incident_status = next((i.status for i in card.incidents if i.primary), None)
     pr.went_well = [f"{i.title}: {i.reason}" for i in card.items if i.status == "met"]
     weak = [i for i in card.items if i.status in ("missed", "partial")]
     weak.sort(key=lambda i: i.max_points - i.points, reverse=True)
@@ -124,8 +133,11 @@ def debrief_part(drill: Drill, base: Path | None, part: Part, result: Any, team:
     return pr
 
 
-def debrief_markdown(drill: Drill, parts: list[PartResult], title: str = "debrief") -> str:
+def debrief_markdown(drill: Drill, parts: list[PartResult], title: str = "debrief",
+                     verdict: Verdict | None = None) -> str:
     lines = [f"# {drill.metadata.title} — {title}", ""]
+    if verdict is not None:
+        lines += [f"**{verdict.line}**", ""]
     lines += ["| scenario | team | outcome | score | grade | run |", "|---|---|---|---|---|---|"]
     for p in parts:
         lines.append(f"| {p.name} | {p.team or '-'} | {p.outcome} | {'-' if p.overall is None else f'{p.overall:.0f}'} "
@@ -206,9 +218,8 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
             results.append(debrief_part(drill, base, part, result, team,
                                         lambda cap, t=team: roster.pick(t, "incident_commander"),
                                         tracker_url=tracker.url))
-        dr = DrillResult(drill.metadata.name, str(folder), results, console.aborted.is_set(),
-                         drill.scoring.pass_score)
-        files.debrief_md.write_text(debrief_markdown(drill, results), encoding="utf-8")
+        dr = DrillResult(drill.metadata.name, str(folder), results, console.aborted.is_set(), PassScore.of(drill))
+        files.debrief_md.write_text(debrief_markdown(drill, results, verdict=dr.verdict), encoding="utf-8")
         files.debrief_html.write_text(combined_html(
             f"{drill.metadata.title}: debrief", f"game day, {len(results)} scenario(s) in sequence · {folder.name}",
             results, folder, tracker=tracker.url, discussion=drill.debrief, in_sequence=True), encoding="utf-8")
@@ -220,4 +231,5 @@ def run_game_day(drill: Drill, path: Path | None = None, out: str | Path = "runs
     for p in results:
         say(f"  {p.name}: {p.outcome}, score {p.overall if p.overall is not None else '-'} ({p.grade or '-'})"
             + (f" — {p.scoring_error}" if p.scoring_error else ""))
+    say(("[bold green]" if dr.ok else "[bold red]") + escape(dr.verdict.line) + "[/]")
     return dr

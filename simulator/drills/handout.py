@@ -16,6 +16,7 @@ from simulator.drills.humantime import MIN_WALL_SECONDS, human_targets, part_tim
 from simulator.drills.model import CAPABILITY_NAMES, Drill
 from simulator.drills.roster import build_roster, roster_markdown
 from simulator.drills.snapshots import log_excerpt, snapshot_svg, snapshot_text
+from simulator.drills.verdict import pass_rule
 from simulator.durations import format_duration
 from simulator.errors import GamedayError
 from simulator.scoring.config import default_config
@@ -164,6 +165,8 @@ def handout_markdown(drill: Drill, base: Path | None = None, svg_marks: bool = F
     out += ["## Scoring configuration", "", f"- automated responder and monitoring: {sc.clock} clock; time-scale "
             f"factor on their targets ×{sc.time_scale_factor:g}" + (f"; pass score {sc.pass_score:g}"
                                                                   if sc.pass_score else ""), ""]
+    if drill.metadata.type != "ci":
+        out += ["## What makes this drill pass", "", pass_rule(drill), ""]
     if drill.debrief:
         out += ["## Debrief", "", drill.debrief.strip(), ""]
     return "\n".join(out).rstrip() + "\n"

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simulator.domain import standard
+from simulator.domain import policy, standard
 from simulator.domain.ops_action import valid_action, valid_pattern
 from simulator.domain.outcome import Outcome
 from simulator.domain.responders import ResponderName
@@ -273,6 +273,9 @@ class Expect(Strict):
     contains: list[str] = Field(default_factory=list, description="note/comms: words the text must contain "
                                 "(any one of them)")
     points: int = Field(1, ge=1, le=10)
+    within: Duration | None = Field(None, description="declare: the right severity is due this long (exercise "
+                                    "time) after the inject is delivered; default: the standard's response time "
+                                    "for the severity (P1's 'Immediate' as the scoring policy's figure)")
 
     @field_validator("role")
     @classmethod
@@ -342,6 +345,16 @@ class Tabletop(Strict):
     duration: Duration | None = Field(None, description="exercise length (game); default: last inject + 15m")
     truth: TabletopTruth
     injects: list[Inject] = Field(min_length=1)
+    declare_credit: DeclareCredit = Field(default_factory=lambda: DeclareCredit(),
+                                          description="policy: the share of a declaration's points for a right "
+                                          "severity that came late or only as a correction")
+
+
+class DeclareCredit(Strict):
+    """Policy defaults (the standard sets none): partial credit for a declaration that was not right on time."""
+
+    corrected: float = Field(0.5, ge=0, le=1, description="a wrong first severity corrected within the target")
+    late: float = Field(0.25, ge=0, le=1, description="the right severity only after the target")
 
 
 class TabletopTruth(Strict):
@@ -404,7 +417,9 @@ class Scoring(Strict):
     people: People | None = Field(None, description="when people play a part (responder human or none): the clock "
                                   "and factor of their targets (default: the scoring config's, wall x1)")
     config: str | None = Field(None, description="a scoring config file merged over the defaults")
-    pass_score: float = Field(0.0, ge=0, le=100, description="game day / full-scale: fail under this overall score")
+    pass_score: float | None = Field(None, ge=0, le=100, description="the drill fails under this overall score "
+                                     "(0-100); default: the policy default for the drill's type "
+                                     "(simulator.domain.policy.DRILL_PASS_SCORE)")
 
 
 class Drill(Strict):
@@ -447,6 +462,19 @@ class Drill(Strict):
         if self.start == "facilitator" and kind != "game-day":
             raise ValueError(f"start: facilitator is for type: game-day, not {kind}")
         return self
+
+    @property
+    def pass_score(self) -> float:
+        """The overall score (0-100) the drill passes at: ``scoring.pass_score``, else the policy default."""
+        if self.scoring.pass_score is not None:
+            return self.scoring.pass_score
+        return policy.DRILL_PASS_SCORE.get(self.metadata.type, 0.0)
+
+    @property
+    def pass_score_source(self) -> str:
+        if self.scoring.pass_score is not None:
+            return "this drill's scoring.pass_score"
+        return f"policy default for a {self.metadata.type} drill; scoring.pass_score overrides it"
 
     def team(self, name: str) -> Team:
         for t in self.teams:

@@ -4,8 +4,10 @@ No infrastructure: an embedded tracker holds the exercise's incident. Injects ar
 synthetic alerts (sent into the tracker, which opens the incident), generated dashboard snapshots
 (text + SVG in the exercise folder) and log excerpts. Players answer in the tracker (web UI,
 ``gameday incident ...`` or the API); ``--answers FILE`` plays a scripted team through the API.
-Afterwards every expected action is looked up in the tracker and each capability gets a rating on
-the score card's scale (HSEEP's P, S, M, U: ``simulator.domain.rating``, cut-offs from the scoring config).
+Afterwards every expected action is judged from the tracker (``simulator.drills.criteria``: text as
+concepts, declarations on time) and each capability gets a rating on the score card's scale (HSEEP's
+P, S, M, U: ``simulator.domain.rating``, cut-offs from the scoring config). The exercise passes when
+its overall score reaches the drill's pass score (``simulator.drills.verdict``).
 
 Exercise folder ``OUT/<id>/``: ``msel.jsonl`` (what was delivered when), ``injects/*.svg|txt``,
 ``tracker.db``, ``tabletop-score.json`` and ``tabletop-report.md``.
@@ -24,12 +26,13 @@ from typing import Any
 
 from rich.markup import escape
 
-from simulator.domain.ops_action import first_match, recorded_action
 from simulator.domain.rating import RATING_TEXT
 from simulator.domain.runbook import perform
-from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Expect, Inject
+from simulator.drills.criteria import Criterion, Evidence, criteria, vocabulary
+from simulator.drills.model import CAPABILITY_NAMES, Answer, Answers, Drill, Inject
 from simulator.drills.roster import build_roster
 from simulator.drills.snapshots import log_excerpt, render_inject, snapshot_svg
+from simulator.drills.verdict import PassScore, Verdict, tabletop_verdict
 from simulator.durations import format_duration
 from simulator.errors import GamedayError, InputError
 from simulator.rundir import DrillDir
@@ -39,17 +42,6 @@ from simulator.scenario.loader import load_document
 from simulator.scoring.config import default_config
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.embedded import start_tracker
-
-
-@dataclass
-class Criterion:
-    inject: str
-    capability: str
-    do: str
-    text: str
-    points: int
-    met: bool
-    detail: str
 
 
 @dataclass
@@ -63,20 +55,32 @@ class TabletopResult:
     capabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
     delivered: list[dict[str, Any]] = field(default_factory=list)
     answer_errors: list[str] = field(default_factory=list)
+    bar: PassScore = field(default_factory=lambda: PassScore(0.0, "none given"))
 
     @property
-    def ok(self) -> bool:
-        return True
+    def possible(self) -> int:
+        return sum(c.points for c in self.criteria)
 
     @property
     def overall(self) -> float:
-        possible = sum(c.points for c in self.criteria)
-        return round(100 * sum(c.points for c in self.criteria if c.met) / possible, 1) if possible else 0.0
+        possible = self.possible
+        return round(100 * sum(c.earned for c in self.criteria) / possible, 1) if possible else 0.0
+
+    @property
+    def verdict(self) -> Verdict:
+        return tabletop_verdict(self.overall, self.possible, self.bar)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict.ok
 
     def to_json(self) -> dict[str, Any]:
+        v = self.verdict
         return {"drill": self.drill, "exercise_id": self.exercise_id, "folder": self.folder, "team": self.team,
-                "incidents": self.incidents, "overall": self.overall, "capabilities": self.capabilities,
-                "criteria": [asdict(c) for c in self.criteria], "delivered": self.delivered,
+                "incidents": self.incidents, "overall": self.overall, "ok": v.ok, "verdict": v.line,
+                "pass_score": self.bar.score, "pass_score_source": self.bar.source,
+                "capabilities": self.capabilities,
+                "criteria": [asdict(c) | {"status": c.status} for c in self.criteria], "delivered": self.delivered,
                 "answer_errors": self.answer_errors}
 
 
@@ -116,105 +120,31 @@ class Players:
 
 
 # ------------------------------------------------------------------------------------ scoring
-def _ops_done(entry: dict[str, Any]) -> str:
-    data = entry.get("data") or {}
-    return recorded_action(entry["kind"].removeprefix("ops."), str(data.get("target") or ""), data.get("params") or {})
-
-
-def _mentions(text: str, words: list[str]) -> str | None:
-    low = text.lower()
-    return next((w for w in words if w.lower() in low), None)
-
-
-def judge(expect: Expect, incidents: list[dict[str, Any]], timeline: list[dict[str, Any]],
-          customer_words: list[str]) -> tuple[bool, str]:
-    kinds = [e["kind"] for e in timeline]
-    if not incidents:
-        return False, "no incident in the tracker"
-    if expect.do == "ack":
-        acked = "incident.acknowledged" in kinds
-        return acked, "acknowledged" if acked else "never acknowledged"
-    if expect.do == "declare":
-        declared = [e["data"].get("severity") for e in timeline if e["kind"] == "incident.declared"]
-        if not declared:
-            return False, "never declared"
-        changed = [e["data"].get("to") or e["data"].get("severity") for e in timeline
-                   if e["kind"] == "incident.severity_changed"]
-        final = changed[-1] if changed and changed[-1] else declared[0]
-        ok = declared[0] == expect.severity or final == expect.severity
-        return ok, f"declared {declared[0]}" + (f", later {final}" if final != declared[0] else "") + \
-            f"; expected {expect.severity}"
-    if expect.do == "assign":
-        people = [e["data"].get("person") for e in timeline if e["kind"] == "incident.role_assigned"
-                  and e["data"].get("role") == expect.role]
-        return bool(people), f"{expect.role}: {people[-1]}" if people else f"no {expect.role} assigned"
-    if expect.do == "checklist":
-        ticked = any(e["kind"] == "incident.checklist" and e["data"].get("item") == expect.item
-                     and e["data"].get("checked", True) for e in timeline)
-        return ticked, f"checked {expect.item}" if ticked else f"{expect.item} not checked"
-    texts_updates = [" ".join(str(e["data"].get(k) or "") for k in ("headline", "what_we_know", "what_we_are_doing"))
-                     for e in timeline if e["kind"] == "incident.status_update"]
-    texts_notes = [str(e["data"].get("text") or "") for e in timeline if e["kind"] == "incident.note"]
-    if expect.do == "status_update":
-        if not texts_updates:
-            return False, "no status update posted"
-        if expect.contains:
-            hit = next((w for t in texts_updates if (w := _mentions(t, expect.contains))), None)
-            return bool(hit), f"status update mentions '{hit}'" if hit else \
-                f"no status update mentions any of: {', '.join(expect.contains)}"
-        return True, f"{len(texts_updates)} status update(s)"
-    if expect.do in ("note", "customer_comms"):
-        words = expect.contains or (customer_words if expect.do == "customer_comms" else [])
-        pool = texts_notes + (texts_updates if expect.do == "customer_comms" else [])
-        if not words:
-            return bool(pool), f"{len(pool)} note(s)" if pool else "no notes"
-        hit = next((w for t in pool if (w := _mentions(t, words))), None)
-        return bool(hit), f"mentions '{hit}'" if hit else f"nothing mentions any of: {', '.join(words[:6])}"
-    if expect.do == "ops":
-        done = [_ops_done(e) for e in timeline if e["kind"].startswith("ops.")]
-        hit = next((p for p in expect.any_of if any(first_match(d, [p]) for d in done)), None)
-        if hit:
-            return True, f"did {hit}"
-        return False, f"none of {', '.join(expect.any_of)}; did: {', '.join(sorted(set(done))) or 'nothing'}"
-    if expect.do == "mitigate":
-        return "incident.mitigated" in kinds, "marked mitigated" if "incident.mitigated" in kinds else "not mitigated"
-    if expect.do == "resolve":
-        return "incident.resolved" in kinds, "resolved" if "incident.resolved" in kinds else "not resolved"
-    if expect.do == "postmortem":
-        started = "postmortem.updated" in kinds
-        return started, "post-mortem started" if started else "no post-mortem"
-    if expect.do == "action_item":
-        found = any((e.get("data") or {}).get("action_item")
-                    or "action_items" in ((e.get("data") or {}).get("fields") or []) for e in timeline)
-        return found, "action item(s) recorded" if found else "no action item"
-    return False, f"unknown expectation {expect.do}"  # pragma: no cover
-
-
-def score_tabletop(drill: Drill, client: Any, exercise_id: str) -> tuple[list[Criterion], dict[str, dict[str, Any]],
-                                                                         list[str]]:
+def score_tabletop(drill: Drill, client: Any, exercise_id: str,
+                   delivered: list[dict[str, Any]]) -> tuple[list[Criterion], dict[str, dict[str, Any]], list[str]]:
+    """Every expected action judged from the tracker (``simulator.drills.criteria``); a rating per capability."""
     assert drill.tabletop is not None
     incidents = client.list_incidents(run_id=exercise_id)
     timeline: list[dict[str, Any]] = []
     for inc in incidents:
         timeline += client.timeline(inc["ref"])
+    timeline.sort(key=lambda e: (str(e["at"]), e["seq"]))
     config = default_config()
-    words = list(config.customer_keywords)
-    criteria: list[Criterion] = []
-    for inj in drill.tabletop.injects:
-        for ex in inj.expected:
-            met, detail = judge(ex, incidents, timeline, words)
-            criteria.append(Criterion(inj.id, ex.cap, ex.do, ex.text or ex.do, ex.points, met, detail))
+    words = tuple(config.customer_keywords)
+    evidence = Evidence(incidents, timeline, {d["id"]: float(d["wall"]) for d in delivered}, words,
+                        vocabulary(drill.tabletop, words))
+    found = criteria(drill.tabletop, evidence, config)
     caps: dict[str, dict[str, Any]] = {}
     for key, name in CAPABILITY_NAMES.items():
-        mine = [c for c in criteria if c.capability == key]
+        mine = [c for c in found if c.capability == key]
         if not mine:
             continue
         possible = sum(c.points for c in mine)
-        earned = sum(c.points for c in mine if c.met)
+        earned = round(sum(c.earned for c in mine), 2)
         r = config.hseep.rating(earned / possible)
         caps[key] = {"name": name, "rating": r, "rating_text": RATING_TEXT[r], "earned": earned,
                      "possible": possible, "missed": [c.text for c in mine if not c.met]}
-    return criteria, caps, [i["ref"] for i in incidents]
+    return found, caps, [i["ref"] for i in incidents]
 
 
 # ------------------------------------------------------------------------------------ the run
@@ -316,15 +246,16 @@ def run_tabletop(drill: Drill, path: Path | None = None, out: str | Path = "runs
                 else:
                     say("[dim]press Enter to end the exercise and score it[/]")
                     key()
-        criteria, caps, refs = score_tabletop(drill, client, exercise_id)
+        found, caps, refs = score_tabletop(drill, client, exercise_id, delivered)
         result = TabletopResult(drill.metadata.name, exercise_id, str(folder), script.team if script else "players",
-                                refs, criteria, caps, delivered, players.errors)
+                                refs, found, caps, delivered, players.errors, PassScore.of(drill))
         files.tabletop_score.write_text(json.dumps(result.to_json(), indent=2, default=str), encoding="utf-8")
         files.tabletop_report.write_text(report_markdown(drill, result), encoding="utf-8")
-        say(f"\n[bold]Score[/]: {result.overall:.0f}/100")
+        say(f"\n[bold]Score[/]: {result.overall:g}/100")
         for cap in caps.values():
             say(f"  {cap['rating']}  {cap['name']}: {cap['rating_text']}")
         say(f"report: {files.tabletop_report}")
+        say(("[bold green]" if result.ok else "[bold red]") + escape(result.verdict.line) + "[/]")
         return result
     finally:
         if not keep_tracker:
@@ -335,15 +266,17 @@ def report_markdown(drill: Drill, result: TabletopResult) -> str:
     lines = [f"# {drill.metadata.title} — tabletop debrief", "",
              f"Exercise `{result.exercise_id}`, team **{result.team}**, "
              f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}. Incidents: {', '.join(result.incidents) or 'none'}.",
-             "", f"**Overall: {result.overall:.0f}/100**", "", "## Capabilities (HSEEP: P, S, M, U)", "",
+             "", f"**Overall: {result.overall:g}/100** — {result.verdict.line}", "",
+             "## Capabilities (HSEEP: P, S, M, U)", "",
              "| capability | rating | | points |", "|---|---|---|---|"]
     for cap in result.capabilities.values():
         lines.append(f"| {cap['name']} | **{cap['rating']}** | {cap['rating_text']} | "
                      f"{cap['earned']}/{cap['possible']} |")
-    lines += ["", "## Decisions, inject by inject", "", "| inject | expected | | what the tracker shows |",
-              "|---|---|---|---|"]
+    lines += ["", "## Decisions, inject by inject", "", "| inject | expected | | points | what the tracker shows |",
+              "|---|---|---|---|---|"]
     for c in result.criteria:
-        lines.append(f"| {c.inject} | {c.text} | {'✅' if c.met else '❌'} | {c.detail} |")
+        mark = {"met": "✅", "partial": "◐"}.get(c.status, "❌")
+        lines.append(f"| {c.inject} | {c.text} | {mark} | {c.earned:g}/{c.points} | {c.detail} |")
     missed = [c for c in result.criteria if not c.met]
     lines += ["", "## To improve", ""]
     lines += [f"- {c.text} ({c.detail})" for c in missed] or ["- nothing missed"]

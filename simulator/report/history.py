@@ -7,6 +7,11 @@ snapshot is refreshed from its own ``tracker.db`` when it has one).
 
 Action-item completion follows the standard: of the items whose due date has passed (or that
 are done), the share completed on or before their due date; the target is 90 %.
+
+One clock per figure: a run's MTTD/MTTR are on the clock it was scored on (``scorecard.json``'s
+``clock``: game time by default, wall time for drills people play), an incident from a tracker is on
+the wall clock. Figures on different clocks are never averaged together: each group has one set of
+times per clock (``ClockTimes``), and each row says where its times come from.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from statistics import mean
-from typing import Any
+from typing import Any, Literal
 
 from simulator.domain.standard import ACTION_ITEM_COMPLETION_TARGET
 from simulator.errors import GamedayError
@@ -28,6 +33,8 @@ from simulator.tracker.connect import connect
 from simulator.tracker.port import ActionItemOut
 
 NO_TEAM = "(no team)"
+ClockName = Literal["game", "wall"]
+CLOCKS: tuple[ClockName, ...] = ("game", "wall")
 
 
 @dataclass
@@ -54,13 +61,24 @@ class Row:
     mttm_s: float | None = None
     mttr_s: float | None = None
     items: list[ItemState] = field(default_factory=list)
+    clock: ClockName = "wall"  # the clock the times above are on
+    time_scale: float | None = None  # a run's game seconds per wall second
 
     @property
     def month(self) -> str:
         return self.when.strftime("%Y-%m") if self.when else "unknown"
 
+    @property
+    def times_from(self) -> str:
+        """Where the row's times come from, in words."""
+        if self.source == "tracker":
+            return "tracker incident, wall clock"
+        scale = f", run at x{self.time_scale:g}" if self.time_scale and self.time_scale != 1 else ""
+        return f"run scored on the {self.clock} clock{scale}"
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
+        d["times_from"] = self.times_from
         d["when"] = self.when.isoformat() if self.when else None
         d["items"] = [{"due": i.due.isoformat() if i.due else None, "status": i.status,
                        "completed": i.completed.isoformat() if i.completed else None} for i in self.items]
@@ -109,17 +127,38 @@ def completion(items: list[ItemState], today: date) -> Completion:
 
 
 @dataclass
+class ClockTimes:
+    """A group's mean times over the rows on one clock."""
+
+    clock: ClockName
+    rows: int
+    mttd_s: float | None
+    mtta_s: float | None
+    mttm_s: float | None
+    mttr_s: float | None
+    sources: dict[str, int]  # where the times come from (Row.times_from) -> how many rows
+
+    @classmethod
+    def of(cls, clock: ClockName, rows: list[Row]) -> ClockTimes:
+        sources: dict[str, int] = defaultdict(int)
+        for r in rows:
+            sources[r.times_from] += 1
+        return cls(clock, len(rows), _mean([r.mttd_s for r in rows]), _mean([r.mtta_s for r in rows]),
+                   _mean([r.mttm_s for r in rows]), _mean([r.mttr_s for r in rows]), dict(sorted(sources.items())))
+
+
+@dataclass
 class Group:
     team: str
     month: str
     runs: int
     mean_score: float | None
-    mttd_s: float | None
-    mtta_s: float | None
-    mttm_s: float | None
-    mttr_s: float | None
+    times: dict[str, ClockTimes]  # one per clock the group's rows are on; never averaged across clocks
     by_type: dict[str, int]
     completion: Completion
+
+    def on(self, clock: ClockName) -> ClockTimes | None:
+        return self.times.get(clock)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -143,10 +182,10 @@ def summarize(rows: list[Row], today: date | None = None) -> list[Group]:
         types: dict[str, int] = defaultdict(int)
         for r in group:
             types[r.type] += 1
+        times = {clock: ClockTimes.of(clock, mine) for clock in CLOCKS
+                 if (mine := [r for r in group if r.clock == clock])}
         out.append(Group(team=team, month=month, runs=len(group), mean_score=_mean([r.score for r in group]),
-                         mttd_s=_mean([r.mttd_s for r in group]), mtta_s=_mean([r.mtta_s for r in group]),
-                         mttm_s=_mean([r.mttm_s for r in group]), mttr_s=_mean([r.mttr_s for r in group]),
-                         by_type=dict(sorted(types.items())),
+                         times=times, by_type=dict(sorted(types.items())),
                          completion=completion([i for r in group for i in r.items], today)))
     return out
 
@@ -195,7 +234,7 @@ def run_row(run_dir: Path, *, rescore: bool = False, config: Any = None) -> tupl
     row = Row(source="run", id=card.run_id, when=when, team=card.team or NO_TEAM, type=card.scenario or "unknown",
               score=card.overall, grade=card.grade, severity=card.truth_severity, mttd_s=card.phases.get("mttd"),
               mtta_s=card.phases.get("acknowledge"), mttm_s=card.phases.get("mitigate"),
-              mttr_s=card.phases.get("resolve"), items=items)
+              mttr_s=card.phases.get("resolve"), items=items, clock=card.clock, time_scale=card.time_scale)
     return row, warnings
 
 
@@ -234,7 +273,7 @@ def tracker_rows(db: str, skip_runs: set[str]) -> list[Row]:
             source="tracker", id=inc.ref, when=datetime.fromtimestamp(created, UTC), team=team or NO_TEAM,
             type=inc.scenario or inc.service or "unknown", severity=inc.severity,
             mtta_s=(acked - created) if acked else None, mttr_s=(resolved - created) if resolved else None,
-            items=[_item_state(i) for i in entry.postmortem.action_items]))
+            items=[_item_state(i) for i in entry.postmortem.action_items], clock="wall"))
     return rows
 
 

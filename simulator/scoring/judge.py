@@ -279,8 +279,19 @@ def _clock(hours: str, minutes: str) -> str:
 
 def filler(text: str | None, facts: IncidentFacts) -> str | None:
     """Why ``text`` is filler rather than content about this incident; None when it is real content."""
+    if why := vacuous(text):
+        return why
+    if not refers_to_incident(text, facts):
+        return "names nothing from this incident (no service, alert, symptom, action, metric, time or figure)"
+    return None
+
+
+def vacuous(text: str | None) -> str | None:
+    """Why ``text`` says nothing at all (empty, placeholder, lorem ipsum, repetition, only filler or vague
+    words), whatever the incident; None when it has words of substance."""
     if why := why_not_substantive(text, 0):
         return why
+    assert text is not None
     if _LOREM.search(text.lower()):
         return "lorem ipsum placeholder text"
     if why := _repeated(text):
@@ -290,8 +301,6 @@ def filler(text: str | None, facts: IncidentFacts) -> str | None:
         if phrase:
             return f"says only {phrase!r}"
         return f"only vague words, nothing concrete ({_short(text)})"
-    if not refers_to_incident(text, facts):
-        return "names nothing from this incident (no service, alert, symptom, action, metric, time or figure)"
     return None
 
 
@@ -338,3 +347,79 @@ def _without_filler(ws: list[str]) -> tuple[str | None, list[str]]:
 def _short(text: str) -> str:
     flat = " ".join(text.split())
     return repr(flat if len(flat) <= 40 else flat[:39] + "…")
+
+
+# --- a decision that names what was expected -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    """What ``mentioned`` found: the phrase a sentence asserts, or None and why nothing counts."""
+
+    phrase: str | None
+    reason: str
+
+
+def mentioned(text: str | None, phrases: Sequence[str], vocabulary: Sequence[Sequence[str]] = ()) -> Mention:
+    """Which of ``phrases`` ``text`` asserts, word by word through the concepts (stems, synonyms; numbers
+    as numbers: "72" is said by "72 hours" and "72h", never by "172" or "7200"; "legal" is not "illegal").
+
+    A phrase counts only in a sentence that asserts it: not denied ("do not notify legal" does not
+    notify legal), not pasted keywords (a sentence that is a keyword list with no word of its own, or
+    fewer than half as many as keywords, beyond the ``vocabulary`` -- every phrase a text may be judged
+    on -- and filler), and not
+    stuffed (a sentence piling up ``STUFFED_LINKS`` groups of the vocabulary with too few verbs or
+    connectives to tie them, as ``root_cause`` judges a chain). Empty text, lorem ipsum and repetition
+    count for nothing."""
+    wanted = [Phrase(p) for p in phrases if p.strip()]
+    none = Mention(None, "names none of: " + ", ".join(p.text for p in wanted[:6]))
+    if why := why_not_substantive(text, 0):
+        return Mention(None, why)
+    assert text is not None
+    said = [s for s in sentences(text) if any(p.found_in(s, mentions=True) for p in wanted)]
+    if _LOREM.search(text.lower()):
+        return Mention(None, "lorem ipsum placeholder text") if said else none
+    if why := _repeated(text):
+        return Mention(None, why) if said else none
+    groups = [_Link(str(i), tuple(Phrase(p) for p in group if p.strip())) for i, group in enumerate(vocabulary)]
+    known = {c for link in groups for p in link.phrases for c in p.concepts} | {c for p in wanted for c in p.concepts}
+    denied: str | None = None
+    pasted = stuffed = False
+    for s in said:
+        found = first_found(wanted, s)
+        if found is None:
+            denied = denied or next((p.text for p in wanted if p.found_in(s, mentions=True)), None)
+            continue
+        if _pasted(s, known):
+            pasted = True
+        elif _stuffed(_spots(groups, s), s):
+            stuffed = True
+        else:
+            return Mention(found[0].text, f"says '{found[0].text}'")
+    if pasted:
+        return Mention(None, "only in a pasted list of keywords")
+    if stuffed:
+        return Mention(None, "only in a sentence stuffed with keywords")
+    if denied is not None:
+        return Mention(None, f"'{denied}' only denied")
+    return none
+
+
+def _spots(groups: Iterable[_Link], s: Sentence) -> dict[tuple[int, int], set[int]]:
+    """Where groups of the vocabulary are said in the sentence -> the runs of words there; groups said
+    by the same words count once."""
+    spots = {}
+    for link in groups:
+        found = first_found(link.phrases, s)
+        if found is not None:
+            spots[(found[1].start, found[1].end)] = found[1].runs(s)
+    return spots
+
+
+def _pasted(s: Sentence, known: set[str]) -> bool:
+    if not keyword_list(s.text):
+        return False
+    _, kept = _without_filler(list(s.words))
+    own = [t for t in s.tokens if t.word in kept and not (t.mentioned & known)]
+    keywords = [t for t in s.tokens if t.mentioned & known]
+    return not own or len(own) * 2 < len(keywords)

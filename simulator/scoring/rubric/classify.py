@@ -37,11 +37,13 @@ def class_severity(c: Context) -> Verdict:
         fixed = next(((at, new) for at, _old, new in inc.severity_changes if new == truth), None)
         if fixed is not None:
             late = c.span(inc.declared, fixed[0], "declare")
-            within = late is not None and late <= c.target("declare", truth)
+            target = c.target("declare", truth)
+            within = late is not None and late <= target
             if within:
                 fraction += (1.0 - fraction) / 2
             bonus = " (within the respond target: half the lost points back)" if within else " (too late to count)"
-            text += f"; corrected to {truth} {dur(late)} later ({c.clock_of('declare')} time){bonus}"
+            text += (f"; corrected to {truth} {dur(late)} later{bonus}: declared at {utc(inc.declared.wall)}, "
+                     f"corrected at {utc(fixed[0].wall)}, target {dur(target)} on the {c.clock_of('declare')} clock")
             ev.append(tref(inc, "incident.severity_changed"))
     return Verdict(fraction, text, evidence=ev)
 

@@ -6,7 +6,7 @@ import json
 import os
 from datetime import UTC, date, datetime
 
-from simulator.report.history import ItemState, collect, completion, summarize
+from simulator.report.history import ItemState, Row, collect, completion, summarize
 from simulator.scoring.scorer import write_scorecard
 from simulator.tracker.service import TrackerService
 from tests.helpers.scoring_kit import RunKit, exemplary
@@ -47,8 +47,11 @@ def test_history_groups_runs_by_team_and_month(tmp_path):
                                                                 ("r2-red", "red", "pool-kit", "2026-04")]
     groups = {g.team: g for g in summarize(rows, date(2026, 6, 1))}
     assert groups["blue"].mean_score == 100.0 and groups["red"].mean_score < 80
-    assert (groups["blue"].mttd_s, groups["blue"].mtta_s, groups["blue"].mttr_s) == (50.0, 30.0, 390.0)
-    assert groups["red"].mttr_s == 780.0
+    blue = groups["blue"].times["game"]  # the kit's runs are scored on the game clock
+    assert set(groups["blue"].times) == {"game"} and blue.rows == 1
+    assert (blue.mttd_s, blue.mtta_s, blue.mttr_s) == (50.0, 30.0, 390.0)
+    assert groups["red"].times["game"].mttr_s == 780.0
+    assert rows[0].times_from.startswith("run scored on the game clock")
     assert groups["blue"].by_type == {"pool-kit": 1}
     # blue's two action items fell due on 2026-05-07 and nobody closed them
     assert (groups["blue"].completion.due, groups["blue"].completion.rate) == (2, 0.0)
@@ -102,3 +105,19 @@ def test_history_adds_incidents_from_a_shared_tracker(tmp_path):
     rows, _ = collect([blue.path], str(tmp_path / "shared.db"))
     tracker_rows = [r for r in rows if r.source == "tracker"]
     assert [(r.type, r.mtta_s, r.mttr_s, r.month) for r in tracker_rows] == [("checkout", 240.0, 3600.0, "2026-05")]
+
+
+def test_game_clock_and_wall_clock_times_are_never_averaged_together():
+    when = datetime(2026, 5, 2, 9, 0, tzinfo=UTC)
+    rows = [Row("run", "r1", when, "blue", "pool-exhaustion", score=90.0, mttr_s=600.0, clock="game", time_scale=30),
+            Row("run", "r2", when, "blue", "pool-exhaustion", score=80.0, mttr_s=1200.0, clock="game", time_scale=4),
+            Row("run", "r3", when, "blue", "rate-limit", score=70.0, mttr_s=300.0, clock="wall"),
+            Row("tracker", "INC-9", when, "blue", "checkout", mttr_s=7200.0, clock="wall")]
+    [group] = summarize(rows, date(2026, 6, 1))
+    game, wall = group.times["game"], group.times["wall"]
+    assert (game.rows, game.mttr_s) == (2, 900.0)  # the two game-clock runs only
+    assert (wall.rows, wall.mttr_s) == (2, 3750.0)  # the wall-clock run and the real incident only
+    assert game.sources == {"run scored on the game clock, run at x30": 1, "run scored on the game clock, run at x4": 1}
+    assert wall.sources == {"run scored on the wall clock": 1, "tracker incident, wall clock": 1}
+    data = group.to_json()
+    assert set(data["times"]) == {"game", "wall"} and "mttr_s" not in data

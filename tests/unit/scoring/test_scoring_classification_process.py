@@ -30,6 +30,9 @@ def test_severity_corrected_within_the_respond_target_wins_half_the_lost_points_
     item = card_of(kit).item("class.severity")
     assert item.points == 7.0  # 4 for P2, plus half of the 6 lost
     assert "corrected to P1 40s later" in item.reason
+    # the line gives the times: when it was declared, when corrected, the target and its clock
+    assert "declared at " in item.reason and "corrected at " in item.reason
+    assert item.reason.endswith(" on the game clock") and "target " in item.reason
 
 
 def test_escalation_handled_when_the_severity_is_raised_in_time(tmp_path):
