@@ -26,9 +26,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
+from simulator.tracker.api_paging import paging_router
 from simulator.tracker.api_reviews import reviews_router
 from simulator.tracker.facilitator import NO_DRILL, facilitator_hook, run_facilitator_command
 from simulator.tracker.ingest import AlertmanagerWebhook, PagerDutyEvent, from_synthetic
+from simulator.tracker.pager import Pager
 from simulator.tracker.schemas import (
     ActionItemIn,
     ActionItemOut,
@@ -384,6 +386,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         return run_facilitator_command(svc, body.command, actor=body.actor, **args)
 
     r.include_router(reviews_router(svc))
+    r.include_router(paging_router(svc))
 
     # -- export and live updates ------------------------------------------------------------
     @r.get("/export", response_model=RunExport, tags=["meta"])
@@ -428,7 +431,7 @@ async def _events(svc: TrackerService, request: Request, stopping: threading.Eve
 
 
 def create_app(svc: TrackerService, *, token: str | None = None, host: str = "127.0.0.1",
-               web: bool = True, allowed_hosts: Iterable[str] | None = None) -> Any:
+               web: bool = True, allowed_hosts: Iterable[str] | None = None, paging: bool = True) -> Any:
     """The ASGI app for ``svc``. Without a token only loopback may be bound and asked for."""
     if not is_loopback(host) and not token:
         raise InputError(f"binding {host} needs an API token (--token): only 127.0.0.1 may go without one")
@@ -441,6 +444,8 @@ def create_app(svc: TrackerService, *, token: str | None = None, host: str = "12
     app.state.token = token
     install_error_handlers(app)
     app.include_router(api_router(svc, stopping))
+    if paging:  # the escalation loop: ends with the app (``stopping``) or when the service is gone
+        svc.pager = Pager(svc, stopping).start()
     if web:
         mount_web(app, svc, token_required=bool(token))
     if allowed_hosts is None and not token:

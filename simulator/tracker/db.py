@@ -58,6 +58,7 @@ class Database:
 
     def __init__(self, path_or_url: str | os.PathLike[str], *, migrate: bool = True):
         self.url = database_url(path_or_url)
+        self.closed = False
         self.is_sqlite = self.url.startswith("sqlite")
         self._write_lock = threading.RLock()
         self._local = threading.local()
@@ -153,4 +154,5 @@ class Database:
         return str(self.path) if self.is_sqlite else make_url(self.url).render_as_string(hide_password=True)
 
     def close(self) -> None:
+        self.closed = True  # the pager's loop ends when it sees this
         self.engine.dispose()
