@@ -134,7 +134,7 @@ class PagingDesk(ServiceCore):
                                   if inc.status in ("investigating", "mitigated") else ""))
             if inc.status == "triggered":
                 move(tx, inc, "acknowledged", actor, "verifying: false alarm?")
-            tx.record(inc, "incident.note", f"Finding: false alarm — {text}", actor, type="finding",
-                      text=f"False alarm: {text}", false_alarm=True)
+            tx.record(inc, "incident.note", f"Finding (false alarm): {text}", actor, type="finding", text=text,
+                      false_alarm=True)
             move(tx, inc, "closed", actor, f"false alarm: {text}", false_alarm=True)
             return self._detail(tx.session, inc, tx.now)
