@@ -54,12 +54,25 @@ class PersonEntry(_Strict):
 class RotationEntry(_Strict):
     service: str = Field(min_length=1, max_length=120, description="a service, or * for every other one")
     people: list[str] = Field(min_length=1, description="on call in this order")
-    start: date | datetime = Field(description="the first hand-over: a date (00:00 UTC) or a time")
+    start: datetime = Field(description="the first hand-over: a date (00:00 UTC) or a time")
     every: Duration = Field(float(timedelta(weeks=1).total_seconds()), description="between hand-overs (1w)")
     team: str | None = None
-    ack_within: Duration | dict[Severity, Duration] | None = Field(
-        None, description="how long the primary has to acknowledge before the secondary is paged (one duration "
-                          "for every severity, or per severity); default: the policy window")
+    ack_within: dict[Severity, Duration] = Field(
+        default_factory=dict, description="how long the primary has to acknowledge before the secondary is paged "
+                                          "(one duration for every severity, or per severity); default: the policy "
+                                          "window")
+
+    @field_validator("ack_within", mode="before")
+    @classmethod
+    def _one_for_all(cls, value: object) -> object:
+        return {code: value for code in SEVERITY_CODES} if isinstance(value, str | int | float) else value
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _midnight(cls, value: object) -> object:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time(), UTC)
+        return value
 
     @field_validator("every")
     @classmethod
@@ -69,11 +82,9 @@ class RotationEntry(_Strict):
         return value
 
     def to_input(self) -> RotationIn:
-        start = self.start if isinstance(self.start, datetime) else datetime.combine(self.start, time(), UTC)
-        ack = self.ack_within
-        per = {c: float(ack) for c in SEVERITY_CODES} if isinstance(ack, int | float) else dict(ack or {})
+        start = self.start if self.start.tzinfo is not None else self.start.replace(tzinfo=UTC)
         return RotationIn(service=self.service, people=self.people, starts_at=start, every_days=self.every / 86400,
-                          team=self.team, ack_within=per)
+                          team=self.team, ack_within={k: float(v) for k, v in self.ack_within.items()})
 
 
 class PagingEntry(_Strict):
