@@ -4,13 +4,16 @@ acknowledgement, a resolution or a false alarm; the roster file, old and new; th
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine
 
 from simulator.domain import policy
 from simulator.errors import Conflict, InputError, ValidationFailed
 from simulator.tracker.ingest import from_synthetic
+from simulator.tracker.migrations import HEAD, upgrade
 from simulator.tracker.roster import load_roster
 from simulator.tracker.schemas import SyntheticAlertIn
 from simulator.tracker.schemas_paging import RotationIn
@@ -229,3 +232,28 @@ def test_remote_webhooks_need_the_explicit_opt_in(svc, tmp_path):
     path.write_text("paging:\n  webhooks: ['https://pager.example.com/hook']\n  allow_remote: true\n")
     assert load_roster(svc, path).webhooks == 1
     assert svc.paging_settings().allow_remote is True
+
+
+# ------------------------------------------------------------------------------------------- upgrade
+def test_a_database_from_before_paging_upgrades_and_its_fixed_on_call_is_paged(tmp_path, clock):
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        upgrade(conn, "0002")
+    engine.dispose()
+    raw = sqlite3.connect(path)
+    raw.execute("insert into people (name, oncall, created_at) values ('Alice', 'primary', '2024-04-25 08:00:00')")
+    raw.execute("insert into people (name, oncall, created_at) values ('Bob', 'secondary', '2024-04-25 08:00:00')")
+    raw.commit()
+    raw.close()
+    svc = TrackerService(str(path), clock=clock)
+    try:
+        raw = sqlite3.connect(path)
+        assert raw.execute("select version_num from alembic_version").fetchone() == (HEAD,)
+        raw.close()
+        ref = svc.create_incident(title="Auth down", service="auth", severity="P1").ref
+        assert [(p.person, p.rotation) for p in svc.pages(ref)] == [("Alice", "roster")]
+        clock.advance(minutes=6)
+        assert [p.person for p in svc.escalate_due()] == ["Bob"]
+    finally:
+        svc.db.close()
