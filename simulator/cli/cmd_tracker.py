@@ -45,11 +45,13 @@ def register(app: typer.Typer) -> None:
 
         def ready(url: str, svc: TrackerService) -> None:
             if roster is not None:
-                _load_roster(svc, roster)
+                load_roster(svc, roster)
             if page_webhook:
                 svc.set_paging(webhooks=page_webhook, allow_remote=page_allow_remote)
             console.print(f"[bold]gameday tracker[/] on [link={url}]{url}[/link]  "
                           f"(database {escape(svc.db.describe())}; Ctrl-C to stop)")
+            for line in shift_lines(svc.on_call()):  # after the address: scripts read that first line
+                console.print(escape(line), soft_wrap=True)
 
         server.serve(db or default_db(), host=host, port=port, token=token, run_id=run_id, exercise=exercise,
                      on_ready=ready)
@@ -97,11 +99,3 @@ def register(app: typer.Typer) -> None:
             console.print(escape(line), soft_wrap=True)
 
     app.add_typer(sub, name="tracker")
-
-
-def _load_roster(svc: TrackerService, path: Path) -> int:
-    """Load the roster file and print this week's and next week's on-call; the number of people and rotations."""
-    loaded = load_roster(svc, path)
-    for line in shift_lines(svc.on_call()):
-        console.print(escape(line), soft_wrap=True)
-    return loaded.people + loaded.rotations
