@@ -68,10 +68,14 @@ def shift_of(row: Rotation, service: str, at: datetime) -> Shift:
     every = timedelta(seconds=row.every_seconds)
     people = [str(p) for p in row.people]
     k = turn(row.starts_at, every, at)
-    since = row.starts_at + k * every
     primary = people[k % len(people)] if people else None
     secondary = people[(k + 1) % len(people)] if len(people) > 1 else None
-    return Shift(service, row.service, row.team, primary, secondary, since, since + every, dict(row.ack_within or {}))
+    try:
+        since: datetime | None = row.starts_at + k * every
+        until: datetime | None = since + every if since is not None else None
+    except OverflowError:  # a hand-over past the calendar's end (year 9999)
+        since, until = None, None
+    return Shift(service, row.service, row.team, primary, secondary, since, until, dict(row.ack_within or {}))
 
 
 def shift_for(s: Session, service: str, at: datetime) -> Shift | None:

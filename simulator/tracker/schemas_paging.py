@@ -37,7 +37,8 @@ class RotationIn(In):
     service: Str(120, 1) = Field(description="the service, or * for every service without its own rotation")
     people: list[Str(120, 1)] = Field(min_length=1, max_length=100, description="on call in this order")
     starts_at: datetime = Field(description="the first hand-over (the first person's turn begins)")
-    every_days: float = Field(7.0, gt=0, le=366, description="days between hand-overs (the standard: weekly)")
+    every_days: float = Field(7.0, ge=1 / 1440, le=366, description="days between hand-overs (the standard: weekly; "
+                              "at least one minute)")
     team: Str(120) | None = None
     ack_within: dict[str, float] = Field(default_factory=dict, description="severity -> seconds the primary has "
                                          "to acknowledge before the secondary is paged (empty: policy default)")
