@@ -119,8 +119,8 @@ def _render_pages(pages: list[Any]) -> None:
                  else f"escalated {_time(p.escalated_at)}" if p.escalated_at else "not acknowledged")
         failed = [d for d in p.deliveries if not d.get("ok")]
         sent = f"; webhook failed: {escape(str(failed[-1].get('error')))}" if failed else ""
-        console.print(f"{_time(p.at)}  {p.tier:<9} {escape(p.person)} via {p.channel}: {state}{sent}")
-        console.print(f"           {escape(p.reason)}")
+        console.print(f"{_time(p.at)}  {p.tier:<9} {escape(p.person)} via {p.channel}: {state}{sent}", soft_wrap=True)
+        console.print(f"           {escape(p.reason)}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
