@@ -25,12 +25,10 @@ def check_false_alarm_note(note: str) -> str:
 
 
 class FalseAlarmIn(ActorIn):
-    note: Str(20000, 1) = Field(description="why it is not a real incident (what was verified)")
+    """The note is checked by the service (``check_false_alarm_note``): a 422 that says why."""
 
-    @field_validator("note")
-    @classmethod
-    def _why(cls, value: str) -> str:
-        return check_false_alarm_note(value)
+    note: Str(20000, 1) = Field(description="why it is not a real incident (what was verified), at least "
+                                            f"{FALSE_ALARM_MIN_WORDS} words")
 
 
 class RotationIn(In):
