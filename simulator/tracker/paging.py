@@ -156,31 +156,50 @@ def elapsed(page: Page, inc: Incident, now: datetime, game_now: GameNow) -> tupl
     return (now - page.at).total_seconds(), "wall"
 
 
+@dataclass(frozen=True)
+class Overdue:
+    """A primary's page past its window, unacknowledged."""
+
+    page: Page
+    incident: Incident
+    shift: Shift | None
+    basis: str
+    window: float
+    waited: float
+    clock: str
+
+
+def overdue(s: Session, now: datetime, game_now: GameNow) -> list[Overdue]:
+    """Every primary page whose incident is still ``triggered`` (nobody acknowledged, declared, resolved or closed
+    it) and whose window has passed on the incident's clock, not escalated yet."""
+    found = []
+    for page, inc in s.execute(select(Page, Incident).join(Incident, Page.incident_id == Incident.id).where(
+            Page.tier == "primary", Page.escalated_at.is_(None), Incident.status == "triggered",
+            Incident.acknowledged_at.is_(None))).tuples():
+        shift = shift_for(s, inc.service, now)
+        seconds, _, basis = window(shift.ack_within if shift else {}, inc.severity)
+        waited, clock = elapsed(page, inc, now, game_now)
+        if waited >= seconds:
+            found.append(Overdue(page, inc, shift, basis, seconds, waited, clock))
+    return found
+
+
 def escalate(tx: Tx, game_now: GameNow) -> list[Page]:
-    """Page the secondary for every unacknowledged primary page whose window has passed; the new pages."""
-    s = tx.session
-    due = s.execute(select(Page, Incident).join(Incident, Page.incident_id == Incident.id).where(
-        Page.tier == "primary", Page.escalated_at.is_(None), Incident.status == "triggered",
-        Incident.acknowledged_at.is_(None))).all()
+    """Page the secondary for every overdue primary page; the new pages."""
     paged = []
-    for page, inc in due:
-        shift = shift_for(s, inc.service, tx.now)
-        seconds, source, basis = window(shift.ack_within if shift else {}, inc.severity)
-        waited, clock = elapsed(page, inc, tx.now, game_now)
-        if waited < seconds:
-            continue
+    for due in overdue(tx.session, tx.now, game_now):
+        page, inc, shift = due.page, due.incident, due.shift
         page.escalated_at = tx.now
-        late = (f"{page.person} did not acknowledge within {format_duration(seconds)} {clock} time ({basis}; "
-                f"waited {format_duration(waited)})")
+        late = (f"{page.person} did not acknowledge within {format_duration(due.window)} {due.clock} time "
+                f"({due.basis}; waited {format_duration(due.waited)})")
         secondary = shift.secondary if shift is not None else None
-        if secondary is None or secondary == page.person:
+        if shift is None or secondary is None or secondary == page.person:
             tx.record(inc, "incident.note", f"Escalation: {late}, and there is no secondary on call to page",
                       "pager", type="note", text=f"no secondary on call: {late}", page=page.id)
             continue
-        assert shift is not None
         paged.append(_page(tx, inc, shift, "secondary", secondary, f"escalated: {late}", game_now(inc.run_id),
-                           escalated_from=page.id, primary=page.person, waited_seconds=round(waited, 3),
-                           clock=clock))
+                           escalated_from=page.id, primary=page.person, waited_seconds=round(due.waited, 3),
+                           clock=due.clock))
     return paged
 
 

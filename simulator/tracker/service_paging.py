@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from simulator.errors import Conflict, InputError
 from simulator.tracker import pager, paging
@@ -69,25 +68,13 @@ class PagingDesk(ServiceCore):
         """Page the secondary wherever the primary's page went unacknowledged past its window (the pager's loop
         calls this; a read first, so an idle tracker writes nothing)."""
         with self._read() as s:
-            if not self._due(s):
+            if not paging.overdue(s, self.now(), self.game_now):
                 return []
         with self._tx() as tx:
             new = paging.escalate(tx, self.game_now)
             tx.session.flush()
             rows = [(p, tx.session.get(Incident, p.incident_id)) for p in new]
             return paging.pages_out(tx.session, [(p, i) for p, i in rows if i is not None])
-
-    def _due(self, s: Session) -> bool:
-        """Is any unacknowledged primary page past its window now (so a write is worth it)?"""
-        now = self.now()
-        for page, inc in s.execute(select(Page, Incident).join(Incident, Page.incident_id == Incident.id).where(
-                Page.tier == "primary", Page.escalated_at.is_(None), Incident.status == "triggered",
-                Incident.acknowledged_at.is_(None))).tuples():
-            shift = paging.shift_for(s, inc.service, now)
-            seconds, _, _ = paging.window(shift.ack_within if shift else {}, inc.severity)
-            if paging.elapsed(page, inc, now, self.game_now)[0] >= seconds:
-                return True
-        return False
 
     def record_delivery(self, page_id: int, results: Sequence[dict]) -> None:
         """What the webhooks answered for a page (``pager.deliver``); no timeline entry."""
