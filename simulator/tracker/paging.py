@@ -84,6 +84,11 @@ def shift_for(s: Session, service: str, at: datetime) -> Shift | None:
     row = rows.get(service) or rows.get(ANY_SERVICE)
     if row is not None and row.people:
         return shift_of(row, service, at)
+    return fixed_shift(s, service)
+
+
+def fixed_shift(s: Session, service: str) -> Shift | None:
+    """The roster's fixed on-call (``people.oncall``, the older roster format), when it names a primary."""
     fixed = {p.oncall: p.name for p in s.scalars(select(Person).where(Person.oncall.is_not(None)))}
     if not fixed.get("primary"):
         return None
@@ -100,8 +105,8 @@ def shifts(s: Session, at: datetime) -> list[OnCallOut]:
                                 every_seconds=row.every_seconds, primary=now.primary, secondary=now.secondary,
                                 since=now.since, until=now.until, next_primary=nxt.primary,
                                 next_secondary=nxt.secondary, ack_within=dict(row.ack_within or {})))
-    fixed = shift_for(s, "\0no rotation\0", at) if not any(r.service == ANY_SERVICE for r in result) else None
-    if fixed is not None and fixed.rotation == ROSTER:
+    fixed = fixed_shift(s, ANY_SERVICE) if not any(r.service == ANY_SERVICE for r in result) else None
+    if fixed is not None:
         result.append(OnCallOut(service=ANY_SERVICE, team=None, source="roster", people=[], every_seconds=None,
                                 primary=fixed.primary, secondary=fixed.secondary, since=None, until=None,
                                 next_primary=fixed.primary, next_secondary=fixed.secondary, ack_within={}))
