@@ -79,6 +79,8 @@ EVENT_KINDS: dict[str, str] = {
     "incident.resolved": "The incident was marked resolved.",
     "incident.closed": "The incident was closed.",
     "incident.reopened": "A resolved or closed incident was reopened.",
+    "incident.paged": "Someone on call was paged: person, tier (primary on a new incident; secondary when the "
+    "primary did not acknowledge within the window), reason, channel, window and its basis, the game time.",
     "postmortem.updated": "The post-mortem was edited.",
     # ops console (mitigation levers)
     "ops.rollback": "Ops: roll back a release or config.",
@@ -138,6 +140,10 @@ class Journal:
 
     def set_clock(self, game_time) -> None:
         self._game_time = game_time
+
+    def game_now(self) -> float | None:
+        """The game time now (None when no clock runs): what the tracker measures a run's pages on."""
+        return self._game_time() if self._game_time else None
 
     def write(self, kind: str, /, **data: Any) -> Event:
         _check_kind(kind)

@@ -111,9 +111,21 @@ def _render_incident(inc: IncidentOut, timeline: list[TimelineEventOut] | None =
             console.print(f"  {_time(e.at)}  {e.kind:<24} {escape(e.summary)}")
 
 
+def _render_pages(pages: list[Any]) -> None:
+    if not pages:
+        console.print("nobody was paged (no rotation or on-call covers the service)")
+    for p in pages:
+        state = (f"acknowledged by {escape(p.acknowledged_by or '?')} {_time(p.acknowledged_at)}" if p.acknowledged
+                 else f"escalated {_time(p.escalated_at)}" if p.escalated_at else "not acknowledged")
+        failed = [d for d in p.deliveries if not d.get("ok")]
+        sent = f"; webhook failed: {escape(str(failed[-1].get('error')))}" if failed else ""
+        console.print(f"{_time(p.at)}  {p.tier:<9} {escape(p.person)} via {p.channel}: {state}{sent}", soft_wrap=True)
+        console.print(f"           {escape(p.reason)}", soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Work incidents: list, show, ack, declare, assign, update, notify, checklist, mitigate, "
-                           "resolve, postmortem.", no_args_is_help=True)
+                           "resolve, false-alarm, pages, postmortem.", no_args_is_help=True)
 
     @sub.command("list")
     def list_(status: Annotated[list[str] | None, typer.Option("--status", help="Only these statuses")] = None,
@@ -156,6 +168,23 @@ def register(app: typer.Typer) -> None:
     _simple("resolve", "resolve", "Mark resolved.")
     _simple("close", "close_incident", "Close (after the post-mortem, or a false alarm).")
     _simple("reopen", "reopen", "Back to investigating (the mitigation did not hold, or it came back).")
+
+    @sub.command("false-alarm")
+    def false_alarm(ref: Ref, note: Annotated[str, typer.Option("--note", "-m", help="Why it is not real: what was "
+                                                                "verified (required)")],
+                    tracker: Tracker = None, db: Db = None, token: Token = None, actor: As = None,
+                    as_json: Json = False) -> None:
+        """The standard's "False Alarm -> Document and Close": verify, note why, close, in one step."""
+        t = _backend(tracker, db, token, actor)
+        inc = t.false_alarm(ref, note=note)
+        _emit(inc, as_json, lambda i: console.print(f"{i.ref} closed as a false alarm"))
+
+    @sub.command()
+    def pages(ref: Ref, tracker: Tracker = None, db: Db = None, token: Token = None, actor: As = None,
+              as_json: Json = False) -> None:
+        """Who was paged for the incident: primary, and the secondary when the primary did not acknowledge."""
+        t = _backend(tracker, db, token, actor)
+        _emit(t.pages(ref), as_json, _render_pages)
 
     @sub.command()
     def declare(ref: Ref, severity: Annotated[str, typer.Option("--severity", "-s", help="P1, P2, P3 or P4")],

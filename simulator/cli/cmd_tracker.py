@@ -10,11 +10,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.errors import InputError, ValidationFailed
-from simulator.scenario.yamlpos import YamlProblem, load_yaml_file
 from simulator.tracker import server
 from simulator.tracker.db import Database, default_db
 from simulator.tracker.migrations import current_revision
+from simulator.tracker.roster import load_roster, shift_lines
 from simulator.tracker.service import TrackerService
 
 console = Console(highlight=False)
@@ -33,7 +32,12 @@ def register(app: typer.Typer) -> None:
         db: DbOption = None,
         token: Annotated[str | None, typer.Option(envvar="GAMEDAY_TRACKER_TOKEN",
                                                   help="Bearer token required by the API and the web UI")] = None,
-        roster: Annotated[Path | None, typer.Option(help="YAML list of people: name, handle, team, oncall")] = None,
+        roster: Annotated[Path | None, typer.Option(help="Roster YAML: people, rotations, paging")] = None,
+        page_webhook: Annotated[list[str] | None, typer.Option(
+            "--page-webhook", help="POST every page here (repeatable; loopback only without --page-allow-remote)")
+        ] = None,
+        page_allow_remote: Annotated[bool, typer.Option(
+            "--page-allow-remote", help="Allow paging webhooks to hosts other than loopback")] = False,
         run_id: Annotated[str | None, typer.Option(help="Stamp new incidents with this run id")] = None,
         exercise: Annotated[bool, typer.Option(help="Mark new incidents as an exercise")] = False,
     ) -> None:
@@ -41,9 +45,13 @@ def register(app: typer.Typer) -> None:
 
         def ready(url: str, svc: TrackerService) -> None:
             if roster is not None:
-                _load_roster(svc, roster)
+                load_roster(svc, roster)
+            if page_webhook:
+                svc.set_paging(webhooks=page_webhook, allow_remote=page_allow_remote)
             console.print(f"[bold]gameday tracker[/] on [link={url}]{url}[/link]  "
                           f"(database {escape(svc.db.describe())}; Ctrl-C to stop)")
+            for line in shift_lines(svc.on_call()):  # after the address: scripts read that first line
+                console.print(escape(line), soft_wrap=True)
 
         server.serve(db or default_db(), host=host, port=port, token=token, run_id=run_id, exercise=exercise,
                      on_ready=ready)
@@ -71,34 +79,23 @@ def register(app: typer.Typer) -> None:
             typer.echo(text)
 
     @sub.command("roster")
-    def roster_cmd(file: Annotated[Path, typer.Argument(help="YAML list of people: name, handle, team, oncall")],
+    def roster_cmd(file: Annotated[Path, typer.Argument(help="Roster YAML: people, rotations, paging")],
                    db: DbOption = None) -> None:
         """Load people and the on-call rotation (primary/secondary) into the tracker."""
         svc = TrackerService(db or default_db())
-        count = _load_roster(svc, file)
+        loaded = load_roster(svc, file)
+        for line in shift_lines(svc.on_call()):
+            console.print(escape(line), soft_wrap=True)
         svc.db.close()
-        console.print(f"{count} people on the roster")
+        console.print(f"{loaded.people} people, {loaded.rotations} rotation(s), {loaded.webhooks} paging webhook(s)")
+
+    @sub.command("oncall")
+    def oncall_cmd(db: DbOption = None) -> None:
+        """Who is on call now and next week, per rotation (the roster's fixed on-call when there is none)."""
+        svc = TrackerService(db or default_db())
+        lines = shift_lines(svc.on_call())
+        svc.db.close()
+        for line in lines or ["nobody is on call: load a roster with rotations (gameday tracker roster FILE)"]:
+            console.print(escape(line), soft_wrap=True)
 
     app.add_typer(sub, name="tracker")
-
-
-def _load_roster(svc: TrackerService, path: Path) -> int:
-    if not path.exists():
-        raise InputError(f"{path}: no such roster file")
-    try:
-        data, _ = load_yaml_file(path)  # bounded, like every YAML input
-    except YamlProblem as exc:
-        raise ValidationFailed([exc.problem]) from None
-    people = data.get("people", data) if isinstance(data, dict) else data
-    if not isinstance(people, list):
-        raise InputError(f"{path}: expected a list of people (name, handle, team, oncall)")
-    for index, entry in enumerate(people):
-        if isinstance(entry, str):
-            entry = {"name": entry}
-        if not isinstance(entry, dict) or not entry.get("name"):
-            raise InputError(f"{path}: people[{index}]: each person needs a name")
-        svc.upsert_person(str(entry["name"]), handle=entry.get("handle"), team=entry.get("team"),
-                          oncall=entry.get("oncall"))
-    return len(people)
-
-

@@ -26,6 +26,10 @@ ACTION_ITEM_DUE_WITHIN = timedelta(days=30)
 #: scoring config's ``hseep.some_challenges``). A team doing nothing scores well under it.
 DRILL_PASS_SCORE: dict[str, float] = {"tabletop": 70.0, "game-day": 70.0, "full-scale": 70.0}
 
+#: a page's acknowledgement window where the standard's response time is no duration: "Next business day" (P4)
+#: is taken as this long for paging ("Immediate", P1, is ``IMMEDIATE``)
+PAGE_ACK_NEXT_BUSINESS_DAY = timedelta(hours=24)
+
 POLICY_TEXT: dict[str, str] = {
     "immediate": f"policy: the standard's 'Immediate' taken as {int(IMMEDIATE.total_seconds() // 60)} min",
     "status_update": "policy: status-update cadence (the standard says only 'regular updates')",
@@ -55,6 +59,25 @@ def respond_deadline(code: str, start: datetime) -> datetime:
     if level.respond_business_days is not None:
         return end_of_business_day_after(start, level.respond_business_days)
     return start + IMMEDIATE
+
+
+def page_ack_window(code: str, override: dict[str, float] | None = None) -> tuple[timedelta, str, str]:
+    """How long the on-call primary has to acknowledge a page for a ``code`` incident before the secondary is
+    paged: ``(window, source, basis)``. A policy default: the standard's response time where it is a duration
+    (P2 "< 30 min", P3 "< 2 hours"), ``IMMEDIATE`` for "Immediate" (P1), ``PAGE_ACK_NEXT_BUSINESS_DAY`` for
+    "Next business day" (P4); ``override`` (severity -> seconds, a rotation's ``ack_within``) replaces it."""
+    level = SEVERITIES[code]
+    if override and code in override:
+        return timedelta(seconds=float(override[code])), "policy", f"policy: the rotation's ack_within for {code}"
+    if level.respond_within is not None:
+        return (level.respond_within, "standard",
+                f"the standard's {code} response time '{level.respond_text}' (policy: used as the page's window)")
+    if level.respond_business_days is not None:
+        return (PAGE_ACK_NEXT_BUSINESS_DAY, "policy",
+                f"policy: the standard's {code} '{level.respond_text}' taken as "
+                f"{int(PAGE_ACK_NEXT_BUSINESS_DAY.total_seconds() // 3600)} h for a page")
+    return (IMMEDIATE, "policy", f"policy: the standard's {code} response time '{level.respond_text}' taken as "
+                                 f"{int(IMMEDIATE.total_seconds() // 60)} min")
 
 
 def as_dict() -> dict[str, object]:

@@ -101,6 +101,19 @@ MITIGATIONS: tuple[str, ...] = (
 )
 
 ONCALL_TIERS: tuple[str, ...] = ("primary", "secondary")
+# The standard's "On-Call Rotation": "Primary and secondary on-call engineers", "Weekly rotation schedule",
+# "Escalation paths for each service", "Response time SLAs by severity". The response-time SLA of a page is the
+# severity's Response Time above (P1 "Immediate", P2 "< 30 min", P3 "< 2 hours", P4 "Next business day"); the
+# standard names no separate acknowledgement or escalation timeout: when the primary has not acknowledged, the
+# secondary is paged after a *policy* window (``simulator.domain.policy.page_ack_window``), which is the
+# response time where the standard gives one as a duration.
+ONCALL_ROTATION_EVERY = timedelta(weeks=1)  # "Weekly rotation schedule"
+ONCALL_TEXT: dict[str, str] = {
+    "tiers": "Primary and secondary on-call engineers",
+    "rotation": "Weekly rotation schedule",
+    "escalation": "Escalation paths for each service",
+    "sla": "Response time SLAs by severity",
+}
 
 POSTMORTEM_MEETING_BUSINESS_DAYS = 2
 ACTION_ITEM_COMPLETION_TARGET = 0.90

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from simulator.drills.roster import week_start
 from simulator.errors import EnvironmentProblem
 from simulator.rundir import DrillDir
 from simulator.tracker.embedded import TrackerHandle, start_tracker
+from simulator.tracker.schemas_paging import RotationIn
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class DrillTracker:
 
     def seed_roster(self, roster: Any) -> None:
         """The drill's people on the tracker's roster (name, handle, team), so players pick their name and
-        roles are assigned to real members; the pager's on-call is the first team's primary/secondary."""
+        roles are assigned to real members; the pager's on-call is the first team's primary/secondary, and each
+        team's weekly rotation pages for the services it owns."""
         for t in roster.teams:
             for m in t.members:
                 self.service.upsert_person(m.name, handle=m.handle, team=t.name)
@@ -83,6 +86,10 @@ class DrillTracker:
             self.service.upsert_person(first.primary, oncall="primary")
             if first.secondary:
                 self.service.upsert_person(first.secondary, oncall="secondary")
+        for t in roster.teams:  # each team's weekly rotation pages for the services it owns
+            for service in t.services if t.on_call is not None else []:
+                self.service.set_rotation(RotationIn(service=service, team=t.name, people=roster.rotation(t),
+                                                     starts_at=week_start()))
 
     def set_facilitator(self, hook: Any) -> None:
         """The game day's console: this tracker's /facilitator page and API call it."""

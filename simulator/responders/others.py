@@ -3,7 +3,7 @@
 Each one is acknowledged ``ack_after`` (game time) after it appears, then looked at ``look_after``
 later: one the faults caused gets a note naming the primary (``Same cause as INC-1: ...; tracked
 there``) and is resolved when the primary is; a false alarm gets a note saying why it is not real
-(``Verified: false alarm — ...``) and is closed, never declared.
+(``Verified: false alarm — ...``) and is closed, never declared: the tracker's false-alarm action does both.
 """
 
 from __future__ import annotations
@@ -108,9 +108,8 @@ class SideDesk:
         assert o.verdict is not None
         health = f"; {self._health(o.service)}" if o.service in self.sight.touched() else ""
         text = f"Verified: false alarm — {o.verdict.why}{health}. Closing without declaring."
-        self.tracker.note(o.ref, text, type="finding", actor=self.actor)
+        self.tracker.false_alarm(o.ref, note=text, actor=self.actor)  # documented and closed in one step
         self.report("note", o.ref, True, text)
-        self.tracker.close_incident(o.ref, note="false alarm: verified and documented", actor=self.actor)
         self._finish(o, "close")
 
     def _link(self, o: Other, primary: str, primary_settled: bool, cause: str) -> None:

@@ -26,7 +26,7 @@ from simulator.targets.backends.docker import container_stats
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
 from simulator.tracker.client import TrackerClient
-from simulator.tracker.embedded import journal_mirror, start_tracker
+from simulator.tracker.embedded import attach_run, start_tracker
 
 
 @dataclass
@@ -75,8 +75,7 @@ class RunServices:
         if shared is not None:
             self.tracker_url, self.tracker_db = shared.url, shared.db
             if shared.service is not None:
-                self._unsubscribe = shared.service.subscribe(
-                    journal_mirror(self.journal, shared.service, run_id=self.run_id))
+                self._unsubscribe = attach_run(shared.service, self.journal, self.run_id)
         elif url:
             self.tracker_url = url.rstrip("/")
         else:

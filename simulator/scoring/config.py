@@ -241,7 +241,8 @@ class Hseep(Strict):
 
 #: the primary incident's line items
 PRIMARY_ITEMS = (
-    "detect.notice", "time.acknowledge", "time.declare", "time.first_update", "time.mitigate", "time.resolve",
+    "detect.notice", "time.acknowledge", "oncall.paging", "time.declare", "time.first_update", "time.mitigate",
+    "time.resolve",
     "time.resolve_verified", "class.severity", "class.escalation", "process.roles",
     "process.status_cadence", "process.status_complete", "process.checklist", "process.customer_comms",
     "mitigation.choice", "mitigation.permanence", "mitigation.harm", "pm.sections", "pm.timeline", "pm.root_cause",

@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
 from simulator.tracker import limits
+from simulator.tracker.api_paging import paging_router
 from simulator.tracker.api_reviews import reviews_router
 from simulator.tracker.batches import ingest_batched
 from simulator.tracker.docs import docs_router
@@ -43,6 +44,7 @@ from simulator.tracker.ingest import (
     from_synthetic,
     split_alertmanager,
 )
+from simulator.tracker.pager import Pager
 from simulator.tracker.schemas import (
     ActionItemIn,
     ActionItemOut,
@@ -417,6 +419,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
         return run_facilitator_command(svc, body.command, actor=body.actor, **args)
 
     r.include_router(reviews_router(svc))
+    r.include_router(paging_router(svc))
 
     # -- export and live updates ------------------------------------------------------------
     @r.get("/export", response_model=RunExport, tags=["meta"])
@@ -462,7 +465,7 @@ async def _events(svc: TrackerService, request: Request, stopping: threading.Eve
 
 def create_app(svc: TrackerService, *, token: str | None = None, host: str = "127.0.0.1",
                web: bool = True, allowed_hosts: Iterable[str] | None = None,
-               max_body: int = limits.MAX_BODY_BYTES) -> Any:
+               max_body: int = limits.MAX_BODY_BYTES, paging: bool = True) -> Any:
     """The ASGI app for ``svc``. Without a token only loopback may be bound and asked for."""
     if not is_loopback(host) and not token:
         raise InputError(f"binding {host} needs an API token (--token): only 127.0.0.1 may go without one")
@@ -476,6 +479,8 @@ def create_app(svc: TrackerService, *, token: str | None = None, host: str = "12
     install_error_handlers(app)
     app.include_router(api_router(svc, stopping))
     app.include_router(docs_router(app))
+    if paging:  # the escalation loop: ends with the app (``stopping``) or when the service is gone
+        svc.pager = Pager(svc, stopping).start()
     if web:
         mount_web(app, svc, token_required=bool(token))
     if allowed_hosts is None and not token:

@@ -36,6 +36,7 @@ from simulator.tracker.schemas import (
     StatusUpdateOut,
     TimelineEventOut,
 )
+from simulator.tracker.schemas_paging import OnCallOut, PageOut
 
 API = "/api/v1"
 
@@ -266,6 +267,17 @@ class TrackerClient:
         return _many(ReviewOut, self._request("GET", f"/runs/{quote(run_id, safe='')}/reviews"))
 
     # ---- roster --------------------------------------------------------------------------
+    def false_alarm(self, ref: str, *, note: str, actor: str | None = None) -> IncidentOut:
+        return _one(IncidentOut, self._post(f"/incidents/{ref}/false-alarm", {"actor": self._who(actor), "note": note}))
+
+    def pages(self, ref: str | None = None, *, run_id: str | None = None) -> list[PageOut]:
+        if ref is not None:
+            return _many(PageOut, self._request("GET", f"/incidents/{ref}/pages"))
+        return _many(PageOut, self._request("GET", "/pages", params=_drop_none({"run_id": run_id})))
+
+    def on_call(self) -> list[OnCallOut]:
+        return _many(OnCallOut, self._request("GET", "/oncall"))
+
     def people(self) -> list[PersonOut]:
         return _many(PersonOut, self._request("GET", "/people"))
 

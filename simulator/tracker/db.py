@@ -67,6 +67,7 @@ class Database:
         """``read_only``: for readers of a database someone else owns (scoring, reports): opened read-only
         (SQLite ``mode=ro``, PostgreSQL read-only transactions), never created, never migrated."""
         self.url = database_url(path_or_url)
+        self.closed = False
         self.is_sqlite = self.url.startswith("sqlite")
         self.read_only = read_only
         self._write_lock = threading.RLock()
@@ -180,4 +181,5 @@ class Database:
         return str(self.path) if self.is_sqlite else make_url(self.url).render_as_string(hide_password=True)
 
     def close(self) -> None:
+        self.closed = True  # the pager's loop ends when it sees this
         self.engine.dispose()

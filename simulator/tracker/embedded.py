@@ -107,6 +107,20 @@ def journal_mirror(journal: Any, service: TrackerService | None = None, run_id: 
     return write
 
 
+def attach_run(service: TrackerService, journal: Any, run_id: str | None, *, only_run: bool = True) -> Any:
+    """A run joins ``service``: its incidents' events are mirrored into ``journal`` (only ``run_id``'s with
+    ``only_run``), and its pages' escalation windows are measured on the journal's game clock. Returns the undo."""
+    unsubscribe = service.subscribe(journal_mirror(journal, service, run_id=run_id) if only_run
+                                    else journal_mirror(journal))
+    forget = service.set_game_clock(run_id, journal.game_now)
+
+    def undo() -> None:
+        unsubscribe()
+        forget()
+
+    return undo
+
+
 def start_tracker(db_path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 0, *,
                   token: str | None = None, run_id: str | None = None, exercise: bool = True,
                   run_url: str | None = None, scenario: str | None = None, journal: Any = None,
@@ -122,7 +136,7 @@ def start_tracker(db_path: str | os.PathLike[str], host: str = "127.0.0.1", port
     server = make_server(svc, host=host, token=token)
     sock = bind(host, port)
     url = url_for(sock, host)
-    unsubscribe = svc.subscribe(journal_mirror(journal)) if journal is not None else None
+    unsubscribe = attach_run(svc, journal, run_id, only_run=False) if journal is not None else None
 
     def run() -> None:
         try:

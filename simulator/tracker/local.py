@@ -28,6 +28,7 @@ from simulator.tracker.schemas import (
     StatusUpdateOut,
     TimelineEventOut,
 )
+from simulator.tracker.schemas_paging import OnCallOut, PageOut
 from simulator.tracker.service import TrackerService
 
 
@@ -189,6 +190,15 @@ class LocalTracker:
 
     def reviews(self, run_id: str) -> list[ReviewOut]:
         return self.service.reviews(run_id)
+
+    def false_alarm(self, ref: str, *, note: str, actor: str | None = None) -> IncidentOut:
+        return self.service.false_alarm(ref, note=note, actor=self._who(actor))
+
+    def pages(self, ref: str | None = None, *, run_id: str | None = None) -> list[PageOut]:
+        return self.service.pages(ref, run_id=run_id)
+
+    def on_call(self) -> list[OnCallOut]:
+        return self.service.on_call()
 
     def people(self) -> list[PersonOut]:
         return self.service.list_people()

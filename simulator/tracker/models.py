@@ -242,3 +242,48 @@ class Review(Base):
     note: Mapped[str] = mapped_column(Text)
     reviewer: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime]
+
+
+class Rotation(Base):
+    """A service's on-call rotation (``paging.py``): people in order, handed over every ``every_seconds``
+    from ``starts_at``; the primary is the one whose turn it is, the secondary the next. Service ``*``: every
+    service without a rotation of its own."""
+
+    __tablename__ = "rotations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(String(120), unique=True)
+    team: Mapped[str | None] = mapped_column(String(120))
+    people: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[datetime]
+    every_seconds: Mapped[int] = mapped_column(Integer)
+    # severity -> seconds the primary has to acknowledge; empty: the policy default (``policy.page_ack_window``)
+    ack_within: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime]
+
+
+class Page(Base):
+    """One page: who was paged for an incident, when, why, on which channels; ``escalated_at`` on a primary's
+    page is when the secondary was paged because nobody acknowledged within ``window_seconds``."""
+
+    __tablename__ = "pages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    person: Mapped[str] = mapped_column(String(120))
+    tier: Mapped[str] = mapped_column(String(20))  # primary | secondary
+    reason: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(60))
+    rotation: Mapped[str | None] = mapped_column(String(120))
+    at: Mapped[datetime]
+    game_at: Mapped[float | None]
+    window_seconds: Mapped[float]
+    window_basis: Mapped[str] = mapped_column(Text)
+    escalated_at: Mapped[datetime | None]
+    deliveries: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Setting(Base):
+    """Tracker settings by name (``paging``: the outgoing webhooks for real pagers)."""
+
+    __tablename__ = "settings"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

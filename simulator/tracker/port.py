@@ -31,8 +31,10 @@ from simulator.tracker.schemas import (
     StatusUpdateOut,
     TimelineEventOut,
 )
+from simulator.tracker.schemas_paging import OnCallOut, PageOut
 
-__all__ = ["ActionItemOut", "AlertOut", "CustomerMessageOut", "IncidentExport", "IncidentOut", "IncidentSummary",
+__all__ = ["OnCallOut", "PageOut",
+           "ActionItemOut", "AlertOut", "CustomerMessageOut", "IncidentExport", "IncidentOut", "IncidentSummary",
            "IngestResult", "PagerDutyAccepted", "PersonOut", "PostmortemOut", "ReviewOut", "RunExport",
            "StatusUpdateOut", "TimelineEventOut", "TrackerPort"]
 
@@ -114,6 +116,11 @@ class TrackerPort(Protocol):
     def review_item(self, run_id: str, item_id: str, decision: str, note: str, *, fraction: float | None = None,
                     incident_ref: str | None = None, reviewer: str | None = None) -> ReviewOut: ...
     def reviews(self, run_id: str) -> list[ReviewOut]: ...
+
+    # ---- on call (``service_paging``)
+    def false_alarm(self, ref: str, *, note: str, actor: str | None = None) -> IncidentOut: ...
+    def pages(self, ref: str | None = None, *, run_id: str | None = None) -> list[PageOut]: ...
+    def on_call(self) -> list[OnCallOut]: ...
 
     # ---- roster
     def people(self) -> list[PersonOut]: ...

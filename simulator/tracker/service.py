@@ -57,6 +57,7 @@ from simulator.tracker.schemas import (
     StatusUpdateOut,
     TimelineEventOut,
 )
+from simulator.tracker.service_paging import PagingDesk
 from simulator.tracker.service_postmortems import PostmortemDesk
 from simulator.tracker.timeutil import to_utc
 from simulator.tracker.writes import move, new_incident
@@ -64,9 +65,10 @@ from simulator.tracker.writes import move, new_incident
 OPS_KINDS = tuple(k for k in EVENT_KINDS if k.startswith("ops."))
 
 
-class TrackerService(PostmortemDesk):
+class TrackerService(PostmortemDesk, PagingDesk):
     """The tracker's operations: incidents, alerts, the roster, the read-outs; post-mortems and action items
-    (``PostmortemDesk``); the database, the transaction and the clock (``ServiceCore``, which documents the
+    (``PostmortemDesk``); on-call rotations, pages, escalation and the false-alarm path (``PagingDesk``); the
+    database, the transaction and the clock (``ServiceCore``, which documents the
     constructor's arguments)."""
 
     # ---- incidents -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from simulator.errors import Conflict, NotFound
-from simulator.tracker import out
+from simulator.tracker import out, pager, paging
 from simulator.tracker.db import Database
 from simulator.tracker.models import Incident
 from simulator.tracker.schemas import IncidentOut, TimelineEventOut
@@ -54,6 +54,11 @@ class ServiceCore:
         # a drill's shared tracker: which run a new incident without a run_id belongs to, from its service
         # (``simulator.drills.tracker.DrillTracker.run_for``); None for a run's own tracker (``run_id`` stamps)
         self.run_for_service: Callable[[str], str | None] | None = None
+        # run_id -> that run's game clock (game seconds, None before it starts): a page's escalation window is
+        # measured on it (``paging.elapsed``); registered by whoever mirrors the run (``embedded.attach_run``)
+        self.game_clocks: dict[str | None, Callable[[], float | None]] = {}
+        self.pager: Any = None  # the escalation loop of a served tracker (``pager.Pager``, ``api.create_app``)
+        self._listeners.append(self._deliver_pages)
 
     # ---- plumbing ------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -76,11 +81,36 @@ class ServiceCore:
     def now(self) -> datetime:
         return to_utc(self.clock())
 
+    def set_game_clock(self, run_id: str | None, game_now: Callable[[], float | None]) -> Callable[[], None]:
+        """Measure the escalation windows of ``run_id``'s incidents on ``game_now``; returns the undo."""
+        self.game_clocks[run_id] = game_now
+
+        def forget() -> None:
+            if self.game_clocks.get(run_id) is game_now:
+                del self.game_clocks[run_id]
+
+        return forget
+
+    def game_now(self, run_id: str | None) -> float | None:
+        """The game time of ``run_id`` now (None: no game clock known for it)."""
+        clock = self.game_clocks.get(run_id)
+        if clock is None:
+            return None
+        try:
+            return clock()
+        except Exception:  # noqa: BLE001 - a run's clock that fails is no clock: the tracker's own is used
+            log.exception("game clock of run %s failed", run_id)
+            return None
+
+    def _deliver_pages(self, events: list[TimelineEventOut]) -> None:
+        pager.deliver(self, events)
+
     @contextmanager
     def _tx(self) -> Iterator[Tx]:
         with self.db.write() as session:
             tx = Tx(session, self.now())
             yield tx
+            paging.page_opened(tx, self.game_now)
             session.flush()
         self.version += 1
         events = [out.timeline_out(ref, row) for row, ref in tx.events]

@@ -27,6 +27,7 @@ class Tx:
     session: Session
     now: datetime
     events: list[tuple[TimelineEvent, str]] = field(default_factory=list)
+    opened: list[Incident] = field(default_factory=list)  # the incidents it opened (``paging`` pages them)
 
     def record(self, incident: Incident, kind: str, summary: str, actor: str, **data: Any) -> TimelineEvent:
         if kind not in EVENT_KINDS:
@@ -67,6 +68,7 @@ def new_incident(tx: Tx, *, title: str, service: str, severity: str, source: str
                    created_at=tx.now, updated_at=tx.now)
     s.add(inc)
     s.flush()
+    tx.opened.append(inc)
     s.add(SeverityChange(incident_id=inc.id, from_severity=None, to_severity=severity, at=tx.now,
                          actor=actor, reason="initial"))
     for position, (key, label) in enumerate(standard.CHECKLIST.items()):
@@ -75,12 +77,13 @@ def new_incident(tx: Tx, *, title: str, service: str, severity: str, source: str
     return inc
 
 
-def move(tx: Tx, inc: Incident, target: str, actor: str, note: str = "") -> None:
-    """Move ``inc`` to ``target`` (checked against the lifecycle), recording it on the timeline."""
+def move(tx: Tx, inc: Incident, target: str, actor: str, note: str = "", **data: Any) -> None:
+    """Move ``inc`` to ``target`` (checked against the lifecycle), recording it on the timeline (``data``:
+    more on the transition's entry, e.g. ``false_alarm``)."""
     lifecycle.check(inc.ref, inc.status, target)
     previous = inc.status
     now = tx.now
-    extra = {"note": note} if note else {}
+    extra = {"note": note, **data} if note else dict(data)
     if target == "acknowledged":
         inc.acknowledged_at = now
         tx.record(inc, "incident.acknowledged", f"Acknowledged by {actor}", actor, **extra)

@@ -9,8 +9,8 @@ what the standard's targets mean; ``wall``: real time). Both values are kept on 
 Promises made in status updates ("next update by 10:15 UTC") and post-mortem timeline entries
 are real timestamps, so they are checked on the wall clock.
 
-One module per capability: ``detect``, ``timing``, ``classify``, ``process``, ``mitigation``,
-``postmortem``; ``context`` holds what the rules share and ``verdict`` what they return.
+One module per capability: ``detect``, ``timing``, ``paging`` (on call), ``classify``, ``process``,
+``mitigation``, ``postmortem``; ``context`` holds what the rules share and ``verdict`` what they return.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.detect import detect_mttd, detect_notice
 from simulator.scoring.rubric.incidents import FALSE_ALARM_RULES, RELATED_RULES, is_false_alarm
 from simulator.scoring.rubric.mitigation import mitigation_choice, mitigation_harm, mitigation_permanence
+from simulator.scoring.rubric.paging import oncall_paging
 from simulator.scoring.rubric.postmortem import (
     pm_action_items,
     pm_detection,
@@ -53,6 +54,7 @@ MONITORING = detect_mttd
 RULES = {
     "detect.notice": detect_notice,
     "time.acknowledge": time_acknowledge,
+    "oncall.paging": oncall_paging,
     "time.declare": time_declare,
     "time.first_update": time_first_update,
     "time.mitigate": time_mitigate,

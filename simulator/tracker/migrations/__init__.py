@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 HERE = Path(__file__).resolve().parent
-HEAD = "0002"
+HEAD = "0003"
 #: Alembic's ``context``/``op`` are module-global proxies: two threads migrating at once (the
 #: embedded trackers of a full-scale drill's concurrent runs) would clobber each other's.
 _LOCK = threading.Lock()

@@ -105,9 +105,9 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
         for inc in incidents:
             if inc.status in columns:
                 columns[inc.status].append(inc)
-        oncall = [p for p in svc.list_people() if p.oncall]
         return {"columns": columns, "closed": [i for i in incidents if i.status == "closed"][:20],
-                "oncall": oncall, "open_count": sum(len(v) for k, v in columns.items() if k != "resolved")}
+                "shifts": svc.on_call(), "pages": svc.pages(limit=10),
+                "open_count": sum(len(v) for k, v in columns.items() if k != "resolved")}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def board(request: Request) -> HTMLResponse:
@@ -135,7 +135,7 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
     def incident_context(ref: str) -> dict[str, Any]:
         inc = svc.get_incident(ref)
         return {"inc": inc, "timeline": list(reversed(svc.timeline(ref))), "alerts": svc.list_alerts(incident=ref),
-                "people": svc.list_people(), "now": datetime.now(UTC)}
+                "people": svc.list_people(), "now": datetime.now(UTC), "pages": svc.pages(ref)}
 
     @app.get("/incidents/{ref}", response_class=HTMLResponse, include_in_schema=False)
     def incident_page(request: Request, ref: str) -> HTMLResponse:
@@ -196,6 +196,12 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
                                           audience="external" if f.get("audience") == "external" else "internal")
 
         return await act(request, f"/incidents/{quote(ref)}", post, anchor="updates", notice="Status update posted")
+
+    @app.post("/incidents/{ref}/false-alarm", include_in_schema=False)
+    async def false_alarm(request: Request, ref: str) -> Response:
+        return await act(request, f"/incidents/{quote(ref)}",
+                         lambda f, a: svc.false_alarm(ref, note=f.get("note", "")[:20000], actor=a),
+                         notice="Closed as a false alarm")
 
     @app.post("/incidents/{ref}/notes", include_in_schema=False)
     async def note(request: Request, ref: str) -> Response:
@@ -275,7 +281,10 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
     # -- facilitator (exercise control: the running drill's console, when one is attached) ---
     def fac_context() -> dict[str, Any]:
         hook = svc.facilitator
-        return {"fac": hook.state() if hook is not None else None, "no_drill": NO_DRILL}
+        state = hook.state() if hook is not None else None
+        run_id = state.get("run_id") if isinstance(state, dict) else None
+        return {"fac": state, "no_drill": NO_DRILL, "shifts": svc.on_call(),
+                "pages": svc.pages(run_id=run_id, limit=20)}
 
     @app.get("/facilitator", response_class=HTMLResponse, include_in_schema=False)
     def facilitator(request: Request) -> HTMLResponse:

@@ -26,9 +26,9 @@ def test_late_declaration_earns_partial_credit_falling_to_zero_at_three_times_th
     # nobody acks; the declaration (which acknowledges too) comes 10 minutes after the alert: 2x the P1 target
     exemplary(kit, ack=None, declare=770, update=800, ops=830, restored=900, mitigated=910, resolved=1000, end=1100)
     card = card_of(kit)
-    for item_id in ("time.acknowledge", "time.declare"):
+    for item_id, half in (("time.acknowledge", 1.0), ("time.declare", 2.0)):  # half the item's points
         item = card.item(item_id)
-        assert (item.measured_s, item.target_s, item.status, item.points) == (600.0, 300.0, "partial", 2.0)
+        assert (item.measured_s, item.target_s, item.status, item.points) == (600.0, 300.0, "partial", half)
         assert "missed by 5m (2.0x the target)" in item.reason
     strict = card_of(kit, partial_credit_until=2.0)
     assert strict.item("time.declare").points == 0.0
