@@ -81,8 +81,10 @@ def test_no_retry_policy_means_one_attempt_per_request(stub, make_driver):
     driver.start()
     rec.wait_for(lambda line: line["totals"]["requests"] >= 50)
     driver.stop()
-    assert rec.total("attempts") == rec.total("requests") == rec.total("failed") == rec.total("status_5xx")
-    assert rec.total("retries") == 0
+    assert rec.total("attempts") == rec.total("requests") == rec.total("status_5xx")
+    assert rec.total("retries") == 0 and rec.total("ok") == 0
+    # every request failed; one per user may be cut by the stop between its attempt and its outcome
+    assert 0 <= rec.total("requests") - rec.total("failed") <= 2
 
 
 @pytest.mark.slow
