@@ -248,7 +248,7 @@ def _item_state(item: ActionItemOut) -> ItemState:
 
 
 def _live_items(db: Path, ref: str) -> list[ItemState]:
-    with connect(db) as tracker:
+    with connect(db, read_only=True) as tracker:
         return [_item_state(i) for i in tracker.action_items(incident=ref)]
 
 
@@ -256,7 +256,7 @@ def _live_items(db: Path, ref: str) -> list[ItemState]:
 
 def tracker_rows(db: str, skip_runs: set[str]) -> list[Row]:
     """Incidents from a tracker (database, or URL) that no run folder covers (real incidents, other drills)."""
-    with connect(db) as tracker:
+    with connect(db, read_only=True) as tracker:  # a review reads; it never creates or migrates a database
         export = tracker.export(None)
         teams = {p.name: p.team for p in tracker.people()}
     rows = []

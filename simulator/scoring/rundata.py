@@ -376,7 +376,7 @@ def load_run(run_dir: str | Path, *, tracker_url: str | None = None, use_tracker
     started = next((e for e in events if e.kind == "run.started"), None)
     start_data = started.data if started is not None else {}
     summary = _tolerant(folder.summary, folder.summary_json, warnings)
-    scenario = _load_scenario(path, warnings)
+    scenario = _load_scenario(path, start_data.get("variant"), warnings)
     truth = scenario.truth if scenario is not None else None
     if truth is None and isinstance(start_data.get("truth"), dict):
         try:
@@ -426,12 +426,13 @@ def _tolerant(read: Callable[[], T | None], path: Path, warnings: list[str]) -> 
         return None
 
 
-def _load_scenario(path: Path, warnings: list[str]) -> Scenario | None:
+def _load_scenario(path: Path, variant: Any, warnings: list[str]) -> Scenario | None:
+    """The run's copy of its scenario, in the world (variant) the run played (``run.started``'s ``variant``)."""
     file = RunDir(path).scenario
     if not file.is_file():
         return None
     try:
-        return load_scenario(file)
+        return load_scenario(file, variant if isinstance(variant, str) and variant else None)
     except GamedayError as exc:
         warnings.append(f"{SCENARIO} does not validate ({exc}); using the truth recorded in the journal")
         return None

@@ -74,6 +74,8 @@ class Database:
         self._local = threading.local()
         if self.is_sqlite and read_only:
             self.path = Path(make_url(self.url).database or "")
+            if not self.path.is_file():  # read-only never creates one: say so, not sqlite's "unable to open"
+                raise InputError(f"{self.path}: no tracker database there (it is read, never created)")
             uri = f"file:{quote(str(self.path))}?mode=ro"
             self.engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
                 uri, uri=True, check_same_thread=False, timeout=30), poolclass=NullPool)
