@@ -30,11 +30,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(WALL + 900)]
 DAY = 86400.0
 
 
-def gameday_run(home: Path, out: Path, responder: str) -> tuple[dict[str, Any], Path]:
+def gameday_run(home: Path, out: Path, responder: str, variant: str) -> tuple[dict[str, Any], Path]:
     """The CLI as a user types it (bundled time scale), in its own process; its JSON summary and run folder."""
     proc = subprocess.run([sys.executable, "-m", "simulator", "run", "memory-leak", "--responder", responder,
-                           "--out", str(out), "--json"], cwd=ROOT, env={**os.environ, "GAMEDAY_HOME": str(home)},
-                          capture_output=True, text=True, timeout=WALL + 600)
+                           "--variant", variant, "--out", str(out), "--json"],
+                          cwd=ROOT, env={**os.environ, "GAMEDAY_HOME": str(home)}, capture_output=True, text=True,
+                          timeout=WALL + 600)
     assert proc.stdout.strip(), proc.stderr[-3000:]
     summary = json.loads(proc.stdout)
     return summary, Path(summary["run_dir"])
@@ -57,7 +58,8 @@ def game_of(events: list[Event], wall: float) -> float:
 
 def test_nobody_responding_the_leak_grows_to_an_oom_kill_loop_and_the_p1_escalation(gameday_home: Path,
                                                                                       tmp_path: Path) -> None:
-    summary, run_dir = gameday_run(gameday_home, tmp_path / "runs", "none")
+    # the world as it happened: no trend alert, no baseline (the issue's done-when runs exactly this)
+    summary, run_dir = gameday_run(gameday_home, tmp_path / "runs", "none", "before")
     assert summary["time_scale"] == SCENARIO.timing.time_scale
     assert summary["outcome"] == "max_duration", summary["reason"]  # a restart is no recovery: the loop goes on
     events = read_events(RunDir(run_dir).journal)
@@ -79,9 +81,10 @@ def test_nobody_responding_the_leak_grows_to_an_oom_kill_loop_and_the_p1_escalat
     [esc] = [e for e in events if e.kind == "escalation.triggered"]
     assert esc.data["severity"] == "P1" and esc.data["oom_kills"] >= 1
     assert 0 <= esc.game - kill_games[0] < 3600, (esc.game, kill_games)
-    # the trend alert fires days before the first OOM kill; no threshold alert before the last day
+    # the lesson: the trend alert that was missing in the incident does not fire; no threshold alert before
+    # the last day before the kill
     fired = alerts_fired(run_dir)
-    assert release < fired["MemoryLeakTrend"] < kill_games[0] - 1 * DAY, fired
+    assert "MemoryLeakTrend" not in fired and "AuthMemoryGrowth" not in fired, fired
     thresholds = [fired[a] for a in ("HighLatencyP95", "LowAvailability", "HighErrorRate") if a in fired]
     assert all(t > kill_games[0] - 1 * DAY for t in thresholds), fired
     # the report charts memory against the limit with the kills at their moments
@@ -93,8 +96,13 @@ def test_nobody_responding_the_leak_grows_to_an_oom_kill_loop_and_the_p1_escalat
 
 
 def test_the_runbook_responder_acting_on_the_trend_scores_90(gameday_home: Path, tmp_path: Path) -> None:
-    summary, run_dir = gameday_run(gameday_home, tmp_path / "runs", "auto")
+    summary, run_dir = gameday_run(gameday_home, tmp_path / "runs", "auto", "after")
     events = read_events(RunDir(run_dir).journal)
+    # the improvement: the trend alert fires within the first day of the leak, days before a kill would come
+    # (the before world's first kill comes more than a day after the release)
+    release = next(e.game for e in events if e.kind == "fault.injected")
+    fired = alerts_fired(run_dir)
+    assert release < fired["MemoryLeakTrend"] < release + 1 * DAY, fired
     assert oom_kills(events) == [] and not [e for e in events if e.kind == "escalation.triggered"]
     card = json.loads(RunDir(run_dir).scorecard.read_text(encoding="utf-8"))
     lost = [(i.get("id"), i.get("points"), i.get("max_points"), i.get("reason")) for i in card.get("items", [])
