@@ -97,6 +97,7 @@ def test_board_sorts_by_severity_and_every_column_fits(tracker, browser, width):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_incident_page_roles_fit_channel_after_declaring_and_favicon(tracker, browser, width):
     ref = _fire(tracker, "HighErrorRate", "payment-api")
+    tracker.client(actor="Alice").assign(ref, "comms_lead", "Bartholomew Featherstonehaugh-Smythe")  # a long name
     context, page = _page(browser, width)
     try:
         page.goto(tracker.url + f"/incidents/{ref}")
@@ -109,8 +110,9 @@ def test_incident_page_roles_fit_channel_after_declaring_and_favicon(tracker, br
         assert len(buttons) == len(standard.ROLES)
         for button in buttons:
             assert _inside(button.bounding_box(), roles), (button.bounding_box(), roles)
-        for field in page.locator("#roles input[name=person]").all():
+        for field, button in zip(page.locator("#roles input[name=person]").all(), buttons, strict=True):
             assert _inside(field.bounding_box(), roles)
+            assert abs(field.bounding_box()["y"] - button.bounding_box()["y"]) < 8  # one row: name, Assign
 
         page.click("#inc-actions button.primary")  # declare
         page.wait_for_selector(".inc-head .st-investigating")
@@ -145,6 +147,7 @@ def test_confirm_step_names_firing_alerts_then_true_postmortem_state_and_closed_
         assert "2 alert(s) still firing" in question
         assert "HighErrorRate" in question and "PoolSaturated" in question and "payment-api" in question
         assert c.get_incident(ref)["status"] == "investigating"  # nothing happened yet
+        page.screenshot(path=str(_shots() / "incident-confirm-1280.png"))
         page.click("#confirm-no")
         page.wait_for_selector("#confirm", state="detached")
         assert page.inner_text(".inc-head .st") == "Investigating"
