@@ -197,6 +197,7 @@ def test_confirm_step_names_firing_alerts_then_true_postmortem_state_and_closed_
         for gone in ("#updates-form", "#roles form", "form[action$='/severity']", "#checklist form",
                      "form[action*='/do/']", "form[action$='/declare']"):
             assert page.locator(gone).count() == 0, gone
+        assert "a closed incident is final" in page.inner_text("#inc-actions")  # not an empty box
         assert page.locator("#checklist li").count() == len(c.get_incident(ref)["checklist"])
         page.screenshot(path=str(_shots() / "incident-closed-1280.png"), full_page=True)
         assert page.bad_responses == []
