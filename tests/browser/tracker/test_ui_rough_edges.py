@@ -86,9 +86,7 @@ def test_board_sorts_by_severity_and_every_column_fits(tracker, browser, width):
         assert resolved["x"] + resolved["width"] <= min(width, box["x"] + box["width"]) + 0.5, (resolved, box)
         for card in page.locator(".col-resolved .card").all():
             assert _inside(card.bounding_box(), resolved)
-        if width == 1280:
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "board-1280.png"), full_page=True)
+        page.screenshot(path=str(_shots() / f"board-{width}.png"), full_page=True)
         assert page.bad_responses == []  # the favicon included
     finally:
         context.close()
