@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from simulator.domain import policy, standard
+from simulator.domain.severity import SEVERITY_CODES, severity_rank
 from simulator.errors import GamedayError, InputError
 from simulator.tracker import lifecycle
 from simulator.tracker.facilitator import NO_DRILL, run_facilitator_command
@@ -32,6 +33,27 @@ from simulator.tracker.web.review import mount_review
 HERE = Path(__file__).resolve().parent
 ACTOR_COOKIE = "gameday_actor"
 MAX_FORM = 1_000_000
+#: the tab icon (inline: nothing to package): a white warning triangle on the P1 red
+FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" '
+           b'fill="#b3001b"/><path d="M16 5 28 27H4z" fill="#fff"/><path d="M14.5 12h3v8h-3zM14.5 22h3v3h-3z" '
+           b'fill="#b3001b"/></svg>')
+#: the moves that end the response; asked to confirm while alerts of the incident still fire
+CONFIRM_WHILE_FIRING = {"mitigate": "mitigated", "resolve": "resolved", "close": "closed"}
+
+
+def board_order(incidents: list[Any]) -> list[Any]:
+    """A board column's order: most severe first (P1 before P3), then the longest open first."""
+    def key(inc: Any) -> tuple[int, datetime]:
+        rank = severity_rank(inc.severity) if inc.severity in SEVERITY_CODES else len(SEVERITY_CODES)
+        return rank, to_utc(inc.created_at)
+    return sorted(incidents, key=key)
+
+
+def postmortem_state(has_postmortem: bool, complete: bool, missing_count: int) -> str:
+    """The post-mortem's true state, as the incident page names it."""
+    if not has_postmortem:
+        return "not started"
+    return "complete" if complete else f"draft, {missing_count} missing"
 
 
 def _env() -> Environment:
@@ -98,6 +120,10 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:  # browsers ask for it whatever the page links: a small SVG, not a 404
+        return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
     # -- board ------------------------------------------------------------------------------
     def board_context() -> dict[str, Any]:
         incidents = svc.list_incidents(limit=300)
@@ -105,6 +131,7 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
         for inc in incidents:
             if inc.status in columns:
                 columns[inc.status].append(inc)
+        columns = {st: board_order(items) for st, items in columns.items()}
         return {"columns": columns, "closed": [i for i in incidents if i.status == "closed"][:20],
                 "shifts": svc.on_call(), "pages": svc.pages(limit=10),
                 "open_count": sum(len(v) for k, v in columns.items() if k != "resolved")}
@@ -132,15 +159,23 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
         return _back(f"/incidents/{inc.ref}", notice=f"{inc.ref} opened")
 
     # -- incident ---------------------------------------------------------------------------
-    def incident_context(ref: str) -> dict[str, Any]:
+    def incident_context(ref: str, confirm: str | None = None) -> dict[str, Any]:
         inc = svc.get_incident(ref)
-        return {"inc": inc, "timeline": list(reversed(svc.timeline(ref))), "alerts": svc.list_alerts(incident=ref),
+        alerts = svc.list_alerts(incident=ref)
+        pm = svc.get_postmortem(ref) if inc.has_postmortem else None
+        pm_state = postmortem_state(pm is not None, bool(pm and pm.completeness.complete),
+                                    pm.completeness.missing_count if pm else 0)
+        firing = [a for a in alerts if a.status == "firing"]
+        target = CONFIRM_WHILE_FIRING.get(confirm or "")
+        return {"inc": inc, "timeline": list(reversed(svc.timeline(ref))), "alerts": alerts, "firing": firing,
+                "pm_state": pm_state, "confirm": confirm,
+                "confirm_target": target if firing and target in inc.allowed_transitions else None,
                 "people": svc.list_people(), "now": datetime.now(UTC), "pages": svc.pages(ref)}
 
     @app.get("/incidents/{ref}", response_class=HTMLResponse, include_in_schema=False)
     def incident_page(request: Request, ref: str) -> HTMLResponse:
         try:
-            return page(request, "incident.html", **incident_context(ref))
+            return page(request, "incident.html", **incident_context(ref, request.query_params.get("confirm")))
         except GamedayError as exc:
             return not_found(request, exc)
 
@@ -157,6 +192,17 @@ def mount_web(app: FastAPI, svc: TrackerService, *, token_required: bool) -> Non
                  "resolve": "resolved", "close": "closed", "reopen": "investigating"}
         if action not in moves:
             return _back(f"/incidents/{quote(ref)}", error=f"unknown action {action!r}")
+        if action in CONFIRM_WHILE_FIRING:
+            form = await _form(request)
+            if form.get("confirm_firing") != "1":
+                try:
+                    allowed = moves[action] in (await run_in_threadpool(svc.get_incident, ref)).allowed_transitions
+                    firing = allowed and await run_in_threadpool(lambda: svc.list_alerts(incident=ref, status="firing"))
+                except GamedayError as exc:
+                    return _back(f"/incidents/{quote(ref)}", error=str(exc))
+                if firing:  # a confirm step that names them: the page shows it (it works without JavaScript)
+                    return RedirectResponse(f"/incidents/{quote(ref)}?{urlencode({'confirm': action})}#confirm",
+                                            status_code=303)
         return await act(request, f"/incidents/{quote(ref)}",
                          lambda f, a: svc.transition(ref, moves[action], actor=a, note=f.get("note", "")[:20000]))
 

@@ -89,11 +89,16 @@ def test_alert_to_postmortem_walkthrough(tracker, page, tmp_path):
     page.wait_for_selector(".timeline li:has-text('Ops rollback on payment-api')")
     page.screenshot(path=str(tmp_path / "02-incident.png"), full_page=True)
 
-    page.click("button.btn-mitigate")
+    page.click("button.btn-mitigate")  # HighErrorRate still fires: a confirm step names it
+    assert "HighErrorRate" in page.inner_text("#confirm")
+    page.click("#confirm-yes")
     page.wait_for_selector(".inc-head .st-mitigated")
     page.click("button.btn-resolve")
+    page.click("#confirm-yes")
     page.wait_for_selector(".inc-head .st-resolved")
-    page.click("button.btn-close")  # confirm() is dismissed: still resolved
+    page.click("button.btn-close")
+    page.click("#confirm-yes")  # confirm() is dismissed: still resolved
+    page.wait_for_function("() => document.readyState === 'complete'")
     assert page.dialogs and "closed incident is final" in page.dialogs[0]
     assert page.inner_text(".inc-head .st") == "Resolved"
 
