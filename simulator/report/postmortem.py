@@ -22,6 +22,10 @@ TIMELINE_KINDS = ("fault.injected", "alert.firing", "steady_state.lost", "escala
                   "incident.declared", "incident.severity_changed", "incident.mitigated", "incident.resolved",
                   "incident.closed", "incident.status_update")
 
+#: Fields a draft states on a clock: nobody wrote them, so the report's (on the card's clock) win
+#: over the tracker's prefill (which gives both clocks).
+ON_THE_CLOCK = ("overview_duration", "timeline")
+
 
 @dataclass
 class PostmortemDoc:
@@ -51,6 +55,8 @@ def build_postmortem(run: RunData, incident: IncidentView | None, clock: str = "
             return PostmortemDoc(pm.title or incident.title, fields, items, pm.meeting_date, "tracker")
         draft = journal_draft(run, incident, clock)
         for key, value in fields.items():
+            if key in ON_THE_CLOCK and draft.fields.get(key, "").strip():
+                continue  # the tracker's prefill mixes clocks; the journal's is on the card's clock
             if value.strip():
                 draft.fields[key] = value
         draft.source = "tracker draft"

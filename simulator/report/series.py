@@ -201,12 +201,11 @@ def build_series(run: RunData) -> list[TargetSeries]:
         for moment, d in points:
             if moment.game is None:
                 continue
-            dt = (moment.wall - prev_wall) if prev_wall is not None else 1.0
-            dt = dt if 0.05 < dt < 60 else 1.0
+            dt = interval(prev_wall, moment.wall)
             prev_wall = moment.wall
             s.t.append(moment.game)
             s.wall.append(moment.wall)
-            traffic = load_traffic(d, dt) if has_load(d) else metrics_traffic(d)
+            traffic = traffic_of(d, dt)
             s.source.append("none" if traffic is None else traffic.source)
             s.rps.append(None if traffic is None else traffic.attempts)
             s.ok.append(None if traffic is None else traffic.ok)
@@ -256,6 +255,19 @@ class Traffic:
     ok: float
     rejected: float
     failed: float
+
+
+def interval(prev_wall: float | None, wall: float) -> float:
+    """The wall seconds a sample's counts cover: since the previous sample (1 s, the monitor's default
+    interval, for the first one or an implausible gap)."""
+    dt = (wall - prev_wall) if prev_wall is not None else 1.0
+    return dt if 0.05 < dt < 60 else 1.0
+
+
+def traffic_of(d: dict[str, Any], dt: float) -> Traffic | None:
+    """A sample's request rates: the load generator's when it has load figures, else the target's own
+    ``/metrics``; None when neither (a gap, never a zero)."""
+    return load_traffic(d, dt) if has_load(d) else metrics_traffic(d)
 
 
 def has_load(d: dict[str, Any]) -> bool:
