@@ -98,14 +98,16 @@ def rps_source(s: TargetSeries) -> str:
 
 def retries_chart(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[float, float]) -> str:
     """Attempts per second against the original demand (first attempts): the retry amplification."""
-    attempts = sum(v for v in s.attempts if v is not None)
+    # only the load generator's figures tell retries from first attempts: elsewhere both lines are a gap
+    sent = [a if o is not None else None for a, o in zip(s.attempts, s.original, strict=False)]
+    attempts = sum(v for v in sent if v is not None)
     original = sum(v for v in s.original if v is not None)
-    peak = max((a / o for a, o in zip(s.attempts, s.original, strict=False) if a is not None and o), default=None)
+    peak = max((a / o for a, o in zip(sent, s.original, strict=False) if a is not None and o), default=None)
     amp = f"{attempts / original:.2f}x over the run" if original > 0 else "no original requests"
     if peak is not None:
         amp += f", peak {peak:.1f}x"
     title = f"{s.target}: attempts vs original requests per second (retry amplification {amp})"
-    return chart("retries", title, s.t, [Series("attempts (retries included)", s.attempts, "#e53935"),
+    return chart("retries", title, s.t, [Series("attempts (retries included)", sent, "#e53935"),
                                          Series("original requests", s.original, "#1565c0", dash="6 3")],
                  markers=markers, unit="rate", x_range=x_range)
 

@@ -22,7 +22,7 @@ from simulator.durations import parse_size
 from simulator.errors import InputError
 from simulator.monitor.tiers import thresholds_for
 from simulator.rundir import RunDir
-from simulator.scoring.rundata import RunData, samples
+from simulator.scoring.rundata import Moment, RunData, samples
 
 # The service gauge that tells each bundled app's story, best first: (path, label, unit, reference path).
 KEY_GAUGES: dict[str, list[tuple[str, str, str, str | None]]] = {
@@ -197,15 +197,11 @@ def build_series(run: RunData) -> list[TargetSeries]:
         if limits is not None:
             s.oom_kills = oom_kills(run, target)
             s.gauge_ref_label = "memory limit"
-        prev_wall: float | None = None
-        for moment, d in points:
-            if moment.game is None:
-                continue
-            dt = interval(prev_wall, moment.wall)
-            prev_wall = moment.wall
+        points = [(moment, d) for moment, d in points if moment.game is not None]
+        for (moment, d), traffic in zip(points, traffic_series(points), strict=True):
+            assert moment.game is not None
             s.t.append(moment.game)
             s.wall.append(moment.wall)
-            traffic = traffic_of(d, dt)
             s.source.append("none" if traffic is None else traffic.source)
             s.rps.append(None if traffic is None else traffic.attempts)
             s.ok.append(None if traffic is None else traffic.ok)
@@ -268,6 +264,31 @@ def traffic_of(d: dict[str, Any], dt: float) -> Traffic | None:
     """A sample's request rates: the load generator's when it has load figures, else the target's own
     ``/metrics``; None when neither (a gap, never a zero)."""
     return load_traffic(d, dt) if has_load(d) else metrics_traffic(d)
+
+
+def traffic_series(points: list[tuple[Moment, dict[str, Any]]]) -> list[Traffic | None]:
+    """Each sample's request rates. For the load target, the load generator's figures only (one measure
+    per line): each load sample's counts over the wall seconds since the previous load sample; a tick
+    without a load line whose figures the next sample merged (it has more load lines than the ticks it
+    covers are missing) carries that sample's rates, the average over the span that contains it;
+    any other tick without load figures is a gap. Any other target: its own ``/metrics`` (or a gap)."""
+    if not any(has_load(d) for _, d in points):
+        return [metrics_traffic(d) for _, d in points]
+    out: list[Traffic | None] = [None] * len(points)
+    pending: list[int] = []
+    last_wall: float | None = None
+    for i, (moment, d) in enumerate(points):
+        if not has_load(d):
+            pending.append(i)
+            continue
+        out[i] = load_traffic(d, interval(last_wall if last_wall is not None else
+                                          (points[i - 1][0].wall if i else None), moment.wall))
+        if last_wall is not None and 0 < len(pending) < (_num(d.get("load_lines")) or 0):
+            for j in pending:
+                out[j] = out[i]
+        pending = []
+        last_wall = moment.wall
+    return out
 
 
 def has_load(d: dict[str, Any]) -> bool:

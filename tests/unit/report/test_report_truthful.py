@@ -67,12 +67,26 @@ def test_a_sample_without_load_figures_is_a_gap_never_a_zero(tmp_path: Path) -> 
     s = next(s for s in build_series(load_run(run_dir)) if s.target == "payments")
     i = s.t.index(GAP)
     assert (s.rps[i], s.ok[i], s.failed[i], s.attempts[i], s.source[i]) == (None, None, None, None, "none")
-    assert s.rps[i - 1] == 40 / 2.5 and s.rps[i + 1] == 40 / 2.5  # either side: 40 attempts in 2.5 wall s
+    assert s.rps[i - 1] == 40 / 2.5  # 40 attempts in the 2.5 wall s of the interval
+    assert s.rps[i + 1] == 40 / 5.0  # the next line's counts cover the 5 wall s since the previous one
     html = Report.build(run_dir).html()
     rps_svg = _svg(html, "rps", "payments")
     assert len(re.findall(r'<polyline class="line" data-series="rps"', rps_svg)) == 2  # broken at the gap
     errors_svg = _svg(html, "errors", "payments")
     assert len(re.findall(r'<polygon class="area" data-series="2xx"', errors_svg)) == 2
+
+
+def test_a_tick_whose_load_line_came_with_the_next_carries_that_span_average(tmp_path: Path) -> None:
+    kit = RunKit(tmp_path / "run").start()
+    for t, lines, requests in ((10.0, 1, 40), (20.0, 0, 0), (30.0, 2, 80), (40.0, 0, 0), (50.0, 1, 40)):
+        kit.event("sample", t, target="payments", load_lines=lines, requests=requests, status_2xx=requests,
+                  retries=0, sample_wall=kit.wall(t), sample_game=t)
+    kit.finish(60.0)
+    (s,) = build_series(load_run(kit.write()))
+    # 80 attempts over the 5 wall s since the line at 10 s: 16/s, for the late tick too; the tick at 40 s
+    # had no line and the one at 50 s brought one: a gap, and 40 attempts over 5 s
+    assert s.rps[1:] == [16.0, 16.0, None, 8.0]
+    assert s.source == ["load", "load", "load", "none", "load"]
 
 
 def test_a_stacked_chart_breaks_every_layer_at_a_gap_and_draws_no_zero() -> None:
