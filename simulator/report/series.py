@@ -181,6 +181,8 @@ def _limit_at(steps: tuple[list[float], list[float | None]], wall: float) -> flo
 
 def build_series(run: RunData) -> list[TargetSeries]:
     info = _target_info(run)
+    every = next((float(e.data["interval"]) for e in run.events if e.kind == "run.started"
+                  and _num(e.data.get("interval")) and float(e.data["interval"]) > 0), 1.0)  # the monitor's
     result = []
     for target, points in samples(run.events, run.timebase).items():
         app, tier = info.get(target, (None, None))
@@ -198,7 +200,7 @@ def build_series(run: RunData) -> list[TargetSeries]:
             s.oom_kills = oom_kills(run, target)
             s.gauge_ref_label = "memory limit"
         points = [(moment, d) for moment, d in points if moment.game is not None]
-        for (moment, d), traffic in zip(points, traffic_series(points), strict=True):
+        for (moment, d), traffic in zip(points, traffic_series(points, every), strict=True):
             assert moment.game is not None
             s.t.append(moment.game)
             s.wall.append(moment.wall)
@@ -253,11 +255,11 @@ class Traffic:
     failed: float
 
 
-def interval(prev_wall: float | None, wall: float) -> float:
-    """The wall seconds a sample's counts cover: since the previous sample (1 s, the monitor's default
-    interval, for the first one or an implausible gap)."""
-    dt = (wall - prev_wall) if prev_wall is not None else 1.0
-    return dt if 0.05 < dt < 60 else 1.0
+def interval(prev_wall: float | None, wall: float, default: float = 1.0) -> float:
+    """The wall seconds a sample's counts cover: since the previous sample (``default``, the monitor's
+    interval, 1 s unless the run says otherwise, for the first one or an implausible gap)."""
+    dt = (wall - prev_wall) if prev_wall is not None else default
+    return dt if 0.05 < dt < 60 else default
 
 
 def traffic_of(d: dict[str, Any], dt: float) -> Traffic | None:
@@ -266,7 +268,7 @@ def traffic_of(d: dict[str, Any], dt: float) -> Traffic | None:
     return load_traffic(d, dt) if has_load(d) else metrics_traffic(d)
 
 
-def traffic_series(points: list[tuple[Moment, dict[str, Any]]]) -> list[Traffic | None]:
+def traffic_series(points: list[tuple[Moment, dict[str, Any]]], every: float = 1.0) -> list[Traffic | None]:
     """Each sample's request rates. For the load target, the load generator's figures only (one measure
     per line): each load sample's counts over the wall seconds since the previous load sample; a tick
     without a load line whose figures the next sample merged (it has more load lines than the ticks it
@@ -282,7 +284,7 @@ def traffic_series(points: list[tuple[Moment, dict[str, Any]]]) -> list[Traffic 
             pending.append(i)
             continue
         out[i] = load_traffic(d, interval(last_wall if last_wall is not None else
-                                          (points[i - 1][0].wall if i else None), moment.wall))
+                                          (points[i - 1][0].wall if i else None), moment.wall, every))
         if last_wall is not None and 0 < len(pending) < (_num(d.get("load_lines")) or 0):
             for j in pending:
                 out[j] = out[i]
