@@ -235,10 +235,10 @@ class Dashboard:
             parts = [f"[{snap['phase']}] game {format_duration(snap['game'])}"]
             for name, s in (snap.get("targets") or {}).items():
                 if s:
-                    avail = s.get("availability")
+                    avail, p95 = s.get("availability"), s.get("p95_ms")
                     parts.append(f"{name}: {rate_text(snap['rates'].get(name))}, "
                                  f"avail {'-' if avail is None else f'{avail * 100:.1f}%'}, "
-                                 f"p95 {s.get('p95_ms') or 0:.0f}ms")
+                                 f"p95 {'-' if p95 is None else f'{p95:.0f}ms'}")  # no figure is not 0
             firing = [a["alertname"] for a in snap["alerts"]
                       if str(getattr(a["state"], "value", a["state"])) == "firing"]
             if firing:
