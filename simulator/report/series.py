@@ -307,9 +307,10 @@ def load_traffic(d: dict[str, Any], dt: float) -> Traffic:
     ``build_sample``), ``retries`` the attempts after the first."""
     counted = sum(float(d.get(k) or 0) for k in ("status_2xx", "status_4xx", "status_5xx", "conn_errors"))
     attempts = max(float(d.get("requests") or 0), counted)
-    original = max(0.0, attempts - float(d.get("retries") or 0))
+    retries = _num(d.get("retries"))  # a sample without the field can't tell retries from first attempts
+    original = None if retries is None else max(0.0, attempts - retries) / dt
     failed = float(d.get("status_5xx") or 0) + float(d.get("conn_errors") or 0)
-    return Traffic("load", attempts / dt, original / dt, float(d.get("status_2xx") or 0) / dt,
+    return Traffic("load", attempts / dt, original, float(d.get("status_2xx") or 0) / dt,
                    float(d.get("status_429") or 0) / dt, failed / dt)
 
 
