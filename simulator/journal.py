@@ -83,6 +83,7 @@ EVENT_KINDS: dict[str, str] = {
     "primary did not acknowledge within the window), reason, channel, window and its basis, the game time.",
     "postmortem.updated": "The post-mortem was edited.",
     # ops console (mitigation levers)
+    # every ops.* event also carries started_wall: when the action began (the event is written when it finished)
     "ops.rollback": "Ops: roll back a release or config.",
     "ops.deploy": "Ops: deploy a release version.",
     "ops.flag": "Ops: set a feature flag.",

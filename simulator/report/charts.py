@@ -116,13 +116,14 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
     x0, x1 = x_range if x_range else ((min(xs), max(xs)) if xs else (0.0, 1.0))
     if x1 <= x0:
         x1 = x0 + 1.0
-    stacks: list[list[float]] = []
-    if stacked:
-        running = [0.0] * len(xs)
+    stacks: list[list[float | None]] = []
+    if stacked:  # a sample where any series has no data is a gap in every layer, never a zero
+        missing = [any(_missing(s.values, i) for s in series) for i in range(len(xs))]
+        running: list[float | None] = [None if gap else 0.0 for gap in missing]
         for s in series:
-            running = [r + (v or 0.0) for r, v in zip(running, s.values, strict=False)]
+            running = [None if r is None else r + (s.values[i] or 0.0) for i, r in enumerate(running)]
             stacks.append(list(running))
-        peak = max((max(st) for st in stacks if st), default=0.0)
+        peak = max((v for st in stacks for v in st if v is not None), default=0.0)
     else:
         vals = [v for s in series for v in s.values if v is not None and math.isfinite(v)]
         peak = max(vals, default=0.0)
@@ -171,11 +172,11 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
     out.append(f'<text class="axis" x="{left + pw}" y="{height - 4}" text-anchor="end">{escape(clock)}</text>')
     # data
     if stacked:
-        base = [0.0] * len(xs)
+        base: list[float | None] = [None if v is None else 0.0 for v in (stacks[0] if stacks else [])]
         for s, top_vals in zip(series, stacks, strict=False):
-            pts_top = [f"{px(a):.1f},{py(b):.1f}" for a, b in zip(xs, top_vals, strict=False)]
-            pts_base = [f"{px(a):.1f},{py(b):.1f}" for a, b in reversed(list(zip(xs, base, strict=False)))]
-            if pts_top:
+            for run in _index_runs(top_vals):
+                pts_top = [f"{px(xs[i]):.1f},{py(top_vals[i] or 0.0):.1f}" for i in run]
+                pts_base = [f"{px(xs[i]):.1f},{py(base[i] or 0.0):.1f}" for i in reversed(run)]
                 points = " ".join(pts_top + pts_base)
                 out.append(f'<polygon class="area" data-series="{escape(s.label)}" points="{points}"'
                            f' fill="{s.color}" fill-opacity="0.75" stroke="none"><title>{escape(s.label)}</title>'
@@ -234,6 +235,27 @@ def chart(name: str, title: str, t: Sequence[float], series: Sequence[Series], *
         out.append(f'<text class="empty" x="{left + pw / 2}" y="{top + ph / 2}" text-anchor="middle">no samples</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _missing(values: Sequence[float | None], i: int) -> bool:
+    v = values[i] if i < len(values) else None
+    return v is None or not math.isfinite(v)
+
+
+def _index_runs(values: Sequence[float | None]) -> list[list[int]]:
+    """Indexes of the stretches between gaps (None)."""
+    runs: list[list[int]] = []
+    current: list[int] = []
+    for i, v in enumerate(values):
+        if v is None:
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(i)
+    if current:
+        runs.append(current)
+    return runs
 
 
 def _runs(xs: Sequence[float], ys: Sequence[float | None]) -> list[list[tuple[float, float]]]:

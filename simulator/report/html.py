@@ -60,8 +60,8 @@ def oom_markers(s: TargetSeries) -> list[MarkerLine]:
 def target_charts(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[float, float]) -> list[Markup]:
     markers = sorted([*markers, *oom_markers(s)], key=lambda m: m.x)
     svgs = [
-        chart("rps", f"{s.target}: requests per second", s.t, [Series("rps", s.rps, "#1565c0")], markers=markers,
-              unit="rate", x_range=x_range),
+        chart("rps", f"{s.target}: requests per second{rps_source(s)}", s.t, [Series("rps", s.rps, "#1565c0")],
+              markers=markers, unit="rate", x_range=x_range),
         chart("errors", f"{s.target}: responses per second by outcome (2xx / 429 / 5xx + connection errors)", s.t,
               [Series("2xx", s.ok, "#43a047"), Series("429 rejected", s.rejected, "#ffb300"),
                Series("5xx / conn err", s.failed, "#e53935")], markers=markers, unit="rate", stacked=True,
@@ -70,6 +70,8 @@ def target_charts(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[flo
               hlines=[(s.p95_limit, f"{s.tier} tier limit {s.p95_limit:g} ms", "#c62828")] if s.p95_limit else [],
               x_range=x_range),
     ]
+    if any(v is not None for v in s.original):
+        svgs.append(retries_chart(s, markers, x_range))
     gauge_series = [Series(s.gauge_label or s.gauge_path, s.gauge, "#00838f")]
     if any(v is not None for v in s.gauge_ref):
         memory = s.gauge_ref_label == "memory limit"
@@ -82,6 +84,32 @@ def target_charts(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[flo
     svgs.append(chart("gauge", title, s.t, gauge_series, markers=markers, unit=s.gauge_unit, x_range=x_range,
                       dots=dots))
     return [Markup(svg) for svg in svgs]
+
+
+def rps_source(s: TargetSeries) -> str:
+    """How the rps chart was measured: the load generator's attempts, the target's own /metrics, or both."""
+    sources = set(s.source) - {"none"}
+    if sources == {"metrics"}:
+        return " (served, from its own /metrics: it is not the load target)"
+    if sources == {"load"}:
+        return " (attempts sent by the load generator, retries included)"
+    return " (load generator's attempts; its own /metrics where the load had no data)" if sources else ""
+
+
+def retries_chart(s: TargetSeries, markers: list[MarkerLine], x_range: tuple[float, float]) -> str:
+    """Attempts per second against the original demand (first attempts): the retry amplification."""
+    # only the load generator's figures tell retries from first attempts: elsewhere both lines are a gap
+    sent = [a if o is not None else None for a, o in zip(s.attempts, s.original, strict=False)]
+    attempts = sum(v for v in sent if v is not None)
+    original = sum(v for v in s.original if v is not None)
+    peak = max((a / o for a, o in zip(sent, s.original, strict=False) if a is not None and o), default=None)
+    amp = f"{attempts / original:.2f}x over the run" if original > 0 else "no original requests"
+    if peak is not None:
+        amp += f", peak {peak:.1f}x"
+    title = f"{s.target}: attempts vs original requests per second (retry amplification {amp})"
+    return chart("retries", title, s.t, [Series("attempts (retries included)", sent, "#e53935"),
+                                         Series("original requests", s.original, "#1565c0", dash="6 3")],
+                 markers=markers, unit="rate", x_range=x_range)
 
 
 def _phases(card: ScoreCard) -> list[dict[str, str]]:
@@ -126,8 +154,13 @@ def _pm_sections(pm: PostmortemDoc) -> list[dict[str, object]]:
     return out
 
 
-def render_html(card: ScoreCard, series: list[TargetSeries], timeline: list[Entry], pm: PostmortemDoc) -> str:
-    markers = [MarkerLine(m.game, m.kind, m.label) for m in card.markers if m.game is not None]
+def render_html(card: ScoreCard, series: list[TargetSeries], timeline: list[Entry], pm: PostmortemDoc,
+                moments: list[tuple[str, str, float]] | None = None) -> str:
+    """``moments``: the markers as (kind, label, game seconds), e.g. from ``chart_markers`` (default: the
+    card's markers as they are)."""
+    if moments is None:
+        moments = [(m.kind, m.label, m.game) for m in card.markers if m.game is not None]
+    markers = [MarkerLine(game, kind, label) for kind, label, game in moments]
     all_t = [t for s in series for t in s.t]
     x_range = (min(all_t), max(all_t)) if all_t else (0.0, 1.0)
     groups = [ChartGroup(s.target, s.app, s.tier, target_charts(s, markers, x_range)) for s in series]

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from simulator.domain.standard import POSTMORTEM_FIELDS, SEVERITIES
+from simulator.durations import format_duration
 from simulator.report.timeline import build_timeline
-from simulator.scoring.rundata import IncidentView, RunData
+from simulator.scoring.rundata import IncidentView, Moment, RunData, span
 from simulator.tracker.postmortem import ActionItemView, to_markdown
 from simulator.tracker.timeutil import human_duration
 
@@ -20,6 +21,10 @@ TIMELINE_KINDS = ("fault.injected", "alert.firing", "steady_state.lost", "escala
                   "steady_state.restored", "fault.reverted", "incident.triggered", "incident.acknowledged",
                   "incident.declared", "incident.severity_changed", "incident.mitigated", "incident.resolved",
                   "incident.closed", "incident.status_update")
+
+#: Fields a draft states on a clock: nobody wrote them, so the report's (on the card's clock) win
+#: over the tracker's prefill (which gives both clocks).
+ON_THE_CLOCK = ("overview_duration", "timeline")
 
 
 @dataclass
@@ -39,22 +44,26 @@ class PostmortemDoc:
         return text
 
 
-def build_postmortem(run: RunData, incident: IncidentView | None) -> PostmortemDoc:
+def build_postmortem(run: RunData, incident: IncidentView | None, clock: str = "game") -> PostmortemDoc:
+    """The post-mortem to show; a journal draft states its duration and timeline on ``clock``, the clock
+    of the score card (one clock per view: game time since the run started, or UTC wall time)."""
     pm = incident.postmortem if incident is not None else None
     if incident is not None and pm is not None and pm.content_known:
         items = [ActionItemView(i.action, i.owner, i.due_date, i.status, i.type) for i in pm.action_items]
         fields = {k: pm.fields.get(k, "") for k in POSTMORTEM_FIELDS}
         if pm.exists:
             return PostmortemDoc(pm.title or incident.title, fields, items, pm.meeting_date, "tracker")
-        draft = journal_draft(run, incident)
+        draft = journal_draft(run, incident, clock)
         for key, value in fields.items():
+            if key in ON_THE_CLOCK and draft.fields.get(key, "").strip():
+                continue  # the tracker's prefill mixes clocks; the journal's is on the card's clock
             if value.strip():
                 draft.fields[key] = value
         draft.source = "tracker draft"
         draft.note = (f"No post-mortem was written for {incident.ref}; this draft holds what the tracker prefilled "
                       "and the run journal shows.")
         return draft
-    draft = journal_draft(run, incident)
+    draft = journal_draft(run, incident, clock)
     if incident is not None and pm is not None and not pm.content_known:
         draft.note = (f"The post-mortem of {incident.ref} was edited in the tracker, but its text is not in this run "
                       "folder; this draft is written from the run journal.")
@@ -67,7 +76,14 @@ def _utc(wall: float, fmt: str) -> str:
     return datetime.fromtimestamp(wall, UTC).strftime(fmt)
 
 
-def journal_draft(run: RunData, incident: IncidentView | None) -> PostmortemDoc:
+def when_text(at: Moment, clock: str, with_date: bool = False) -> str:
+    """A moment on ``clock``: "+2m25.8s game time" (since the run started) or "14:05:09 UTC"."""
+    if clock == "game" and at.game is not None:
+        return "+" + (format_duration(at.game) if at.game >= 1 else "0s")
+    return _utc(at.wall, "%Y-%m-%d %H:%M:%S UTC" if with_date else "%H:%M:%S UTC")
+
+
+def journal_draft(run: RunData, incident: IncidentView | None, clock: str = "game") -> PostmortemDoc:
     facts = run.facts
     fault = facts.first_fault
     fields = {k: "" for k in POSTMORTEM_FIELDS}
@@ -75,14 +91,15 @@ def journal_draft(run: RunData, incident: IncidentView | None) -> PostmortemDoc:
     end = next((s.at for s in reversed(facts.steady) if s.kind == "restored"), None)
     if incident is not None and incident.resolved_final is not None:
         end = incident.resolved_final
+    game_clock = clock == "game" and start is not None and start.game is not None
     if start is not None:
         when = _utc(start.wall, "%Y-%m-%d %H:%M UTC")
         if end is not None:
             when += " – " + _utc(end.wall, "%H:%M UTC")
-            fields["overview_duration"] = human_duration(timedelta(seconds=max(0.0, end.wall - start.wall)))
-            if start.game is not None and end.game is not None:
-                fields["overview_duration"] += (f" wall ({human_duration(timedelta(seconds=end.game - start.game))} "
-                                                "game time)")
+            seconds = span(start, end, clock if game_clock else "wall")
+            if seconds is not None:
+                fields["overview_duration"] = (human_duration(timedelta(seconds=max(0.0, seconds)))
+                                               + (" game time" if game_clock else " wall time"))
         fields["overview_date_time"] = when
     severity = (incident.declared_severity if incident else None)
     if severity in SEVERITIES:
@@ -93,8 +110,10 @@ def journal_draft(run: RunData, incident: IncidentView | None) -> PostmortemDoc:
     if lost is not None:
         fields["overview_customer_impact"] = f"Steady state lost: {lost.detail}" if lost.detail else ""
     with_date = start is not None and end is not None and _utc(start.wall, "%F") != _utc(end.wall, "%F")
-    fmt = "%Y-%m-%d %H:%M:%S UTC" if with_date else "%H:%M:%S UTC"
-    lines = [f"- **{_utc(e.at.wall, fmt)}**: {e.text}" for e in build_timeline(run) if e.kind in TIMELINE_KINDS]
+    lines = [f"- **{when_text(e.at, clock if game_clock else 'wall', with_date)}**: {e.text}"
+             for e in build_timeline(run) if e.kind in TIMELINE_KINDS]
+    if lines and game_clock:
+        lines.insert(0, "- Times are game time since the run started (the score card's clock).")
     fields["timeline"] = "\n".join(lines[:200])
     title = incident.title if incident is not None and incident.title else run.title
     return PostmortemDoc(title, fields, [], None, "journal draft")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,7 @@ from simulator.durations import parse_size
 from simulator.errors import InputError
 from simulator.monitor.tiers import thresholds_for
 from simulator.rundir import RunDir
-from simulator.scoring.rundata import RunData, samples
+from simulator.scoring.rundata import Moment, RunData, samples
 
 # The service gauge that tells each bundled app's story, best first: (path, label, unit, reference path).
 KEY_GAUGES: dict[str, list[tuple[str, str, str, str | None]]] = {
@@ -52,10 +54,13 @@ class TargetSeries:
     tier: str | None
     t: list[float] = field(default_factory=list)  # game seconds
     wall: list[float] = field(default_factory=list)
-    rps: list[float | None] = field(default_factory=list)
-    ok: list[float] = field(default_factory=list)  # 2xx per second
-    rejected: list[float] = field(default_factory=list)  # 429 per second
-    failed: list[float] = field(default_factory=list)  # 5xx + connection errors per second
+    rps: list[float | None] = field(default_factory=list)  # responses per second (attempts); None: no data
+    ok: list[float | None] = field(default_factory=list)  # 2xx per second
+    rejected: list[float | None] = field(default_factory=list)  # 429 per second
+    failed: list[float | None] = field(default_factory=list)  # 5xx + connection errors per second
+    attempts: list[float | None] = field(default_factory=list)  # attempts per second, retries included
+    original: list[float | None] = field(default_factory=list)  # original requests per second (first attempts)
+    source: list[str] = field(default_factory=list)  # per sample: load | metrics | none
     p95: list[float | None] = field(default_factory=list)
     gauge: list[float | None] = field(default_factory=list)
     gauge_ref: list[float | None] = field(default_factory=list)
@@ -72,7 +77,9 @@ class TargetSeries:
 
         return {"target": self.target, "app": self.app, "tier": self.tier, "t_game": cut(self.t),
                 "rps": cut(self.rps), "ok_per_s": cut(self.ok), "rejected_per_s": cut(self.rejected),
-                "failed_per_s": cut(self.failed), "p95_ms": cut(self.p95), "p95_limit_ms": self.p95_limit,
+                "failed_per_s": cut(self.failed), "attempts_per_s": cut(self.attempts),
+                "original_per_s": cut(self.original), "source": self.source[::every],
+                "p95_ms": cut(self.p95), "p95_limit_ms": self.p95_limit,
                 "gauge": {"path": self.gauge_path, "label": self.gauge_label, "unit": self.gauge_unit,
                           "values": cut(self.gauge), "reference": cut(self.gauge_ref) if any(
                               v is not None for v in self.gauge_ref) else None,
@@ -174,6 +181,8 @@ def _limit_at(steps: tuple[list[float], list[float | None]], wall: float) -> flo
 
 def build_series(run: RunData) -> list[TargetSeries]:
     info = _target_info(run)
+    every = next((float(e.data["interval"]) for e in run.events if e.kind == "run.started"
+                  and _num(e.data.get("interval")) and float(e.data["interval"]) > 0), 1.0)  # the monitor's
     result = []
     for target, points in samples(run.events, run.timebase).items():
         app, tier = info.get(target, (None, None))
@@ -190,20 +199,19 @@ def build_series(run: RunData) -> list[TargetSeries]:
         if limits is not None:
             s.oom_kills = oom_kills(run, target)
             s.gauge_ref_label = "memory limit"
-        prev_wall: float | None = None
-        for moment, d in points:
-            if moment.game is None:
-                continue
-            dt = (moment.wall - prev_wall) if prev_wall is not None else 1.0
-            dt = dt if 0.05 < dt < 60 else 1.0
-            prev_wall = moment.wall
+        points = [(moment, d) for moment, d in points if moment.game is not None]
+        for (moment, d), traffic in zip(points, traffic_series(points, every), strict=True):
+            assert moment.game is not None
             s.t.append(moment.game)
             s.wall.append(moment.wall)
-            s.rps.append(_num(d.get("rps")))
-            s.ok.append(float(d.get("status_2xx") or 0) / dt)
-            s.rejected.append(float(d.get("status_429") or 0) / dt)
-            s.failed.append((float(d.get("status_5xx") or 0) + float(d.get("conn_errors") or 0)) / dt)
-            s.p95.append(_num(d.get("p95_ms")))
+            s.source.append("none" if traffic is None else traffic.source)
+            s.rps.append(None if traffic is None else traffic.attempts)
+            s.ok.append(None if traffic is None else traffic.ok)
+            s.rejected.append(None if traffic is None else traffic.rejected)
+            s.failed.append(None if traffic is None else traffic.failed)
+            s.attempts.append(None if traffic is None else traffic.attempts)
+            s.original.append(None if traffic is None else traffic.original)
+            s.p95.append(_num(d.get("p95_ms")) if traffic is not None and traffic.source == "load" else None)
             s.gauge.append(lookup(d, s.gauge_path))
             if limits is not None:
                 s.gauge_ref.append(_limit_at(limits, moment.wall))
@@ -213,6 +221,127 @@ def build_series(run: RunData) -> list[TargetSeries]:
             result.append(s)
     result.sort(key=lambda s: s.target)
     return result
+
+
+def chart_markers(run: RunData, markers: list[Any]) -> list[tuple[str, str, float]]:
+    """The card's markers as (kind, label, game seconds), each ops action moved to the moment it
+    started when the journal records it (``started_wall``; the event itself is written when the action
+    finished, so a slow rollback would otherwise seem to precede the recovery it caused)."""
+    starts: dict[float, float] = {}
+    for e in run.events:
+        if e.kind.startswith("ops.") and _num(e.data.get("started_wall")) is not None:
+            started = run.timebase.at_wall(float(e.data["started_wall"])).game
+            if started is not None:
+                starts[round(e.wall, 3)] = started
+    out = []
+    for m in markers:
+        game = starts.get(round(m.wall, 3), m.game) if m.kind == "ops" else m.game
+        if game is not None:
+            out.append((m.kind, m.label if game == m.game else f"{m.label} (started)", game))
+    return out
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """One sample's request rates, per second: from the load generator's stats (``load``: what the
+    clients sent, retries included) or from the target's own ``/metrics`` (``metrics``: what it served,
+    for a service the load reaches only through another, e.g. payments behind the gateway)."""
+
+    source: str
+    attempts: float
+    original: float | None  # first attempts (retries excluded); None when the source can't tell
+    ok: float
+    rejected: float
+    failed: float
+
+
+def interval(prev_wall: float | None, wall: float, default: float = 1.0) -> float:
+    """The wall seconds a sample's counts cover: since the previous sample (``default``, the monitor's
+    interval, 1 s unless the run says otherwise, for the first one or an implausible gap)."""
+    dt = (wall - prev_wall) if prev_wall is not None else default
+    return dt if 0.05 < dt < 60 else default
+
+
+def traffic_of(d: dict[str, Any], dt: float) -> Traffic | None:
+    """A sample's request rates: the load generator's when it has load figures, else the target's own
+    ``/metrics``; None when neither (a gap, never a zero)."""
+    return load_traffic(d, dt) if has_load(d) else metrics_traffic(d)
+
+
+def traffic_series(points: list[tuple[Moment, dict[str, Any]]], every: float = 1.0) -> list[Traffic | None]:
+    """Each sample's request rates. For the load target, the load generator's figures only (one measure
+    per line): each load sample's counts over the wall seconds since the previous load sample; a tick
+    without a load line whose figures the next sample merged (it has more load lines than the ticks it
+    covers are missing) carries that sample's rates, the average over the span that contains it;
+    any other tick without load figures is a gap. Any other target: its own ``/metrics`` (or a gap)."""
+    if not any(has_load(d) for _, d in points):
+        return [metrics_traffic(d) for _, d in points]
+    out: list[Traffic | None] = [None] * len(points)
+    pending: list[int] = []
+    last_wall: float | None = None
+    for i, (moment, d) in enumerate(points):
+        if not has_load(d):
+            pending.append(i)
+            continue
+        out[i] = load_traffic(d, interval(last_wall if last_wall is not None else
+                                          (points[i - 1][0].wall if i else None), moment.wall, every))
+        if last_wall is not None and 0 < len(pending) < (_num(d.get("load_lines")) or 0):
+            for j in pending:
+                out[j] = out[i]
+        pending = []
+        last_wall = moment.wall
+    return out
+
+
+def has_load(d: dict[str, Any]) -> bool:
+    """Whether a sample holds load-generator figures: ``load_lines`` > 0 (a journal from before that
+    field existed: any load figure at all)."""
+    if "load_lines" in d:
+        return (_num(d.get("load_lines")) or 0) > 0
+    return any(k in d for k in ("requests", "rps", "status_2xx", "status_5xx"))
+
+
+def load_traffic(d: dict[str, Any], dt: float) -> Traffic:
+    """Rates from a sample's load figures (counts in an interval of ``dt`` wall seconds). The status
+    counts are one per attempt; ``requests`` is the larger of the logical requests and that sum (see
+    ``build_sample``), ``retries`` the attempts after the first."""
+    counted = sum(float(d.get(k) or 0) for k in ("status_2xx", "status_4xx", "status_5xx", "conn_errors"))
+    attempts = max(float(d.get("requests") or 0), counted)
+    retries = _num(d.get("retries"))  # a sample without the field can't tell retries from first attempts
+    original = None if retries is None else max(0.0, attempts - retries) / dt
+    failed = float(d.get("status_5xx") or 0) + float(d.get("conn_errors") or 0)
+    return Traffic("load", attempts / dt, original, float(d.get("status_2xx") or 0) / dt,
+                   float(d.get("status_429") or 0) / dt, failed / dt)
+
+
+_STATUS = re.compile(r'(?:^|[{,])status="(\d{3})"')
+_ROUTE = re.compile(r'(?:^|[{,])route="([^"]*)"')
+#: Routes that are not customer traffic: health checks, scrapes and the ops API.
+NOT_TRAFFIC = ("/healthz", "/metrics", "/ops")
+
+
+def metrics_traffic(d: dict[str, Any]) -> Traffic | None:
+    """Rates from the target's own ``http_requests_total{route,status}`` counters (the monitor's
+    per-second ``rates``), without health checks, scrapes and ops calls; None when it has none."""
+    rates = d.get("rates") or {}
+    found = False
+    ok = rejected = failed = total = 0.0
+    for name, value in rates.items() if isinstance(rates, dict) else ():
+        if not str(name).startswith("http_requests_total{"):
+            continue
+        route, status = _ROUTE.search(name), _STATUS.search(name)
+        rate = _num(value)
+        if status is None or rate is None or not math.isfinite(rate):
+            continue
+        found = True
+        if route is not None and route.group(1).startswith(NOT_TRAFFIC):
+            continue
+        code = int(status.group(1))
+        total += rate
+        ok += rate if 200 <= code < 300 else 0.0
+        rejected += rate if code == 429 else 0.0
+        failed += rate if code >= 500 else 0.0
+    return Traffic("metrics", total, None, ok, rejected, failed) if found else None
 
 
 def _num(value: Any) -> float | None:

@@ -78,6 +78,10 @@ def describe(kind: str, d: dict[str, Any]) -> str:
 
 def build_timeline(run: RunData) -> list[Entry]:
     entries: list[Entry] = []
+    # one source per figure: a fault at the moment it took effect, an alert at the moment it fired, as
+    # the score card has them (the journal line itself is written a little later)
+    moments = {f.seq: f.effective for f in run.facts.faults if f.seq}
+    moments.update({a.seq: a.at for a in run.facts.alerts if a.seq})
     mirrored = any(e.kind.startswith(("incident.", "postmortem.")) for e in run.events)
     for e in run.events:
         if e.kind in SKIP:
@@ -88,7 +92,7 @@ def build_timeline(run: RunData) -> list[Entry]:
             at = run.timebase.at_wall(when) if when is not None else at
             entries.append(Entry(at, "tracker", e.kind, describe(e.kind, e.data)))
             continue
-        entries.append(Entry(at, "run", e.kind, describe(e.kind, e.data)))
+        entries.append(Entry(moments.get(e.seq, at), "run", e.kind, describe(e.kind, e.data)))
     journal_ops = any(e.kind.startswith("ops.") for e in run.events)
     if run.tracker is not None and not mirrored:
         for inc in run.tracker.incidents:

@@ -15,7 +15,7 @@ from typing import Any
 from simulator.report.html import render_html
 from simulator.report.markdown import report_markdown
 from simulator.report.postmortem import PostmortemDoc, build_postmortem
-from simulator.report.series import TargetSeries, build_series
+from simulator.report.series import TargetSeries, build_series, chart_markers
 from simulator.report.timeline import Entry, build_timeline
 from simulator.rundir import RunDir
 from simulator.runs import write_json_atomic
@@ -36,7 +36,7 @@ class Report:
         incident = None
         if run.tracker is not None and card.incident:
             incident = next((i for i in run.tracker.incidents if i.ref == card.incident), None)
-        self.postmortem: PostmortemDoc = build_postmortem(run, incident)
+        self.postmortem: PostmortemDoc = build_postmortem(run, incident, card.clock)
 
     @classmethod
     def build(cls, run_dir: str | Path, config: ScoringConfig | str | Path | None = None, *,
@@ -46,7 +46,8 @@ class Report:
         return cls(run, score(run, cfg))
 
     def html(self) -> str:
-        return render_html(self.card, self.series, self.timeline, self.postmortem)
+        return render_html(self.card, self.series, self.timeline, self.postmortem,
+                           chart_markers(self.run, self.card.markers))
 
     def markdown(self) -> str:
         return report_markdown(self.card, self.postmortem)

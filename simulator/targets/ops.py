@@ -9,6 +9,7 @@ memory limits), is journaled as ``ops.<verb>``, and returns what changed. An act
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from simulator.domain.ops_action import OpsAction
@@ -41,6 +42,7 @@ class OpsConsole:
     def run(self, action: OpsAction | str) -> dict[str, Any]:
         a = (OpsAction.parse(action) if isinstance(action, str) else action).runnable()
         self.view.target(a.target)  # only targets of this run
+        started = time.time()  # journaled as started_wall: reports place the action when it began
         if a.verb == "rollback":
             what = a.key if a.key in ("release", "config") else None
             result = self._ops(a.target, "/ops/rollback", {"what": what})
@@ -79,7 +81,8 @@ class OpsConsole:
         else:  # OpsAction.parse only lets OPS_VERBS through
             raise InputError(f"unknown ops action {a.verb!r}")
         if self.journal is not None:
-            self.journal.write(f"ops.{a.verb}", action=str(a), target=a.target, actor=self.actor, summary=summary)
+            self.journal.write(f"ops.{a.verb}", action=str(a), target=a.target, actor=self.actor, summary=summary,
+                               started_wall=round(started, 6))
         out = {"action": str(a), "target": a.target, "summary": summary, "result": result,
                "incident": self._record_on_incident(a, summary)}
         return out

@@ -80,7 +80,9 @@ def test_the_memory_chart_has_the_limit_line_and_the_oom_kills_at_their_journale
     dots = re.findall(r'<circle class="dot" data-kind="oom" data-x="([0-9.]+)" data-y="([0-9]+)"', svg)
     assert [(float(x), int(y)) for x, y in dots] == [(k, 100 * MIB + 123) for k in KILLS]
     # every chart of the target shows the kills; the legend names them
-    assert len(re.findall(r'<g class="marker" data-kind="oom"', report.html())) == 4 * len(KILLS)
+    charts = len(re.findall(r'<svg class="chart"', report.html()))
+    assert charts >= 4
+    assert len(re.findall(r'<g class="marker" data-kind="oom"', report.html())) == charts * len(KILLS)
     assert "OOM kill" in report.html()
 
 
