@@ -32,6 +32,11 @@ class Reprieve:
         self._follow()
         return self.last_oom is not None and (self.last_action is None or self.last_action < self.last_oom)
 
+    def acted(self) -> bool:
+        """Someone has taken an ops action in this run."""
+        self._follow()
+        return self.last_action is not None
+
     def _follow(self) -> None:
         try:
             with open(self.path, "rb") as fh:

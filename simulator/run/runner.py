@@ -473,6 +473,9 @@ class Runner:
             if self.watch.held_since_recovery(now, cooldown):
                 if self.reprieve is not None and self.reprieve.holds():
                     return None  # OOM-killed and restarted, nobody acted: the leak is still there (a kill loop)
+                if (self.scenario.timing.recovery == "after_action" and self.schedule.open()
+                        and self.reprieve is not None and not self.reprieve.acted()):
+                    return None  # the fault cannot heal by itself and nobody acted: a flap, not a recovery
                 return Outcome.RECOVERED, (f"steady state restored at {format_duration(self.watch.recovering_since)}"
                                            f" and held for {format_duration(cooldown)}")
             return None

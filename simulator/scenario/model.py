@@ -203,6 +203,11 @@ class Timing(Strict):
     baseline: Duration = Field(30.0, description="baseline phase before the first fault")
     interval: Duration = Field(1.0, description="monitor interval (wall)")
     cooldown: Duration = Field(10.0, description="how long the steady state must hold again to count as recovered")
+    recovery: Literal["any", "after_action"] = Field(
+        "any", description="any: the steady state holding again for the cooldown ends the run, however it came "
+        "back (a self-healing system, an automatic failover); after_action: only once someone acted (an ops "
+        "action) or every fault is out -- for a fault that cannot heal by itself, where the steady state flaps "
+        "near a threshold (a leak that is still deployed)")
     stop_conditions: list[Probe] = Field(
         default_factory=list, description="abort the run (reverting everything) when one of these fails: "
         "a hard limit on impact")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from simulator.journal import Journal
 from simulator.run.reprieve import Reprieve
+from simulator.scenario import load_scenario
 
 
 def test_an_oom_kill_with_no_action_after_it_is_a_reprieve(tmp_path: Path) -> None:
@@ -37,3 +38,20 @@ def test_a_torn_last_line_is_read_once_it_is_whole(tmp_path: Path) -> None:
     assert not watch.holds()
     path.write_text(text)
     assert watch.holds()
+
+
+def test_acted_says_whether_anyone_took_an_ops_action(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    runner = Journal(path, game_time=lambda: 10.0)
+    watch = Reprieve(path, {"auth"})
+    runner.write("steady_state.lost", probes=[])
+    runner.write("steady_state.restored", probes=[])
+    assert not watch.acted()  # a flap: nobody did anything
+    runner.write("ops.restart", action="restart:auth", target="auth", actor="ana", summary="restarted")
+    assert watch.acted()
+
+
+def test_memory_leak_needs_an_action_for_a_recovery_and_the_default_does_not() -> None:
+    root = Path(__file__).resolve().parents[3] / "scenarios"
+    assert load_scenario(root / "memory-leak.yaml", "before").timing.recovery == "after_action"
+    assert load_scenario(root / "pool-exhaustion.yaml").timing.recovery == "any"  # auto_fallback may heal it
