@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import typer
@@ -15,6 +16,7 @@ from simulator.rundir import RunDir
 from simulator.runs import json_default
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
+from simulator.tracker.server import DEFAULT_PORT
 
 console = Console(highlight=False)
 
@@ -71,10 +73,23 @@ def run(
         html = next((p for p in result.reports if p.endswith(".html")), None)
         if html:
             console.print(f"report:  [bold]{html}[/]  (gameday score {result.run_dir} for the line items)")
-        if result.tracker_db:
-            console.print(f"tracker: gameday tracker serve --db {result.tracker_db}  (to keep working the incident)")
+        for line in keep_working(result.tracker_db, responder):
+            print(line)  # plain: a command to copy must never be wrapped
     if result.exit_code:
         raise typer.Exit(result.exit_code)
+
+
+def keep_working(tracker_db: str | None, responder: str) -> list[str]:
+    """How to keep working the run's incidents once the run (and its tracker) has stopped: the exact command
+    and the address it serves. People write the post-mortem after a human (or unanswered) run."""
+    if not tracker_db:
+        return []
+    command = f"gameday tracker serve --db {shlex.quote(str(tracker_db))}"
+    url = f"http://127.0.0.1:{DEFAULT_PORT}/"
+    if responder in ("human", "none"):
+        return ["the tracker stopped with the run; to write the post-mortem and keep working the incidents, run:",
+                f"  {command}", f"  then open {url}"]
+    return [f"tracker: {command}  (serves {url}; to keep working the incidents)"]
 
 
 def register(app: typer.Typer) -> None:
