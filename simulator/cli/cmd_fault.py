@@ -20,7 +20,7 @@ from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
 from simulator.tracker.client import TrackerClient
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 fault_app = typer.Typer(help="Inject and revert faults by hand.", no_args_is_help=True)
 
 

@@ -18,7 +18,7 @@ from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
 from simulator.tracker.server import DEFAULT_PORT
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 
 
 def run(
