@@ -194,12 +194,12 @@ def register(app: typer.Typer) -> None:
         command.__doc__ = help_text
         sub.command(name)(command)
 
-    def _ending(name: str, method: str, help_text: str) -> None:
+    def _ending(name: str, method: str, target: str, help_text: str) -> None:
         """mitigate, resolve, close: refused while the incident's alerts still fire, unless --force."""
         def command(ref: Ref, note: Note = "", force: Force = False, tracker: Tracker = None, db: Db = None,
                     token: Token = None, actor: As = None, as_json: Json = False) -> None:
             t = _backend(tracker, db, token, actor)
-            if not force:
+            if not force and target in t.get_incident(ref).allowed_transitions:  # else the tracker's own error
                 _refuse_while_firing(t, ref, name)
             inc = getattr(t, method)(ref, note=note)
             _emit(inc, as_json, lambda i: console.print(f"{i.ref} is now [bold]{i.status}[/]"))
@@ -208,9 +208,9 @@ def register(app: typer.Typer) -> None:
         sub.command(name)(command)
 
     _simple("ack", "ack", "Acknowledge: someone is looking at it.")
-    _ending("mitigate", "mitigate", "Mark mitigated: the impact has stopped.")
-    _ending("resolve", "resolve", "Mark resolved.")
-    _ending("close", "close_incident", "Close (after the post-mortem, or a false alarm).")
+    _ending("mitigate", "mitigate", "mitigated", "Mark mitigated: the impact has stopped.")
+    _ending("resolve", "resolve", "resolved", "Mark resolved.")
+    _ending("close", "close_incident", "closed", "Close (after the post-mortem, or a false alarm).")
     _simple("reopen", "reopen", "Back to investigating (the mitigation did not hold, or it came back).")
 
     @sub.command("false-alarm")

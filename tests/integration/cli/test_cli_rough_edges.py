@@ -100,11 +100,13 @@ def test_a_bad_port_is_one_line(value, expected):
 
 def test_mitigate_resolve_close_are_refused_while_alerts_fire(db):
     ref = ref_of(db)
-    for verb in ("mitigate", "resolve", "close"):
-        line = one_error_line(gameday("incident", verb, ref, "--db", db))
-        assert "HighErrorRate" in line and "--force" in line
-    assert LocalTracker(db).get_incident(ref).status == "triggered"
+    line = one_error_line(gameday("incident", "close", ref, "--db", db))  # triggered: close is allowed
+    assert "HighErrorRate on payments" in line and "--force" in line
     LocalTracker(db).declare(ref, "P2")
+    for verb in ("mitigate", "resolve"):
+        line = one_error_line(gameday("incident", verb, ref, "--db", db))
+        assert "HighErrorRate on payments" in line and "--force" in line
+    assert LocalTracker(db).get_incident(ref).status == "investigating"
     r = gameday("incident", "mitigate", ref, "--force", "--db", db)
     assert r.returncode == 0, r.stderr
     assert LocalTracker(db).get_incident(ref).status == "mitigated"
