@@ -70,6 +70,9 @@ def main() -> None:
     except ClickException as error:
         err_console.print(f"[bold red]error:[/] {escape(usage_line(error))}", markup=True, highlight=False)
         sys.exit(error.exit_code)
+    except BrokenPipeError:  # `gameday ... | head`: the reader left; nothing more to say (as click's own main)
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - interpreter shutdown must not flush into the pipe
+        sys.exit(1)
     except typer.Abort:
         err_console.print("interrupted")
         sys.exit(130)
