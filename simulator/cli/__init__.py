@@ -16,6 +16,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+try:  # Typer 0.20+ carries its own click
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    from click.exceptions import ClickException, NoArgsIsHelpError
+
 from simulator.errors import GamedayError, ValidationFailed
 
 app = typer.Typer(
@@ -43,10 +48,34 @@ def report_error(error: GamedayError) -> None:
         err_console.print(f"[bold red]error:[/] {escape(line)}", markup=True, highlight=False)
 
 
+def usage_line(error: ClickException) -> str:
+    """Click's and Typer's bad-input errors (a bad ``--port``, a missing argument) as the one line every other
+    bad input gets, naming the command and where its help is, instead of Rich's four-line box."""
+    ctx = getattr(error, "ctx", None)
+    where = f"{ctx.command_path}: " if ctx is not None else ""
+    see = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    return f"{where}{error.format_message()}{see}".replace("\n", " ")
+
+
 def main() -> None:
     _register_commands()
     try:
-        app(prog_name="gameday")
+        code = app(prog_name="gameday", standalone_mode=False)
+        if isinstance(code, int) and code:  # typer.Exit(n), returned (not raised) without standalone mode
+            if code == 130:
+                err_console.print("interrupted")
+            sys.exit(code)
+    except NoArgsIsHelpError as error:  # the help is printed already
+        sys.exit(error.exit_code)
+    except ClickException as error:
+        err_console.print(f"[bold red]error:[/] {escape(usage_line(error))}", markup=True, highlight=False)
+        sys.exit(error.exit_code)
+    except BrokenPipeError:  # `gameday ... | head`: the reader left; nothing more to say (as click's own main)
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - interpreter shutdown must not flush into the pipe
+        sys.exit(1)
+    except typer.Abort:
+        err_console.print("interrupted")
+        sys.exit(130)
     except GamedayError as error:
         report_error(error)
         sys.exit(error.exit_code)

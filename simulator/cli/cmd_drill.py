@@ -16,7 +16,7 @@ from simulator.rundir import DrillDir
 
 # The drill modules (simulator.drills.*) are imported inside the commands, on purpose: every start of
 # `gameday` imports each cmd_* module, and the drills would add about 0.15 s to all of them.
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 drill_app = typer.Typer(help="Drills: game days, tabletop exercises, the annual full-scale simulation, CI checks.",
                         no_args_is_help=True)
 

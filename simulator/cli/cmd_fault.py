@@ -20,7 +20,7 @@ from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
 from simulator.tracker.client import TrackerClient
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 fault_app = typer.Typer(help="Inject and revert faults by hand.", no_args_is_help=True)
 
 
@@ -136,7 +136,8 @@ def ops(
     version: str = typer.Option(None, "--version", help="deploy: the release version."),
     setting: list[str] = typer.Argument(None, help="flag NAME=on|off; config/scale KEY=VALUE ..."),
     run: str = typer.Option(None, "--run", help="Run id (prefix); default: the only active run."),
-    actor: str = typer.Option("cli", "--as", help="Who pulls the lever (recorded)."),
+    actor: str = typer.Option("cli", "--as", envvar="GAMEDAY_USER",
+                              help="Who pulls the lever (recorded; or GAMEDAY_USER)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Pull a mitigation lever: rollback, deploy, flag, config, restart, scale. Recorded in the journal.

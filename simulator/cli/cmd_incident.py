@@ -2,12 +2,13 @@
 
 Every command takes ``--tracker URL`` (or ``$GAMEDAY_TRACKER_URL``) to talk to a running tracker,
 otherwise it opens the local database (``--db``, ``$GAMEDAY_TRACKER_DB``, ``.gameday/tracker.db``).
-``--as NAME`` is who did it (default ``$USER``); ``--json`` prints the API's JSON for scripts. Both
-backends are a ``TrackerPort``; the renderers read its typed results.
+``--as NAME`` is who did it (default ``$GAMEDAY_USER``, else ``$USER``); ``--json`` prints the API's JSON for
+scripts. Both backends are a ``TrackerPort``; the renderers read its typed results.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simulator.domain import standard
 from simulator.errors import InputError
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.db import default_db
@@ -29,10 +31,11 @@ console = Console(highlight=False)
 
 Tracker = Annotated[str | None, typer.Option("--tracker", envvar="GAMEDAY_TRACKER_URL",
                                              help="URL of a running tracker (default: the local database)")]
-Db = Annotated[str | None, typer.Option("--db", help="Local tracker database [default: $GAMEDAY_TRACKER_DB or "
-                                        ".gameday/tracker.db]")]
+Db = Annotated[str | None, typer.Option("--db", help=escape("Local tracker database [default: $GAMEDAY_TRACKER_DB or "
+                                               ".gameday/tracker.db]"))]
 Token = Annotated[str | None, typer.Option("--token", envvar="GAMEDAY_TRACKER_TOKEN", help="Bearer token")]
-As = Annotated[str | None, typer.Option("--as", help="Who is doing this [default: $USER]")]
+As = Annotated[str | None, typer.Option("--as", envvar="GAMEDAY_USER", show_envvar=True,
+                                        help=escape("Who is doing this [default: $GAMEDAY_USER, else the OS user]"))]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON")]
 Ref = Annotated[str, typer.Argument(help="Incident id, e.g. INC-2024-0001")]
 Note = Annotated[str, typer.Option("--note", "-m", help="A note for the timeline")]
@@ -73,7 +76,9 @@ def _render_list(rows: list[IncidentSummary]) -> None:
         return
     table = Table(show_lines=False)
     for column in ("id", "sev", "status", "service", "title", "IC", "opened", "alerts", "flags"):
-        table.add_column(column)
+        # an id is copied into the next command: never cut or wrapped, whatever the terminal's width
+        table.add_column(column, no_wrap=column in ("id", "sev", "alerts"),
+                         min_width=len(rows[0].ref) if column == "id" else None)
     for r in rows:
         flags = [f for f, on in (("response overdue", r.response_overdue),
                                  ("update overdue", r.update_overdue), ("exercise", r.exercise)) if on]
@@ -123,6 +128,32 @@ def _render_pages(pages: list[Any]) -> None:
         console.print(f"           {escape(p.reason)}", soft_wrap=True)
 
 
+Force = Annotated[bool, typer.Option("--force", help="Go ahead although the incident's alerts are still firing")]
+
+
+def _refuse_while_firing(t: TrackerPort, ref: str, verb: str) -> None:
+    """An input error naming the incident's firing alerts, if any: the impact may not have stopped."""
+    firing = t.alerts(incident=ref, status="firing")
+    if firing:
+        names = ", ".join(sorted({f"{a.name} on {a.service}" if a.service else a.name for a in firing}))
+        raise InputError(f"{ref}: {len(firing)} alert(s) still firing ({names}); check the impact has stopped, "
+                         f"or {verb} anyway with --force")
+
+
+POSTMORTEM_KEYS: tuple[str, ...] = ("title", *standard.POSTMORTEM_FIELDS, "meeting_date")
+SET_HELP = ("field=value (repeatable), e.g. root_cause='pool exhausted'; \\n for a new line. Fields: "
+            + ", ".join(POSTMORTEM_KEYS))
+
+
+def _postmortem_key(key: str) -> str:
+    """A ``--set`` field, or an input error naming the closest valid ones."""
+    if key in POSTMORTEM_KEYS:
+        return key
+    close = difflib.get_close_matches(key, POSTMORTEM_KEYS, n=3, cutoff=0.5)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"fields: {', '.join(POSTMORTEM_KEYS)}"
+    raise InputError(f"--set {key}: no such post-mortem field; {hint}")
+
+
 def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Work incidents: list, show, ack, declare, assign, update, notify, checklist, mitigate, "
                            "resolve, false-alarm, pages, postmortem.", no_args_is_help=True)
@@ -163,10 +194,23 @@ def register(app: typer.Typer) -> None:
         command.__doc__ = help_text
         sub.command(name)(command)
 
+    def _ending(name: str, method: str, target: str, help_text: str) -> None:
+        """mitigate, resolve, close: refused while the incident's alerts still fire, unless --force."""
+        def command(ref: Ref, note: Note = "", force: Force = False, tracker: Tracker = None, db: Db = None,
+                    token: Token = None, actor: As = None, as_json: Json = False) -> None:
+            t = _backend(tracker, db, token, actor)
+            if not force and target in t.get_incident(ref).allowed_transitions:  # else the tracker's own error
+                _refuse_while_firing(t, ref, name)
+            inc = getattr(t, method)(ref, note=note)
+            _emit(inc, as_json, lambda i: console.print(f"{i.ref} is now [bold]{i.status}[/]"))
+
+        command.__doc__ = help_text + " Refused while its alerts are firing, unless --force."
+        sub.command(name)(command)
+
     _simple("ack", "ack", "Acknowledge: someone is looking at it.")
-    _simple("mitigate", "mitigate", "Mark mitigated: the impact has stopped.")
-    _simple("resolve", "resolve", "Mark resolved.")
-    _simple("close", "close_incident", "Close (after the post-mortem, or a false alarm).")
+    _ending("mitigate", "mitigate", "mitigated", "Mark mitigated: the impact has stopped.")
+    _ending("resolve", "resolve", "resolved", "Mark resolved.")
+    _ending("close", "close_incident", "closed", "Close (after the post-mortem, or a false alarm).")
     _simple("reopen", "reopen", "Back to investigating (the mitigation did not hold, or it came back).")
 
     @sub.command("false-alarm")
@@ -187,13 +231,20 @@ def register(app: typer.Typer) -> None:
         _emit(t.pages(ref), as_json, _render_pages)
 
     @sub.command()
-    def declare(ref: Ref, severity: Annotated[str, typer.Option("--severity", "-s", help="P1, P2, P3 or P4")],
+    def declare(ref: Ref,
+                level: Annotated[str | None, typer.Argument(help="P1, P2, P3 or P4 (or give --severity)",
+                                                            show_default=False)] = None,
+                severity: Annotated[str | None, typer.Option("--severity", "-s", help="P1, P2, P3 or P4")] = None,
                 title: Annotated[str | None, typer.Option(help="A better title")] = None,
                 tracker: Tracker = None, db: Db = None, token: Token = None, actor: As = None,
                 as_json: Json = False) -> None:
         """Declare the incident with a severity (opens the incident channel)."""
+        if level and severity and level.upper() != severity.upper():
+            raise InputError(f"severity given twice and different: {level} and --severity {severity}; give one")
+        if not (level or severity):
+            raise InputError("declare needs a severity: gameday incident declare REF P1 (or --severity P1)")
         t = _backend(tracker, db, token, actor)
-        inc = t.declare(ref, severity.upper(), title=title)
+        inc = t.declare(ref, (level or severity or "").upper(), title=title)
         _emit(inc, as_json, lambda i: console.print(
             f"{i.ref} declared {_sev(i.severity)} · channel {escape(i.channel)}"))
 
@@ -307,8 +358,7 @@ def register(app: typer.Typer) -> None:
 
     @sub.command()
     def postmortem(ref: Ref,
-                   set_: Annotated[list[str] | None, typer.Option("--set", help="field=value (repeatable), e.g. "
-                                                                  "root_cause='pool exhausted'")] = None,
+                   set_: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
                    meeting: Annotated[str | None, typer.Option(help="Meeting date YYYY-MM-DD")] = None,
                    action: Annotated[str | None, typer.Option(help="Add an action item")] = None,
                    owner: Annotated[str, typer.Option(help="Owner of the new action item")] = "",
@@ -328,7 +378,7 @@ def register(app: typer.Typer) -> None:
             key, sep, value = item.partition("=")
             if not sep or not key:
                 raise InputError(f"--set {item!r}: expected field=value")
-            changes[key.strip()] = value.replace("\\n", "\n")
+            changes[_postmortem_key(key.strip())] = value.replace("\\n", "\n")
         if meeting is not None:
             changes["meeting_date"] = meeting
         if refresh:

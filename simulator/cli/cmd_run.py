@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import typer
@@ -15,8 +16,10 @@ from simulator.rundir import RunDir
 from simulator.runs import json_default
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
+from simulator.tracker import server
+from simulator.tracker.server import DEFAULT_PORT
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 
 
 def run(
@@ -36,6 +39,8 @@ def run(
     workers: int = typer.Option(None, "--workers", help="Distributed Locust workers (default: scenario's)."),
     interval: float = typer.Option(None, "--interval", help="Monitor interval in wall seconds (default 1)."),
     keep_targets: bool = typer.Option(False, "--keep-targets", help="Leave the targets running afterwards."),
+    keep_tracker: bool = typer.Option(False, "--keep-tracker", help="Afterwards, serve the run's tracker (on "
+                                      f"127.0.0.1:{DEFAULT_PORT}) until Ctrl-C, to write the post-mortem."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Run a scenario end to end: targets, load, faults on schedule, alerts, recovery, teardown."""
@@ -71,10 +76,28 @@ def run(
         html = next((p for p in result.reports if p.endswith(".html")), None)
         if html:
             console.print(f"report:  [bold]{html}[/]  (gameday score {result.run_dir} for the line items)")
-        if result.tracker_db:
-            console.print(f"tracker: gameday tracker serve --db {result.tracker_db}  (to keep working the incident)")
+        for line in keep_working(result.tracker_db, responder):
+            print(line)  # plain: a command to copy must never be wrapped
+    if keep_tracker and result.tracker_db:
+        def ready(url: str, _svc: object) -> None:
+            print(f"tracker up again on {url} for the post-mortem (Ctrl-C to stop)", flush=True)
+
+        server.serve(result.tracker_db, run_id=result.run_id, on_ready=ready)
     if result.exit_code:
         raise typer.Exit(result.exit_code)
+
+
+def keep_working(tracker_db: str | None, responder: str) -> list[str]:
+    """How to keep working the run's incidents once the run (and its tracker) has stopped: the exact command
+    and the address it serves. People write the post-mortem after a human (or unanswered) run."""
+    if not tracker_db:
+        return []
+    command = f"gameday tracker serve --db {shlex.quote(str(tracker_db))}"
+    url = f"http://127.0.0.1:{DEFAULT_PORT}/"
+    if responder in ("human", "none"):
+        return ["the tracker stopped with the run; to write the post-mortem and keep working the incidents, run:",
+                f"  {command}", f"  then open {url}"]
+    return [f"tracker: {command}  (serves {url}; to keep working the incidents)"]
 
 
 def register(app: typer.Typer) -> None:

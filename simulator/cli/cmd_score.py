@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,8 +60,9 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the score card as JSON."),
     config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
     tracker: str | None = typer.Option(None, "--tracker", help=TRACKER_HELP),
-    write: bool = typer.Option(False, "--write", help="Rewrite the run's scorecard.json and reports, and say what "
-                               "changed (after a later post-mortem or review)."),
+    write: bool = typer.Option(True, "--write/--no-write", help="Rewrite the run's scorecard.json and reports (as "
+                               "the run writes them) and say what changed, e.g. after a later post-mortem; "
+                               "--no-write only prints the card."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the evidence (journal / tracker refs)."),
     review: str | None = typer.Option(None, "--review", metavar="ITEM", help="Record an evaluator's review of a "
                                       "provisional line item (e.g. pm.root_cause) in the run's tracker, then "
@@ -95,16 +97,15 @@ def score_cmd(
         try:
             written = write_reports(run_dir, config=config, tracker_url=tracker, report=report)
         except PermissionError as exc:
-            raise InputError(f"{run_dir}: cannot write the reports there ({exc.strerror})") from None
+            raise InputError(f"{run_dir}: cannot write the reports there ({exc.strerror}); --no-write only "
+                             "prints the card") from None
     if as_json:
         print(card.dumps())
     else:
         console.print(render_scorecard(card, verbose=verbose))
-    if write:
-        for line in changes(before, card):
-            print(line)
-        for path in written:
-            print(f"wrote {path}")  # plain: a path must never be wrapped
+    if write:  # after the card; on stderr under --json, so stdout stays one JSON document
+        for line in [*changes(before, card), *(f"wrote {path}" for path in written)]:
+            print(line, file=sys.stderr if as_json else sys.stdout)  # plain: a path must never be wrapped
 
 
 def record_review(run_dir: Path, item: str, confirm: bool, override: float | None, note: str | None,

@@ -18,7 +18,7 @@ from simulator.targets.backends import get_backend
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 targets_app = typer.Typer(help="Start, stop and inspect target services for manual play.", no_args_is_help=True)
 
 

@@ -18,8 +18,9 @@ from simulator.tracker.service import TrackerService
 
 console = Console(highlight=False)
 
-DbOption = Annotated[str | None, typer.Option("--db", help="SQLite file or postgresql:// URL "
-                                              "[default: $GAMEDAY_TRACKER_DB or .gameday/tracker.db]")]
+# escaped: Typer renders help as Rich markup, which would swallow "[default: ...]" as a tag
+DbOption = Annotated[str | None, typer.Option("--db", help=escape("SQLite file or postgresql:// URL "
+                                              "[default: $GAMEDAY_TRACKER_DB or .gameday/tracker.db]"))]
 
 
 def register(app: typer.Typer) -> None:

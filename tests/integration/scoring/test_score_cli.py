@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_score_prints_the_card(live_run: Path) -> None:
-    r = gameday("score", str(live_run), columns=200)
+    r = gameday("score", str(live_run), "--no-write", columns=200)  # the shared folder stays as built
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "/ 100" in out and "capabilities (HSEEP)" in out
@@ -23,7 +23,7 @@ def test_score_prints_the_card(live_run: Path) -> None:
 
 
 def test_score_json_is_the_scorecard(live_run: Path) -> None:
-    r = gameday("score", str(live_run), "--json")
+    r = gameday("score", str(live_run), "--json", "--no-write")
     assert r.returncode == 0, r.stderr
     card = json.loads(r.stdout)
     assert card["run_id"] == RUN_ID and card["team"] == "blue" and card["incident"].startswith("INC-")

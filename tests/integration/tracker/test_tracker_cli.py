@@ -43,7 +43,7 @@ def test_incident_commands_on_the_local_database(tmp_path):
                      "--doing", "rolling back", "--next-in", "15", env=env)
     assert update.returncode == 0 and "What we know:\n- 5xx at 30%" in update.stdout
     assert gameday("incident", "checklist", ref, "logs", "--as", "bob", env=env).returncode == 0
-    assert gameday("incident", "mitigate", ref, "-m", "rolled back", env=env).returncode == 0
+    assert gameday("incident", "mitigate", ref, "-m", "rolled back", "--force", env=env).returncode == 0  # firing
 
     again = gameday("incident", "mitigate", ref, env=env)
     assert again.returncode == 2
