@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from live_run import RUN_ID, gameday
 
+from simulator.scoring.rubric import RULES
+
 pytestmark = pytest.mark.slow
 
 
@@ -29,10 +31,12 @@ def test_score_json_is_the_scorecard(live_run: Path) -> None:
     assert card["run_id"] == RUN_ID and card["team"] == "blue" and card["incident"].startswith("INC-")
     assert card["sources"]["tracker"] == "tracker.db"
     items = {i["id"]: i for i in card["items"]}
-    assert len(items) == 23 and card["monitoring"]["id"] == "detect.mttd"
+    assert set(items) == set(RULES) and card["monitoring"]["id"] == "detect.mttd"  # one line per rubric rule
     assert all(i["source"] in ("standard", "policy") and i["basis"] for i in card["items"])
-    # 30 game seconds of impact before the alert, an ack 20 s later: all well inside the P1 targets
-    assert 15 <= card["phases"]["mttd"] <= 60
+    # 30 game seconds of impact before the alert, an ack 20 s later: all well inside the P1 targets. People
+    # responded, so the card's phases are on their (wall) clock: 30 game seconds at x240 is about 0.13 s
+    assert card["clock"] == "wall"
+    assert 15 / 240 <= card["phases"]["mttd"] <= 60 / 240 + 1.0
     assert items["time.mitigate"]["status"] == "met" and "rollback:payments" in items["time.mitigate"]["reason"]
     assert items["class.severity"]["status"] == "met"
     assert items["pm.root_cause"]["status"] == "met"
