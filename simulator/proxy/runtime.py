@@ -16,6 +16,7 @@ from typing import Any
 import uvicorn
 import yaml
 
+from simulator.bounded import read_text
 from simulator.errors import EnvironmentProblem, GamedayError, InputError
 from simulator.netbind import listen_tcp
 from simulator.proxy.api import create_app
@@ -43,7 +44,7 @@ def load_config(path: str | Path) -> list[dict[str, Any]]:
     (Toxiproxy's config format), or a mapping with that list under ``proxies``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # bounded: a regular file, at most MAX_YAML_BYTES (DamagedFile, exit 2, otherwise)
     except OSError as exc:
         raise InputError(f"{path}: cannot read the proxy config: {exc.strerror}") from None
     try:

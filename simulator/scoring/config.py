@@ -23,7 +23,7 @@ from simulator.domain.severity import Severity
 from simulator.durations import Duration, format_duration
 from simulator.errors import Problem, ValidationFailed
 from simulator.scenario.loader import Locator, validate_data
-from simulator.scenario.yamlpos import Positions, YamlProblem, parse_yaml
+from simulator.scenario.yamlpos import Positions, YamlProblem, load_yaml_file
 from simulator.scoring import severity as sev
 
 DEFAULT_PATH = Path(__file__).with_name("default.yaml")
@@ -345,13 +345,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
     if path is not None:
         filename = str(path)
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ValidationFailed([Problem(filename, None, None, "", "no such file")]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationFailed([Problem(filename, None, None, "", f"cannot read: {exc}")]) from None
-        try:
-            user, positions = parse_yaml(text, filename)
+            user, positions = load_yaml_file(path)  # bounded: regular files only, at most MAX_YAML_BYTES
         except YamlProblem as exc:
             raise ValidationFailed([exc.problem]) from None
         if not isinstance(user, dict):
