@@ -40,12 +40,12 @@ def start_drill(tmp_path: Path, home: Path) -> tuple[subprocess.Popen[str], Path
                 return proc, journal.parent.parent / "targets"
             finished = [e for e in events if e.kind == "run.finished"]
             if finished:  # fail now, with the reason, rather than at the deadline
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)  # the drill and its Locust processes
                 raise AssertionError(f"the payments run ended before its fault: {finished[0].data['reason']}")
         if proc.poll() is not None:
             raise AssertionError(f"the drill ended early: {proc.stderr.read()[-2000:]}")
         time.sleep(0.2)
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)
     raise AssertionError("the payments fault was never injected")
 
 
