@@ -59,6 +59,9 @@ EVENT_KINDS: dict[str, str] = {
     "baseline.captured": "Steady-state baseline figures used by trend rules and probes (captured false: the "
                          "scenario's monitoring keeps no baseline).",
     "probe.checked": "A steady-state probe was evaluated: name, value, ok.",
+    "baseline.unsettled": "The steady state did not hold at the end of the baseline: the failing probes, and "
+    "how long it is re-checked for (timing.baseline_settle, game; settle_wall) before the run fails.",
+    "baseline.settled": "An unsteady baseline came to hold: waited_game; every pending fault moved that much later.",
     # alerts
     "alert.pending": "An alert rule's condition became true; waiting out its 'for' duration.",
     "alert.firing": "An alert rule fired: name, labels, annotations, value.",

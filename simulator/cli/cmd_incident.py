@@ -22,6 +22,7 @@ from rich.table import Table
 
 from simulator.domain import standard
 from simulator.errors import InputError
+from simulator.tracker import lifecycle
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.db import default_db
 from simulator.tracker.local import LocalTracker
@@ -135,7 +136,7 @@ def _refuse_while_firing(t: TrackerPort, ref: str, verb: str) -> None:
     """An input error naming the incident's firing alerts, if any: the impact may not have stopped."""
     firing = t.alerts(incident=ref, status="firing")
     if firing:
-        names = ", ".join(sorted({f"{a.name} on {a.service}" if a.service else a.name for a in firing}))
+        names = lifecycle.firing_names(firing)
         raise InputError(f"{ref}: {len(firing)} alert(s) still firing ({names}); check the impact has stopped, "
                          f"or {verb} anyway with --force")
 
@@ -195,7 +196,9 @@ def register(app: typer.Typer) -> None:
         sub.command(name)(command)
 
     def _ending(name: str, method: str, target: str, help_text: str) -> None:
-        """mitigate, resolve, close: refused while the incident's alerts still fire, unless --force."""
+        """mitigate, resolve, close (``lifecycle.CONFIRM_WHILE_FIRING``): refused while the incident's
+        alerts still fire, unless --force."""
+        assert target in lifecycle.CONFIRM_WHILE_FIRING
         def command(ref: Ref, note: Note = "", force: Force = False, tracker: Tracker = None, db: Db = None,
                     token: Token = None, actor: As = None, as_json: Json = False) -> None:
             t = _backend(tracker, db, token, actor)

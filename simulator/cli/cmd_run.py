@@ -40,7 +40,10 @@ def run(
     interval: float = typer.Option(None, "--interval", help="Monitor interval in wall seconds (default 1)."),
     keep_targets: bool = typer.Option(False, "--keep-targets", help="Leave the targets running afterwards."),
     keep_tracker: bool = typer.Option(False, "--keep-tracker", help="Afterwards, serve the run's tracker (on "
-                                      f"127.0.0.1:{DEFAULT_PORT}) until Ctrl-C, to write the post-mortem."),
+                                      "127.0.0.1, --tracker-port) until Ctrl-C, to write the post-mortem."),
+    tracker_port: int = typer.Option(DEFAULT_PORT, "--tracker-port", min=0, max=65535,
+                                     help="With --keep-tracker: the port it serves on afterwards (0: any free "
+                                     "port). Checked before the run starts."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Run a scenario end to end: targets, load, faults on schedule, alerts, recovery, teardown."""
@@ -50,6 +53,8 @@ def run(
                          tracker_url=tracker, receivers=list(receiver),
                          max_duration=parse_duration(max_duration) if max_duration else None, workers=workers,
                          interval=interval, keep_targets=keep_targets)
+    if keep_tracker and tracker_port:  # a taken port is said now, not after the run
+        server.bind("127.0.0.1", tracker_port, "--tracker-port").close()
     with Dashboard(live=None if not as_json else False) as dash:
         runner = Runner(s, options, path, observer=dash.update, on_event=dash.event)
         dash.event(f"run {runner.run_id}: {s.display_title} (×{runner.time_scale:g}) → {runner.run_dir}")
@@ -76,13 +81,14 @@ def run(
         html = next((p for p in result.reports if p.endswith(".html")), None)
         if html:
             console.print(f"report:  [bold]{html}[/]  (gameday score {result.run_dir} for the line items)")
-        for line in keep_working(result.tracker_db, responder):
+        for line in ([] if keep_tracker else keep_working(result.tracker_db, responder)):
             print(line)  # plain: a command to copy must never be wrapped
     if keep_tracker and result.tracker_db:
         def ready(url: str, _svc: object) -> None:
             print(f"tracker up again on {url} for the post-mortem (Ctrl-C to stop)", flush=True)
 
-        server.serve(result.tracker_db, run_id=result.run_id, on_ready=ready)
+        server.serve(result.tracker_db, run_id=result.run_id, on_ready=ready, port=tracker_port,
+                     port_option="--tracker-port")
     if result.exit_code:
         raise typer.Exit(result.exit_code)
 

@@ -91,13 +91,16 @@ def _impact(f: Facts) -> str:
 
 
 def timeline(f: Facts, prefilled: str) -> str:
-    """The tracker's timeline with the fault and every alert put in their place, in time order."""
+    """The tracker's timeline with the fault and every alert put in their place, in time order.
+
+    One clock: every bullet is the wall clock (UTC), as the tracker's own lines are; game time (T+)
+    is for the prose sections, where each moment carries both."""
     ours: list[tuple[datetime, str]] = []
     if f.fault is not None:
-        ours.append((f.fault.at.wall, f"T+{_t(f.fault.at)} impact began: {f.fault.describe()}"
+        ours.append((f.fault.at.wall, f"impact began: {f.fault.describe()}"
                                       + (f" ({f.fault.note})" if f.fault.note else "")))
     for a in f.alerts:
-        ours.append((a.at.wall, f"T+{_t(a.at)} alert {a.name} fired on {a.service}"
+        ours.append((a.at.wall, f"alert {a.name} fired on {a.service}"
                                 + (f": {a.summary}" if a.summary else "")))
     theirs: list[tuple[datetime | None, str]] = [(_line_time(line, f.opened.wall), line)
                                                  for line in prefilled.splitlines() if line.strip()]

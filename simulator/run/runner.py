@@ -48,6 +48,8 @@ from simulator.scenario.model import Scenario
 from simulator.targets.ops import OpsConsole
 
 LOOP = 0.1  # wall seconds between runner loop iterations
+#: the least wall time an unsteady baseline is re-checked for, in monitor intervals (``_settle_baseline``)
+SETTLE_INTERVALS = 10
 
 
 class Runner:
@@ -285,6 +287,8 @@ class Runner:
         self._wait_game(lambda: max(self.schedule.next_at() or first_at, floor), stepping=False)
         monitor.capture_baseline(self.clock.now(), s.timing.baseline)
         results = self._probe(window=min(s.timing.baseline, self.clock.now()))
+        if holds(results) is False:
+            results = self._settle_baseline(results)
         for r in results:
             journal.write("probe.checked", probe=r.probe.probe, target=r.probe.target, value=r.value, ok=r.ok,
                           phase="baseline")
@@ -321,6 +325,36 @@ class Runner:
             self._notify()
         self.journal.write("run.released", by=self._released_by, waited=round(time.monotonic() - since, 2))
         self._check_stop()
+
+    def _settle_baseline(self, results: list[ProbeResult]) -> list[ProbeResult]:
+        """Re-check a steady state that does not hold at the end of the baseline, each interval, for up to
+        ``timing.baseline_settle`` (at least ``SETTLE_INTERVALS`` intervals of wall time): one stall of a busy
+        machine at a high time scale is a minute of game time. The faults move later by the wait, so the
+        scenario's timeline keeps its shape; the journal says how long it took, or why it never settled."""
+        assert self.journal is not None
+        timing = self.scenario.timing
+        if timing.baseline_settle <= 0:
+            return results
+        failing = "; ".join(r.describe() for r in results if r.ok is False)
+        start = self.clock.now()
+        wall = max(self.clock.to_wall(timing.baseline_settle), SETTLE_INTERVALS * self.interval)
+        self.journal.write("baseline.unsettled", probes=[r.describe() for r in results if r.ok is False],
+                           settle_game=timing.baseline_settle, settle_wall=wall)
+        self.event(f"baseline: the steady state does not hold yet ({failing}); re-checking it for up to "
+                   f"{format_duration(self.clock.to_game(wall))} before any fault")
+        end = time.monotonic() + wall
+        while time.monotonic() < end and holds(results) is False:
+            self._wait_wall(self.interval)
+            self._revert_expired(self.clock.now())  # the facilitator's faults run their course
+            results = self._probe(window=min(timing.baseline, self.clock.now()))
+        waited = self.clock.now() - start
+        self.schedule.postpone(waited)
+        self.max_duration += waited
+        if holds(results) is not False:
+            self.journal.write("baseline.settled", waited_game=waited)
+            self.event(f"baseline: the steady state holds after {format_duration(waited)}; "
+                       f"the faults move {format_duration(waited)} later")
+        return results
 
     def _wait_wall(self, seconds: float) -> None:
         end = time.monotonic() + seconds

@@ -101,6 +101,12 @@ class FaultSchedule:
             fault.due_at = min(fault.at, now)
             return fault
 
+    def postpone(self, delay: float) -> None:
+        """Every pending scenario fault ``delay`` game seconds later (an unsteady baseline was waited out)."""
+        with self.lock:
+            for fault in self.pending():
+                fault.due_at = fault.at + delay
+
     def first_injected(self) -> FaultRun | None:
         """The scenario's first fault to take effect (red herrings don't start the incident's clock)."""
         injected = [f for f in self.scenario_faults() if f.injected_game is not None]

@@ -201,6 +201,10 @@ class Timing(Strict):
     time_scale: float = Field(1.0, gt=0, le=100000)
     max_duration: Duration = 1800.0
     baseline: Duration = Field(30.0, description="baseline phase before the first fault")
+    baseline_settle: Duration = Field(
+        120.0, description="policy default: when the steady state does not hold at the end of the baseline, "
+        "how long (game time, and at least 10 monitor intervals of wall time) to keep re-checking it before the "
+        "run ends as baseline_failed; the faults move later by the wait. 0: fail at once")
     interval: Duration = Field(1.0, description="monitor interval (wall)")
     cooldown: Duration = Field(10.0, description="how long the steady state must hold again to count as recovered")
     recovery: Literal["any", "after_action"] = Field(

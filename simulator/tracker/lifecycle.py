@@ -39,6 +39,17 @@ STATUS_LABELS: dict[str, str] = {
     "closed": "Closed",
 }
 
+#: The statuses that say the impact has stopped. The CLI refuses them (unless ``--force``) and the web
+#: page asks to confirm, naming the alerts, while the incident's alerts still fire. A false alarm is
+#: not among them: its form asks what was verified, and its alert still firing is what it is about.
+CONFIRM_WHILE_FIRING: tuple[str, ...] = ("mitigated", "resolved", "closed")
+
+
+def firing_names(firing: list[object]) -> str:
+    """``HighErrorRate on payments, TargetDown on auth``: the firing alerts, sorted, each once."""
+    return ", ".join(sorted({f"{a.name} on {a.service}" if getattr(a, "service", "") else str(getattr(a, "name", ""))
+                             for a in firing}))
+
 
 def verb(current: str, target: str) -> str:
     if target == "investigating" and current in ("mitigated", "resolved"):

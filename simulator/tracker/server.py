@@ -31,13 +31,13 @@ TOKEN_ENV = "GAMEDAY_TRACKER_TOKEN"
 DEFAULT_PORT = 8700
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, port_option: str = "--port") -> socket.socket:
     """A listening socket on the address ``host`` resolves to (resolved once here, so what was checked by
-    ``make_server`` is what is bound; IPv4 first)."""
+    ``make_server`` is what is bound; IPv4 first). A taken port names the caller's option for it."""
     addresses = resolve(host)
     address = next((a for a in addresses if ":" not in a), addresses[0])
-    return listen_tcp(address, port, busy=f"port {port} on {host} is taken: stop whatever uses it or pass --port "
-                                          "(0 lets the OS choose)", backlog=2048)
+    return listen_tcp(address, port, busy=f"port {port} on {host} is taken: stop whatever uses it or pass "
+                                          f"{port_option} (0 lets the OS choose)", backlog=2048)
 
 
 def url_for(sock: socket.socket, host: str) -> str:
@@ -78,11 +78,11 @@ def make_server(svc: TrackerService, *, host: str = "127.0.0.1", token: str | No
 
 def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT, token: str | None = None,
           run_id: str | None = None, exercise: bool = False,
-          log_level: str = "warning", on_ready: Any = None) -> None:
+          log_level: str = "warning", on_ready: Any = None, port_option: str = "--port") -> None:
     """Serve in the foreground until SIGINT/SIGTERM."""
     svc = TrackerService(db or default_db(), run_id=run_id, exercise=exercise)
     server = make_server(svc, host=host, token=token, log_level=log_level)
-    sock = bind(host, port)
+    sock = bind(host, port, port_option)
     url = url_for(sock, host)
     if on_ready is not None:
         on_ready(url, svc)

@@ -38,7 +38,8 @@ FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect w
            b'fill="#b3001b"/><path d="M16 5 28 27H4z" fill="#fff"/><path d="M14.5 12h3v8h-3zM14.5 22h3v3h-3z" '
            b'fill="#b3001b"/></svg>')
 #: the moves that end the response; asked to confirm while alerts of the incident still fire
-CONFIRM_WHILE_FIRING = {"mitigate": "mitigated", "resolve": "resolved", "close": "closed"}
+#: the buttons whose status asks for a confirmation while alerts fire (``lifecycle.CONFIRM_WHILE_FIRING``)
+CONFIRM_WHILE_FIRING = {lifecycle.VERBS[s]: s for s in lifecycle.CONFIRM_WHILE_FIRING}
 
 
 def board_order(incidents: list[Any]) -> list[Any]:

@@ -33,6 +33,18 @@ def test_next_brings_the_earliest_pending_fault_forward_without_rewriting_its_sp
     assert s.bring_forward(now=20).id == "late"
 
 
+def test_an_unsteady_baseline_moves_every_pending_fault_later_and_leaves_the_rest() -> None:
+    s = FaultSchedule([fault("done", 30), fault("f1", 120), fault("f2", 300)])
+    herring = s.add(fault("herring-1", 10, source="herring"))
+    s.faults[0].injected_game = 30
+    s.postpone(45)
+    assert [(f.id, f.at, f.spec.at) for f in s.faults] == [
+        ("done", 30, 30), ("f1", 165, 120), ("f2", 345, 300), ("herring-1", 10, 10)]
+    assert herring.at == 10 and s.next_at() == 165 and s.due(164) == [herring]
+    s.postpone(5)  # a second wait adds to the first
+    assert s.next_at() == 170
+
+
 def test_facilitator_faults_do_not_start_the_incident_clock_or_hold_the_run() -> None:
     s = FaultSchedule([fault("f1", 100)])
     herring = s.add(fault("herring-1", 10, source="herring", duration=20))
