@@ -239,12 +239,25 @@ def need_incident(c: Context, what: str) -> Verdict | None:
     return None
 
 
+def predates_fault(fault: FaultFact | None, inc: IncidentView) -> bool:
+    """Opened before the first fault took effect, and no alert joined it after: a page from before the
+    incident (a noisy baseline). One that the fault's alerts joined while it was still open is where the
+    team worked the real incident, however early it was opened."""
+    if fault is None or inc.created is None or inc.created.wall >= fault.effective.wall - 1:
+        return False
+    return not any(t.kind == "alert.firing" and t.at.wall >= fault.effective.wall - 1 for t in inc.timeline)
+
+
 def primary_incident(data: RunData, incidents: list[IncidentView]) -> IncidentView | None:
-    """The incident the run is about: the first one on the truth's services (or a faulted target)."""
+    """The incident the run is about: the first one on the truth's services (or a faulted target), among
+    those the faults could have caused (``predates_fault``); a page from before the fault is never it
+    while there is another."""
     if not incidents:
         return None
+    fault = data.facts.first_fault
+    real = [i for i in incidents if not predates_fault(fault, i)] or incidents
     wanted = set(data.truth.services_affected) if data.truth else set()
     wanted |= {f.target for f in data.facts.faults}
-    matching = [i for i in incidents if i.service in wanted]
-    pool = matching or incidents
+    matching = [i for i in real if i.service in wanted]
+    pool = matching or real
     return min(pool, key=lambda i: i.created.wall if i.created else math.inf)

@@ -10,7 +10,7 @@ branch: "Verify Issue -> False Alarm -> Document and Close".
 from __future__ import annotations
 
 from simulator.scoring.judge import filler
-from simulator.scoring.rubric.context import Context
+from simulator.scoring.rubric.context import Context, predates_fault
 from simulator.scoring.rubric.verdict import Verdict, missed, tref
 from simulator.scoring.rundata import IncidentView
 from simulator.scoring.severity import SEVERITIES, roles_required
@@ -20,12 +20,12 @@ EXPLAIN_MIN_WORDS = 6  # a note that explains something in fewer words says too 
 
 
 def is_false_alarm(base: Context, inc: IncidentView) -> bool:
-    """Not caused by the scenario's faults: opened before the first one took effect, or on a service that
-    only a red herring touched."""
+    """Not caused by the scenario's faults: opened before the first one took effect with nothing of it joining
+    later (``predates_fault``), or on a service that only a red herring touched."""
     fault = base.fault
     if fault is None:
         return True
-    if inc.created is not None and inc.created.wall < fault.effective.wall - 1:
+    if predates_fault(fault, inc):
         return True
     scenario_targets = {f.target for f in base.facts.faults if f.scenario}
     herring_targets = {f.target for f in base.facts.faults if not f.scenario}

@@ -108,3 +108,34 @@ def test_an_evaluator_overrides_a_provisional_item_and_the_card_says_who_and_why
     assert "overridden by Morgan" in rc.reason and rc.judgement_text == "overridden by Morgan"
     assert sections.judgement == "reviewed" and sections.points == sections.max_points
     assert card.item("time.acknowledge").judgement == "automatic"  # timings need no judgement
+
+
+def test_a_false_alarm_on_the_faulted_service_before_the_fault_does_not_take_the_primarys_place(tmp_path):
+    # a noisy baseline: payments' p95 pages before any fault; the team checks it, finds nothing, resolves it;
+    # then the fault comes and the team works the real incident, a new one, by the book
+    kit = RunKit(tmp_path / "run")
+    early = kit.tracker().at(60).send_alert("HighLatencyP95", "payments", severity="warning",
+                                            summary="payments slow", run_id=kit.run_id)["incidents"][0]
+    t = kit.tracker()
+    t.at(70).ack(early, actor="alice")
+    t.at(80).note(early, "Verified: p95 back under 200 ms within a minute, no errors; a scrape hiccup, no impact.")
+    t.at(90).resolve(early)
+    t.ref = None
+    exemplary(kit)
+    card = card_of(kit)
+    assert card.incident is not None and card.incident != early  # the real incident is the primary one
+    assert next(i for i in card.incidents if i.ref == early).role == "false_alarm"
+    assert card.overall == 100.0
+
+
+def test_an_incident_opened_before_the_fault_that_the_faults_alerts_joined_is_the_real_one(tmp_path):
+    # the early page stayed open; the fault's alerts joined it and the team worked the outage there
+    kit = RunKit(tmp_path / "run")
+    early = kit.tracker().at(60).send_alert("HighLatencyP95", "payments", severity="warning",
+                                            summary="payments slow", run_id=kit.run_id)["incidents"][0]
+    t = exemplary(kit)
+    assert t.ref == early  # the fault's alert joined the open incident
+    card = card_of(kit)
+    assert card.incident == early and [i.role for i in card.incidents] == ["primary"]
+    assert card.overall == 100.0, [(i.id, i.status, i.reason) for i in card.items
+                                   if i.status not in ("met", "not_applicable")]
