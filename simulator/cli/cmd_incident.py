@@ -136,7 +136,7 @@ def _refuse_while_firing(t: TrackerPort, ref: str, verb: str) -> None:
     """An input error naming the incident's firing alerts, if any: the impact may not have stopped."""
     firing = t.alerts(incident=ref, status="firing")
     if firing:
-        names = lifecycle.firing_names(firing)
+        names = ", ".join(sorted({f"{a.name} on {a.service}" if a.service else a.name for a in firing}))
         raise InputError(f"{ref}: {len(firing)} alert(s) still firing ({names}); check the impact has stopped, "
                          f"or {verb} anyway with --force")
 

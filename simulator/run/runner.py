@@ -335,22 +335,21 @@ class Runner:
         timing = self.scenario.timing
         if timing.baseline_settle <= 0:
             return results
-        failing = "; ".join(r.describe() for r in results if r.ok is False)
+        failing = [r.describe() for r in results if r.ok is False]
         start = self.clock.now()
         wall = max(self.clock.to_wall(timing.baseline_settle), SETTLE_INTERVALS * self.interval)
-        self.journal.write("baseline.unsettled", probes=[r.describe() for r in results if r.ok is False],
-                           settle_game=timing.baseline_settle, settle_wall=wall)
-        self.event(f"baseline: the steady state does not hold yet ({failing}); re-checking it for up to "
+        self.journal.write("baseline.unsettled", probes=failing, settle_game=timing.baseline_settle, settle_wall=wall)
+        self.event(f"baseline: the steady state does not hold yet ({'; '.join(failing)}); re-checking it for up to "
                    f"{format_duration(self.clock.to_game(wall))} before any fault")
         end = time.monotonic() + wall
         while time.monotonic() < end and holds(results) is False:
             self._wait_wall(self.interval)
             self._revert_expired(self.clock.now())  # the facilitator's faults run their course
             results = self._probe(window=min(timing.baseline, self.clock.now()))
-        waited = self.clock.now() - start
-        self.schedule.postpone(waited)
-        self.max_duration += waited
-        if holds(results) is not False:
+        if holds(results) is not False:  # else the run ends as baseline_failed
+            waited = self.clock.now() - start
+            self.schedule.postpone(waited)
+            self.max_duration += waited
             self.journal.write("baseline.settled", waited_game=waited)
             self.event(f"baseline: the steady state holds after {format_duration(waited)}; "
                        f"the faults move {format_duration(waited)} later")

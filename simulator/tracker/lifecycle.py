@@ -45,12 +45,6 @@ STATUS_LABELS: dict[str, str] = {
 CONFIRM_WHILE_FIRING: tuple[str, ...] = ("mitigated", "resolved", "closed")
 
 
-def firing_names(firing: list[object]) -> str:
-    """``HighErrorRate on payments, TargetDown on auth``: the firing alerts, sorted, each once."""
-    return ", ".join(sorted({f"{a.name} on {a.service}" if getattr(a, "service", "") else str(getattr(a, "name", ""))
-                             for a in firing}))
-
-
 def verb(current: str, target: str) -> str:
     if target == "investigating" and current in ("mitigated", "resolved"):
         return "reopen"

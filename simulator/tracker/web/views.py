@@ -37,7 +37,6 @@ MAX_FORM = 1_000_000
 FAVICON = (b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" '
            b'fill="#b3001b"/><path d="M16 5 28 27H4z" fill="#fff"/><path d="M14.5 12h3v8h-3zM14.5 22h3v3h-3z" '
            b'fill="#b3001b"/></svg>')
-#: the moves that end the response; asked to confirm while alerts of the incident still fire
 #: the buttons whose status asks for a confirmation while alerts fire (``lifecycle.CONFIRM_WHILE_FIRING``)
 CONFIRM_WHILE_FIRING = {lifecycle.VERBS[s]: s for s in lifecycle.CONFIRM_WHILE_FIRING}
 
