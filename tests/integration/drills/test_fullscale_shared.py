@@ -55,12 +55,16 @@ def test_payments_leak_reaches_the_gateway_team_and_the_payments_rollback_clears
     samples = [e for e in gw_events if e.kind == "sample" and e.data["target"] == "gateway"]
     before = [s for s in samples if s.wall < leak.wall]
     during = [s for s in samples if leak.wall < s.wall < rollback.wall]
-    # after the rollback the errors stop once the good release is up and in-flight requests have drained:
-    # the first clean sample comes soon, and every later one is clean too
+    # after the rollback the errors stop once the good release is up and in-flight requests have drained
+    # (a sample can be clean while requests are still in flight to the old process): the last 5xx comes
+    # soon after the rollback, and every sample after it is clean
     since = [s for s in samples if s.wall > rollback.wall]
-    first_clean = next(i for i, s in enumerate(since) if s.data["requests"] > 0 and s.data["status_5xx"] == 0)
-    after = since[first_clean:]
-    assert since[first_clean].wall - rollback.wall < 8.0, "the gateway's 5xx went on long after the rollback"
+    dirty = [s for s in since if s.data["status_5xx"]]
+    settled = dirty[-1].wall if dirty else rollback.wall
+    assert settled - rollback.wall < 8.0, \
+        ("the gateway's 5xx went on long after the rollback", [(round(s.wall - rollback.wall, 1), s.data["status_5xx"])
+                                                               for s in dirty])
+    after = [s for s in since if s.wall > settled and s.data["requests"] > 0]
     assert before and during and len(after) >= 3, (len(before), len(during), len(after))
     def upstream_failures(s) -> float:  # the gateway's own metric: payments answered 5xx or not at all
         return sum(v for k, v in s.data.get("rates", {}).items() if k.startswith("gateway_upstream_failures_total"))
@@ -68,9 +72,8 @@ def test_payments_leak_reaches_the_gateway_team_and_the_payments_rollback_clears
     assert sum(s.data["status_5xx"] for s in before) == 0, "5xx on the gateway before the payments leak"
     assert sum(s.data["status_5xx"] for s in during) > 0, "the payments leak did not reach the gateway's customers"
     assert any(upstream_failures(s) > 0 for s in during), "the gateway's 5xx were not upstream (payments) failures"
-    assert sum(s.data["status_5xx"] for s in after) == 0, \
-        [(round(s.wall - rollback.wall, 1), s.data["status_5xx"]) for s in after if s.data["status_5xx"]]
-    assert not any(upstream_failures(s) > 0 for s in after)
+    assert not any(upstream_failures(s) > 0 for s in after), \
+        [(round(s.wall - rollback.wall, 1), upstream_failures(s)) for s in after if upstream_failures(s) > 0]
 
     # the platform team's load is distributed: a Locust master and two workers
     [load] = [e for e in gw_events if e.kind == "load.started"]
