@@ -65,3 +65,11 @@ def listen_tcp(host: str, port: int, *, busy: str, backlog: int = 128, inheritab
         raise EnvironmentProblem(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(inheritable)
     return sock
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free on ``host`` right now, for a child that binds it itself (a small race: another process may take
+    it first; the child then fails to start and says so)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

@@ -130,7 +130,7 @@ def show(
     for tg in s.targets:
         limits = ", ".join(x for x in [f"mem {tg.memory_limit // 2**20}MiB" if tg.memory_limit else "",
                                        f"cpus {tg.cpus:g}" if tg.cpus else ""] if x)
-        targets.add_row(tg.name, tg.app, tg.tier or "(app default)", tg.release or "(good)",
+        targets.add_row(tg.name, tg.kind, tg.tier or "(app default)", tg.release or "(good)",
                         ", ".join(tg.depends_on), limits)
     console.print(targets)
     ld = s.load

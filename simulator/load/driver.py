@@ -85,7 +85,7 @@ from simulator.load.config import (
     SAFETY_MARKER,
     LoadConfig,
 )
-from simulator.load.locustfiles import locustfile_path
+from simulator.load.locustfiles import ADOPT, locustfile_path
 from simulator.load.retry import RetryPolicy
 from simulator.load.safety import check_loopback_url
 from simulator.load.shapes import EndMode, to_wall_stages
@@ -135,6 +135,8 @@ class LoadDriver:
         end: EndMode = "hold",
         params: dict[str, Any] | None = None,
         locustfile: str | os.PathLike[str] | None = None,
+        adopt: bool = False,
+        user_classes: Sequence[str] = (),
         on_stats: StatsCallback | None = None,
         remote_workers: int = 0,
         master_port: int | None = None,
@@ -154,6 +156,9 @@ class LoadDriver:
         if workers < 0 or remote_workers < 0:
             raise InputError("load: workers must be >= 0")
         self.custom_locustfile = locustfile is not None
+        #: a user's own locustfile, left as it is: loaded beside ``_adopt.py`` (gameday's hooks, shape, retries)
+        self.adopt = adopt
+        self.user_classes = list(user_classes)
         self.config = LoadConfig(
             app=app, target_url=url, target=target or app, users=users, spawn_rate=float(spawn_rate),
             stages=tuple(to_wall_stages(stages, time_scale, float(spawn_rate))), end=end,
@@ -193,9 +198,10 @@ class LoadDriver:
         load = scenario.load
         target = scenario.target(scenario.load_target)
         return cls(
-            target_url, target.app, load.users, load.spawn_rate, load.stages, load.clients.retry, run_dir,
+            target_url, target.kind, load.users, load.spawn_rate, load.stages, load.clients.retry, run_dir,
             seed, time_scale, load.workers if workers is None else workers, interval,
             wait=tuple(load.wait), timeout=load.clients.timeout, target=target.name, on_stats=on_stats, end=end,
+            locustfile=load.locustfile, adopt=load.locustfile is not None, user_classes=load.user_classes,
         )
 
     # -- paths and processes -------------------------------------------------------------------
@@ -257,16 +263,19 @@ class LoadDriver:
 
     def commands(self, port: int | None = None) -> tuple[list[str], list[list[str]]]:
         """The master (or single) command and the worker commands."""
-        base = [sys.executable, "-m", "locust", "-f", str(self.locustfile)]
-        main = [*base, "--headless", "--host", self.config.target_url, "--csv", str(self.csv_prefix),
-                "--csv-full-history", "--only-summary", "--exit-code-on-error", "0", "--loglevel", "INFO"]
+        files = f"{ADOPT},{self.locustfile}" if self.adopt else str(self.locustfile)
+        base = [sys.executable, "-m", "locust", "-f", files]
+        main = [*base, *self.user_classes, "--headless", "--host", self.config.target_url, "--csv",
+                str(self.csv_prefix), "--csv-full-history", "--only-summary", "--exit-code-on-error", "0",
+                "--loglevel", "INFO"]
         expected = self.workers + self.remote_workers
         if expected == 0:
             return main, []
         assert port is not None
         main += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
                  "--expect-workers", str(expected), "--expect-workers-max-wait", str(max(1, int(self.start_timeout)))]
-        worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port), "--loglevel", "INFO"]
+        worker = [*base, *self.user_classes, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
+                  "--loglevel", "INFO"]
         return main, [list(worker) for _ in range(self.workers)]
 
     def _spawn(self, cmd: list[str], log: Path, env: dict[str, str], **kw: Any) -> subprocess.Popen[bytes]:

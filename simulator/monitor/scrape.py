@@ -22,15 +22,14 @@ LOOPBACK = "127.0.0.1"
 
 
 def metrics_url(url: str) -> str:
-    """The ``/metrics`` URL for a target URL; refuses anything but http(s)://127.0.0.1."""
+    """The metrics URL for a target URL: the URL's own path (your service's ``metrics:`` path), else ``/metrics``;
+    refuses anything but http(s)://127.0.0.1."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or parts.hostname != LOOPBACK:
         raise SafetyViolation(
             f"refusing to scrape {url!r}: the monitor scrapes only http://{LOOPBACK}:<port> targets"
         )
-    path = parts.path.rstrip("/")
-    if not path.endswith("/metrics"):
-        path += "/metrics"
+    path = parts.path.rstrip("/") or "/metrics"
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
 
 

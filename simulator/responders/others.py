@@ -134,7 +134,7 @@ class SideDesk:
         target = next((t for t in self.sight.scenario.targets if t.name == service), None)
         if target is None:
             return f"{service} is not one of this run's targets"
-        tier = target.tier or APPS[target.app].tier
+        tier = target.tier or (APPS[target.app].tier if target.app else "standard")
         limits = thresholds_for(tier)
         reading = self.sight.reading(service) or {}
         parts = []

@@ -251,7 +251,7 @@ class Runner:
         self.event(f"tracker: {url}")
         # ---- monitor + load (the game clock starts with the load)
         watched = self._watched()
-        targets = {t.name: TargetSpec(t.url, t.tier, t.app, t.pid, t.memory_limit) for t in view.targets()
+        targets = {t.name: TargetSpec(t.metrics_url, t.tier, t.app, t.pid, t.memory_limit) for t in view.targets()
                    if t.name in watched}
         receivers = list(opts.receivers) + [f"{url.rstrip('/')}/api/v1/alerts/alertmanager"]
         extra_stats = services.container_stats(self.interval) if view.backend == "docker" else None

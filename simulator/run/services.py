@@ -179,8 +179,8 @@ def shared_view(folder: Path, scenario: Scenario, journal: Journal) -> TargetsVi
     for t in scenario.targets:
         if t.name not in view.names:
             missing.append(t.name)
-        elif view.target(t.name).app != t.app:
-            wrong.append(f"{t.name} runs app {view.target(t.name).app}, the scenario expects {t.app}")
+        elif view.target(t.name).app != t.kind:
+            wrong.append(f"{t.name} runs app {view.target(t.name).app}, the scenario expects {t.kind}")
     if missing or wrong:
         problems = ([f"missing target(s) {', '.join(missing)}"] if missing else []) + wrong
         raise InputError(f"shared targets {folder}: scenario {scenario.metadata.name}: "

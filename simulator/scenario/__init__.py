@@ -12,7 +12,7 @@ from typing import Any
 
 from simulator.durations import format_duration, parse_duration, parse_size
 from simulator.scenario import variants
-from simulator.scenario.checks import check_scenario
+from simulator.scenario.checks import check_scenario, scenario_folder
 from simulator.scenario.clock import GameClock
 from simulator.scenario.loader import Prepare, load_document, load_text
 from simulator.scenario.model import Scenario
@@ -32,11 +32,14 @@ def _variant(name: str | None) -> Prepare:
 def load_scenario(path: str | Path, variant: str | None = None) -> Scenario:
     """Load and validate a scenario file as ``variant`` (default: its default variant); raises
     ``ValidationFailed`` listing every problem (an unknown variant: one line naming the known ones)."""
-    return load_document(path, Scenario, [check_scenario], expect_kind="Scenario", prepare=_variant(variant))
+    scenario = load_document(path, Scenario, [check_scenario], expect_kind="Scenario", prepare=_variant(variant))
+    return scenario.with_files_from(scenario_folder(str(path)))
 
 
 def load_scenario_text(text: str, filename: str = "<scenario>", variant: str | None = None) -> Scenario:
-    return load_text(text, filename, Scenario, [check_scenario], expect_kind="Scenario", prepare=_variant(variant))
+    scenario = load_text(text, filename, Scenario, [check_scenario], expect_kind="Scenario",
+                         prepare=_variant(variant))
+    return scenario.with_files_from(scenario_folder(filename))
 
 
 def load_every_variant(path: str | Path) -> list[Scenario]:

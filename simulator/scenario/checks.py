@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+from pathlib import Path as FsPath
 
 from simulator.domain.ops_action import OpsAction
 from simulator.errors import Problem
 from simulator.faults.catalog import FAULT_KINDS
+from simulator.load.locustfiles import defined_classes
 from simulator.scenario.loader import Locator, validate_data
 from simulator.scenario.model import _NAME, Fault, Scenario
 from simulator.scenario.yamlpos import Path
@@ -84,6 +86,7 @@ def check_scenario(scenario: Scenario, loc: Locator) -> list[Problem]:
         if esc.severity is None and esc.fault is None:
             problems.append(loc.problem(("escalations", i), "expected 'severity' or 'fault' (what escalates)"))
     problems += _check_variants(scenario, loc)
+    problems += _check_own_service(scenario, loc)
     for i, step in enumerate(scenario.responder.runbook):
         if step.action is not None:
             target = OpsAction.parse(step.action).target  # the model has checked its form
@@ -102,3 +105,54 @@ def _check_variants(scenario: Scenario, loc: Locator) -> list[Problem]:
         problems.append(loc.problem(("default_variant",), f"expected a declared variant ({known}), got {chosen!r}"
                                     f"{_suggest(chosen, list(scenario.variants))}"))
     return problems
+
+
+def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
+    """Your own service's files and names: a command's folder and dependencies, a release a fault deploys, the
+    locustfile and its user classes (read, never run)."""
+    problems: list[Problem] = []
+    base = scenario_folder(loc.filename)
+    for i, t in enumerate(scenario.targets):
+        if t.command is None:
+            continue
+        if t.command.cwd is not None and not (base / t.command.cwd).is_dir():
+            problems.append(loc.problem(("targets", i, "command", "cwd"), f"expected a folder (relative to "
+                                        f"{base}), got {t.command.cwd!r}, which is not one"))
+        for dep in t.command.dependencies():
+            if dep not in t.depends_on:
+                problems.append(loc.problem(("targets", i, "command"), f"{{url:{dep}}} names a target that is not "
+                                            f"in depends_on ({', '.join(t.depends_on) or 'none'})"))
+    for i, fault in enumerate(scenario.faults):
+        names = [t.name for t in scenario.targets]
+        if fault.kind == "app.release" and fault.target in names:
+            t = scenario.target(fault.target)
+            version = fault.params.get("version")
+            if t.command is not None and version not in t.release_names:
+                problems.append(loc.problem(("faults", i, "params", "version"), f"expected a release of "
+                                            f"{t.name} ({', '.join(t.release_names)}), got {version!r}"))
+    load = scenario.load
+    if load.locustfile is None:
+        if scenario.target(scenario.load_target).command is not None:
+            problems.append(loc.problem(("load",), f"expected 'locustfile' (your own, for your service "
+                                        f"{scenario.load_target!r}): the bundled ones know only the bundled apps"))
+        elif load.user_classes:
+            problems.append(loc.problem(("load", "user_classes"), "user_classes go with your own 'locustfile'"))
+        return problems
+    path = base / load.locustfile
+    try:
+        classes = defined_classes(path)
+    except (OSError, ValueError) as exc:
+        what = "no such file" if not path.exists() else str(exc)
+        problems.append(loc.problem(("load", "locustfile"), f"expected a Python locustfile (relative to {base}), "
+                                    f"got {load.locustfile!r}: {what}"))
+        return problems
+    for j, name in enumerate(load.user_classes):
+        if name not in classes:
+            problems.append(loc.problem(("load", "user_classes", j), f"expected a class {path.name} defines "
+                                        f"({', '.join(classes) or 'none'}), got {name!r}{_suggest(name, classes)}"))
+    return problems
+
+
+def scenario_folder(filename: str) -> FsPath:
+    """The folder a scenario's relative paths start from (the current one for a scenario given as text)."""
+    return FsPath(filename).resolve().parent if not filename.startswith("<") else FsPath.cwd()

@@ -9,6 +9,7 @@ live in ``simulator.scenario.checks`` so every problem can be reported with its 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,6 +21,7 @@ from simulator.domain.severity import Severity
 from simulator.durations import Duration, Size
 from simulator.monitor.defaults import MonitoringOptions
 from simulator.monitor.rules import AlertRuleSpec
+from simulator.scenario.service import IMPLICIT_RELEASE, Command, Levers, Release, check_release_name
 
 Tier = Literal["critical", "important", "standard"]
 AppName = Literal["payments", "gateway", "auth"]
@@ -115,8 +117,15 @@ class RestartPolicy(Strict):
 
 class Target(Strict):
     name: str
-    app: AppName
-    tier: Tier | None = Field(None, description="service tier; defaults to the app's tier")
+    app: AppName | None = Field(None, description="a bundled app (payments, gateway, auth); or give command")
+    command: Command | None = Field(None, description="your own service, started by the local backend (instead "
+                                    "of app)")
+    releases: dict[str, Release] = Field(default_factory=dict, description="command targets: named versions "
+                                         "(variants of the command) an app.release fault or 'gameday ops deploy' "
+                                         "switches between; the first good one runs unless 'release' says")
+    levers: Levers | None = Field(None, description="command targets: the service's own admin calls for flags and "
+                                  "config ('gameday ops flag' / 'ops config')")
+    tier: Tier | None = Field(None, description="service tier; defaults to the app's tier (a command's: standard)")
     release: str | None = Field(None, description="release running at the start; defaults to the good one")
     config: dict[str, Any] = Field(default_factory=dict, description="app runtime config")
     flags: dict[str, bool] = Field(default_factory=dict)
@@ -131,6 +140,50 @@ class Target(Strict):
         if not _NAME.match(v):
             raise ValueError(f"expected a lowercase name with dashes like 'payments', got {v!r}")
         return v
+
+    @field_validator("releases")
+    @classmethod
+    def _releases(cls, v: dict[str, Release]) -> dict[str, Release]:
+        for name, release in v.items():
+            check_release_name(name)
+            if release.fixes is not None and release.fixes not in v:
+                raise ValueError(f"'fixes' naming a release of this target ({', '.join(v)}), got "
+                                 f"{release.fixes!r} (release {name})")
+        if v and not any(r.good for r in v.values()):
+            raise ValueError("at least one good release (good: true), the one the service starts with")
+        return v
+
+    @model_validator(mode="after")
+    def _app_or_command(self) -> Target:
+        if (self.app is None) == (self.command is None):
+            raise ValueError("exactly one of 'app' (a bundled app: payments, gateway, auth) or 'command' (your own "
+                             "service)" + (", got both" if self.app else ", got neither"))
+        if self.command is None:
+            for key in ("releases", "levers"):
+                if getattr(self, key):
+                    raise ValueError(f"'{key}' only on a command target (a bundled app has its own)")
+            return self
+        if self.config:
+            raise ValueError("no 'config' on a command target (it is a bundled app's runtime config): give your "
+                             "service its settings in command.env, and levers.config for changes at run time")
+        if self.release is not None and self.release not in self.release_names:
+            raise ValueError(f"'release' naming one of the target's releases ({', '.join(self.release_names)}), "
+                             f"got {self.release!r}")
+        known = set(self.levers.flags) if self.levers else set()
+        if unknown := sorted(set(self.flags) - known):
+            raise ValueError(f"flags declared under levers.flags ({', '.join(sorted(known)) or 'none'}), got "
+                             f"{unknown[0]!r}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """What runs: the bundled app's name, or ``command`` for your own service."""
+        return self.app or "command"
+
+    @property
+    def release_names(self) -> list[str]:
+        """A command target's releases (one implicit one when it declares none)."""
+        return list(self.releases) or [IMPLICIT_RELEASE]
 
 
 class Stage(Strict):
@@ -159,6 +212,11 @@ class Load(Strict):
     stages: list[Stage] = Field(default_factory=list)
     clients: Clients = Field(default_factory=Clients)
     workers: int = Field(0, ge=0, le=64, description="distributed Locust workers (0 = single process)")
+    locustfile: str | None = Field(None, description="your own locustfile, relative to the scenario file (default: "
+                                   "the bundled one for the load target's app); used as it is: gameday adds its "
+                                   "stats stream, load shape and retry policy around it")
+    user_classes: list[str] = Field(default_factory=list, description="user classes of the locustfile to run "
+                                    "(default: all of them)")
 
 
 class Probe(Strict):
@@ -301,6 +359,15 @@ class Scenario(Strict):
     @property
     def load_target(self) -> str:
         return self.load.target or self.targets[0].name
+
+    def with_files_from(self, folder: Path) -> Scenario:
+        """This scenario with its relative paths (a command's cwd, the locustfile) made absolute from ``folder``
+        (the scenario file's): the runner, the supervisor and Locust run elsewhere."""
+        targets = [t if t.command is None else t.model_copy(update={"command": t.command.model_copy(
+            update={"cwd": str((folder / (t.command.cwd or ".")).resolve())})}) for t in self.targets]
+        load = self.load if self.load.locustfile is None else self.load.model_copy(
+            update={"locustfile": str((folder / self.load.locustfile).resolve())})
+        return self.model_copy(update={"targets": targets, "load": load})
 
     def fault_id(self, index: int) -> str:
         fault = self.faults[index]

@@ -3,7 +3,9 @@
 ``python -m simulator.targets.supervisor RUN_DIR`` reads ``RUN_DIR/targets.spec.json`` and:
 
 * starts the fault proxy (``python -m simulator.proxy``), then each target in
-  dependency order as ``python -m simulator.targets.apps.<app>`` on a free 127.0.0.1 port;
+  dependency order as ``python -m simulator.targets.apps.<app>`` on a free 127.0.0.1 port, or, for your
+  own service (``command:``), its command (``simulator.targets.command``: placeholders, health path, its
+  ops API answered here under ``/targets/<name>/ops/...``, releases and levers carried out for real);
 * puts a *front proxy* named after the target in front of each one (the target's public URL),
   and a *link proxy* ``a->b`` on each dependency edge (what ``a`` calls to reach ``b``), so
   network faults can hit a service or one of its dependencies;
@@ -35,7 +37,7 @@ from typing import Any
 import psutil
 
 from simulator.durations import parse_duration
-from simulator.errors import GamedayError
+from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.http import http_client
 from simulator.journal import Journal
 from simulator.procs import Child, start_listening, stop_process
@@ -43,6 +45,7 @@ from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import RunDir
 from simulator.runs import read_json, write_json_atomic
+from simulator.targets import command
 from simulator.targets.apps import APPS
 from simulator.targets.apps.common.clock import time_scale_env
 
@@ -62,6 +65,8 @@ class Managed:
     restart_at: float | None = None
     stopped_on_purpose: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    #: a command target's ops API (None for a bundled app, which answers its own)
+    ops: command.CommandOps | None = None
 
     @property
     def name(self) -> str:
@@ -112,9 +117,9 @@ class Supervisor:
     def snapshot(self) -> dict[str, Any]:
         targets = {}
         for m in self.targets.values():
-            app = APPS[m.spec["app"]]
+            app = m.ops.info if m.ops is not None else APPS[m.spec["app"]]
             targets[m.name] = {
-                "name": m.name, "app": m.spec["app"], "tier": m.spec.get("tier") or app.tier,
+                "name": m.name, "app": m.spec.get("app") or command.KIND, "tier": m.spec.get("tier") or app.tier,
                 "status": m.status, "url": m.extra.get("url"), "internal_url": m.extra.get("internal_url"),
                 "pid": m.child.pid if m.child else None,
                 "create_time": m.child.create_time if m.child else None,
@@ -122,6 +127,12 @@ class Supervisor:
                 "memory_limit": m.memory_limit, "depends_on": m.spec.get("depends_on", []),
                 "state_file": str(self._state_file(m.name)), "log": str(self._log(m.name)),
             }
+            if m.ops is not None:
+                cmd = m.spec["command"]
+                targets[m.name].update({
+                    "ops_url": f"http://{HOST}:{self.control.server_address[1]}/targets/{m.name}"
+                    if self.control else None, "health_path": cmd.get("health", "/health"),
+                    "metrics_path": cmd.get("metrics"), "pgid": m.child.pid if m.child else None})
         return {
             "run_id": self.run_id, "backend": "local", "status": self.status, "error": self.error,
             "updated": time.time(),
@@ -149,6 +160,8 @@ class Supervisor:
         for spec in topo_order(self.spec["targets"]):
             m = Managed(spec, memory_limit=spec.get("memory_limit"))
             self.targets[m.name] = m
+            if command.is_command(spec):
+                m.ops = self._command_ops(m)
             for dep in spec.get("depends_on", []):
                 link, proxy = f"{m.name}->{dep}", f"{m.name}--{dep}"
                 info = self.proxy_client.create_proxy(proxy, f"{HOST}:0", self.targets[dep].extra["internal_addr"])
@@ -158,8 +171,8 @@ class Supervisor:
             info = self.proxy_client.create_proxy(m.name, f"{HOST}:0", m.extra["internal_addr"])
             m.extra["url"] = f"http://{HOST}:{info.listen_port}"
             self._apply_initial_state(m)
-            self.journal.write("target.started", name=m.name, app=spec["app"], url=m.extra["url"],
-                               pid=m.child.pid if m.child else None)
+            self.journal.write("target.started", name=m.name, app=spec.get("app") or command.KIND,
+                               url=m.extra["url"], pid=m.child.pid if m.child else None)
             self.save()
         self.status = "ready"
         self.save()
@@ -178,13 +191,29 @@ class Supervisor:
         whose parts run at different speeds), else the run's, else 1."""
         return float(m.spec.get("time_scale") or self.spec.get("time_scale") or 1.0)
 
+    def _command_ops(self, m: Managed) -> command.CommandOps:
+        """A command target's ops API: the ops state in its state file; a release switch restarts it."""
+        self.folder.target_data(m.name).mkdir(parents=True, exist_ok=True)
+
+        def restart(release: str) -> None:
+            self._restart(m, reason=f"release {release}")
+            if m.status != "running":
+                why = (m.last_exit or {}).get("error", "see its log")
+                raise EnvironmentProblem(f"{m.name}: release {release} did not start: {why} (log: {self._log(m.name)})")
+
+        return command.CommandOps(m.spec, self._state_file(m.name), restart, lambda: m.extra["internal_url"])
+
     def _spawn(self, m: Managed) -> None:
-        app = APPS[m.spec["app"]]
-        data_dir = self.folder.target_data(m.name)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        args = ["-m", app.module, "--port", "0", "--state-file", str(self._state_file(m.name)),
-                "--data-dir", str(data_dir), "--config", json.dumps(self._config_for(m))]
-        m.child = start_listening(args, self._log(m.name), env=time_scale_env(self.time_scale(m)))
+        if m.ops is not None:
+            links = {dep: self.links[f"{m.name}->{dep}"]["url"] for dep in m.spec.get("depends_on", [])}
+            m.child = command.start(m.spec, m.ops.release, self._log(m.name), links)
+        else:
+            app = APPS[m.spec["app"]]
+            data_dir = self.folder.target_data(m.name)
+            data_dir.mkdir(parents=True, exist_ok=True)
+            args = ["-m", app.module, "--port", "0", "--state-file", str(self._state_file(m.name)),
+                    "--data-dir", str(data_dir), "--config", json.dumps(self._config_for(m))]
+            m.child = start_listening(args, self._log(m.name), env=time_scale_env(self.time_scale(m)))
         m.status = "running"
         m.extra["internal_addr"] = f"{HOST}:{m.child.port}"
         m.extra["internal_url"] = f"http://{HOST}:{m.child.port}"
@@ -193,8 +222,24 @@ class Supervisor:
             for info in self.links.values():
                 if info["to"] == m.name:
                     self.proxy_client.set_upstream(info["proxy"], m.extra["internal_addr"])
+        if m.ops is not None:
+            m.ops.reapply()  # a new process: its flags and settings, set again through its levers
+
+    def _stop_child(self, m: Managed, grace: float) -> None:
+        """Stop the target's process (a command's whole process group) and reap it."""
+        if m.child is None:
+            return
+        if m.ops is not None:
+            command.stop(m.child, grace=grace)
+        elif m.child.proc.poll() is None:
+            stop_process(m.child.pid, m.child.create_time, grace=grace)
+            m.child.proc.wait(5)
 
     def _apply_initial_state(self, m: Managed) -> None:
+        if m.ops is not None:
+            for name, value in (m.spec.get("flags") or {}).items():
+                m.ops.state.set_flag(name, value)
+            return
         app = APPS[m.spec["app"]]
         base = m.extra["internal_url"]
         with http_client(timeout=10) as client:
@@ -233,6 +278,8 @@ class Supervisor:
             self.save()
 
     def _crashed(self, m: Managed, code: int, oom: bool, rss: int | None = None) -> None:
+        if m.ops is not None and m.child is not None:
+            command.stop(m.child, grace=1.0)  # whatever the command had started goes with it
         sig = -code if code < 0 else None
         m.last_exit = {"code": code, "signal": signal.Signals(sig).name if sig else None, "oom_killed": oom,
                        "at": time.time()}
@@ -251,14 +298,13 @@ class Supervisor:
 
     def _restart(self, m: Managed, reason: str) -> None:
         old = m.child.pid if m.child else None
-        if m.child is not None and m.child.proc.poll() is None:
-            stop_process(m.child.pid, m.child.create_time, grace=3.0)
-            m.child.proc.wait(5)
+        self._stop_child(m, grace=3.0)
         m.restart_at = None
         try:
             self._spawn(m)
         except GamedayError as exc:
             m.status = "failed"
+            m.last_exit = {**(m.last_exit or {}), "error": str(exc)}
             self.journal.write("target.crashed", name=m.name, error=str(exc))
             return
         m.restarts += 1
@@ -274,15 +320,19 @@ class Supervisor:
         if name not in self.targets:
             raise KeyError(f"unknown target {name!r}; targets of this run: {', '.join(self.targets)}")
         m = self.targets[name]
+        if action == "ops":
+            if m.ops is None:
+                raise KeyError(f"target {name!r} answers its own ops API (a bundled app)")
+            result = m.ops.handle(body.get("method", "GET"), body.get("path", ""), body.get("body") or {})
+            self.save()
+            return result
         if action == "restart":
             self._restart(m, reason=body.get("reason", "ops"))
         elif action == "start":
             if m.status != "running":
                 self._restart(m, reason=body.get("reason", "start"))
         elif action == "stop":
-            if m.child is not None:
-                stop_process(m.child.pid, m.child.create_time, grace=3.0)
-                m.child.proc.wait(5)
+            self._stop_child(m, grace=3.0)
             m.status = "stopped"
             m.restart_at = None
             self.journal.write("target.stopped", name=m.name, reason=body.get("reason", "ops"))
@@ -309,6 +359,9 @@ class Supervisor:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802
+                if self.path.startswith("/targets/"):
+                    self._ask(*_ops_request("GET", self.path, {}))
+                    return
                 self._send(200, supervisor.snapshot())
 
             def do_POST(self) -> None:  # noqa: N802
@@ -318,12 +371,21 @@ class Supervisor:
                 except ValueError:
                     self._send(422, {"error": "body is not JSON"})
                     return
+                if self.path.startswith("/targets/"):
+                    self._ask(*_ops_request("POST", self.path, body))
+                    return
+                self._ask(self.path.strip("/"), body)
+
+            def _ask(self, action: str, body: dict[str, Any]) -> None:
+                """Hand the request to the main loop and answer with what it did."""
                 future: Future = Future()
-                supervisor.requests.put((self.path.strip("/"), body, future))
+                supervisor.requests.put((action, body, future))
                 try:
                     self._send(200, future.result(timeout=60))
                 except KeyError as exc:
                     self._send(404, {"error": str(exc.args[0])})
+                except GamedayError as exc:  # a command target's ops API answers as a bundled app's does
+                    self._send(command.http_status(exc), {"error": str(exc)})
                 except Exception as exc:  # noqa: BLE001 - reported to the caller, supervisor keeps going
                     self._send(500, {"error": f"{type(exc).__name__}: {exc}"})
 
@@ -375,9 +437,15 @@ class Supervisor:
         """Stop every target, dependents first (the backend-specific part of shutdown)."""
         for m in reversed(list(self.targets.values())):
             if m.child is not None and m.child.proc.poll() is None:
-                stop_process(m.child.pid, m.child.create_time, grace=5.0)
+                self._stop_child(m, grace=5.0)
                 self.journal.write("target.stopped", name=m.name, reason="down")
             m.status = "stopped"
+
+
+def _ops_request(method: str, path: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``/targets/<name>/ops/...`` -> the main loop's ``ops`` action for that target."""
+    _, _, name, *rest = path.split("?", 1)[0].split("/")
+    return "ops", {"target": name, "method": method, "path": "/" + "/".join(rest), "body": body}
 
 
 def main(argv: list[str] | None = None) -> int:

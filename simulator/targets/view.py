@@ -35,11 +35,24 @@ class TargetInfo:
 
     @property
     def ops_url(self) -> str:
-        """Ops calls go straight to the service, not through its (possibly faulted) front proxy."""
-        url = self.internal_url or self.url
+        """Ops calls go straight to the service, not through its (possibly faulted) front proxy; your own service's
+        (a command target) to the ops API the supervisor answers for it."""
+        url = self.raw.get("ops_url") or self.internal_url or self.url
         if not url:
             raise EnvironmentProblem(f"target {self.name} has no URL (status {self.status})")
         return url
+
+    @property
+    def health_url(self) -> str | None:
+        """Where a GET answers 2xx while the target is up (through its front proxy)."""
+        return self.url + self.raw.get("health_path", "/healthz") if self.url else None
+
+    @property
+    def metrics_url(self) -> str | None:
+        """Where the monitor scrapes the target's Prometheus metrics (through its front proxy); None when it has
+        none (a command target without ``metrics:``)."""
+        path = self.raw.get("metrics_path", "/metrics")
+        return self.url + path if self.url and path else None
 
 
 @dataclass

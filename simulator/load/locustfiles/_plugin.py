@@ -29,6 +29,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import gevent
@@ -146,10 +147,7 @@ class GamedayUser(FastHttpUser):
         self.connection_timeout = cfg.timeout
         super().__init__(environment)
         _check_host(self.host)
-        runner = environment.runner
-        worker = getattr(runner, "worker_index", 0) if runner is not None else 0
-        self.user_id = next(_user_ids)
-        self.rng = random.Random(f"{cfg.seed}:{worker}:{self.user_id}")
+        self.rng = user_rng(cfg, environment)
 
     def wait_time(self) -> float:
         low, high = self.cfg.wait
@@ -162,24 +160,36 @@ class GamedayUser(FastHttpUser):
         """One logical request: attempts under the retry policy; returns the last response."""
         if not path.startswith("/"):
             raise ValueError(f"gameday locustfiles send relative paths only, got {path!r}")
-        policy = self.cfg.retry
-        attempt = 1
-        while True:
-            response = self.client.request(
-                method, path, name=name, json=json, headers=headers,
-                context={"gd_attempt": attempt, "gd_tier": tier},
-            )
-            status = int(getattr(response, "status_code", 0) or 0)
-            retry_after = None
-            if status == 429 and response.headers is not None:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            delay = policy.next_delay(status, attempt, retry_after, self.rng)
-            if delay is None:
-                TALLY.record_outcome(200 <= status < 400, tier)
-                return response
-            if delay > 0:
-                gevent.sleep(delay)
-            attempt += 1
+        return with_retries(
+            lambda attempt: self.client.request(method, path, name=name, json=json, headers=headers,
+                                                context={"gd_attempt": attempt, "gd_tier": tier}),
+            self.cfg, self.rng, tier)
+
+
+def user_rng(cfg: LoadConfig, environment: Any) -> random.Random:
+    """A user's own randomness: seeded from the run's seed, the worker and the user's number."""
+    runner = environment.runner
+    worker = getattr(runner, "worker_index", 0) if runner is not None else 0
+    return random.Random(f"{cfg.seed}:{worker}:{next(_user_ids)}")
+
+
+def with_retries(send: Callable[[int], Any], cfg: LoadConfig, rng: random.Random, tier: str | None = None) -> Any:
+    """One logical request: ``send(attempt)`` under the run's retry policy (each attempt is counted by the
+    ``request`` hook); the end of it counted once, ok or failed; returns the last response."""
+    attempt = 1
+    while True:
+        response = send(attempt)
+        status = int(getattr(response, "status_code", 0) or 0)
+        retry_after = None
+        if status == 429 and getattr(response, "headers", None) is not None:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        delay = cfg.retry.next_delay(status, attempt, retry_after, rng)
+        if delay is None:
+            TALLY.record_outcome(200 <= status < 400, tier)
+            return response
+        if delay > 0:
+            gevent.sleep(delay)
+        attempt += 1
 
 
 def json_body(response: Any) -> dict[str, Any]:

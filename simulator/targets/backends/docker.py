@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import EnvironmentProblem, SafetyViolation
+from simulator.errors import EnvironmentProblem, InputError, SafetyViolation
 from simulator.http import HTTPError, shared_client
 from simulator.procs import log_tail, same_process, stop_process, wait_until
 from simulator.rundir import RunDir
@@ -213,6 +213,10 @@ class DockerBackend:
            scenario: str = "", timeout: float = 60.0, owner_pid: int | None = None,
            time_scale: float = 1.0) -> TargetsView:
         """``time_scale``: the run's game seconds per wall second, handed to every app (``GAMEDAY_TIME_SCALE``)."""
+        own = [t["name"] for t in targets if t.get("command")]
+        if own:
+            raise InputError(f"target {own[0]}: 'command:' runs on the local backend only (image:/build: for the "
+                             f"Docker backend are not built yet); run with --backend local")
         run_dir = Path(run_dir).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
         client = docker_client()

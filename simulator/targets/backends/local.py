@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import EnvironmentProblem
-from simulator.http import HTTPError, answers, shared_client
+from simulator.http import HTTPError, shared_client
 from simulator.procs import log_tail, same_process, spawn, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.runs import RunRecord, read_json, register, unregister, write_json_atomic
+from simulator.targets import command
 from simulator.targets.view import TargetsView
 
 
@@ -43,7 +44,7 @@ class LocalBackend:
         view = TargetsView(run_dir, state)
         try:
             for t in view.targets():
-                wait_healthy(t.url or "", timeout=30)
+                wait_healthy(t.health_url or "", timeout=30)
         except BaseException:  # never leave a half-started run running (nor registered) behind
             self.down(run_dir)
             raise
@@ -73,6 +74,9 @@ class LocalBackend:
         leftovers.append(((state.get("proxy") or {}).get("pid"), (state.get("proxy") or {}).get("create_time")))
         for pid, created in leftovers:
             if pid and stop_process(pid, created, grace=3.0):
+                was_running = True
+        for t in state.get("targets", {}).values():  # what your own service's command started, too
+            if t.get("pgid") and command.stop_leftovers(t["pgid"], t.get("create_time")):
                 was_running = True
         unregister(state.get("run_id") or run_id_of(run_dir))
         return was_running
@@ -113,5 +117,6 @@ def run_id_of(run_dir: Path) -> str:
 
 
 def wait_healthy(url: str, timeout: float = 30.0) -> None:
-    if not wait_until(lambda: answers(f"{url}/healthz"), timeout, 0.1):
-        raise EnvironmentProblem(f"{url}/healthz did not answer 200 within {timeout:g}s")
+    """Wait until a GET of the health URL (``.../healthz`` of an app, your service's health path) answers 2xx."""
+    if not wait_until(lambda: command.healthy(url)[0], timeout, 0.1):
+        raise EnvironmentProblem(f"{url} did not answer 2xx within {timeout:g}s")

@@ -1,0 +1,209 @@
+"""Your own service as a target: ``targets[].command`` (how to start it), ``releases`` (named variants of the
+command a fault or ``gameday ops deploy`` switches between) and ``levers`` (its own admin HTTP calls, so
+``gameday ops flag`` / ``ops config`` work on it). Data only: the local backend's supervisor starts the
+command (``simulator.targets.command``) and answers the ops API for it.
+
+Placeholders, written ``{name}`` (a JSON body's own braces are left alone):
+
+* in ``command.argv`` and ``command.env`` (and a release's): ``{port}`` the port the service must listen on,
+  ``{host}`` the address it must bind (127.0.0.1), ``{python}`` the Python gameday runs on, ``{url:NAME}`` the
+  link proxy to a dependency NAME (one of ``depends_on``);
+* in a lever's ``path``: ``{name}`` the flag or config key, ``{value}`` its value as text (true/false, 250);
+* in a lever's ``body``: ``{name}`` as above, ``{value}`` its value as JSON (true, 250, "text").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from simulator.durations import Duration
+
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z][a-z0-9-]*))?\}")
+COMMAND_PLACEHOLDERS = ("port", "host", "python", "url")
+LEVER_PLACEHOLDERS = ("name", "value")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RELEASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$")
+#: the release a command target without ``releases`` runs
+IMPLICIT_RELEASE = "current"
+#: policy default: how long a command has to answer its health path (a wall-clock time)
+STARTUP_TIMEOUT = 30.0
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def placeholders(text: str) -> list[tuple[str, str | None]]:
+    """The ``{name}`` / ``{name:arg}`` placeholders in ``text``, in order."""
+    return [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(text)]
+
+
+def _check_placeholders(texts: list[str], allowed: tuple[str, ...]) -> None:
+    for text in texts:
+        for name, arg in placeholders(text):
+            if name not in allowed:
+                shown = ", ".join("{url:NAME}" if a == "url" else "{" + a + "}" for a in allowed)
+                raise ValueError(f"a placeholder among {shown}, got "
+                                 f"{{{name}}} in {text!r}")
+            if (name == "url") != (arg is not None):
+                raise ValueError(f"{{url:NAME}} (the dependency NAME's link) or a placeholder without ':', got "
+                                 f"{{{name}:{arg}}} in {text!r}" if arg else
+                                 f"{{url:NAME}} with a dependency name, got {{url}} in {text!r}")
+
+
+def _path(value: str, what: str) -> str:
+    if not value.startswith("/") or any(c.isspace() for c in value) or "//" in value:
+        raise ValueError(f"{what} as an absolute URL path like '/health', got {value!r}")
+    return value
+
+
+def _env_names(env: dict[str, str]) -> dict[str, str]:
+    bad = [k for k in env if not _ENV_NAME.match(k)]
+    if bad:
+        raise ValueError(f"environment variable names like SHOP_PORT, got {bad[0]!r}")
+    return env
+
+
+class _Runs(_Strict):
+    """What a command and a release both say: an argv and an environment, with placeholders."""
+
+    @field_validator("argv", check_fields=False)
+    @classmethod
+    def _argv(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None:
+            if not v or not v[0].strip():
+                raise ValueError("a program and its arguments, got an empty argv or program")
+            _check_placeholders(v, COMMAND_PLACEHOLDERS)
+        return v
+
+    @field_validator("env", check_fields=False)
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        _check_placeholders(list(v.values()), COMMAND_PLACEHOLDERS)
+        return _env_names(v)
+
+
+class Command(_Runs):
+    """How the local backend starts your service and knows it is up."""
+
+    argv: list[str] = Field(min_length=1, description="the program and its arguments, e.g. "
+                            "['{python}', 'shop.py', '--port', '{port}']; placeholders {port} {host} {python} "
+                            "{url:DEPENDENCY}")
+    env: dict[str, str] = Field(default_factory=dict, description="environment added to gameday's own "
+                                "(placeholders as in argv)")
+    cwd: str | None = Field(None, description="working directory, relative to the scenario file (default: the "
+                            "scenario file's folder)")
+    port_env: str | None = Field(None, description="the environment variable the service reads its port from, "
+                                 "e.g. PORT (instead of, or beside, {port} in argv/env)")
+    health: str = Field("/health", description="path a GET of must answer 2xx once the service is ready")
+    metrics: str | None = Field(None, description="path of its Prometheus text metrics, e.g. /metrics; without "
+                                "it only the load-derived rules (availability, latency, errors) watch it")
+    startup_timeout: Duration = Field(STARTUP_TIMEOUT, description="policy default 30s (wall clock): how long "
+                                      "the command has to answer its health path")
+
+    @field_validator("port_env")
+    @classmethod
+    def _port_env(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.match(v):
+            raise ValueError(f"an environment variable name like PORT, got {v!r}")
+        return v
+
+    @field_validator("health")
+    @classmethod
+    def _health(cls, v: str) -> str:
+        return _path(v, "the health check")
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, v: str | None) -> str | None:
+        return None if v is None else _path(v, "the metrics path")
+
+    @model_validator(mode="after")
+    def _learns_its_port(self) -> Command:
+        texts = [*self.argv, *self.env.values()]
+        if self.port_env is None and not any(name == "port" for t in texts for name, _ in placeholders(t)):
+            raise ValueError("{port} in argv or env, or port_env naming the variable the service reads its port "
+                             "from (e.g. port_env: PORT): the service must learn its port")
+        return self
+
+    def dependencies(self) -> list[str]:
+        """The dependencies its ``{url:NAME}`` placeholders name."""
+        return [arg for t in [*self.argv, *self.env.values()] for name, arg in placeholders(t)
+                if name == "url" and arg]
+
+
+class Release(_Runs):
+    """One named version of the command: what differs from the base command."""
+
+    argv: list[str] | None = Field(None, description="replaces the command's argv")
+    env: dict[str, str] = Field(default_factory=dict, description="added over the command's env")
+    good: bool = Field(True, description="false: a bad release (what an app.release fault deploys)")
+    notes: str = ""
+    fixes: str | None = Field(None, description="the bad release this one fixes (a permanent fix)")
+
+
+Scalar = bool | int | float | str
+
+
+class LeverCall(_Strict):
+    """One admin HTTP call of the service (straight to it, not through its front proxy)."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    path: str = Field(description="e.g. /admin/flags/{name}")
+    body: str | None = Field(None, description="a JSON template, e.g. '{\"enabled\": {value}}' ({value} as JSON)")
+    description: str = ""
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        _check_placeholders([v], LEVER_PLACEHOLDERS)
+        return _path(v, "the admin call's path")
+
+    @field_validator("body")
+    @classmethod
+    def _body(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        _check_placeholders([v], LEVER_PLACEHOLDERS)
+        try:
+            json.loads(render(v, "x", 1, as_json=True))
+        except ValueError as exc:
+            raise ValueError(f"a JSON body once {{name}} and {{value}} are filled in ({exc}), got {v!r}") from None
+        return v
+
+
+class FlagLever(LeverCall):
+    default: bool = Field(False, description="the flag's value when the service starts")
+
+
+class ConfigLever(LeverCall):
+    default: Scalar = Field(description="the setting's value when the service starts (its type is the setting's)")
+
+
+class Levers(_Strict):
+    flags: dict[str, FlagLever] = Field(default_factory=dict, description="flag name -> the call that sets it")
+    config: dict[str, ConfigLever] = Field(default_factory=dict, description="setting -> the call that sets it")
+
+    @field_validator("flags", "config")
+    @classmethod
+    def _names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k in v if not re.match(r"^[A-Za-z_][A-Za-z0-9_-]*$", k)]
+        if bad:
+            raise ValueError(f"names like degraded_mode, got {bad[0]!r}")
+        return v
+
+
+def render(template: str, name: str, value: Scalar, *, as_json: bool) -> str:
+    """A lever's path (``as_json=False``: the value as text) or body (the value as JSON) for one call."""
+    text = json.dumps(value) if as_json else (str(value).lower() if isinstance(value, bool) else str(value))
+    return PLACEHOLDER.sub(lambda m: {"name": name, "value": text}.get(m.group(1), m.group(0)), template)
+
+
+def check_release_name(name: str) -> str:
+    if not _RELEASE.match(name):
+        raise ValueError(f"release names like v1.2.0 or v2-slow, got {name!r}")
+    return name

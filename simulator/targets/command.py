@@ -1,0 +1,285 @@
+"""Your own service as a target of the local backend: start its command, know it is up, switch releases, pull
+its levers.
+
+The supervisor calls ``start`` for a target with ``command:`` where a bundled app would be started with
+``start_listening``: a free port on 127.0.0.1 goes into the ``{port}`` placeholders (and ``port_env``), the
+command runs in its own process group (dying with the supervisor, like the apps), and the target is up once a
+GET of its health path answers 2xx. A command that exits first, or a health path that never answers, is one
+``EnvironmentProblem`` naming what to fix; the process group is stopped. A service listening anywhere but
+loopback is stopped and refused.
+
+``CommandOps`` is the ops API of such a target (``/ops/state``, ``deploy``, ``rollback``, ``flags``,
+``config``), answered by the supervisor since the service has none: the ops state is the bundled apps' own
+(``OpsState``: release trail, undo, config versions, persisted in the target's state file) over an
+``AppInfo`` made from the target's ``releases`` and ``levers``; a change is carried out for real: a release
+switch restarts the process with the other variant of the command, a flag or config change is the
+service's own admin call (its lever). A restarted process gets the flags and settings that differ from
+their defaults again, as the bundled apps keep theirs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from simulator.durations import parse_duration
+from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound
+from simulator.http import HTTPError, server_message, shared_client
+from simulator.netbind import free_port, is_loopback_ip
+from simulator.procs import Child, log_tail, same_process, spawn, stop_process, wait_until
+from simulator.scenario.service import IMPLICIT_RELEASE, PLACEHOLDER, STARTUP_TIMEOUT, render
+from simulator.targets.apps.catalog import AppInfo, ConfigKey, FlagInfo, ReleaseInfo
+from simulator.targets.apps.common.state import OpsChange, OpsState
+
+HOST = "127.0.0.1"
+#: what a command target is called where a bundled app's name goes (targets.json's ``app``, the stream's)
+KIND = "command"
+_TYPES = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
+def is_command(spec: dict[str, Any]) -> bool:
+    return bool(spec.get("command"))
+
+
+def app_info(spec: dict[str, Any]) -> AppInfo:
+    """The target as the ops state knows an app: its releases, flags and settings (from its levers)."""
+    releases = spec.get("releases") or {IMPLICIT_RELEASE: {"good": True}}
+    infos = tuple(ReleaseInfo(name, bool(r.get("good", True)), str(r.get("notes", "")), r.get("fixes"))
+                  for name, r in releases.items())
+    levers = spec.get("levers") or {}
+    flags = {name: FlagInfo(name, bool(lever.get("default", False)), str(lever.get("description", "")))
+             for name, lever in (levers.get("flags") or {}).items()}
+    config = {name: ConfigKey(name, _TYPES[type(lever["default"])], lever["default"],
+                              str(lever.get("description", "")))
+              for name, lever in (levers.get("config") or {}).items()}
+    good = next(r.version for r in infos if r.good)  # the model holds one good release at least
+    return AppInfo(name=spec["name"], tier=spec.get("tier") or "standard", module="", description="your own service",
+                   releases=infos, good_release=good, flags=flags, config=config)
+
+
+def variant(spec: dict[str, Any], release: str) -> tuple[list[str], dict[str, str]]:
+    """The argv and env (templates) of ``release``: the command's, with the release's changes."""
+    command = spec["command"]
+    changes = (spec.get("releases") or {}).get(release) or {}
+    return list(changes.get("argv") or command["argv"]), {**command.get("env", {}), **changes.get("env", {})}
+
+
+def fill(text: str, port: int, links: dict[str, str]) -> str:
+    """A command's placeholders filled in: {port}, {host}, {python}, {url:DEPENDENCY}."""
+    def one(m: Any) -> str:
+        name, arg = m.group(1), m.group(2)
+        if name == "url":
+            return links[arg]
+        return {"port": str(port), "host": HOST, "python": sys.executable}.get(name, m.group(0))
+    return PLACEHOLDER.sub(one, text)
+
+
+def health_url(base: str, spec: dict[str, Any]) -> str:
+    return base + spec["command"].get("health", "/health")
+
+
+def healthy(url: str) -> tuple[bool, str]:
+    """Does a GET of ``url`` answer 2xx? (and, when not, what it answered)"""
+    try:
+        r = shared_client().get(url, timeout=2.0)
+    except HTTPError as exc:
+        return False, type(exc).__name__
+    return 200 <= r.status_code < 300, f"HTTP {r.status_code}"
+
+
+def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str]) -> Child:
+    """Start the target's command as ``release`` and wait until its health path answers 2xx."""
+    name, command = spec["name"], spec["command"]
+    port = free_port(HOST)
+    argv_t, env_t = variant(spec, release)
+    argv = [fill(a, port, links) for a in argv_t]
+    env = {**os.environ, **{k: fill(v, port, links) for k, v in env_t.items()}}
+    if command.get("port_env"):
+        env[command["port_env"]] = str(port)
+    cwd = command.get("cwd") or None
+    with open(log, "ab") as fh:
+        fh.write(f"$ {' '.join(argv)}  (release {release}, port {port})\n".encode())
+    try:
+        proc = spawn(argv, log, env=env, cwd=cwd, die_with_parent=True, process_group=0)
+    except OSError as exc:
+        raise EnvironmentProblem(f"target {name}: cannot run {argv[0]!r} ({exc.strerror or exc}); fix "
+                                 f"command.argv (the program) or command.cwd ({cwd})") from None
+    child = Child(proc, port, psutil.Process(proc.pid).create_time())
+    url = f"http://{HOST}:{port}{command.get('health', '/health')}"
+    last = ["no answer"]
+
+    def up() -> bool:
+        ok, last[0] = healthy(url)
+        return ok
+
+    timeout = parse_duration(command.get("startup_timeout", STARTUP_TIMEOUT))
+    if not wait_until(up, timeout, 0.1, unless=lambda: proc.poll() is not None):
+        code = proc.poll()
+        stop(child)
+        tail = log_tail(log) or "no output"
+        if code is not None:
+            raise EnvironmentProblem(f"target {name}: its command exited with code {code} before "
+                                     f"{command.get('health', '/health')} answered: {tail} (log: {log}); fix "
+                                     f"command.argv/env/cwd so it runs and listens on {{port}}")
+        raise EnvironmentProblem(f"target {name}: GET {url} did not answer 2xx within {timeout:g}s (last: "
+                                 f"{last[0]}); fix command.health, make the service listen on {{port}} "
+                                 f"(or port_env), or raise command.startup_timeout (log: {log})")
+    wide = exposed(child)
+    if wide:
+        stop(child)
+        raise EnvironmentProblem(f"target {name} listens on {', '.join(wide)}: gameday services bind 127.0.0.1 "
+                                 f"only; make it bind {{host}} (127.0.0.1)")
+    return child
+
+
+def group(child: Child) -> list[psutil.Process]:
+    """The processes of the target's process group (the command and whatever it started), leader first."""
+    out = []
+    for p in psutil.process_iter(["pid", "create_time"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(p.pid) == child.pid and p.info["create_time"] >= child.create_time - 0.01:
+                out.append(p)
+    return sorted(out, key=lambda p: p.pid != child.pid)
+
+
+def exposed(child: Child) -> list[str]:
+    """Addresses the target's processes listen on that are not loopback."""
+    wide = []
+    for p in group(child):
+        with contextlib.suppress(psutil.Error):
+            for c in p.net_connections(kind="inet"):
+                if c.status == psutil.CONN_LISTEN and not is_loopback_ip(c.laddr.ip):
+                    wide.append(f"{c.laddr.ip}:{c.laddr.port}")
+    return wide
+
+
+def stop(child: Child, grace: float = 5.0) -> None:
+    """Stop the command and every process it started (its process group), each by pid and start time."""
+    members = [(p.pid, p.create_time()) for p in group(child) if _known(p)]
+    if child.proc.poll() is None:
+        stop_process(child.pid, child.create_time, grace=grace)
+    for pid, created in members:
+        if pid != child.pid:
+            stop_process(pid, created, grace=1.0)
+    with contextlib.suppress(Exception):
+        child.proc.wait(5)
+
+
+def stop_leftovers(pgid: Any, create_time: Any) -> bool:
+    """After the supervisor is gone: stop what is left of a command's process group (by pid and start time).
+    True if anything was running."""
+    if not isinstance(pgid, int) or isinstance(pgid, bool) or pgid <= 1 or not isinstance(create_time, float | int):
+        return False
+    found = False
+    for p in psutil.process_iter(["pid", "create_time"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if os.getpgid(p.pid) == pgid and p.info["create_time"] >= create_time - 0.01:
+                found = stop_process(p.pid, p.info["create_time"], grace=2.0) or found
+    return found
+
+
+def _known(p: psutil.Process) -> bool:
+    with contextlib.suppress(psutil.Error):
+        return same_process(p.pid, p.create_time()) is not None
+    return False
+
+
+class CommandOps:
+    """The ops API of a command target (``handle``), over the bundled apps' ``OpsState``.
+
+    ``restart(release)`` restarts the process as that release (the supervisor's); ``base_url()`` is where the
+    service answers now (it moves with every restart)."""
+
+    def __init__(self, spec: dict[str, Any], state_file: Path, restart: Callable[[str], None],
+                 base_url: Callable[[], str]):
+        self.spec = spec
+        self.info = app_info(spec)
+        self.levers = spec.get("levers") or {}
+        self.state = OpsState(self.info, state_file=state_file)
+        first = spec.get("release")
+        if first and first != self.state.release and len(self.state.snapshot()["history"]) == 1:
+            self.state.deploy(first)  # starts as a bad release, as a bundled app deployed one: a rollback undoes it
+        self._restart = restart
+        self._base_url = base_url
+        self.state.subscribe(self._carry_out)
+
+    @property
+    def release(self) -> str:
+        return self.state.release
+
+    def handle(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "GET" and path == "/ops/state":
+            return self.state.snapshot()
+        if method != "POST":
+            raise InputError(f"{method} {path}: the ops API takes GET /ops/state and POST to the levers")
+        if path == "/ops/deploy":
+            return self.state.deploy(str(body.get("version", "")))
+        if path == "/ops/rollback":
+            return self.state.rollback(body.get("what"))
+        if path == "/ops/flags":
+            value = body.get("value")
+            if not isinstance(value, bool):
+                raise InputError(f"flag value must be true or false, got {value!r}")
+            return self.state.set_flag(str(body.get("name", "")), value)
+        if path == "/ops/config":
+            return self.state.push_config(body.get("values") or {}, good=bool(body.get("good", True)))
+        raise InputError(f"unknown ops call {path!r}; the ops API: /ops/state, /ops/deploy, /ops/rollback, "
+                         f"/ops/flags, /ops/config")
+
+    def _carry_out(self, change: OpsChange) -> None:
+        if change.release_changed:
+            self._restart(self.state.release)  # the restart sets the flags and settings again
+            return
+        if change.flags_changed:
+            for name, value in self.state.flags.items():
+                self._pull("flags", name, value)
+        if change.config_changed:
+            old = change.old_config or {}
+            for name, value in self.state.config.items():
+                if old.get(name) != value:
+                    self._pull("config", name, value)
+
+    def reapply(self) -> None:
+        """After a (re)start: the flags and settings that differ from the service's defaults, set again."""
+        for name, value in self.state.flags.items():
+            if value != self.info.flags[name].default:
+                self._pull("flags", name, value)
+        for name, value in self.state.config.items():
+            if value != self.info.config[name].default:
+                self._pull("config", name, value)
+
+    def _pull(self, kind: str, name: str, value: Any) -> None:
+        """One admin call of the service: the lever for flag or setting ``name``."""
+        lever = self.levers[kind][name]
+        path = render(lever["path"], name, value, as_json=False)
+        body = render(lever["body"], name, value, as_json=True) if lever.get("body") else None
+        url = self._base_url() + path
+        try:
+            r = shared_client().request(lever.get("method", "POST"), url, content=body, timeout=10.0,
+                                        headers={"Content-Type": "application/json"} if body else None)
+        except HTTPError as exc:
+            raise EnvironmentProblem(f"{self.spec['name']}: lever {kind}.{name} ({lever.get('method', 'POST')} "
+                                     f"{path}) got no answer ({type(exc).__name__})") from None
+        if not 200 <= r.status_code < 300:
+            raise EnvironmentProblem(f"{self.spec['name']}: lever {kind}.{name} ({lever.get('method', 'POST')} "
+                                     f"{path}) answered {r.status_code}: {server_message(r)}")
+
+
+def http_status(exc: BaseException) -> int:
+    """The status the supervisor's ops API answers a failed ops call with (as a bundled app's would)."""
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, InputError):
+        return 422
+    if isinstance(exc, GamedayError):
+        return 503
+    return 500
+

@@ -1,0 +1,143 @@
+"""Your own service's fields (``command``, ``releases``, ``levers``, ``load.locustfile``): every mistake is one
+located line, and the pure pieces (placeholders, lever templates, the ops catalog) do what they say."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.errors import ValidationFailed
+from simulator.scenario import load_scenario
+from simulator.scenario.service import render
+from simulator.targets.command import app_info, fill, variant
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "examples" / "own-service"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the example folder (the scenario with its service and locustfile beside it)."""
+    folder = tmp_path / "shop"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return folder / "shop.yaml"
+
+
+def problems(path: Path, old: str, new: str) -> list[str]:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ValidationFailed) as info:
+        load_scenario(path)
+    return [str(p) for p in info.value.problems]
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_the_example_loads_with_its_files_made_absolute(example: Path) -> None:
+    s = load_scenario(example)
+    shop = s.target("shop")
+    assert shop.kind == "command" and shop.app is None
+    assert shop.command is not None and Path(shop.command.cwd or "") == example.parent
+    assert s.load.locustfile == str(example.parent / "locustfile.py")
+    assert s.load.user_classes == ["Shopper"]
+    assert shop.release_names == ["v1.0.0", "v1.1.0"]
+
+
+@pytest.mark.parametrize(("old", "new", "where", "expected"), [
+    ('"--port", "{port}"', '"--port", "{prot}"', "argv:", "targets[0].command.argv: expected a placeholder"),
+    ("  - name: shop\n", "  - name: shop\n    app: payments\n", "- name: shop",
+     "targets[0]: expected exactly one of 'app'"),
+    ('"--port", "{port}", ', "", "argv:", "expected {port} in argv or env, or port_env"),
+    ("health: /health ", "health: health ", "health:", "targets[0].command.health: expected the health check as"),
+    ("metrics: /metrics ", "metrics: metrics ", "metrics:", "targets[0].command.metrics: expected the metrics path"),
+    ("      v1.1.0: {env", "      v1.1.0 bad: {env", "releases:", "targets[0].releases: expected release names"),
+    ('body: \'{"enabled": {value}}\'', 'body: \'{"enabled": {value}\'', "recommendations_off:",
+     "levers.flags.recommendations_off.body: expected a JSON body once {name} and {value} are filled in"),
+    ('path: "/admin/flags/{name}"', 'path: "/admin/flags/{flag}"', "recommendations_off:",
+     "levers.flags.recommendations_off.path: expected a placeholder among {name}, {value}"),
+    ("default: 5,", "", "latency_ms:", "levers.config.latency_ms.default: missing required key"),
+    ("method: PUT", "method: FETCH", "latency_ms:", "levers.config.latency_ms.method: expected one of"),
+    ("params: {version: v1.1.0}", "params: {version: v9}", "params:",
+     "faults[0].params.version: expected a release of shop (v1.0.0, v1.1.0), got 'v9'"),
+    ("locustfile: locustfile.py", "locustfile: nope.py", "locustfile:",
+     "load.locustfile: expected a Python locustfile"),
+    ("user_classes: [Shopper]", "user_classes: [Shoper]", "user_classes:",
+     "load.user_classes[0]: expected a class locustfile.py defines (Shopper, StockChecker), got 'Shoper' "
+     "(did you mean 'Shopper'?)"),
+    ("      env: {SHOP_VERSION: v1.0.0}\n", "      env: {SHOP_VERSION: v1.0.0}\n      cwd: nowhere\n", "cwd:",
+     "targets[0].command.cwd: expected a folder"),
+    ("    memory_limit: 256MiB\n", "    memory_limit: 256MiB\n    config: {pool_size: 3}\n", "- name: shop",
+     "targets[0]: expected no 'config' on a command target"),
+    ("    memory_limit: 256MiB\n", "    memory_limit: 256MiB\n    flags: {nope: true}\n", "- name: shop",
+     "targets[0]: expected flags declared under levers.flags (recommendations_off), got 'nope'"),
+    ("v1.0.0: {notes: \"stable\"}", "v1.0.0: {notes: \"stable\", good: false}", "releases:",
+     "targets[0].releases: expected at least one good release"),
+])
+def test_each_mistake_is_one_located_line(example: Path, old: str, new: str, where: str, expected: str) -> None:
+    found = problems(example, old, new)
+    assert any(expected in p for p in found), found
+    hit = next(p for p in found if expected in p)
+    file, line, col = hit.split(":")[:3]
+    assert file == str(example) and int(line) >= line_of(example, where) and int(col) >= 1, hit
+
+
+def test_a_command_load_target_needs_its_own_locustfile(example: Path) -> None:
+    found = problems(example, "  locustfile: locustfile.py ", "  # ")
+    assert any("load: expected 'locustfile' (your own, for your service 'shop')" in p for p in found), found
+
+
+def test_a_bundled_app_cannot_take_releases(example: Path) -> None:
+    text = example.read_text() + "\n"
+    example.write_text(text.replace("targets:\n", "targets:\n  - name: pay\n    app: payments\n"
+                                    "    releases: {v1: {}}\n", 1))
+    with pytest.raises(ValidationFailed) as info:
+        load_scenario(example)
+    assert any("targets[0]: expected 'releases' only on a command target" in str(p) for p in info.value.problems)
+
+
+def test_url_placeholder_needs_a_declared_dependency(example: Path) -> None:
+    found = problems(example, '"--host", "{host}"]', '"--host", "{host}", "--upstream", "{url:payments}"]')
+    assert any("{url:payments} names a target that is not in depends_on (none)" in p for p in found), found
+
+
+def test_gameday_validate_exits_2_with_the_location(example: Path) -> None:
+    example.write_text(example.read_text().replace("health: /health ", "health: health "))
+    r = subprocess.run([sys.executable, "-m", "simulator", "validate", str(example)], capture_output=True,
+                       text=True, timeout=60, cwd=ROOT)
+    assert r.returncode == 2, r.stdout + r.stderr
+    line = line_of(example, "health: health")
+    assert f"{example}:{line}:" in r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_lever_templates() -> None:
+    assert render('{"enabled": {value}}', "x", True, as_json=True) == '{"enabled": true}'
+    assert render('{"name": "{name}", "value": {value}}', "mode", "fast", as_json=True) == \
+        '{"name": "mode", "value": "fast"}'
+    assert render("/admin/flags/{name}/{value}", "f", False, as_json=False) == "/admin/flags/f/false"
+    assert json.loads(render('{"{name}": {value}}', "limit", 2.5, as_json=True)) == {"limit": 2.5}
+
+
+def test_placeholders_and_release_variants(example: Path) -> None:
+    spec = load_scenario(example).target("shop").model_dump(mode="json")
+    argv, env = variant(spec, "v1.1.0")
+    assert env == {"SHOP_VERSION": "v1.1.0", "SHOP_RECO_FAIL_RATE": "0.5"}
+    assert [fill(a, 8123, {}) for a in argv] == [sys.executable, "shop.py", "--port", "8123", "--host", "127.0.0.1"]
+    assert variant(spec, "v1.0.0")[1] == {"SHOP_VERSION": "v1.0.0"}
+    assert fill("{url:db}/x", 1, {"db": "http://127.0.0.1:9"}) == "http://127.0.0.1:9/x"
+
+
+def test_the_ops_catalog_of_a_command_target(example: Path) -> None:
+    info = app_info(load_scenario(example).target("shop").model_dump(mode="json"))
+    assert info.versions == ("v1.0.0", "v1.1.0") and info.good_release == "v1.0.0"
+    assert info.tier == "critical" and not info.release("v1.1.0").good
+    assert info.default_flags() == {"recommendations_off": False}
+    assert info.default_config() == {"latency_ms": 5} and info.config["latency_ms"].type == "int"
