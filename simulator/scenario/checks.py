@@ -140,6 +140,8 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
         return problems
     path = base / load.locustfile
     try:
+        if path.suffix != ".py":
+            raise ValueError("Locust loads files ending in .py")
         classes = defined_classes(path)
     except (OSError, ValueError) as exc:
         what = "no such file" if not path.exists() else str(exc)
