@@ -191,6 +191,7 @@ def test_a_game_day_on_your_own_service(shop: Path, gameday_home: Path, tmp_path
     run_dir = next((tmp_path / "runs").glob("*/journal.jsonl")).parent
     fired = alerts_fired(run_dir)
     assert {"HighErrorRate", "LowAvailability"} & set(fired), (fired, err[-2000:])
+    assert "ShopOrdersFailing" in fired  # the scenario's rule on the shop's own counter, scraped from its /metrics
     fault = next(read_events(RunDir(run_dir).journal, "fault.injected"))
     assert all(at >= fault.game for at in fired.values())  # nothing fired in the steady baseline
     rollback = [e for e in read_events(RunDir(run_dir).journal, "ops.rollback") if e.data["target"] == "shop"]
