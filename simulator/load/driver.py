@@ -62,7 +62,6 @@ import logging
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -89,18 +88,13 @@ from simulator.load.locustfiles import ADOPT, locustfile_path
 from simulator.load.retry import RetryPolicy
 from simulator.load.safety import check_loopback_url
 from simulator.load.shapes import EndMode, to_wall_stages
+from simulator.netbind import free_port
 from simulator.procs import spawn
 from simulator.rundir import RunDir
 
 logger = logging.getLogger("gameday.load")
 
 StatsCallback = Callable[[dict[str, Any]], None]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _tail(path: Path, lines: int = 20) -> list[str]:

@@ -23,7 +23,6 @@ import contextlib
 import json
 import queue
 import signal
-import socket
 import sys
 import threading
 import time
@@ -34,6 +33,7 @@ import psutil
 
 from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.http import answers
+from simulator.netbind import free_port
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import TARGET_STATE, RunDir
@@ -53,12 +53,6 @@ from simulator.targets.supervisor import HOST, Managed, Supervisor, topo_order
 
 PORT = 8000
 LINK_PORT_BASE = 9100  # in a container, dependency N is reached on 127.0.0.1:9100+N (a relay)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def restart_policy(spec: dict[str, Any]) -> dict[str, Any]:

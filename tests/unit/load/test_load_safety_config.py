@@ -74,12 +74,12 @@ def test_driver_input_errors(tmp_path):
 
 
 def test_driver_from_scenario_applies_the_time_scale(tmp_path):
-    from simulator.scenario.model import Load
+    from simulator.scenario.model import Load, Target
 
     load = Load(users=4, spawn_rate=2, wait=("100ms", "300ms"), workers=0,
                 stages=[{"duration": "10m", "users": 2}, {"duration": "20m", "users": 8, "spawn_rate": 5}],
                 clients={"retry": {"policy": "exponential", "max_attempts": 4, "base_delay": "50ms"}, "timeout": "3s"})
-    target = SimpleNamespace(name="payments-api", app="payments")
+    target = Target(name="payments-api", app="payments")
     scenario = SimpleNamespace(load=load, load_target="payments-api", target=lambda name: target)
     driver = LoadDriver.from_scenario(scenario, "http://127.0.0.1:8001", tmp_path, time_scale=60, seed=3)
     cfg = driver.config
