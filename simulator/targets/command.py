@@ -142,10 +142,20 @@ def group(child: Child) -> list[psutil.Process]:
     """The processes of the target's process group (the command and whatever it started), leader first."""
     out = []
     for p in psutil.process_iter(["pid", "create_time"]):
-        with contextlib.suppress(psutil.Error, OSError):
+        with contextlib.suppress(psutil.Error, OSError, TypeError):
             if os.getpgid(p.pid) == child.pid and p.info["create_time"] >= child.create_time - 0.01:
                 out.append(p)
     return sorted(out, key=lambda p: p.pid != child.pid)
+
+
+def rss(child: Child) -> int:
+    """The resident memory of the command and the processes it started (what its memory limit is held to)."""
+    leader = psutil.Process(child.pid)
+    total = leader.memory_info().rss
+    for p in leader.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
 
 
 def exposed(child: Child) -> list[str]:
@@ -178,7 +188,7 @@ def stop_leftovers(pgid: Any, create_time: Any) -> bool:
         return False
     found = False
     for p in psutil.process_iter(["pid", "create_time"]):
-        with contextlib.suppress(psutil.Error, OSError):
+        with contextlib.suppress(psutil.Error, OSError, TypeError):
             if os.getpgid(p.pid) == pgid and p.info["create_time"] >= create_time - 0.01:
                 found = stop_process(p.pid, p.info["create_time"], grace=2.0) or found
     return found

@@ -196,7 +196,7 @@ class Supervisor:
         self.folder.target_data(m.name).mkdir(parents=True, exist_ok=True)
 
         def restart(release: str) -> None:
-            self._restart(m, reason=f"release {release}")
+            self._restart(m, reason=f"release {release}", counted=False)
             if m.status != "running":
                 why = (m.last_exit or {}).get("error", "see its log")
                 raise EnvironmentProblem(f"{m.name}: release {release} did not start: {why} (log: {self._log(m.name)})")
@@ -258,7 +258,7 @@ class Supervisor:
                 code = m.child.proc.poll()
                 if code is None and m.memory_limit:
                     try:
-                        rss = psutil.Process(m.child.pid).memory_info().rss
+                        rss = command.rss(m.child) if m.ops else psutil.Process(m.child.pid).memory_info().rss
                     except psutil.NoSuchProcess:
                         rss = 0
                     if rss > m.memory_limit:
@@ -296,7 +296,9 @@ class Supervisor:
             m.status = "stopped" if code == 0 else "failed"
             m.restart_at = None
 
-    def _restart(self, m: Managed, reason: str) -> None:
+    def _restart(self, m: Managed, reason: str, counted: bool = True) -> None:
+        """Stop and start the target again; ``counted=False`` for a command target's release switch (a deploy,
+        not a restart its restart policy's ``max_restarts`` counts)."""
         old = m.child.pid if m.child else None
         self._stop_child(m, grace=3.0)
         m.restart_at = None
@@ -307,7 +309,7 @@ class Supervisor:
             m.last_exit = {**(m.last_exit or {}), "error": str(exc)}
             self.journal.write("target.crashed", name=m.name, error=str(exc))
             return
-        m.restarts += 1
+        m.restarts += 1 if counted else 0
         self.journal.write("target.restarted", name=m.name, reason=reason, old_pid=old, pid=m.child.pid,
                            restarts=m.restarts)
 

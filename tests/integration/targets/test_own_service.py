@@ -139,6 +139,15 @@ def test_releases_levers_and_process_faults_on_your_own_service(shop: Path, game
         assert [same_process(h["pid"], h["create_time"]) is not None for h in hog.revert["hogs"]] == [True]
         engine.revert("hog")
         assert [same_process(h["pid"], h["create_time"]) for h in hog.revert["hogs"]] == [None]
+        # its memory limit holds the command (and what it started) like a bundled app
+        kills = view.target("shop").oom_kills
+        ops.run("scale:shop.memory_limit=4MiB")
+        wait(lambda: view.refresh().target("shop").oom_kills > kills, 30, "an OOM kill at the 4 MiB limit")
+        ops.run("scale:shop.memory_limit=256MiB")
+        wait(lambda: view.refresh().target("shop").status == "running", 30, "the shop back under its limit")
+        assert version(view) == "v1.0.0" and admin(view)["flags"] == {"recommendations_off": True}
+        assert [e.data["oom_killed"] for e in read_events(RunDir(run_dir).journal, "target.crashed")][-1] is True
+
         _, errors = engine.revert_all()
         assert errors == []
         assert {e.state for e in engine.entries()} == {"reverted"}
