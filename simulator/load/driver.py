@@ -1,8 +1,9 @@
 """Run Locust as a separate process (or a master and N workers) and stream its stats back.
 
 The simulator never imports locust (gevent would monkey-patch the whole process): this module
-only starts ``python -m locust`` with a bundled locustfile and reads the JSON lines the
-gameday plugin writes to a pipe (one per interval; see ``locustfiles/_plugin.py``)::
+only starts ``python -m locust`` with a bundled locustfile (or a user's own, ``adopt=True``: run as it
+is beside ``locustfiles/_adopt.py``, ``-f _adopt.py,theirs.py`` plus its ``user_classes``) and reads the
+JSON lines the gameday plugin writes to a pipe (one per interval; see ``locustfiles/_plugin.py``)::
 
     with LoadDriver("http://127.0.0.1:8001", "payments", users=20, spawn_rate=10, stages=[],
                     retry_policy={"policy": "immediate", "max_attempts": 5}, run_dir=run,
