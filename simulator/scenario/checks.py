@@ -10,7 +10,7 @@ from simulator.errors import Problem
 from simulator.faults.catalog import FAULT_KINDS
 from simulator.load.locustfiles import defined_classes
 from simulator.scenario.loader import Locator, validate_data
-from simulator.scenario.model import _NAME, Fault, Scenario
+from simulator.scenario.model import _NAME, Fault, Scenario, Target
 from simulator.scenario.yamlpos import Path
 
 
@@ -122,14 +122,10 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
             if dep not in t.depends_on:
                 problems.append(loc.problem(("targets", i, "command"), f"{{url:{dep}}} names a target that is not "
                                             f"in depends_on ({', '.join(t.depends_on) or 'none'})"))
+    names = [t.name for t in scenario.targets]
     for i, fault in enumerate(scenario.faults):
-        names = [t.name for t in scenario.targets]
-        if fault.kind == "app.release" and fault.target in names:
-            t = scenario.target(fault.target)
-            version = fault.params.get("version")
-            if t.command is not None and version not in t.release_names:
-                problems.append(loc.problem(("faults", i, "params", "version"), f"expected a release of "
-                                            f"{t.name} ({', '.join(t.release_names)}), got {version!r}"))
+        if fault.kind.startswith("app.") and fault.target in names and scenario.target(fault.target).command:
+            problems += _check_app_fault(scenario.target(fault.target), fault, ("faults", i), loc)
     load = scenario.load
     if load.locustfile is None:
         if scenario.target(scenario.load_target).command is not None:
@@ -153,6 +149,28 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
             problems.append(loc.problem(("load", "user_classes", j), f"expected a class {path.name} defines "
                                         f"({', '.join(classes) or 'none'}), got {name!r}{_suggest(name, classes)}"))
     return problems
+
+
+def _check_app_fault(t: Target, fault: Fault, path: Path, loc: Locator) -> list[Problem]:
+    """An app fault on your own service names one of its releases, or a flag or setting it has a lever for."""
+    levers = t.levers
+    flags, settings = (list(levers.flags), list(levers.config)) if levers else ([], [])
+    params = fault.params
+    if fault.kind == "app.release" and params.get("version") not in t.release_names:
+        return [loc.problem(path + ("params", "version"), f"expected a release of {t.name} "
+                            f"({', '.join(t.release_names)}), got {params.get('version')!r}")]
+    if fault.kind == "app.flag" and params.get("name") not in flags:
+        return [loc.problem(path + ("params", "name"), f"expected a flag {t.name} has a lever for (levers.flags: "
+                            f"{', '.join(flags) or 'none'}), got {params.get('name')!r}")]
+    if fault.kind == "app.config":
+        unknown = [k for k in (params.get("values") or {}) if k not in settings]
+        if unknown:
+            return [loc.problem(path + ("params", "values"), f"expected settings {t.name} has a lever for "
+                                f"(levers.config: {', '.join(settings) or 'none'}), got {unknown[0]!r}")]
+    if fault.kind == "app.leak_rate":
+        return [loc.problem(path + ("kind",), "expected app.release, app.flag or app.config on your own service "
+                            "(its settings change through its levers), got app.leak_rate (the bundled auth app's)")]
+    return []
 
 
 def scenario_folder(filename: str) -> FsPath:

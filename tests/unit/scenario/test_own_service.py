@@ -141,3 +141,16 @@ def test_the_ops_catalog_of_a_command_target(example: Path) -> None:
     assert info.tier == "critical" and not info.release("v1.1.0").good
     assert info.default_flags() == {"recommendations_off": False}
     assert info.default_config() == {"latency_ms": 5} and info.config["latency_ms"].type == "int"
+
+
+@pytest.mark.parametrize(("fault", "expected"), [
+    ("{kind: app.flag, params: {name: nope, value: true}}",
+     "faults[1].params.name: expected a flag shop has a lever for (levers.flags: recommendations_off), got 'nope'"),
+    ("{kind: app.config, params: {values: {latency: 9}}}",
+     "faults[1].params.values: expected settings shop has a lever for (levers.config: latency_ms), got 'latency'"),
+    ("{kind: app.leak_rate, params: {bytes_per_request: 1KiB}}", "faults[1].kind: expected app.release, app.flag or app.config on your own service"),
+])
+def test_app_faults_on_your_service_name_its_levers(example: Path, fault: str, expected: str) -> None:
+    found = problems(example, "    note: \"the recommendations release goes out\"\n",
+                     f"    note: \"the recommendations release goes out\"\n  - {{at: 2m, target: shop, {fault[1:]}\n")
+    assert any(expected in p for p in found), found
