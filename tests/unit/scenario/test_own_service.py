@@ -148,7 +148,8 @@ def test_the_ops_catalog_of_a_command_target(example: Path) -> None:
      "faults[1].params.name: expected a flag shop has a lever for (levers.flags: recommendations_off), got 'nope'"),
     ("{kind: app.config, params: {values: {latency: 9}}}",
      "faults[1].params.values: expected settings shop has a lever for (levers.config: latency_ms), got 'latency'"),
-    ("{kind: app.leak_rate, params: {bytes_per_request: 1KiB}}", "faults[1].kind: expected app.release, app.flag or app.config on your own service"),
+    ("{kind: app.leak_rate, params: {bytes_per_request: 1KiB}}",
+     "faults[1].kind: expected app.release, app.flag or app.config on your own service"),
 ])
 def test_app_faults_on_your_service_name_its_levers(example: Path, fault: str, expected: str) -> None:
     found = problems(example, "    note: \"the recommendations release goes out\"\n",
