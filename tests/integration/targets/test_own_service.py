@@ -201,7 +201,7 @@ def test_a_game_day_on_your_own_service(shop: Path, gameday_home: Path, tmp_path
     fired = alerts_fired(run_dir)
     assert {"HighErrorRate", "LowAvailability"} & set(fired), (fired, err[-2000:])
     assert "ShopOrdersFailing" in fired  # the scenario's rule on the shop's own counter, scraped from its /metrics
-    fault = next(read_events(RunDir(run_dir).journal, "fault.injected"))
+    fault = read_events(RunDir(run_dir).journal, "fault.injected")[0]
     assert all(at >= fault.game for at in fired.values())  # nothing fired in the steady baseline
     rollback = [e for e in read_events(RunDir(run_dir).journal, "ops.rollback") if e.data["target"] == "shop"]
     assert rollback and rollback[0].data["actor"] == "responder"
