@@ -207,6 +207,8 @@ def test_a_game_day_on_your_own_service(shop: Path, gameday_home: Path, tmp_path
     assert rollback and rollback[0].data["actor"] == "responder"
     summary = json.loads(RunDir(run_dir).summary_json.read_text())
     assert summary["outcome"] == "recovered", (summary, out[-2000:], err[-2000:])
+    deploys = [e.data["action"] for e in read_events(RunDir(run_dir).journal, "ops.deploy")]
+    assert deploys == ["deploy:shop=v1.1.1"]  # the permanent fix, a third variant of the command
     assert proc.returncode == 0, (out[-2000:], err[-2000:])
     # its own locustfile, untouched, streamed through gameday's hooks: only the chosen user class ran
     assert (shop.parent / "locustfile.py").read_bytes() == locustfile

@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from simulator.errors import ValidationFailed
 from simulator.scenario import load_scenario
+from simulator.scenario.model import Target
 from simulator.scenario.service import render
 from simulator.targets.command import app_info, fill, variant
 
@@ -48,7 +50,7 @@ def test_the_example_loads_with_its_files_made_absolute(example: Path) -> None:
     assert shop.command is not None and Path(shop.command.cwd or "") == example.parent
     assert s.load.locustfile == str(example.parent / "locustfile.py")
     assert s.load.user_classes == ["Shopper"]
-    assert shop.release_names == ["v1.0.0", "v1.1.0"]
+    assert shop.release_names == ["v1.0.0", "v1.1.0", "v1.1.1"]
 
 
 @pytest.mark.parametrize(("old", "new", "where", "expected"), [
@@ -66,7 +68,7 @@ def test_the_example_loads_with_its_files_made_absolute(example: Path) -> None:
     ("default: 5,", "", "latency_ms:", "levers.config.latency_ms.default: missing required key"),
     ("method: PUT", "method: FETCH", "latency_ms:", "levers.config.latency_ms.method: expected one of"),
     ("params: {version: v1.1.0}", "params: {version: v9}", "params:",
-     "faults[0].params.version: expected a release of shop (v1.0.0, v1.1.0), got 'v9'"),
+     "faults[0].params.version: expected a release of shop (v1.0.0, v1.1.0, v1.1.1), got 'v9'"),
     ("locustfile: locustfile.py", "locustfile: nope.py", "locustfile:",
      "load.locustfile: expected a Python locustfile"),
     ("user_classes: [Shopper]", "user_classes: [Shoper]", "user_classes:",
@@ -78,8 +80,8 @@ def test_the_example_loads_with_its_files_made_absolute(example: Path) -> None:
      "targets[0]: expected no 'config' on a command target"),
     ("    memory_limit: 256MiB\n", "    memory_limit: 256MiB\n    flags: {nope: true}\n", "- name: shop",
      "targets[0]: expected flags declared under levers.flags (recommendations_off), got 'nope'"),
-    ("v1.0.0: {notes: \"stable\"}", "v1.0.0: {notes: \"stable\", good: false}", "releases:",
-     "targets[0].releases: expected at least one good release"),
+    ("fixes: v1.1.0", "fixes: v1.2.0", "releases:",
+     "targets[0].releases: expected 'fixes' naming a release of this target (v1.0.0, v1.1.0, v1.1.1), got 'v1.2.0'"),
 ])
 def test_each_mistake_is_one_located_line(example: Path, old: str, new: str, where: str, expected: str) -> None:
     found = problems(example, old, new)
@@ -137,7 +139,8 @@ def test_placeholders_and_release_variants(example: Path) -> None:
 
 def test_the_ops_catalog_of_a_command_target(example: Path) -> None:
     info = app_info(load_scenario(example).target("shop").model_dump(mode="json"))
-    assert info.versions == ("v1.0.0", "v1.1.0") and info.good_release == "v1.0.0"
+    assert info.versions == ("v1.0.0", "v1.1.0", "v1.1.1") and info.good_release == "v1.0.0"
+    assert info.release("v1.1.1").fixes == "v1.1.0"
     assert info.tier == "critical" and not info.release("v1.1.0").good
     assert info.default_flags() == {"recommendations_off": False}
     assert info.default_config() == {"latency_ms": 5} and info.config["latency_ms"].type == "int"
@@ -155,3 +158,8 @@ def test_app_faults_on_your_service_name_its_levers(example: Path, fault: str, e
     found = problems(example, "    note: \"the recommendations release goes out\"\n",
                      f"    note: \"the recommendations release goes out\"\n  - {{at: 2m, target: shop, {fault[1:]}\n")
     assert any(expected in p for p in found), found
+
+
+def test_a_command_target_needs_a_good_release() -> None:
+    with pytest.raises(ValidationError, match="at least one good release"):
+        Target(name="shop", command={"argv": ["run", "{port}"]}, releases={"v1": {"good": False}})
