@@ -186,7 +186,11 @@ def capabilities(items: list[LineItem], cfg: ScoringConfig) -> list[Capability]:
             possible += sum(i.max_points for i in mine if i.status == "not_observed")
         share = points / possible if possible > 0 else None
         rating = cfg.hseep.rating(share)
-        out.append(Capability(key=key, name=name, rating=rating, rating_text=RATING_TEXT[rating], points=points,
+        text = RATING_TEXT[rating]
+        reasons = "; ".join(dict.fromkeys(i.reason for i in mine if i.reason))
+        if reasons and all(i.status == "not_applicable" for i in mine):  # nothing to rate: not "not observed"
+            text = f"Not rated: {reasons}"
+        out.append(Capability(key=key, name=name, rating=rating, rating_text=text, points=points,
                               max_points=round(possible, 2), share=None if share is None else round(share, 3),
                               items=[i.id for i in mine]))
     return out

@@ -49,6 +49,8 @@ def test_capability_ratings_follow_the_share_of_points(kit):
     situational = caps["situational_assessment"]  # severity 0/10 + checklist 0.67/4
     assert (situational.points, situational.max_points, situational.rating) == (0.67, 14.0, "U")
     assert "detection" not in caps or caps["detection"].share is None  # monitoring is not the team's
+    # and the page does not call it "Not observed": the alert did detect it, which is monitoring coverage
+    assert caps["detection"].rating_text.startswith("Not rated: monitoring detected it first"), caps["detection"]
     assert caps["incident_command"].rating_text == "Performed without challenges"
 
 
