@@ -40,7 +40,7 @@ EVENT_KINDS: dict[str, str] = {
     "after how many wall seconds of waiting.",
     # targets
     "target.started": "A target is up and healthy: name, app (`command` for your own service), url, pid or "
-                      "container id.",
+                      "container id; a standby instance (`payments.standby`) also `standby_of`.",
     "target.stopped": "A target was stopped by the backend.",
     "target.restarted": "A target was restarted (by policy after a crash/OOM, or by an ops action; reason "
                         "`release V`: a command target switched to release V, not counted toward `max_restarts`).",
@@ -95,6 +95,8 @@ EVENT_KINDS: dict[str, str] = {
     "ops.config": "Ops: change runtime configuration.",
     "ops.restart": "Ops: restart a target.",
     "ops.scale": "Ops: add resources (pool size, workers, memory limit).",
+    "ops.failover": "Ops: send a target's traffic to its standby instance (`failover:payments`), or back to the "
+    "primary (`failover:payments=primary`); the summary says how many links were switched.",
     # verification
     "steady_state.lost": "The steady state no longer holds (a probe failed) after a fault.",
     "steady_state.restored": "All steady-state probes hold again.",

@@ -233,7 +233,9 @@ class RunDir(_Folder):
         if not isinstance(targets, dict):
             raise DamagedFile(f"{where}: targets: expected a JSON object, got {type(targets).__name__}")
         for key, entry in [("supervisor", data.get("supervisor")), ("proxy", data.get("proxy")),
-                           *[(f"targets.{n}", t) for n, t in targets.items()]]:
+                           *[(f"targets.{n}", t) for n, t in targets.items()],
+                           *[(f"targets.{n}.standby", t.get("standby")) for n, t in targets.items()
+                             if isinstance(t, dict)]]:
             if entry is None:
                 continue
             if not isinstance(entry, dict):

@@ -133,6 +133,7 @@ def ops(
     action: str = typer.Argument(..., help=f"One of: {', '.join(OPS_VERBS)}."),
     target: str = typer.Option(..., "--target", "-t", help="Target name."),
     what: str = typer.Option(None, "--what", help="rollback: release or config (default: the latest change)."),
+    to: str = typer.Option(None, "--to", help="failover: standby (the default) or primary (fail back)."),
     version: str = typer.Option(None, "--version", help="deploy: the release version."),
     setting: list[str] = typer.Argument(None, help="flag NAME=on|off; config/scale KEY=VALUE ..."),
     run: str = typer.Option(None, "--run", help="Run id (prefix); default: the only active run."),
@@ -143,7 +144,8 @@ def ops(
     """Pull a mitigation lever: rollback, deploy, flag, config, restart, scale. Recorded in the journal.
 
     Examples: gameday ops rollback -t payments · gameday ops flag -t payments fallback_processor=on ·
-    gameday ops config -t gateway tiers.major.rate=200 · gameday ops scale -t auth memory_limit=512MiB
+    gameday ops config -t gateway tiers.major.rate=200 · gameday ops scale -t auth memory_limit=512MiB ·
+    gameday ops failover -t payments (to its standby) · gameday ops failover -t payments --to primary
     """
     if action not in OPS_VERBS:
         raise InputError(f"unknown ops action {action!r}; expected one of: {', '.join(OPS_VERBS)}")
@@ -158,6 +160,9 @@ def ops(
         if len(settings) != 1 or "=" not in settings[0]:
             raise InputError(f"ops {action} needs exactly one NAME=VALUE, e.g. fallback_processor=on")
         key, value = settings[0].split("=", 1)
+    elif action == "failover":
+        side = to or (settings[0] if settings else "standby")
+        value = OpsAction.parse(f"failover:{target}={side}").value  # the domain checks the side
     elif action == "config":
         params["values"] = parse_params(settings)
         if not params["values"]:

@@ -14,7 +14,7 @@ from simulator.cleanup import cleanup
 from simulator.runs import active_runs, find_run, new_run_id
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
-from simulator.targets.backends import get_backend
+from simulator.targets.backends import get_backend, refuse_local_only
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
 
@@ -33,6 +33,7 @@ def up(
     """Start targets and leave them running; they stay up after this command returns."""
     s = load_scenario(resolve(scenario)) if scenario else None
     run_id = new_run_id(s.metadata.name if s else "manual")
+    refuse_local_only(backend, specs_from_scenario(s))
     with console.status("starting targets…"):
         view = get_backend(backend).up(specs_from_scenario(s), out / run_id, run_id, seed=seed,
                                        scenario=s.metadata.name if s else "")

@@ -4,7 +4,8 @@ The form scenarios (``truth.accepted_mitigations``), runbooks, tabletop answers,
 the tracker and scoring share: ``verb:target[.key][=value]``, e.g. ``rollback:payments``,
 ``rollback:gateway.config``, ``deploy:payments=v2.4.1`` (also ``deploy:payments@v2.4.1``),
 ``flag:payments.fallback_processor=on``, ``config:gateway.tiers.major.rate=200``, ``restart:auth``,
-``scale:payments.pool_size=20``, ``scale:auth.memory_limit=512MiB``. A config write of several
+``scale:payments.pool_size=20``, ``scale:auth.memory_limit=512MiB``, ``failover:payments`` (traffic to the
+target's standby instance; ``failover:payments=primary`` sends it back). A config write of several
 settings at once joins them with ``;``: ``config:gateway.tiers.major.rate=200;tiers.major.burst=400``.
 
 A *pattern* (the truth's accepted mitigations, permanent fixes and harmful actions; a tabletop's
@@ -26,13 +27,17 @@ from typing import Any
 from simulator.domain.standard import MITIGATIONS
 from simulator.errors import InputError
 
-OPS_VERBS: tuple[str, ...] = ("rollback", "deploy", "flag", "config", "restart", "scale")
+OPS_VERBS: tuple[str, ...] = ("rollback", "deploy", "flag", "config", "restart", "scale", "failover")
 #: verbs whose actions restore service but leave the cause in place (the standard's "temporary
 #: mitigation": feature flags, rollback, added resources); a restart only clears the symptom
 TEMPORARY_VERBS: dict[str, str] = {
     "rollback": MITIGATIONS[1], "flag": MITIGATIONS[0], "scale": MITIGATIONS[2],
     "restart": "Restart (clears the symptom, not the cause)",
+    # policy: the standard lists no failover among its temporary mitigations; we count it as one
+    "failover": "Failover to the standby (policy: temporary, the faulty path or instance is still there)",
 }
+#: where ``failover:<target>=<side>`` sends traffic; no side is the standby
+FAILOVER_SIDES: tuple[str, ...] = ("standby", "primary")
 #: verbs that can be the standard's "full fix": a fixed release deployed, a corrected config
 PERMANENT_VERBS: tuple[str, ...] = ("deploy", "config")
 COMPARISONS: tuple[str, ...] = (">=", "<=", "=", ">", "<")
@@ -131,6 +136,8 @@ class OpsAction:
             raise InputError(f"{op!r} compares numbers: expected a number after {op!r}, got {text!r}")
         if verb == "deploy" and key is not None and value is None:  # deploy:payments.v2.3.1
             key, value = None, key
+        if verb == "failover":
+            return cls(verb, target, None, _failover_side(key, op, value, text))
         return cls(verb, target, key, value, op=op)
 
     @classmethod
@@ -178,6 +185,8 @@ class OpsAction:
         other = OpsAction.parse(pattern) if isinstance(pattern, str) else pattern
         if (other.verb, other.target) != (self.verb, self.target):
             return False
+        if self.verb == "failover":  # failover:payments is the standby side only, never the way back
+            return other.value == self.value
         if self.verb in ("config", "scale") and other.key:
             return self._sets(other)
         if other.key and other.key != self.key:
@@ -199,6 +208,14 @@ class OpsAction:
         if v not in ("on", "off"):
             raise InputError(f"expected on or off, got {self.value!r}")
         return v == "on"
+
+
+def _failover_side(key: str | None, op: str, value: str | None, text: str) -> str | None:
+    """``failover:payments`` / ``=standby`` (None: the standby, the usual way) or ``=primary`` (back)."""
+    side = (value or "standby").strip().lower()
+    if key is not None or op != "=" or side not in FAILOVER_SIDES:
+        raise InputError(f"expected failover:TARGET (to its standby) or failover:TARGET=primary (back), got {text!r}")
+    return None if side == "standby" else side
 
 
 def first_match(action: str, patterns: Iterable[str]) -> str | None:

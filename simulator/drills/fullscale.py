@@ -45,7 +45,7 @@ from simulator.rundir import DrillDir, RunDir
 from simulator.runs import new_run_id
 from simulator.scoring.config import default_config
 from simulator.scoring.rubric.context import people_responded
-from simulator.targets.backends import get_backend
+from simulator.targets.backends import get_backend, refuse_local_only
 from simulator.targets.spec import merge_targets, target_spec
 from simulator.targets.view import TargetsView
 
@@ -95,6 +95,7 @@ class FullScale:
         # each target's physics at the speed of the first part declaring it (a leak told in game hours)
         scales = {t.name: p.time_scale or p.scenario.timing.time_scale for p in reversed(self.parts)
                   for t in p.scenario.targets}
+        refuse_local_only(self.backend, [target_spec(t) for t in targets])
         view = get_backend(self.backend).up([{**target_spec(t), "time_scale": scales[t.name]} for t in targets], folder,
                                             new_run_id(f"{self.drill.metadata.name}-targets"), seed=self.drill.seed,
                                             scenario=self.drill.metadata.name, owner_pid=os.getpid())

@@ -14,15 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from simulator.domain.ops_action import OpsAction
+from simulator.domain.ops_action import TEMPORARY_VERBS, OpsAction
 from simulator.domain.standard import ROLES, SEVERITIES
 from simulator.responders.facts import Facts
 from simulator.responders.sight import Moment, game_span
 
 #: days after the incident each action item is due (inside the 14-day window the runbook's items use)
 DUE_IN_DAYS = {"fix": 7, "monitoring": 10, "process": 14}
-#: levers that take the change out of service but leave the defect (the standard's temporary mitigations)
-TEMPORARY_VERBS = ("rollback", "flag", "restart", "scale")
 #: the alerts an overview quotes
 SHOWN = 4
 _TIME = re.compile(r"\*\*(?:(\d{4}-\d{2}-\d{2}) )?(\d{2}):(\d{2}):(\d{2}) UTC\*\*")

@@ -21,7 +21,7 @@ from simulator.run.result import load_totals
 from simulator.rundir import RunDir, TrackerInfo
 from simulator.runs import unregister
 from simulator.scenario.model import Scenario
-from simulator.targets.backends import get_backend
+from simulator.targets.backends import get_backend, refuse_local_only
 from simulator.targets.backends.docker import container_stats
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
@@ -62,6 +62,7 @@ class RunServices:
         if self.shared_targets is not None:
             self.view = shared_view(Path(self.shared_targets), scenario, self.journal)
         else:
+            refuse_local_only(backend, specs_from_scenario(scenario))
             self.view = get_backend(backend).up(specs_from_scenario(scenario), self.run_dir, self.run_id, seed=seed,
                                                 scenario=scenario.metadata.name, owner_pid=os.getpid(),
                                                 time_scale=time_scale)

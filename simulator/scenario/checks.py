@@ -87,12 +87,28 @@ def check_scenario(scenario: Scenario, loc: Locator) -> list[Problem]:
             problems.append(loc.problem(("escalations", i), "expected 'severity' or 'fault' (what escalates)"))
     problems += _check_variants(scenario, loc)
     problems += _check_own_service(scenario, loc)
+    problems += _check_failover(scenario, loc)
     for i, step in enumerate(scenario.responder.runbook):
         if step.action is not None:
             target = OpsAction.parse(step.action).target  # the model has checked its form
             if target not in names:
                 problems.append(loc.problem(("responder", "runbook", i, "action"),
                                             f"action names target {target!r}, which is not declared"))
+    return problems
+
+
+def _check_failover(scenario: Scenario, loc: Locator) -> list[Problem]:
+    """A failover (a runbook step, an accepted or harmful action) needs a target with a standby to go to."""
+    standby = [t.name for t in scenario.targets if t.standby]
+    places = [(("responder", "runbook", i, "action"), step.action) for i, step in enumerate(scenario.responder.runbook)]
+    places += [(("truth", key, j), text) for key in ("accepted_mitigations", "harmful_actions")
+               for j, text in enumerate(getattr(scenario.truth, key))]
+    problems = []
+    for path, text in places:
+        action = OpsAction.parse(text) if text else None  # the model has checked its form
+        if action is not None and action.verb == "failover" and action.target not in standby:
+            problems.append(loc.problem(path, f"{text} needs a target with 'standby: true' (targets with one: "
+                                        f"{', '.join(standby) or 'none'})"))
     return problems
 
 

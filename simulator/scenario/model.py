@@ -133,6 +133,9 @@ class Target(Strict):
     memory_limit: Size | None = Field(None, description="RSS limit; over it the process is OOM-killed")
     cpus: float | None = Field(None, gt=0)
     restart: RestartPolicy = Field(default_factory=RestartPolicy)
+    standby: bool = Field(False, description="also run a standby instance (same app or command, its own port, "
+                          "supervised like the primary) that 'gameday ops failover' sends traffic to; local backend "
+                          "only")
 
     @field_validator("name")
     @classmethod

@@ -1,7 +1,7 @@
 """The ops console: the mitigation levers a team pulls during a drill.
 
-Every action goes through the target's ops API (or the backend's supervisor for restarts and
-memory limits), is journaled as ``ops.<verb>``, and returns what changed. An action is an
+Every action goes through the target's ops API (or the backend's supervisor for restarts,
+memory limits and failovers), is journaled as ``ops.<verb>``, and returns what changed. An action is an
 ``OpsAction`` (``simulator.domain.ops_action``: the compact string form, e.g. ``rollback:payments``,
 ``flag:payments.fallback_processor=on``, parsed in that one place).
 """
@@ -16,7 +16,7 @@ from simulator.domain.ops_action import OpsAction
 from simulator.durations import parse_size
 from simulator.errors import GamedayError, InputError
 from simulator.journal import Journal
-from simulator.targets.view import TargetsView
+from simulator.targets.view import TargetInfo, TargetsView
 
 
 def _scalar(value: str | None) -> Any:
@@ -41,7 +41,7 @@ class OpsConsole:
 
     def run(self, action: OpsAction | str) -> dict[str, Any]:
         a = (OpsAction.parse(action) if isinstance(action, str) else action).runnable()
-        self.view.target(a.target)  # only targets of this run
+        target = self.view.target(a.target)  # only targets of this run
         started = time.time()  # journaled as started_wall: reports place the action when it began
         if a.verb == "rollback":
             what = a.key if a.key in ("release", "config") else None
@@ -78,6 +78,8 @@ class OpsConsole:
                 summary = f"{a.key} = {a.value}"
             else:
                 raise InputError("scale needs what to scale, e.g. scale:payments.pool_size=20")
+        elif a.verb == "failover":
+            result, summary = self._failover(target, a.value or "standby")
         else:  # OpsAction.parse only lets OPS_VERBS through
             raise InputError(f"unknown ops action {a.verb!r}")
         if self.journal is not None:
@@ -86,6 +88,21 @@ class OpsConsole:
         out = {"action": str(a), "target": a.target, "summary": summary, "result": result,
                "incident": self._record_on_incident(a, summary)}
         return out
+
+    def _failover(self, target: TargetInfo, side: str) -> tuple[dict[str, Any], str]:
+        """Send the target's traffic to its standby (or back to the primary): ``simulator.targets.failover``."""
+        if target.standby is None:
+            raise InputError(f"{target.name} has no standby to fail over to: declare it in the scenario "
+                             f"(targets[].standby: true, local backend)")
+        instance = target.standby if side == "standby" else target.raw
+        if instance.get("status") != "running":
+            raise InputError(f"{target.name}: its {side} is {instance.get('status')}, not running: failing over to "
+                             f"it would send traffic nowhere")
+        result = self.view.supervisor("failover", target=target.name, to=side)
+        done = result.get("failover") or {}
+        was = " (already)" if done.get("before") == side else ""
+        return result, (f"{target.name} now served by its {side}{was}: front proxy and {done.get('links_routed', 0)} "
+                        f"link(s) switched, new connections go to {done.get('instance', side)}")
 
     def _record_on_incident(self, a: OpsAction, summary: str) -> str | None:
         """Put the action on the timeline of the run's open incident (the target's, if it has one)."""

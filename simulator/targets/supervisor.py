@@ -9,6 +9,8 @@
 * puts a *front proxy* named after the target in front of each one (the target's public URL),
   and a *link proxy* ``a->b`` on each dependency edge (what ``a`` calls to reach ``b``), so
   network faults can hit a service or one of its dependencies;
+* starts a *standby* beside a target that declares one and answers ``failover`` (``simulator.targets.failover``:
+  the front proxy and a route proxy on each link to it switch to the standby or back);
 * restarts crashed targets per their restart policy, OOM-kills a target whose RSS passes its
   memory limit (then restarts it), and journals every start, crash and restart;
 * answers a small control API on 127.0.0.1 (restart, start, stop, set memory limit, shutdown);
@@ -45,7 +47,7 @@ from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import RunDir
 from simulator.runs import read_json, write_json_atomic
-from simulator.targets import command
+from simulator.targets import command, failover
 from simulator.targets.apps import APPS
 from simulator.targets.apps.common.clock import time_scale_env
 
@@ -67,10 +69,16 @@ class Managed:
     extra: dict[str, Any] = field(default_factory=dict)
     #: a command target's ops API (None for a bundled app, which answers its own)
     ops: command.CommandOps | None = None
+    #: the target's standby instance (``targets[].standby``), itself a Managed named ``<name>.standby``
+    standby: Managed | None = None
 
     @property
     def name(self) -> str:
         return self.spec["name"]
+
+    @property
+    def owner(self) -> str:  # the target this instance is: its own name, or for a standby the primary's
+        return self.spec.get("standby_of") or self.name
 
 
 def topo_order(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -127,6 +135,9 @@ class Supervisor:
                 "memory_limit": m.memory_limit, "depends_on": m.spec.get("depends_on", []),
                 "state_file": str(self._state_file(m.name)), "log": str(self._log(m.name)),
             }
+            if m.standby is not None:
+                targets[m.name].update(serving=m.extra.get("serving", "primary"),
+                                       standby=failover.entry(m.standby, self._log(m.standby.name)))
             if m.ops is not None:
                 cmd = m.spec["command"]
                 targets[m.name].update({
@@ -163,19 +174,37 @@ class Supervisor:
             if command.is_command(spec):
                 m.ops = self._command_ops(m)
             for dep in spec.get("depends_on", []):
-                link, proxy = f"{m.name}->{dep}", f"{m.name}--{dep}"
-                info = self.proxy_client.create_proxy(proxy, f"{HOST}:0", self.targets[dep].extra["internal_addr"])
-                self.links[link] = {"url": f"http://{HOST}:{info.listen_port}", "from": m.name, "to": dep,
-                                    "proxy": proxy}
+                d = self.targets[dep]
+                self.links[f"{m.name}->{dep}"] = failover.create_link(
+                    self.proxy_client, m.name, dep, d.extra["internal_addr"],
+                    d.standby.extra["internal_addr"] if d.standby else None)
             self._spawn(m)
             info = self.proxy_client.create_proxy(m.name, f"{HOST}:0", m.extra["internal_addr"])
             m.extra["url"] = f"http://{HOST}:{info.listen_port}"
             self._apply_initial_state(m)
             self.journal.write("target.started", name=m.name, app=spec.get("app") or command.KIND,
                                url=m.extra["url"], pid=m.child.pid if m.child else None)
+            if spec.get("standby"):
+                self._start_standby(m)
             self.save()
         self.status = "ready"
         self.save()
+
+    def _start_standby(self, m: Managed) -> None:
+        """Start ``m``'s standby: the same app or command on its own port, reaching the same dependencies."""
+        s = Managed(failover.standby_spec(m.spec), memory_limit=m.memory_limit)
+        m.standby = s
+        self.folder.target_data(s.name).mkdir(parents=True, exist_ok=True)  # its own ops state file
+        if m.ops is not None:
+            s.ops = self._command_ops(s)
+        self._spawn(s)
+        self._apply_initial_state(s)
+        self.journal.write("target.started", name=s.name, app=m.spec.get("app") or command.KIND,
+                           url=s.extra["internal_url"], pid=s.child.pid if s.child else None, standby_of=m.name)
+
+    def instances(self) -> list[Managed]:
+        """Every process the supervisor keeps: each target and its standby."""
+        return [i for m in self.targets.values() for i in (m, m.standby) if i is not None]
 
     def _config_for(self, m: Managed) -> dict[str, Any]:
         config = dict(m.spec.get("config") or {})
@@ -183,7 +212,7 @@ class Supervisor:
         for dep in app.dependencies:
             targets = [d for d in m.spec.get("depends_on", []) if self.targets[d].spec["app"] == dep.upstream]
             if targets:
-                config[dep.config_key] = self.links[f"{m.name}->{targets[0]}"][self.link_url_key]
+                config[dep.config_key] = self.links[f"{m.owner}->{targets[0]}"][self.link_url_key]
         return config
 
     def time_scale(self, m: Managed) -> float:
@@ -205,11 +234,11 @@ class Supervisor:
 
     def _spawn(self, m: Managed) -> None:
         if m.ops is not None:
-            links = {dep: self.links[f"{m.name}->{dep}"]["url"] for dep in m.spec.get("depends_on", [])}
+            links = {dep: self.links[f"{m.owner}->{dep}"]["url"] for dep in m.spec.get("depends_on", [])}
             m.child = command.start(m.spec, m.ops.release, self._log(m.name), links)
         else:
             app = APPS[m.spec["app"]]
-            data_dir = self.folder.target_data(m.name)
+            data_dir = self.folder.target_data(m.owner)  # a standby shares its primary's data (its database)
             data_dir.mkdir(parents=True, exist_ok=True)
             args = ["-m", app.module, "--port", "0", "--state-file", str(self._state_file(m.name)),
                     "--data-dir", str(data_dir), "--config", json.dumps(self._config_for(m))]
@@ -217,11 +246,9 @@ class Supervisor:
         m.status = "running"
         m.extra["internal_addr"] = f"{HOST}:{m.child.port}"
         m.extra["internal_url"] = f"http://{HOST}:{m.child.port}"
-        if "url" in m.extra and self.proxy_client:  # a restart: point the proxies at the new port
-            self.proxy_client.set_upstream(m.name, m.extra["internal_addr"])
-            for info in self.links.values():
-                if info["to"] == m.name:
-                    self.proxy_client.set_upstream(info["proxy"], m.extra["internal_addr"])
+        primary = self.targets[m.owner]
+        if "url" in primary.extra and self.proxy_client:  # a restart: point the proxies at the new port
+            failover.point(self.proxy_client, primary, self.links)
         if m.ops is not None:
             m.ops.reapply()  # a new process: its flags and settings, set again through its levers
 
@@ -253,7 +280,7 @@ class Supervisor:
     def check(self) -> None:
         now = time.monotonic()
         changed = False
-        for m in self.targets.values():
+        for m in self.instances():
             if m.child is not None and m.status == "running":
                 code = m.child.proc.poll()
                 if code is None and m.memory_limit:
@@ -340,6 +367,17 @@ class Supervisor:
             self.journal.write("target.stopped", name=m.name, reason=body.get("reason", "ops"))
         elif action == "memory_limit":
             m.memory_limit = int(body["bytes"]) if body.get("bytes") else None
+            if m.standby is not None:  # added resources are the service's: both instances
+                m.standby.memory_limit = m.memory_limit
+        elif action == "failover":  # the front proxy and the links' routes to the side named (checked first)
+            side = str(body.get("to") or "standby")
+            to, before = failover.switch(m, side), m.extra.get("serving", "primary")
+            m.extra["serving"] = side
+            assert self.proxy_client is not None
+            done = {"serving": side, "before": before, "instance": to.name,
+                    "links_routed": failover.point(self.proxy_client, m, self.links)}
+            self.save()
+            return {**self.snapshot()["targets"][name], "failover": done}
         else:
             raise KeyError(f"unknown action {action!r}")
         self.save()
@@ -437,7 +475,7 @@ class Supervisor:
 
     def stop_targets(self) -> None:
         """Stop every target, dependents first (the backend-specific part of shutdown)."""
-        for m in reversed(list(self.targets.values())):
+        for m in reversed(self.instances()):
             if m.child is not None and m.child.proc.poll() is None:
                 self._stop_child(m, grace=5.0)
                 self.journal.write("target.stopped", name=m.name, reason="down")

@@ -48,6 +48,22 @@ class TargetInfo:
         return self.url + self.raw.get("health_path", "/healthz") if self.url else None
 
     @property
+    def standby(self) -> dict[str, Any] | None:
+        """The target's standby instance (``targets[].standby``: status, pid, its own ``url``), None without one."""
+        return self.raw.get("standby")
+
+    @property
+    def serving(self) -> str:
+        """Which instance the target's proxies send traffic to: ``primary`` or ``standby`` (``ops failover``)."""
+        return self.raw.get("serving", "primary")
+
+    @property
+    def standby_health_url(self) -> str | None:
+        """The standby's health URL (straight to it: its front proxy is the target's, serving the primary)."""
+        url = (self.standby or {}).get("url")
+        return url + self.raw.get("health_path", "/healthz") if url else None
+
+    @property
     def metrics_url(self) -> str | None:
         """Where the monitor scrapes the target's Prometheus metrics (through its front proxy); None when it has
         none (a command target without ``metrics:``)."""

@@ -44,7 +44,9 @@ class LocalBackend:
         view = TargetsView(run_dir, state)
         try:
             for t in view.targets():
-                wait_healthy(t.health_url or "", timeout=30)
+                for url in (t.health_url, t.standby_health_url):
+                    if url:
+                        wait_healthy(url, timeout=30)
         except BaseException:  # never leave a half-started run running (nor registered) behind
             self.down(run_dir)
             raise
@@ -70,12 +72,13 @@ class LocalBackend:
         # whatever the files still name (a supervisor killed with -9 takes its children with it,
         # but be certain): stop it
         state = RunDir(run_dir).targets_state()
-        leftovers = [(t.get("pid"), t.get("create_time")) for t in state.get("targets", {}).values()]
+        instances = [i for t in state.get("targets", {}).values() for i in (t, t.get("standby")) if i]  # standbys too
+        leftovers = [(t.get("pid"), t.get("create_time")) for t in instances]
         leftovers.append(((state.get("proxy") or {}).get("pid"), (state.get("proxy") or {}).get("create_time")))
         for pid, created in leftovers:
             if pid and stop_process(pid, created, grace=3.0):
                 was_running = True
-        for t in state.get("targets", {}).values():  # what your own service's command started, too
+        for t in instances:  # what your own service's command started, too
             if t.get("pgid") and command.stop_leftovers(t["pgid"], t.get("create_time")):
                 was_running = True
         unregister(state.get("run_id") or run_id_of(run_dir))
