@@ -212,7 +212,7 @@ class OpsAction:
 
 def _failover_side(key: str | None, op: str, value: str | None, text: str) -> str | None:
     """``failover:payments`` / ``=standby`` (None: the standby, the usual way) or ``=primary`` (back)."""
-    side = (value or "standby").strip().lower()
+    side = "standby" if value is None else value.strip().lower()
     if key is not None or op != "=" or side not in FAILOVER_SIDES:
         raise InputError(f"expected failover:TARGET (to its standby) or failover:TARGET=primary (back), got {text!r}")
     return None if side == "standby" else side

@@ -10,7 +10,7 @@ from simulator.targets.backends.local import LocalBackend
 
 BACKENDS = {"local": LocalBackend, "docker": DockerBackend}
 #: target fields only the local backend carries out, and what they are
-LOCAL_ONLY = {"standby": "a standby instance (and 'gameday ops failover')"}
+LOCAL_ONLY = {"standby": "a standby instance for 'gameday ops failover'"}
 
 
 def get_backend(name: str):
@@ -27,5 +27,5 @@ def refuse_local_only(name: str, specs: list[dict[str, Any]]) -> None:
     for spec in specs:
         for key, what in LOCAL_ONLY.items():
             if spec.get(key):
-                raise InputError(f"target {spec.get('name')}: '{key}: true' ({what}) runs on the local backend only; "
-                                 f"run with --backend local, or drop targets[].{key} for --backend {name}")
+                raise InputError(f"target {spec.get('name')}: targets[].{key} ({what}) runs on the local backend "
+                                 f"only; run with --backend local, or drop '{key}' for --backend {name}")
