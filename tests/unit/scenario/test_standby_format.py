@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import InputError, ValidationFailed
+from simulator.errors import InputError
 from simulator.scenario import load_scenario
 from simulator.targets.backends import refuse_local_only
 from simulator.targets.spec import specs_from_scenario
+from tests.unit.scenario.test_own_service_format import line_of, problems  # edit a copy, expect located lines
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "link-latency" / "link-latency.yaml"
@@ -25,19 +26,6 @@ def example(tmp_path: Path) -> Path:
     path = tmp_path / "link-latency.yaml"
     shutil.copy(EXAMPLE, path)
     return path
-
-
-def problems(path: Path, old: str, new: str) -> list[str]:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(ValidationFailed) as info:
-        load_scenario(path)
-    return [str(p) for p in info.value.problems]
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
 
 def test_the_example_declares_a_standby_for_payments_and_accepts_its_failover(example: Path) -> None:
