@@ -89,6 +89,11 @@ def _print_view(view: TargetsView) -> None:
         style = {"running": "green", "crashed": "yellow", "failed": "red"}.get(t.status, "")
         table.add_row(t.name, t.app, t.tier, f"[{style}]{t.status}[/]" if style else t.status, t.url or "",
                       str(t.pid or ""), str(t.restarts), str(t.oom_kills))
+        if t.standby:  # its standby instance, and which of the two the target's traffic goes to
+            sb = t.standby
+            table.add_row(sb.get("name", ""), f"[dim]standby[/]{' (serving)' if t.serving == 'standby' else ''}",
+                          "", sb.get("status", ""), sb.get("url") or "", str(sb.get("pid") or ""),
+                          str(sb.get("restarts", 0)), str(sb.get("oom_kills", 0)))
     for name, link in view.links.items():
         table.add_row(name, "[dim]link proxy[/]", "", "", link["url"], "", "", "")
     console.print(table)

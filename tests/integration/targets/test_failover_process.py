@@ -145,6 +145,8 @@ def test_the_cli_fails_over_and_back_and_refuses_what_it_cannot_do(gameday_home:
         assert r.returncode == 0, r.stderr
         assert r.stdout.startswith("failover:payments: payments now served by its standby")
         assert TargetsView.load(run_dir).target("payments").serving == "standby"
+        status = gameday("targets", "status")
+        assert status.returncode == 0 and "payments.standby" in status.stdout and "standby (serving)" in status.stdout
         r = gameday("ops", "failover", "-t", "payments", "--to", "secondary")
         assert (r.returncode, r.stderr.strip()) == (2, "error: expected failover:TARGET (to its standby) or "
                                                        "failover:TARGET=primary (back), got "

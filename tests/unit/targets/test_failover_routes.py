@@ -4,16 +4,20 @@ proxy) at the standby, so a fault on the path to the primary stops hurting while
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from simulator.bounded import DamagedFile
 from simulator.errors import Conflict, InputError
 from simulator.proxy import ProxyClient
+from simulator.rundir import RunDir
 from simulator.targets import failover
 from simulator.targets.supervisor import Managed
 from tests.helpers.proxy import BackgroundProxyServer
@@ -132,3 +136,14 @@ def test_switch_names_the_instance_or_says_why_not(instances: tuple[Instance, In
     alone = Managed({"name": "auth"}, status="running")
     with pytest.raises(InputError, match=r"target auth has no standby \(declare targets\[\].standby: true\)"):
         failover.switch(alone, "standby")
+
+
+def test_a_standby_pid_in_targets_json_is_checked_like_the_primarys(tmp_path: Path) -> None:
+    folder = RunDir(tmp_path)
+    good = {"pid": 4321, "create_time": 1.5, "standby": {"name": "payments.standby", "pid": 4322, "create_time": 2.5}}
+    folder.targets_json.write_text(json.dumps({"run_id": "r", "targets": {"payments": good}}))
+    assert folder.targets_state()["targets"]["payments"]["standby"]["pid"] == 4322
+    bad = {**good, "standby": {"pid": -1, "create_time": 2.5}}  # cleanup signals only what the folder checked
+    folder.targets_json.write_text(json.dumps({"run_id": "r", "targets": {"payments": bad}}))
+    with pytest.raises(DamagedFile, match=r"targets\.payments\.standby\.pid: expected a positive whole number"):
+        folder.targets_state()
