@@ -264,6 +264,9 @@ def _permanence(f: Facts) -> str:
         return f"Nothing was changed on {f.service}; the cause remains."
     verb = OpsAction.parse(fix.action).verb
     owner = f.team.roles.get("tech_lead", "")
+    if verb == "failover":
+        return (f"Temporary: {fix.action} sends traffic to the standby, round the faulty path or instance, which is "
+                f"still there; repairing it and failing back is the permanent fix (action item 'fix', owner {owner}).")
     if verb in TEMPORARY_VERBS:
         return (f"Temporary: {fix.action} takes the change out of service, but the defect it shipped remains; the "
                 f"permanent fix is a corrected release or config (action item 'fix', owner {owner}).")
