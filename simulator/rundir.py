@@ -25,6 +25,7 @@ TARGETS = "targets.json"  # the targets as the backend's supervisor last wrote t
 TARGETS_SPEC = "targets.spec.json"  # what the supervisor is asked to start
 TARGET_DATA = "targets"  # targets/<name>/: each target's data folder
 TARGET_STATE = "state.json"  # targets/<name>/state.json: its ops state (release, flags, config)
+COMMAND_DATA = "data"  # targets/<name>/data/: your own service's {data} folder (a database's files)
 LOGS = "logs"  # logs/<name>.log: the targets', the fault proxy's, the resource hogs'
 SUPERVISOR_LOG = "supervisor.log"
 LEDGER = "ledger.sqlite"  # the fault ledger, written before a fault is applied
@@ -124,6 +125,10 @@ class RunDir(_Folder):
 
     def target_data(self, name: str) -> Path:
         return self.path / TARGET_DATA / name
+
+    def command_data(self, name: str) -> Path:
+        """``targets/<name>/data/``: what a command target's ``{data}`` names; removed when the targets stop."""
+        return self.target_data(name) / COMMAND_DATA
 
     def target_state(self, name: str) -> Path:
         return self.target_data(name) / TARGET_STATE

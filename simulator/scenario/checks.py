@@ -134,10 +134,10 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
         if t.command.cwd is not None and not (base / t.command.cwd).is_dir():
             problems.append(loc.problem(("targets", i, "command", "cwd"), f"expected a folder (relative to "
                                         f"{base}), got {t.command.cwd!r}, which is not one"))
-        for dep in t.command.dependencies():
+        for placeholder, dep in t.command.link_uses():
             if dep not in t.depends_on:
-                problems.append(loc.problem(("targets", i, "command"), f"{{url:{dep}}} names a target that is not "
-                                            f"in depends_on ({', '.join(t.depends_on) or 'none'})"))
+                problems.append(loc.problem(("targets", i, "command"), f"{{{placeholder}:{dep}}} names a target "
+                                            f"that is not in depends_on ({', '.join(t.depends_on) or 'none'})"))
     names = [t.name for t in scenario.targets]
     for i, fault in enumerate(scenario.faults):
         if fault.kind.startswith("app.") and fault.target in names and scenario.target(fault.target).command:

@@ -7,7 +7,9 @@ Placeholders, written ``{name}`` (a JSON body's own braces are left alone):
 
 * in ``command.argv`` and ``command.env`` (and a release's): ``{port}`` the port the service must listen on,
   ``{host}`` the address it must bind (127.0.0.1), ``{python}`` the Python gameday runs on, ``{url:NAME}`` the
-  link proxy to a dependency NAME (one of ``depends_on``);
+  link proxy to a dependency NAME (one of ``depends_on``) as an HTTP URL, ``{addr:NAME}`` the same link as
+  ``127.0.0.1:PORT`` (for what is not HTTP: a database's address), ``{data}`` a folder for the service's data in
+  the run folder (kept across its restarts, removed when the run's targets stop);
 * in a lever's ``path``: ``{name}`` the flag or config key, ``{value}`` its value as text (true/false, 250);
 * in a lever's ``body``: ``{name}`` as above, ``{value}`` its value as JSON (true, 250, "text").
 """
@@ -23,7 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from simulator.durations import Duration
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z][a-z0-9-]*))?\}")
-COMMAND_PLACEHOLDERS = ("port", "host", "python", "url")
+COMMAND_PLACEHOLDERS = ("port", "host", "python", "url", "addr", "data")
+#: the placeholders that name a dependency: ``{url:NAME}``, ``{addr:NAME}``
+LINK_PLACEHOLDERS = ("url", "addr")
+#: ``health: tcp``: the service is up once its port accepts a TCP connection (a database, anything not HTTP)
+TCP_HEALTH = "tcp"
 LEVER_PLACEHOLDERS = ("name", "value")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RELEASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$")
@@ -46,13 +52,13 @@ def _check_placeholders(texts: list[str], allowed: tuple[str, ...]) -> None:
     for text in texts:
         for name, arg in placeholders(text):
             if name not in allowed:
-                shown = ", ".join("{url:NAME}" if a == "url" else "{" + a + "}" for a in allowed)
+                shown = ", ".join("{" + a + (":NAME}" if a in LINK_PLACEHOLDERS else "}") for a in allowed)
                 raise ValueError(f"a placeholder among {shown}, got "
                                  f"{{{name}}} in {text!r}")
-            if (name == "url") != (arg is not None):
-                raise ValueError(f"{{url:NAME}} (the dependency NAME's link) or a placeholder without ':', got "
-                                 f"{{{name}:{arg}}} in {text!r}" if arg else
-                                 f"{{url:NAME}} with a dependency name, got {{url}} in {text!r}")
+            if (name in LINK_PLACEHOLDERS) != (arg is not None):
+                raise ValueError(f"{{url:NAME}} or {{addr:NAME}} (the dependency NAME's link) or a placeholder "
+                                 f"without ':', got {{{name}:{arg}}} in {text!r}" if arg else
+                                 f"{{{name}:NAME}} with a dependency name, got {{{name}}} in {text!r}")
 
 
 def _path(value: str, what: str) -> str:
@@ -99,7 +105,8 @@ class Command(_Runs):
                             "scenario file's folder)")
     port_env: str | None = Field(None, description="the environment variable the service reads its port from, "
                                  "e.g. PORT (instead of, or beside, {port} in argv/env)")
-    health: str = Field("/health", description="path a GET of must answer 2xx once the service is ready")
+    health: str = Field("/health", description="path a GET of must answer 2xx once the service is ready, or "
+                        "'tcp': up once its port accepts a TCP connection (a database, a service that is not HTTP)")
     metrics: str | None = Field(None, description="path of its Prometheus text metrics, e.g. /metrics; without "
                                 "it only the load-derived rules (availability, latency, errors) watch it")
     startup_timeout: Duration = Field(STARTUP_TIMEOUT, description="policy default 30s (wall clock): how long "
@@ -115,7 +122,13 @@ class Command(_Runs):
     @field_validator("health")
     @classmethod
     def _health(cls, v: str) -> str:
-        return _path(v, "the health check")
+        if v == TCP_HEALTH:
+            return v
+        try:
+            return _path(v, "the health check")
+        except ValueError:
+            raise ValueError(f"the health check as an absolute URL path like '/health', or 'tcp' (up once its port "
+                             f"accepts a TCP connection), got {v!r}") from None
 
     @field_validator("metrics")
     @classmethod
@@ -130,10 +143,14 @@ class Command(_Runs):
                              "from (e.g. port_env: PORT): the service must learn its port")
         return self
 
+    def link_uses(self) -> list[tuple[str, str]]:
+        """Its ``{url:NAME}`` / ``{addr:NAME}`` placeholders as (placeholder, dependency NAME)."""
+        return [(name, arg) for t in [*self.argv, *self.env.values()] for name, arg in placeholders(t)
+                if name in LINK_PLACEHOLDERS and arg]
+
     def dependencies(self) -> list[str]:
-        """The dependencies its ``{url:NAME}`` placeholders name."""
-        return [arg for t in [*self.argv, *self.env.values()] for name, arg in placeholders(t)
-                if name == "url" and arg]
+        """The dependencies its ``{url:NAME}`` and ``{addr:NAME}`` placeholders name."""
+        return [dep for _, dep in self.link_uses()]
 
 
 class Release(_Runs):

@@ -4,9 +4,11 @@ its levers.
 The supervisor calls ``start`` for a target with ``command:`` where a bundled app would be started with
 ``start_listening``: a free port on 127.0.0.1 goes into the ``{port}`` placeholders (and ``port_env``), the
 command runs in its own process group (dying with the supervisor, like the apps), and the target is up once a
-GET of its health path answers 2xx. A command that exits first, or a health path that never answers, is one
-``EnvironmentProblem`` naming what to fix; the process group is stopped. A service listening anywhere but
-loopback is stopped and refused.
+GET of its health path answers 2xx (``health: tcp``: once its port accepts a TCP connection, for a database).
+``{data}`` is the target's data folder in the run folder (``RunDir.command_data``): it survives the service's
+restarts and is removed with ``remove_data`` when the run's targets stop. A command that exits first, or a
+health check that never passes, is one ``EnvironmentProblem`` naming what to fix; the process group is stopped.
+A service listening anywhere but loopback is stopped and refused.
 
 ``CommandOps`` is the ops API of such a target (``/ops/state``, ``deploy``, ``rollback``, ``flags``,
 ``config``), answered by the supervisor since the service has none: the ops state is the bundled apps' own
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +37,8 @@ from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputEr
 from simulator.http import HTTPError, server_message, shared_client
 from simulator.netbind import free_port, is_loopback_ip
 from simulator.procs import Child, log_tail, same_process, spawn, stop_process, wait_until
-from simulator.scenario.service import IMPLICIT_RELEASE, PLACEHOLDER, STARTUP_TIMEOUT, render
+from simulator.rundir import RunDir
+from simulator.scenario.service import IMPLICIT_RELEASE, PLACEHOLDER, STARTUP_TIMEOUT, TCP_HEALTH, render
 from simulator.targets.apps.catalog import AppInfo, ConfigKey, FlagInfo, ReleaseInfo
 from simulator.targets.apps.common.state import OpsChange, OpsState
 
@@ -70,22 +75,37 @@ def variant(spec: dict[str, Any], release: str) -> tuple[list[str], dict[str, st
     return list(changes.get("argv") or command["argv"]), {**command.get("env", {}), **changes.get("env", {})}
 
 
-def fill(text: str, port: int, links: dict[str, str]) -> str:
-    """A command's placeholders filled in: {port}, {host}, {python}, {url:DEPENDENCY}."""
+def fill(text: str, port: int, links: dict[str, str], data: Path | None = None) -> str:
+    """A command's placeholders filled in: {port}, {host}, {python}, {url:DEPENDENCY}, {addr:DEPENDENCY},
+    {data}."""
     def one(m: Any) -> str:
         name, arg = m.group(1), m.group(2)
         if name == "url":
             return links[arg]
+        if name == "addr":
+            return links[arg].split("://", 1)[-1].rstrip("/")
+        if name == "data" and data is not None:
+            return str(data)
         return {"port": str(port), "host": HOST, "python": sys.executable}.get(name, m.group(0))
     return PLACEHOLDER.sub(one, text)
 
 
-def health_url(base: str, spec: dict[str, Any]) -> str:
-    return base + spec["command"].get("health", "/health")
+def health_url(base: str, health: str) -> str:
+    """Where a target at ``base`` says it is up: its ``health`` path under ``base``, or ``tcp://HOST:PORT`` for
+    ``health: tcp``."""
+    return "tcp://" + base.split("://", 1)[-1].rstrip("/") if health == TCP_HEALTH else base + health
 
 
 def healthy(url: str) -> tuple[bool, str]:
-    """Does a GET of ``url`` answer 2xx? (and, when not, what it answered)"""
+    """Does a GET of ``url`` answer 2xx (a ``tcp://host:port`` URL: does the port accept a connection)? And,
+    when not, what it answered."""
+    if url.startswith("tcp://"):
+        host, _, port = url[len("tcp://"):].rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=2.0):
+                return True, "TCP connection accepted"
+        except (OSError, ValueError) as exc:
+            return False, f"TCP {type(exc).__name__}"
     try:
         r = shared_client().get(url, timeout=2.0)
     except HTTPError as exc:
@@ -93,13 +113,16 @@ def healthy(url: str) -> tuple[bool, str]:
     return 200 <= r.status_code < 300, f"HTTP {r.status_code}"
 
 
-def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str]) -> Child:
-    """Start the target's command as ``release`` and wait until its health path answers 2xx."""
+def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str], data: Path | None = None) -> Child:
+    """Start the target's command as ``release`` and wait until its health check passes (``data``: the folder
+    ``{data}`` names, created here)."""
     name, command = spec["name"], spec["command"]
     port = free_port(HOST)
+    if data is not None:
+        data.mkdir(parents=True, exist_ok=True)
     argv_t, env_t = variant(spec, release)
-    argv = [fill(a, port, links) for a in argv_t]
-    env = {**os.environ, **{k: fill(v, port, links) for k, v in env_t.items()}}
+    argv = [fill(a, port, links, data) for a in argv_t]
+    env = {**os.environ, **{k: fill(v, port, links, data) for k, v in env_t.items()}}
     if command.get("port_env"):
         env[command["port_env"]] = str(port)
     cwd = command.get("cwd") or None
@@ -111,7 +134,7 @@ def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str]) 
         raise EnvironmentProblem(f"target {name}: cannot run {argv[0]!r} ({exc.strerror or exc}); fix "
                                  f"command.argv (the program) or command.cwd ({cwd})") from None
     child = Child(proc, port, psutil.Process(proc.pid).create_time())
-    url = f"http://{HOST}:{port}{command.get('health', '/health')}"
+    url = health_url(f"http://{HOST}:{port}", command.get("health", "/health"))
     last = ["no answer"]
 
     def up() -> bool:
@@ -127,7 +150,8 @@ def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str]) 
             raise EnvironmentProblem(f"target {name}: its command exited with code {code} before "
                                      f"{command.get('health', '/health')} answered: {tail} (log: {log}); fix "
                                      f"command.argv/env/cwd so it runs and listens on {{port}}")
-        raise EnvironmentProblem(f"target {name}: GET {url} did not answer 2xx within {timeout:g}s (last: "
+        check = f"GET {url} did not answer 2xx" if url.startswith("http") else f"{url} accepted no connection"
+        raise EnvironmentProblem(f"target {name}: {check} within {timeout:g}s (last: "
                                  f"{last[0]}); fix command.health, make the service listen on {{port}} "
                                  f"(or port_env), or raise command.startup_timeout (log: {log})")
     wide = exposed(child)
@@ -192,6 +216,13 @@ def stop_leftovers(pgid: Any, create_time: Any) -> bool:
             if os.getpgid(p.pid) == pgid and p.info["create_time"] >= create_time - 0.01:
                 found = stop_process(p.pid, p.info["create_time"], grace=2.0) or found
     return found
+
+
+def remove_data(run_dir: Path, names: Any) -> None:
+    """Remove the ``{data}`` folders of the run's command targets ``names`` (once their processes are stopped)."""
+    for name in names:
+        if isinstance(name, str) and name and "/" not in name and name not in (".", ".."):
+            shutil.rmtree(RunDir(run_dir).command_data(name), ignore_errors=True)
 
 
 def _known(p: psutil.Process) -> bool:

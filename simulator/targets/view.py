@@ -14,6 +14,7 @@ from simulator.errors import EnvironmentProblem, InputError, NotFound, SafetyVio
 from simulator.http import json_body, send, server_message
 from simulator.procs import same_process
 from simulator.rundir import RunDir
+from simulator.targets.command import health_url
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,9 @@ class TargetInfo:
 
     @property
     def health_url(self) -> str | None:
-        """Where a GET answers 2xx while the target is up (through its front proxy)."""
-        return self.url + self.raw.get("health_path", "/healthz") if self.url else None
+        """Where a GET answers 2xx while the target is up (through its front proxy); ``tcp://HOST:PORT`` for your
+        own service with ``health: tcp`` (its port accepts a connection while it is up)."""
+        return health_url(self.url, self.raw.get("health_path", "/healthz")) if self.url else None
 
     @property
     def standby(self) -> dict[str, Any] | None:
