@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,16 @@ def cleanup_cli(home: Path, timeout: float = 120) -> Any:
     return subprocess.run([sys.executable, "-m", "simulator", "cleanup"], cwd=ROOT,
                           env={**os.environ, "GAMEDAY_HOME": str(home)}, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def run_with_fault(out: Path, proc: Any, timeout: float) -> Path:
+    """The folder of the run under ``out`` once its journal records an injected fault (``proc``: the runner,
+    which must not have ended meanwhile)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = list(out.glob("*/journal.jsonl"))
+        if found and any(e.kind == "fault.injected" for e in read_events(found[0])):
+            return found[0].parent
+        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
+        time.sleep(0.2)
+    raise AssertionError("the fault was never injected")

@@ -37,7 +37,7 @@ from simulator.targets.backends.local import LocalBackend
 from simulator.targets.command import healthy
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
-from tests.helpers.runhelpers import ROOT, alerts_fired, cleanup_cli
+from tests.helpers.runhelpers import ROOT, alerts_fired, cleanup_cli, run_with_fault
 
 pytestmark = pytest.mark.slow
 
@@ -219,16 +219,7 @@ def test_kill_9_of_the_runner_then_cleanup_stops_postgres_and_removes_its_data(e
                                                                                gameday_home: Path) -> None:
     out = example.parent.parent / "runs"
     proc = start_run(example, out, gameday_home)
-    deadline = time.monotonic() + 300
-    run_dir = None
-    while time.monotonic() < deadline:
-        found = list(out.glob("*/journal.jsonl"))
-        if found and any(e.kind == "fault.injected" for e in read_events(found[0])):
-            run_dir = found[0].parent
-            break
-        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
-        time.sleep(0.5)
-    assert run_dir is not None, "the fault was never injected"
+    run_dir = run_with_fault(out, proc, 300)
     targets = json.loads(RunDir(run_dir).targets_json.read_text())["targets"]
     pgids = {name: t["pgid"] for name, t in targets.items()}
     os.kill(proc.pid, signal.SIGKILL)

@@ -29,7 +29,7 @@ from simulator.targets.backends.local import LocalBackend
 from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
-from tests.helpers.runhelpers import ROOT, alerts_fired, cleanup_cli
+from tests.helpers.runhelpers import ROOT, alerts_fired, cleanup_cli, run_with_fault
 
 pytestmark = pytest.mark.slow
 
@@ -222,16 +222,7 @@ def test_a_game_day_on_your_own_service(shop: Path, gameday_home: Path, tmp_path
 
 def test_kill_9_of_the_run_then_cleanup_leaves_nothing(shop: Path, gameday_home: Path, tmp_path: Path) -> None:
     proc = start_run(shop, tmp_path / "runs", gameday_home, "--time-scale", "4")
-    deadline = time.monotonic() + 180
-    run_dir = None
-    while time.monotonic() < deadline:
-        found = list((tmp_path / "runs").glob("*/journal.jsonl"))
-        if found and any(e.kind == "fault.injected" for e in read_events(found[0])):
-            run_dir = found[0].parent
-            break
-        assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
-        time.sleep(0.2)
-    assert run_dir is not None, "the fault was never injected"
+    run_dir = run_with_fault(tmp_path / "runs", proc, 180)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
     assert own_processes(shop.parent), "the shop should outlive a kill -9 of the runner"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from simulator.drills.loader import load_drill
-from simulator.errors import ValidationFailed
 from simulator.scenario import load_scenario
 from simulator.targets.command import fill, health_url, healthy
+from tests.helpers.scenario_edits import line_of, problems
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "kinto"
@@ -24,19 +24,6 @@ def example(tmp_path: Path) -> Path:
     folder = tmp_path / "kinto"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
     return folder / "kinto.yaml"
-
-
-def problems(path: Path, old: str, new: str) -> list[str]:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(ValidationFailed) as info:
-        load_scenario(path)
-    return [str(p) for p in info.value.problems]
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
 
 def test_the_example_and_its_drill_load(example: Path) -> None:

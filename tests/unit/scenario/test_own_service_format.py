@@ -17,6 +17,7 @@ from simulator.scenario import load_scenario
 from simulator.scenario.model import Target
 from simulator.scenario.service import render
 from simulator.targets.command import app_info, fill, variant
+from tests.helpers.scenario_edits import line_of, problems
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "own-service"
@@ -28,19 +29,6 @@ def example(tmp_path: Path) -> Path:
     folder = tmp_path / "shop"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
     return folder / "shop.yaml"
-
-
-def problems(path: Path, old: str, new: str) -> list[str]:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(ValidationFailed) as info:
-        load_scenario(path)
-    return [str(p) for p in info.value.problems]
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
 
 
 def test_the_example_loads_with_its_files_made_absolute(example: Path) -> None:
