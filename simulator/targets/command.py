@@ -147,8 +147,10 @@ def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str], 
         stop(child)
         tail = log_tail(log) or "no output"
         if code is not None:
+            health = command.get("health", "/health")
+            waited = "its port accepted a connection" if health == TCP_HEALTH else f"{health} answered"
             raise EnvironmentProblem(f"target {name}: its command exited with code {code} before "
-                                     f"{command.get('health', '/health')} answered: {tail} (log: {log}); fix "
+                                     f"{waited}: {tail} (log: {log}); fix "
                                      f"command.argv/env/cwd so it runs and listens on {{port}}")
         check = f"GET {url} did not answer 2xx" if url.startswith("http") else f"{url} accepted no connection"
         raise EnvironmentProblem(f"target {name}: {check} within {timeout:g}s (last: "
