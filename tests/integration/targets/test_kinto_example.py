@@ -233,3 +233,27 @@ def test_kill_9_of_the_runner_then_cleanup_stops_postgres_and_removes_its_data(e
         assert group_members(pgid) == [], f"{name} outlived gameday cleanup"
     assert not RunDir(run_dir).command_data("postgres").exists()
     assert TargetsView.load(run_dir).target("postgres").status == "stopped"
+
+
+def test_a_tcp_health_check_that_never_passes_is_one_line_exit_3_and_nothing_left(tmp_path: Path,
+                                                                                   gameday_home: Path) -> None:
+    """No PostgreSQL needed: a 'database' that never listens."""
+    folder = tmp_path / "kinto"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    scenario = folder / "kinto.yaml"
+    text = scenario.read_text()
+    old = 'argv: ["sh", "postgres.sh", "{data}", "{port}"]'
+    assert old in text
+    scenario.write_text(text.replace(old, 'argv: ["{python}", "-c", "import time; time.sleep(60)", "{data}", '
+                                          '"{port}"]', 1).replace("startup_timeout: 60s", "startup_timeout: 3s", 1))
+    r = subprocess.run([*GAMEDAY, "targets", "up", str(scenario), "--out", str(tmp_path / "runs")], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "GAMEDAY_HOME": str(gameday_home)})
+    assert r.returncode == 3, r.stdout + r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "target postgres: tcp://127.0.0.1:" in lines[0], r.stderr
+    assert "accepted no connection within 3s" in lines[0] and "fix command.health" in lines[0], r.stderr
+    leftovers = [p for p in psutil.process_iter(["cmdline"]) if any(str(tmp_path) in a for a in
+                                                                    p.info["cmdline"] or [])]
+    assert leftovers == []
+    assert list((tmp_path / "runs").glob("*/targets/postgres/data")) == []  # its {data} folder went with it
