@@ -79,12 +79,23 @@ def example() -> Iterator[Path]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def group_members(pgid: int) -> list[psutil.Process]:
-    """Live processes of a process group (a command target's)."""
-    out = []
+def target_processes(pgid: int) -> list[psutil.Process]:
+    """Live processes of a command target: its process group and what they started (PostgreSQL's own processes
+    each call setsid(), so they are in groups of their own)."""
+    out: list[psutil.Process] = []
     for p in psutil.process_iter(["status"]):
         with contextlib.suppress(psutil.Error, OSError):
             if os.getpgid(p.pid) == pgid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                out += [p, *p.children(recursive=True)]
+    return out
+
+
+def alive(procs: list[psutil.Process]) -> list[psutil.Process]:
+    """Those of ``procs`` still running (the same processes: pid and start time)."""
+    out = []
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
                 out.append(p)
     return out
 
@@ -123,7 +134,8 @@ def test_postgres_target_tcp_health_data_in_the_run_folder_and_cleanup_after_kil
     assert query(pg.url or "", "select 40 + 2") == (42,)  # a real server, through its front proxy
     assert (data / "cluster" / "PG_VERSION").is_file()  # its files in the run folder
     pgid = json.loads(RunDir(run_dir).targets_json.read_text())["targets"]["postgres"]["pgid"]
-    assert len(group_members(pgid)) >= 3  # the postmaster and its own processes (checkpointer, writer...)
+    procs = target_processes(pgid)
+    assert len(procs) >= 3, procs  # the postmaster and its own processes (checkpointer, writer...)
 
     # kill -9 of the supervisor: nothing stops PostgreSQL gracefully; `gameday cleanup` must
     state = json.loads(RunDir(run_dir).targets_json.read_text())
@@ -132,9 +144,9 @@ def test_postgres_target_tcp_health_data_in_the_run_folder_and_cleanup_after_kil
                        timeout=120, env={**os.environ, "GAMEDAY_HOME": str(gameday_home)})
     assert r.returncode == 0, r.stdout + r.stderr
     deadline = time.monotonic() + 30
-    while group_members(pgid) and time.monotonic() < deadline:
+    while alive(procs) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert group_members(pgid) == [], "PostgreSQL outlived gameday cleanup"
+    assert alive(procs) == [], "PostgreSQL outlived gameday cleanup"
     assert not data.exists(), "the database's files should be gone with the run's targets"
     assert healthy(pg.health_url or "")[0] is False
 
@@ -220,16 +232,17 @@ def test_kill_9_of_the_runner_then_cleanup_stops_postgres_and_removes_its_data(e
     proc = start_run(example, out, gameday_home)
     run_dir = run_with_fault(out, proc, 300)
     targets = json.loads(RunDir(run_dir).targets_json.read_text())["targets"]
-    pgids = {name: t["pgid"] for name, t in targets.items()}
+    procs = {name: target_processes(t["pgid"]) for name, t in targets.items()}
+    assert all(procs.values()), procs
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
-    assert group_members(pgids["postgres"]), "PostgreSQL should outlive a kill -9 of the runner"
+    assert alive(procs["postgres"]), "PostgreSQL should outlive a kill -9 of the runner"
     assert RunDir(run_dir).command_data("postgres").is_dir()
     r = cleanup_cli(gameday_home)
     assert r.returncode == 0, r.stderr
     assert "reverted 1 fault(s)" in r.stdout
-    for name, pgid in pgids.items():
-        assert group_members(pgid) == [], f"{name} outlived gameday cleanup"
+    for name, started in procs.items():
+        assert alive(started) == [], f"{name} outlived gameday cleanup"
     assert not RunDir(run_dir).command_data("postgres").exists()
     assert TargetsView.load(run_dir).target("postgres").status == "stopped"
 
