@@ -29,10 +29,13 @@ def _variant(name: str | None) -> Prepare:
     return prepare
 
 
-def load_scenario(path: str | Path, variant: str | None = None) -> Scenario:
+def load_scenario(path: str | Path, variant: str | None = None, *, cross_checks: bool = True) -> Scenario:
     """Load and validate a scenario file as ``variant`` (default: its default variant); raises
-    ``ValidationFailed`` listing every problem (an unknown variant: one line naming the known ones)."""
-    scenario = load_document(path, Scenario, [check_scenario], expect_kind="Scenario", prepare=_variant(variant))
+    ``ValidationFailed`` listing every problem (an unknown variant: one line naming the known ones).
+    ``cross_checks=False``: the model only, not the checks across fields and files (a run folder's copy of a
+    scenario whose own-service files, its locustfile and folder, stayed beside the original)."""
+    checks = [check_scenario] if cross_checks else []
+    scenario = load_document(path, Scenario, checks, expect_kind="Scenario", prepare=_variant(variant))
     return scenario.with_files_from(scenario_folder(str(path)))
 
 

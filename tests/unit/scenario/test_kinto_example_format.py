@@ -92,3 +92,18 @@ def test_placeholders_and_the_tcp_health_check(tmp_path: Path) -> None:
         assert healthy(f"tcp://127.0.0.1:{port}") == (True, "TCP connection accepted")
     ok, why = healthy(f"tcp://127.0.0.1:{port}")  # closed now: refused
     assert ok is False and why.startswith("TCP "), why
+
+
+def test_a_run_folders_copy_is_scored_with_its_steady_state_probes(tmp_path: Path) -> None:
+    """The run folder holds a copy of the scenario, without the locustfile its ``load.locustfile`` names: scoring
+    still reads its probes and timing (the attribution window and the cooldown depend on them)."""
+    from simulator.rundir import RunDir
+    from simulator.scoring.rundata import _load_scenario
+
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(EXAMPLE / "kinto.yaml", RunDir(run).scenario)
+    warnings: list[str] = []
+    s = _load_scenario(run, None, warnings)
+    assert s is not None and [p.window for p in s.steady_state] == [30.0] and warnings == []
+    assert float(s.timing.cooldown) == 30.0
