@@ -481,7 +481,7 @@ class Supervisor:
                 self._stop_child(m, grace=5.0)
                 self.journal.write("target.stopped", name=m.name, reason="down")
             m.status = "stopped"
-        command.remove_data(self.run_dir, [m.name for m in self.targets.values() if m.ops is not None])
+        command.remove_data(self.run_dir, [m.name for m in self.instances() if m.ops is not None])
 
 
 def _ops_request(method: str, path: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -63,7 +63,7 @@ class TargetInfo:
     def standby_health_url(self) -> str | None:
         """The standby's health URL (straight to it: its front proxy is the target's, serving the primary)."""
         url = (self.standby or {}).get("url")
-        return url + self.raw.get("health_path", "/healthz") if url else None
+        return health_url(url, self.raw.get("health_path", "/healthz")) if url else None
 
     @property
     def metrics_url(self) -> str | None:

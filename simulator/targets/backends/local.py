@@ -81,8 +81,8 @@ class LocalBackend:
         for t in instances:  # what your own service's command started, too
             if t.get("pgid") and command.stop_leftovers(t["pgid"], t.get("create_time")):
                 was_running = True
-        command.remove_data(run_dir, [n for n, t in state.get("targets", {}).items()
-                                      if t.get("app") == command.KIND])  # their {data} folders
+        command.remove_data(run_dir, [i.get("name") for i in instances
+                                      if i.get("app") == command.KIND])  # their {data} folders
         unregister(state.get("run_id") or run_id_of(run_dir))
         return was_running
 
