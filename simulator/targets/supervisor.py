@@ -235,8 +235,7 @@ class Supervisor:
     def _spawn(self, m: Managed) -> None:
         if m.ops is not None:
             links = {dep: self.links[f"{m.owner}->{dep}"]["url"] for dep in m.spec.get("depends_on", [])}
-            m.child = command.start(m.spec, m.ops.release, self._log(m.name), links,
-                                    data=self.folder.command_data(m.name))
+            m.child = command.start(m.spec, m.ops.release, self._log(m.name), links, self.folder.command_data(m.name))
         else:
             app = APPS[m.spec["app"]]
             data_dir = self.folder.target_data(m.owner)  # a standby shares its primary's data (its database)
@@ -481,7 +480,6 @@ class Supervisor:
                 self._stop_child(m, grace=5.0)
                 self.journal.write("target.stopped", name=m.name, reason="down")
             m.status = "stopped"
-        command.remove_data(self.run_dir, [m.name for m in self.instances() if m.ops is not None])
 
 
 def _ops_request(method: str, path: str, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
