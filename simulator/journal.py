@@ -97,6 +97,11 @@ EVENT_KINDS: dict[str, str] = {
     "ops.scale": "Ops: add resources (pool size, workers, memory limit).",
     "ops.failover": "Ops: send a target's traffic to its standby instance (`failover:payments`), or back to the "
     "primary (`failover:payments=primary`); the summary says how many links were switched.",
+    "ops.kill": "Ops: kill a process the run started on a target's host (pid); action says what it was: "
+    "kill:<target>.runaway (started beside the targets) or kill:<target>.service (the target's own process).",
+    "ops.escalate": "Ops: escalate to the team owning a target (team, fixes_after: game seconds until their fix).",
+    "owner.fixed": "The owning team's fix landed, fixes_after (game time) after the escalation: team, target, the "
+    "faults it reverted (in effect on the target or a link into it when they were paged; none: nothing to fix).",
     # verification
     "steady_state.lost": "The steady state no longer holds (a probe failed) after a fault.",
     "steady_state.restored": "All steady-state probes hold again.",

@@ -5,7 +5,9 @@ the tracker and scoring share: ``verb:target[.key][=value]``, e.g. ``rollback:pa
 ``rollback:gateway.config``, ``deploy:payments=v2.4.1`` (also ``deploy:payments@v2.4.1``),
 ``flag:payments.fallback_processor=on``, ``config:gateway.tiers.major.rate=200``, ``restart:auth``,
 ``scale:payments.pool_size=20``, ``scale:auth.memory_limit=512MiB``, ``failover:payments`` (traffic to the
-target's standby instance; ``failover:payments=primary`` sends it back). A config write of several
+target's standby instance; ``failover:payments=primary`` sends it back), ``kill:auth.pid=4242`` (a process on
+auth's host that the run started: look first with ``gameday ops ps``), ``escalate:payments`` (page the team that
+owns payments, the scenario's ``targets[].owner``). A config write of several
 settings at once joins them with ``;``: ``config:gateway.tiers.major.rate=200;tiers.major.burst=400``.
 
 A *pattern* (the truth's accepted mitigations, permanent fixes and harmful actions; a tabletop's
@@ -27,7 +29,8 @@ from typing import Any
 from simulator.domain.standard import MITIGATIONS
 from simulator.errors import InputError
 
-OPS_VERBS: tuple[str, ...] = ("rollback", "deploy", "flag", "config", "restart", "scale", "failover")
+OPS_VERBS: tuple[str, ...] = ("rollback", "deploy", "flag", "config", "restart", "scale", "failover", "kill",
+                             "escalate")
 #: verbs whose actions restore service but leave the cause in place (the standard's "temporary
 #: mitigation": feature flags, rollback, added resources); a restart only clears the symptom
 TEMPORARY_VERBS: dict[str, str] = {
@@ -35,9 +38,16 @@ TEMPORARY_VERBS: dict[str, str] = {
     "restart": "Restart (clears the symptom, not the cause)",
     # policy: the standard lists no failover among its temporary mitigations; we count it as one
     "failover": "Failover to the standby (policy: temporary, the faulty path or instance is still there)",
+    "kill": "Kill a runaway process (frees what it took; whatever started it may start another)",
+    "escalate": "Escalate to the owning team (their fix, after their delay)",
 }
 #: where ``failover:<target>=<side>`` sends traffic; no side is the standby
 FAILOVER_SIDES: tuple[str, ...] = ("standby", "primary")
+#: ``kill``: what a run may name (``pid=N``), and what the journal records once the console knows what it killed:
+#: ``kill:auth.runaway`` (a process the run started beside its targets) or ``kill:auth.service`` (the target's own);
+#: a truth's pattern names one of these (``kill:auth.runaway``). A runbook may say ``kill:auth.runaway``: the
+#: automated responder looks at the process list (``gameday ops ps``) and kills the busiest stranger by its pid.
+KILL_KEYS: tuple[str, ...] = ("pid", "runaway", "service")
 #: verbs that can be the standard's "full fix": a fixed release deployed, a corrected config
 PERMANENT_VERBS: tuple[str, ...] = ("deploy", "config")
 COMPARISONS: tuple[str, ...] = (">=", "<=", "=", ">", "<")
@@ -138,6 +148,9 @@ class OpsAction:
             key, value = None, key
         if verb == "failover":
             return cls(verb, target, None, _failover_side(key, op, value, text))
+        if verb == "kill" and key is not None and key not in KILL_KEYS:
+            raise InputError(f"kill:{target} takes {', '.join(KILL_KEYS)} (kill:{target}.pid=4242, or in a truth "
+                             f"kill:{target}.runaway), got {text!r}")
         return cls(verb, target, key, value, op=op)
 
     @classmethod
@@ -173,10 +186,19 @@ class OpsAction:
         return out
 
     def runnable(self) -> OpsAction:
-        """This action, if it can be run; ``InputError`` for a pattern that compares (``>=``, ...)."""
+        """This action, if it can be run; ``InputError`` for a pattern that compares (``>=``, ...), a kill that names
+        no process (``kill:auth.pid=4242``; a runbook's ``kill:auth.runaway``), an escalation with settings."""
         if self.op != "=":
             raise InputError(f"{self.format()} is a pattern (it compares with {self.op}); an action sets a value: "
                              f"use '=', e.g. {OpsAction(self.verb, self.target, self.key, self.value)}")
+        if self.verb == "kill":
+            pid = self.value.strip() if self.key == "pid" and self.value else ""
+            if not ((pid.isdigit() and int(pid) > 1) or (self.key == "runaway" and self.value is None)):
+                raise InputError(f"kill names a process by its pid, e.g. kill:{self.target}.pid=4242 (see 'gameday "
+                                 f"ops ps'); a runbook may say kill:{self.target}.runaway; got {self.format()!r}")
+        if self.verb == "escalate" and (self.key or self.value is not None):
+            raise InputError(f"escalate names only the target whose owning team is paged, e.g. "
+                             f"escalate:{self.target}; got {self.format()!r}")
         return self
 
     def matches(self, pattern: OpsAction | str) -> bool:

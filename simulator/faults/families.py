@@ -25,6 +25,7 @@ from simulator.faults.container import FAMILY as CONTAINER
 from simulator.faults.context import Context, Family
 from simulator.procs import same_process, spawn, stop_process
 from simulator.rundir import RunDir
+from simulator.targets.processes import hog_marker
 
 
 def _get(config: dict[str, Any], dotted: str) -> Any:
@@ -152,7 +153,7 @@ class ProcessFamily:
         elif kind == "process.restart":
             ctx.view.supervisor("restart", target=target, reason=f"fault {ctx.fault_id}")
         elif kind in ("process.cpu_hog", "process.memory_hog"):
-            marker = f"gameday-hog:{ctx.view.run_id}:{ctx.fault_id}"
+            marker = hog_marker(ctx.view.run_id, ctx.fault_id)
             log = RunDir(ctx.view.run_dir).hog_log(ctx.fault_id)
             if kind == "process.cpu_hog":
                 for _ in range(params.get("workers", 1)):
@@ -168,7 +169,7 @@ class ProcessFamily:
                     raise EnvironmentProblem(f"memory hog failed to allocate {params['size']} bytes (log: {log})")
         return revert
 
-    def revert(self, ctx, target, kind, revert):
+    def revert(self, ctx, target, kind, revert):  # a hog the team killed (``ops kill``) is gone: nothing to stop
         if kind in ("process.pause", "process.kill"):
             # a kill recorded before stop signals were refused may have frozen the process: continue it too
             proc = same_process(revert["pid"], revert["create_time"])

@@ -36,6 +36,7 @@ from simulator.monitor.probes import ProbeResult, evaluate_all, holds
 from simulator.responders import AutoResponder
 from simulator.run.control import RunControl
 from simulator.run.options import RunOptions
+from simulator.run.owners import owner_fixes
 from simulator.run.reprieve import Reprieve
 from simulator.run.result import Interrupted, RunResult
 from simulator.run.schedule import FaultRun, FaultSchedule, due_escalations, oom_triggered
@@ -242,6 +243,8 @@ class Runner:
                            time_scale=self.time_scale)
         self._oom_before = services.oom_kills({t.name for t in s.targets})
         self.reprieve = Reprieve(RunDir(self.run_dir).journal, set(self._oom_before))
+        if (fixes := owner_fixes(s, self.run_dir)) is not None:  # escalations land as the owning team's fix
+            self.extras.append(fixes)
         if opts.shared_targets is not None:
             self.event(f"targets: shared with {opts.shared_targets}")
         self._check_stop()

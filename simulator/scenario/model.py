@@ -115,6 +115,22 @@ class RestartPolicy(Strict):
     backoff: Duration = 1.0
 
 
+class Owner(Strict):
+    """The team that owns a target (a dependency the responders do not run): ``escalate:<target>`` pages it, and
+    its fix (every fault in effect on the target, or on a link into it, reverted) lands ``fixes_after`` later on
+    the game clock."""
+
+    team: str = Field(description="the owning team, e.g. dba-team")
+    fixes_after: Duration = Field(description="game time from the escalation to the owning team's fix, e.g. 10m")
+
+    @field_validator("team")
+    @classmethod
+    def _team(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"expected a lowercase team name with dashes like 'dba-team', got {v!r}")
+        return v
+
+
 class Target(Strict):
     name: str
     app: AppName | None = Field(None, description="a bundled app (payments, gateway, auth); or give command")
@@ -136,6 +152,8 @@ class Target(Strict):
     standby: bool = Field(False, description="also run a standby instance (same app or command, its own port, "
                           "supervised like the primary) that 'gameday ops failover' sends traffic to; local backend "
                           "only")
+    owner: Owner | None = Field(None, description="the team that owns it: 'gameday ops escalate' pages them and "
+                                "they fix it after their delay")
 
     @field_validator("name")
     @classmethod

@@ -16,6 +16,10 @@ from simulator.domain.ops_action import OpsAction
 from simulator.durations import parse_size
 from simulator.errors import GamedayError, InputError
 from simulator.journal import Journal
+from simulator.rundir import RunDir
+from simulator.scenario import load_scenario
+from simulator.scenario.model import Owner
+from simulator.targets import processes as host
 from simulator.targets.view import TargetInfo, TargetsView
 
 
@@ -80,11 +84,16 @@ class OpsConsole:
                 raise InputError("scale needs what to scale, e.g. scale:payments.pool_size=20")
         elif a.verb == "failover":
             result, summary = self._failover(target, a.value or "standby")
+        elif a.verb == "kill":
+            result, summary, a = self._kill(a)
+        elif a.verb == "escalate":
+            result, summary = self._escalate(a)
         else:  # OpsAction.parse only lets OPS_VERBS through
             raise InputError(f"unknown ops action {a.verb!r}")
+        extra = {k: result[k] for k in ("pid", "team", "fixes_after") if k in result}
         if self.journal is not None:
             self.journal.write(f"ops.{a.verb}", action=str(a), target=a.target, actor=self.actor, summary=summary,
-                               started_wall=round(started, 6))
+                               started_wall=round(started, 6), **extra)
         out = {"action": str(a), "target": a.target, "summary": summary, "result": result,
                "incident": self._record_on_incident(a, summary)}
         return out
@@ -104,6 +113,30 @@ class OpsConsole:
         return result, (f"{target.name} now served by its {side}{was}: front proxy and {done.get('links_routed', 0)} "
                         f"link(s) switched, new connections go to {done.get('instance', side)}")
 
+    def processes(self) -> list[host.ProcessRow]:
+        """The processes the run started on its targets' host, busiest first (what ``top`` shows)."""
+        return host.processes(self.view)
+
+    def _kill(self, a: OpsAction) -> tuple[dict[str, Any], str, OpsAction]:
+        """``kill:auth.pid=N``; recorded as what it killed: ``kill:auth.runaway`` or ``kill:auth.service``."""
+        if a.key != "pid":
+            raise InputError(f"kill names a process by its pid: look with 'gameday ops ps', then "
+                             f"kill:{a.target}.pid=<pid>; got {a}")
+        done = host.kill(self.view, a.target, int(a.value or 0))
+        summary = (f"killed pid {done.pid} ({done.command}, {done.cpu_seconds:g} s CPU, "
+                   f"{done.rss / 2**20:.0f} MiB resident)")
+        return {"pid": done.pid, "what": done.what}, summary, OpsAction("kill", a.target, done.what)
+
+    def _escalate(self, a: OpsAction) -> tuple[dict[str, Any], str]:
+        """Page the team owning ``a.target`` (the scenario's ``targets[].owner``); the run applies their fix."""
+        owners = run_owners(self.view.run_dir)
+        owner = owners.get(a.target)
+        if owner is None:
+            named = ", ".join(f"{t} ({o.team})" for t, o in owners.items()) or "none"
+            raise InputError(f"{a.target} has no owning team in this run's scenario (targets[].owner); owned: {named}")
+        return ({"team": owner.team, "fixes_after": owner.fixes_after},
+                f"escalated to {owner.team}, the team that owns {a.target}")
+
     def _record_on_incident(self, a: OpsAction, summary: str) -> str | None:
         """Put the action on the timeline of the run's open incident (the target's, if it has one)."""
         if self.tracker is None:
@@ -119,3 +152,11 @@ class OpsConsole:
             return ref
         except GamedayError:
             return None
+
+
+def run_owners(run_dir: Any) -> dict[str, Owner]:
+    """The owning teams the run's scenario names, by target (none when the run has no scenario)."""
+    path = RunDir(run_dir).scenario
+    if not path.exists():
+        return {}
+    return {t.name: t.owner for t in load_scenario(path).targets if t.owner is not None}
