@@ -130,8 +130,8 @@ def revert(
 
 
 def ops(
-    action: str = typer.Argument(..., help=f"One of: {', '.join(OPS_VERBS)}."),
-    target: str = typer.Option(..., "--target", "-t", help="Target name."),
+    action: str = typer.Argument(..., help=f"One of: {', '.join(OPS_VERBS)}; or ps (the run's processes)."),
+    target: str = typer.Option(None, "--target", "-t", help="Target name."),
     what: str = typer.Option(None, "--what", help="rollback: release or config (default: the latest change)."),
     to: str = typer.Option(None, "--to", help="failover: standby (the default) or primary (fail back)."),
     version: str = typer.Option(None, "--version", help="deploy: the release version."),
@@ -141,14 +141,19 @@ def ops(
                               help="Who pulls the lever (recorded; or GAMEDAY_USER)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Pull a mitigation lever: rollback, deploy, flag, config, restart, scale. Recorded in the journal.
+    """Pull a mitigation lever: rollback, deploy, flag, config, restart, scale, kill, escalate. Recorded in the journal.
 
     Examples: gameday ops rollback -t payments · gameday ops flag -t payments fallback_processor=on ·
     gameday ops config -t gateway tiers.major.rate=200 · gameday ops scale -t auth memory_limit=512MiB ·
-    gameday ops failover -t payments (to its standby) · gameday ops failover -t payments --to primary
+    gameday ops failover -t payments (to its standby) · gameday ops failover -t payments --to primary ·
+    gameday ops ps · gameday ops kill -t auth 4242 · gameday ops escalate -t payments
     """
+    if action == "ps":
+        return _ps(run, as_json)
     if action not in OPS_VERBS:
-        raise InputError(f"unknown ops action {action!r}; expected one of: {', '.join(OPS_VERBS)}")
+        raise InputError(f"unknown ops action {action!r}; expected one of: {', '.join(OPS_VERBS)}, or ps")
+    if not target:
+        raise InputError(f"ops {action} needs --target/-t, e.g. gameday ops {action} -t payments")
     settings = setting or []
     key = value = None
     params: dict[str, Any] = {}
@@ -163,6 +168,10 @@ def ops(
     elif action == "failover":
         side = to or (settings[0] if settings else "standby")
         value = OpsAction.parse(f"failover:{target}={side}").value  # the domain checks the side
+    elif action == "kill":
+        if len(settings) != 1:
+            raise InputError("ops kill needs one pid, e.g. gameday ops kill -t auth 4242 (see 'gameday ops ps')")
+        key, value = "pid", settings[0].removeprefix("pid=")
     elif action == "config":
         params["values"] = parse_params(settings)
         if not params["values"]:
@@ -184,6 +193,23 @@ def ops(
     else:
         console.print(f"{result['action']}: {result['summary']}"
                       + (f" (recorded on {result['incident']})" if result.get("incident") else ""))
+
+
+def _ps(run: str | None, as_json: bool) -> None:
+    """What top shows of the run's host: its targets' processes and the others it started, busiest first."""
+    view = _run_view(run)
+    rows = OpsConsole(view).processes()
+    if as_json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return
+    table = Table(title=f"Processes of run {view.run_id} (busiest first)", header_style="bold")
+    for col in ("pid", "command", "%cpu", "rss", "cpu time", "target"):
+        table.add_column(col, justify="right" if col in ("pid", "%cpu", "rss", "cpu time") else "left")
+    for r in rows:
+        table.add_row(str(r.pid), r.command, f"{r.cpu_percent:.0f}", f"{r.rss / 2**20:.0f} MiB",
+                      f"{r.cpu_seconds:.1f} s", r.target or "")
+    console.print(table)
+    console.print("kill one with: gameday ops kill -t <target> <pid>")
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,12 @@ STATUS_UPDATE_EVERY: dict[str, timedelta] = {
 #: action items are due within this many days of the incident (the standard asks for owners and deadlines)
 ACTION_ITEM_DUE_WITHIN = timedelta(days=30)
 
+#: how soon after detection (the first alert, or a person opening the incident) the team owning the faulted
+#: dependency is escalated to (``escalate:<target>``); the standard asks for "escalation paths for each service"
+#: and sets no time, so this is policy: one P2 response window's worth, half an hour, is too slow to page a team
+#: whose fix takes its own time
+OWNER_ESCALATION_WITHIN = timedelta(minutes=15)
+
 #: the overall score (0-100) a drill passes at, by drill type, unless the drill's ``scoring.pass_score`` says
 #: otherwise: 70, the score card's C grade and HSEEP's "performed with some challenges" cut-off (the
 #: scoring config's ``hseep.some_challenges``). A team doing nothing scores well under it.
@@ -34,6 +40,9 @@ POLICY_TEXT: dict[str, str] = {
     "immediate": f"policy: the standard's 'Immediate' taken as {int(IMMEDIATE.total_seconds() // 60)} min",
     "status_update": "policy: status-update cadence (the standard says only 'regular updates')",
     "action_item_due": f"policy: action items due within {ACTION_ITEM_DUE_WITHIN.days} days",
+    "owner_escalation": f"policy: the owning team escalated to within "
+                        f"{int(OWNER_ESCALATION_WITHIN.total_seconds() // 60)} min of detection "
+                        "(the standard: 'escalation paths for each service', no time)",
     "drill_pass_score": "policy: a drill passes at an overall score of "
                         + ", ".join(f"{v:g} ({k})" for k, v in DRILL_PASS_SCORE.items()),
 }

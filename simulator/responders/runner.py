@@ -28,11 +28,14 @@ from simulator.responders.team import Member, Team, assemble
 from simulator.scenario.clock import GameClock
 from simulator.scenario.model import RunbookStep, Scenario
 from simulator.targets.ops import OpsConsole
+from simulator.targets.processes import ProcessRow
 from simulator.tracker.port import IncidentSummary, TrackerPort
 
 ACTOR = "responder"
 #: wall seconds between looks at the tracker
 POLL = 0.25
+#: a process burning at least this much of a core is "busy" to the responder looking at ps (its judgement)
+RUNAWAY_CPU_PERCENT = 50.0
 
 
 class AutoResponder(threading.Thread):
@@ -183,6 +186,8 @@ class AutoResponder(threading.Thread):
         """The ops console pulls the lever (and records it on the timeline of the target's incident)."""
         at = self.sight.now()
         try:
+            if action.verb == "kill" and action.key == "runaway":  # look first, as a person would
+                action = runaway(self.ops.processes(), action.target)
             result = self.ops.run(action)
         except GamedayError as exc:
             self.record.actions.append(Action(action.format(), at, False, str(exc)))
@@ -199,6 +204,17 @@ class AutoResponder(threading.Thread):
         if not ok:
             self.errors.append(f"{ref}: {detail}")
         self.taken.append(entry)
+
+
+def runaway(rows: list[ProcessRow], target: str) -> OpsAction:
+    """What a person at ``top`` kills: the busiest process that is none of the run's services (they know their
+    services' pids from ``gameday targets status``); with no busy one, the biggest by resident memory."""
+    strangers = [r for r in rows if r.target is None]
+    if not strangers:
+        raise GamedayError(f"no runaway process beside {target}: ps shows only the services")
+    busy = [r for r in strangers if r.cpu_percent >= RUNAWAY_CPU_PERCENT]
+    pick = max(busy, key=lambda r: r.cpu_percent) if busy else max(strangers, key=lambda r: r.rss)
+    return OpsAction("kill", target, "pid", str(pick.pid))
 
 
 def _delays(steps: list[RunbookStep]) -> tuple[float, float]:

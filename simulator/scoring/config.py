@@ -52,7 +52,7 @@ class TimeTarget(Strict):
     business day": the end of the next Monday-to-Friday day after the clock starts."""
 
     standard: Literal["respond", "resolve"] | None = None
-    policy: Literal["status_update"] | None = None
+    policy: Literal["status_update", "owner_escalation"] | None = None
     fixed: Duration | None = None
     per_severity: dict[Severity, Duration] | None = None
     immediate: Duration | None = None
@@ -102,6 +102,9 @@ class TimeTarget(Strict):
         elif self.policy == "status_update":
             base, source = policy.STATUS_UPDATE_EVERY[severity].total_seconds(), "policy"
             basis = "policy: status-update cadence (the standard says only 'regular updates')"
+        elif self.policy == "owner_escalation":
+            base, source = policy.OWNER_ESCALATION_WITHIN.total_seconds(), "policy"
+            basis = policy.POLICY_TEXT["owner_escalation"]
         elif self.fixed is not None:
             base, source, basis = float(self.fixed), "policy", "policy: the scoring config's fixed figure"
         else:
@@ -137,12 +140,13 @@ class Targets(Strict):
     resolve: TimeTarget
     customer_comms: TimeTarget
     escalation: TimeTarget
+    escalate_owner: TimeTarget = TimeTarget(policy="owner_escalation")
 
 
 #: the targets of people's actions (acknowledge, declare, update, tell customers, raise the severity,
 #: notice with no alert, mitigate and resolve); ``detect`` is the simulator's monitoring (fault physics)
 PEOPLE_TARGETS = ("notice", "acknowledge", "declare", "status_update", "customer_comms", "escalation", "mitigate",
-                  "resolve")
+                  "resolve", "escalate_owner")
 
 
 class People(Strict):
@@ -245,7 +249,8 @@ PRIMARY_ITEMS = (
     "time.resolve",
     "time.resolve_verified", "class.severity", "class.escalation", "process.roles",
     "process.status_cadence", "process.status_complete", "process.checklist", "process.customer_comms",
-    "mitigation.choice", "mitigation.permanence", "mitigation.harm", "pm.sections", "pm.timeline", "pm.root_cause",
+    "mitigation.choice", "mitigation.escalation", "mitigation.permanence", "mitigation.harm", "pm.sections",
+    "pm.timeline", "pm.root_cause",
     "pm.detection", "pm.action_items", "pm.meeting",
 )
 #: every other incident the faults caused

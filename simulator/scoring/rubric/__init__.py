@@ -18,6 +18,7 @@ from __future__ import annotations
 from simulator.scoring.rubric.classify import class_escalation, class_severity
 from simulator.scoring.rubric.context import Context
 from simulator.scoring.rubric.detect import detect_mttd, detect_notice
+from simulator.scoring.rubric.escalate import mitigation_escalation
 from simulator.scoring.rubric.incidents import FALSE_ALARM_RULES, RELATED_RULES, is_false_alarm
 from simulator.scoring.rubric.mitigation import mitigation_choice, mitigation_harm, mitigation_permanence
 from simulator.scoring.rubric.paging import oncall_paging
@@ -68,6 +69,7 @@ RULES = {
     "process.checklist": process_checklist,
     "process.customer_comms": process_customer_comms,
     "mitigation.choice": mitigation_choice,
+    "mitigation.escalation": mitigation_escalation,
     "mitigation.permanence": mitigation_permanence,
     "mitigation.harm": mitigation_harm,
     "pm.sections": pm_sections,

@@ -14,6 +14,7 @@ from simulator.scoring import severity as sev
 from simulator.scoring.config import ResolvedTarget, ScoringConfig
 from simulator.scoring.judge import IncidentFacts
 from simulator.scoring.rubric.attribution import Mitigation, attribute, judge_recovery
+from simulator.scoring.rubric.owners import credited_ops
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved
 from simulator.scoring.rundata import (
     AlertFact,
@@ -97,7 +98,8 @@ class Context:
 
     def _mitigation(self) -> Mitigation:
         """The team action the recovery is credited to, by evidence (``attribution.attribute``)."""
-        return attribute(self.judged, self.team_ops, self.cfg.mitigation.recovery_within_intervals, self.accepted,
+        ops = credited_ops(self.team_ops, self.data, self.anchor[0] if self.anchor else None, self.fault)
+        return attribute(self.judged, ops, self.cfg.mitigation.recovery_within_intervals, self.accepted,
                          self.data)
 
     # ---- helpers
