@@ -14,7 +14,7 @@ from simulator.scoring import severity as sev
 from simulator.scoring.config import ResolvedTarget, ScoringConfig
 from simulator.scoring.judge import IncidentFacts
 from simulator.scoring.rubric.attribution import Mitigation, attribute, judge_recovery
-from simulator.scoring.rubric.owners import credited_ops
+from simulator.scoring.rubric.owners import credited_ops, premature
 from simulator.scoring.rubric.verdict import Verdict, dur, missed, na, unobserved
 from simulator.scoring.rundata import (
     AlertFact,
@@ -122,6 +122,9 @@ class Context:
         return first_match(action.action, patterns)
 
     def accepted(self, action: OpsFact) -> str | None:
+        """The accepted mitigation ``action`` is; never an escalation before anything was detected (a guess)."""
+        if premature(action, self.anchor[0] if self.anchor else None):
+            return None
         return self.matches(action, list(self.truth.accepted_mitigations)) if self.truth else None
 
     def harmful(self, action: OpsFact) -> str | None:

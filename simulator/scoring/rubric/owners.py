@@ -45,6 +45,11 @@ def owner_of(data: RunData, target: str | None) -> str | None:
     return next((t.owner.team for t in data.scenario.targets if t.name == target and t.owner is not None), None)
 
 
+def premature(o: OpsFact, detected: Moment | None) -> bool:
+    """An escalation before anything was detected: a guess, which earns no credit."""
+    return o.verb == "escalate" and (detected is None or o.at.wall < detected.wall)
+
+
 def credited_ops(team_ops: list[OpsFact], data: RunData, detected: Moment | None,
                  fault: FaultFact | None) -> list[OpsFact]:
     """``team_ops`` with each escalation that brought the owning team's fix of the fault moved to the moment the
