@@ -10,6 +10,7 @@ from __future__ import annotations
 from simulator.domain.ops_action import TEMPORARY_VERBS
 from simulator.scoring.rubric.attribution import Mitigation, ops_ref
 from simulator.scoring.rubric.context import Context
+from simulator.scoring.rubric.owners import premature
 from simulator.scoring.rubric.verdict import Verdict, jref, missed, na, utc
 
 
@@ -41,8 +42,10 @@ def mitigation_choice(c: Context) -> Verdict:
     if good:
         return Verdict(0.5, f"accepted mitigation {good[0].action} was applied but the metrics did not confirm it "
                             f"restored the steady state ({m.explanation}); actions: {tried}", evidence=ev)
-    return missed(f"actions taken ({tried}) are not among the accepted mitigations ({accepted}); {m.explanation}",
-                  evidence=ev)
+    early = [o.action for o in c.team_ops if premature(o, c.anchor[0] if c.anchor else None)]
+    guess = f" ({', '.join(early)} came before anything was detected: a guess earns no credit)" if early else ""
+    return missed(f"actions taken ({tried}) are not among the accepted mitigations ({accepted}){guess}; "
+                  f"{m.explanation}", evidence=ev)
 
 
 def noted(m: Mitigation) -> str:
