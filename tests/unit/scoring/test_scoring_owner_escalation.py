@@ -117,3 +117,35 @@ def test_the_fix_is_matched_to_its_page(kit):
 def test_the_line_weighs_what_the_config_says(kit, item):
     escalated_run(kit, paged=230)
     assert card_of(kit, items={item: {"points": 7}}).item(item).max_points == 7
+
+
+# ---- the kill lever: what was killed decides the credit
+
+def killing(kit: RunKit, what: str) -> None:
+    kit.scenario_text = kit.scenario_text.replace("accepted_mitigations: [",
+                                                  "accepted_mitigations: [kill:payments.runaway, ")
+    kit.scenario_text = kit.scenario_text.replace("harmful_actions: [restart:payments]",
+                                                  "harmful_actions: [restart:payments, kill:payments.service]")
+    kit.truth["accepted_mitigations"] = ["kill:payments.runaway", *kit.truth["accepted_mitigations"]]
+    kit.truth["harmful_actions"] = ["restart:payments", "kill:payments.service"]
+    # the console journals what it killed: the runaway beside the target, or the target's own process
+    exemplary(kit, actions=[(320, f"kill:payments.{what}")])
+
+
+def test_killing_the_runaway_is_credited(kit):
+    killing(kit, "runaway")
+    card = card_of(kit)
+    assert card.item("mitigation.choice").status == "met"
+    assert card.item("mitigation.choice").reason.startswith("kill:payments.runaway restored the steady state")
+    assert card.item("mitigation.harm").status == "met"
+
+
+def test_killing_the_service_instead_is_not_credited_and_is_harmful(tmp_path):
+    careful, wrong = RunKit(tmp_path / "careful"), RunKit(tmp_path / "wrong")
+    killing(careful, "runaway")
+    killing(wrong, "service")  # even if the steady state came back right after it
+    card = card_of(wrong)
+    choice = card.item("mitigation.choice")
+    assert choice.points < choice.max_points and "not among the accepted mitigations" in choice.reason
+    assert card.item("mitigation.harm").points < card.item("mitigation.harm").max_points
+    assert card_of(careful).overall > card.overall
