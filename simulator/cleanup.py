@@ -9,6 +9,7 @@ process is gone (a ``kill -9``ed ``gameday run``), never a live run or a manual 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from simulator.rundir import RunDir
 from simulator.runs import RunRecord, active_runs, find_run, foreign_live, gameday_home, owner_alive, unregister
 from simulator.targets.backends import get_backend
 from simulator.targets.backends.docker import sweep_orphans
+from simulator.targets.processes import started_beside
 from simulator.targets.view import TargetsView
 
 
@@ -44,12 +46,10 @@ def _targets_alive(view: TargetsView) -> bool:
 
 
 def kill_hogs(run_id: str) -> int:
-    marker = f"gameday-hog:{run_id}:"
     killed = 0
-    for p in psutil.process_iter(["pid", "cmdline", "create_time"]):
-        cmd = " ".join(p.info.get("cmdline") or [])
-        if marker in cmd and "simulator.faults.hog" in cmd and stop_process(p.info["pid"], p.info["create_time"], 2.0):
-            killed += 1
+    for p in started_beside(run_id):
+        with contextlib.suppress(psutil.Error):
+            killed += stop_process(p.pid, p.create_time(), 2.0)
     return killed
 
 
