@@ -51,12 +51,14 @@ class OwnerFixes:
         if engine is None or runner.journal is None:
             return
         now = runner.clock.now()
-        for target, wall in self._escalations():
+        for target, wall, game in self._escalations():
             owner = self.owners.get(target)
             if owner is None or any(p.target == target for p in self.pending):
                 continue  # no owner (the console refuses those), or already on it
-            open_ids = [e.id for e in engine.ledger.open_entries() if on_target(e.target, target)]
-            self.pending.append(Pending(target, owner, now + owner.fixes_after, wall, open_ids))
+            open_ids = [e.id for e in engine.ledger.open_entries() if on_target(e.target, target)
+                        and e.injected_at is not None and e.injected_at <= wall]  # in effect when paged
+            paged = game if game is not None and game <= now else now  # a page from another shell has no game time
+            self.pending.append(Pending(target, owner, paged + owner.fixes_after, wall, open_ids))
         for p in [p for p in self.pending if p.due_game <= now]:
             self.pending.remove(p)
             self._fix(runner, p)
@@ -86,7 +88,7 @@ class OwnerFixes:
                              note="" if p.in_effect else f"{p.owner.team} found nothing wrong with {p.target}")
         runner.event(f"{p.owner.team} fixed {p.target}: " + (", ".join(reverted) or "nothing to fix"))
 
-    def _escalations(self) -> list[tuple[str, float]]:
+    def _escalations(self) -> list[tuple[str, float, float | None]]:
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self._offset)
@@ -101,7 +103,9 @@ class OwnerFixes:
                 continue
             try:
                 record: dict[str, Any] = json.loads(raw)
-                found.append((str((record.get("data") or {}).get("target")), float(record["wall"])))
+                game = record.get("game")
+                found.append((str((record.get("data") or {}).get("target")), float(record["wall"]),
+                              float(game) if isinstance(game, int | float) else None))
             except (ValueError, KeyError, TypeError):
                 continue
         return found
