@@ -94,6 +94,21 @@ def check_scenario(scenario: Scenario, loc: Locator) -> list[Problem]:
             if target not in names:
                 problems.append(loc.problem(("responder", "runbook", i, "action"),
                                             f"action names target {target!r}, which is not declared"))
+    return problems + _check_escalations(scenario, loc)
+
+
+def _check_escalations(scenario: Scenario, loc: Locator) -> list[Problem]:
+    """``escalate:<target>`` (a runbook step, an accepted mitigation) needs a target with an ``owner``."""
+    owned = [t.name for t in scenario.targets if t.owner is not None]
+    places = [(("responder", "runbook", i, "action"), s.action) for i, s in enumerate(scenario.responder.runbook)]
+    places += [(("truth", "accepted_mitigations", i), a) for i, a in enumerate(scenario.truth.accepted_mitigations)]
+    problems = []
+    for path, text in places:
+        action = OpsAction.parse(text) if text else None
+        if action is not None and action.verb == "escalate" and action.target not in owned:
+            problems.append(loc.problem(path, f"escalate:{action.target} needs an owning team: give target "
+                                              f"{action.target!r} an owner ({{team: ..., fixes_after: ...}}); owned: "
+                                              f"{', '.join(owned) or 'none'}"))
     return problems
 
 

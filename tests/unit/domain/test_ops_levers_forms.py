@@ -75,3 +75,16 @@ def test_a_bad_owner_is_one_located_line(owner: str, where: str, says: str) -> N
         load_scenario_text(with_owner(owner), "x.yaml")
     [line] = info.value.lines()
     assert line.startswith(f"x.yaml:{OWNER_LINE}:") and f": {where}" in line and says in line, line
+
+
+def test_escalating_a_target_nobody_owns_is_a_located_line() -> None:
+    text = MINIMAL.replace("accepted_mitigations: [rollback:payments]",
+                           "accepted_mitigations: [rollback:payments, escalate:payments]")
+    with pytest.raises(ValidationFailed) as info:
+        load_scenario_text(text, "x.yaml")
+    [line] = info.value.lines()
+    line_no = text.splitlines().index("  accepted_mitigations: [rollback:payments, escalate:payments]") + 1
+    assert line.startswith(f"x.yaml:{line_no}:") and "truth.accepted_mitigations[1]" in line
+    assert "escalate:payments needs an owning team" in line and "owned: none" in line
+    owned = text.replace("    app: payments\n", "    app: payments\n    owner: {team: dba-team, fixes_after: 5m}\n")
+    assert load_scenario_text(owned, "x.yaml").truth.accepted_mitigations[1] == "escalate:payments"
