@@ -90,7 +90,8 @@ class OpsConsole:
             result, summary = self._escalate(a)
         else:  # OpsAction.parse only lets OPS_VERBS through
             raise InputError(f"unknown ops action {a.verb!r}")
-        extra = {k: result[k] for k in ("pid", "team", "fixes_after") if k in result}
+        extra = {k: result[k] for k in ("pid", "team", "fixes_after") if k in result} \
+            if a.verb in ("kill", "escalate") else {}
         if self.journal is not None:
             self.journal.write(f"ops.{a.verb}", action=str(a), target=a.target, actor=self.actor, summary=summary,
                                started_wall=round(started, 6), **extra)
