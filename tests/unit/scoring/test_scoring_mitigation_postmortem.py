@@ -29,7 +29,7 @@ def test_an_unaccepted_action_that_worked_earns_half(kit):
     exemplary(kit, actions=[(320, "scale:payments.pool_size=20")])
     card = card_of(kit)
     choice = card.item("mitigation.choice")
-    assert choice.points == 4.5  # half of 9
+    assert choice.points == 3.0  # half of 6
     assert "not among the accepted mitigations" in choice.reason
     assert card.item("mitigation.permanence").status == "missed"
 

@@ -86,7 +86,7 @@ def test_resolved_while_the_service_never_recovered(kit):
     assert "not restored before the run ended" in mitigate.reason
     assert "marked mitigated" in mitigate.reason  # the button was pressed anyway
     choice = card.item("mitigation.choice")
-    assert choice.points == 4.5 and "did not confirm" in choice.reason
+    assert choice.points == 3.0 and "did not confirm" in choice.reason
 
 
 def test_mitigation_is_the_action_that_restored_the_steady_state_not_an_earlier_false_recovery(kit):
