@@ -187,7 +187,7 @@ class AutoResponder(threading.Thread):
         at = self.sight.now()
         try:
             if action.verb == "kill" and action.key == "runaway":  # look first, as a person would
-                action = runaway(self.ops.processes(), action.target)
+                return self._kill_runaways(action.target, at)
             result = self.ops.run(action)
         except GamedayError as exc:
             self.record.actions.append(Action(action.format(), at, False, str(exc)))
@@ -196,6 +196,18 @@ class AutoResponder(threading.Thread):
         if result.get("incident") not in (None, self.incident):  # the console put it on another incident
             return {**result, "incident": None}
         return result
+
+    def _kill_runaways(self, target: str, at: Any) -> dict[str, Any]:
+        """Kill every runaway process seen beside ``target``, one ``kill`` each (a batch job may be several)."""
+        killed: list[dict[str, Any]] = []
+        for action in runaways(self.ops.processes(), target):
+            result = self.ops.run(action)
+            self.record.actions.append(Action(result["action"], at, True, str(result.get("summary") or "")))
+            killed.append(result)
+        last = killed[-1]
+        summary = "; ".join(str(k.get("summary") or "") for k in killed)
+        return {**last, "summary": summary, "incident": last.get("incident") if last.get("incident") == self.incident
+                else None}
 
     def _report(self, do: str, ref: str, ok: bool, detail: str) -> None:
         """A step the side desk took on another incident."""
@@ -206,15 +218,16 @@ class AutoResponder(threading.Thread):
         self.taken.append(entry)
 
 
-def runaway(rows: list[ProcessRow], target: str) -> OpsAction:
-    """What a person at ``top`` kills: the busiest process that is none of the run's services (they know their
-    services' pids from ``gameday targets status``); with no busy one, the biggest by resident memory."""
+def runaways(rows: list[ProcessRow], target: str) -> list[OpsAction]:
+    """What a person at ``top`` kills: every busy process that is none of the run's services (they know their
+    services' pids from ``gameday targets status``), busiest first; with no busy one, the biggest by resident
+    memory."""
     strangers = [r for r in rows if r.target is None]
     if not strangers:
         raise GamedayError(f"no runaway process beside {target}: ps shows only the services")
-    busy = [r for r in strangers if r.cpu_percent >= RUNAWAY_CPU_PERCENT]
-    pick = max(busy, key=lambda r: r.cpu_percent) if busy else max(strangers, key=lambda r: r.rss)
-    return OpsAction("kill", target, "pid", str(pick.pid))
+    busy = sorted((r for r in strangers if r.cpu_percent >= RUNAWAY_CPU_PERCENT), key=lambda r: -r.cpu_percent)
+    picks = busy or [max(strangers, key=lambda r: r.rss)]
+    return [OpsAction("kill", target, "pid", str(r.pid)) for r in picks]
 
 
 def _delays(steps: list[RunbookStep]) -> tuple[float, float]:

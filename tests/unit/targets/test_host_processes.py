@@ -15,7 +15,7 @@ import pytest
 
 from simulator.errors import SafetyViolation
 from simulator.journal import Journal, read_events
-from simulator.responders.runner import runaway
+from simulator.responders.runner import runaways
 from simulator.rundir import RunDir
 from simulator.targets import processes as host
 from simulator.targets.ops import OpsConsole
@@ -99,7 +99,7 @@ def test_kill_refuses_another_targets_process_under_this_targets_name(run) -> No
 
 def test_the_responder_kills_the_busiest_stranger_it_sees(run) -> None:
     view, _auth, _payments, hog, _stranger = run
-    assert runaway(host.processes(view), "auth").format() == f"kill:auth.pid={hog.pid}"
+    assert [a.format() for a in runaways(host.processes(view), "auth")] == [f"kill:auth.pid={hog.pid}"]
     services_only = [r for r in host.processes(view) if r.target is not None]
     with pytest.raises(Exception, match="no runaway process beside auth"):
-        runaway(services_only, "auth")
+        runaways(services_only, "auth")
