@@ -34,8 +34,9 @@ from simulator.tracker.port import IncidentSummary, TrackerPort
 ACTOR = "responder"
 #: wall seconds between looks at the tracker
 POLL = 0.25
-#: a process burning at least this much of a core is "busy" to the responder looking at ps (its judgement)
-RUNAWAY_CPU_PERCENT = 50.0
+#: a process none of the services burning at least this much of a core is "busy" to the responder looking at ps
+#: (its judgement: six runaway processes on two cores each show about a third of a core)
+RUNAWAY_CPU_PERCENT = 10.0
 
 
 class AutoResponder(threading.Thread):
