@@ -89,7 +89,7 @@ def test_the_owning_teams_fix_lands_on_the_game_clock_and_is_credited(gameday_ho
         out = gameday("ops", "escalate", "-t", "payments", "--run", runner.run_id, "--as", "alice")
         assert out.returncode == 0 and "escalate:payments: escalated to dba-team" in out.stdout, out.stderr
         control.pause()
-        paused_at = control.game_now()
+        paused_at, paused_wall = control.game_now(), time.time()
         time.sleep(FIXES_AFTER / SCALE + 3)  # the fix would be in by now if the pause were ignored
         assert list(read_events(journal, "owner.fixed")) == []
         with Ledger.of_run(runner.run_dir) as ledger:
@@ -101,7 +101,11 @@ def test_the_owning_teams_fix_lands_on_the_game_clock_and_is_credited(gameday_ho
                                                                                     ["slow-db"])
         [escalated] = list(read_events(journal, "ops.escalate"))
         assert escalated.data["actor"] == "alice" and escalated.data["team"] == "dba-team"
-        assert fixed.game - paused_at >= FIXES_AFTER - 1  # a minute of game time after the page, not of wall time
+        # a minute of game time after the page (the runner saw it at most this long before the pause) ...
+        paged_game = paused_at - (paused_wall - escalated.wall) * SCALE
+        assert fixed.game - paged_game >= FIXES_AFTER - 1
+        # ... which the pause held: more wall time passed than the minute takes at x10
+        assert fixed.wall - escalated.wall >= FIXES_AFTER / SCALE + 3
         [reverted] = [e for e in read_events(journal, "fault.reverted") if e.data["id"] == "slow-db"]
         assert reverted.data["how"] == "owner:dba-team"
         thread.join(240)
