@@ -52,7 +52,8 @@ def test_ps_lists_the_runs_processes_busiest_first_without_saying_which_is_the_f
     view, auth, payments, hog, stranger = run
     rows = host.processes(view)
     assert {r.pid for r in rows} == {auth.pid, payments.pid, hog.pid}  # the stranger is not the run's
-    assert rows[0].pid == hog.pid and rows[0].cpu_percent > 50 and rows[0].target is None
+    assert rows[0].pid == hog.pid and rows[0].target is None  # busiest first (the others sleep)
+    assert rows[0].cpu_percent > 5 > max(r.cpu_percent for r in rows[1:])  # a share of a busy machine's core
     assert {r.target for r in rows if r.pid != hog.pid} == {"auth", "payments"}
     assert all(r.command.startswith("python") and r.rss > 0 for r in rows)
     assert "hog" not in json.dumps([r.to_json() for r in rows])  # what top shows: no marker, no fault id
