@@ -16,7 +16,7 @@ from simulator.rundir import RunDir
 from simulator.scenario import load_scenario
 from simulator.scoring.config import load_config
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # two real runs of several wall minutes each
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "cpu-hog" / "auth-cpu-hog.yaml"
 
