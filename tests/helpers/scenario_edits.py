@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,9 @@ def problems(path: Path, old: str, new: str) -> list[str]:
 def line_of(path: Path, needle: str) -> int:
     """The first line (1-based) of the file holding ``needle``."""
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def copy_example(example: Path, into: Path) -> Path:
+    """A copy of an example folder (the scenario with its files beside it) at ``into``, to break on purpose."""
+    shutil.copytree(example, into, ignore=shutil.ignore_patterns("__pycache__"))
+    return into

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
@@ -29,6 +28,7 @@ from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
 from tests.helpers.runhelpers import ROOT, cleanup_cli
+from tests.helpers.waits import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -57,14 +57,6 @@ def charges_on(url: str) -> float:
     return sum(s.value for f in text_string_to_metric_families(text) if f.name == "payments_charges"
                for s in f.samples if s.name == "payments_charges_total")
 
-
-def wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_failover_routes_round_a_slow_link_and_fails_back(gameday_home: Path, tmp_path: Path) -> None:
@@ -103,7 +95,7 @@ def test_failover_routes_round_a_slow_link_and_fails_back(gameday_home: Path, tm
         # the standby is supervised like the primary: killed, it comes back, and the route follows it
         old = view.target("payments").standby or {}
         os.kill(old["pid"], signal.SIGKILL)
-        wait(lambda: (view.refresh().target("payments").standby or {}).get("pid") not in (None, old["pid"])
+        wait_for(lambda: (view.refresh().target("payments").standby or {}).get("pid") not in (None, old["pid"])
              and (view.target("payments").standby or {}).get("status") == "running", 30, "the standby restarted")
         assert charge(view) == 201
         crashed = [e.data["name"] for e in read_events(RunDir(run_dir).journal, "target.crashed")]

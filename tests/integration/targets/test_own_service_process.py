@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario
 from simulator.targets.view import TargetsView
 from tests.helpers.runhelpers import ROOT, alerts_fired, cleanup_cli, run_with_fault
+from tests.helpers.waits import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -68,14 +68,6 @@ def version(view: TargetsView) -> str:
     with httpx.Client(trust_env=False, timeout=10) as client:
         return client.get(view.target("shop").health_url or "").json()["version"]
 
-
-def wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_releases_levers_and_process_faults_on_your_own_service(shop: Path, gameday_home: Path,
@@ -126,7 +118,7 @@ def test_releases_levers_and_process_faults_on_your_own_service(shop: Path, game
         # process faults: kill (the supervisor restarts it; its flags and settings come back), pause, a CPU hog
         before = view.target("shop").pid
         engine.inject("process.kill", "shop", {}, fault_id="kill")
-        wait(lambda: view.refresh().target("shop").pid != before and view.target("shop").status == "running",
+        wait_for(lambda: view.refresh().target("shop").pid != before and view.target("shop").status == "running",
              30, "the supervisor to restart the shop")
         assert admin(view) == {"version": "v1.0.0", "flags": {"recommendations_off": True},
                                "config": {"latency_ms": 12}}
@@ -142,9 +134,9 @@ def test_releases_levers_and_process_faults_on_your_own_service(shop: Path, game
         # its memory limit holds the command (and what it started) like a bundled app
         kills = view.target("shop").oom_kills
         ops.run("scale:shop.memory_limit=4MiB")
-        wait(lambda: view.refresh().target("shop").oom_kills > kills, 30, "an OOM kill at the 4 MiB limit")
+        wait_for(lambda: view.refresh().target("shop").oom_kills > kills, 30, "an OOM kill at the 4 MiB limit")
         ops.run("scale:shop.memory_limit=256MiB")
-        wait(lambda: view.refresh().target("shop").status == "running", 30, "the shop back under its limit")
+        wait_for(lambda: view.refresh().target("shop").status == "running", 30, "the shop back under its limit")
         assert version(view) == "v1.0.0" and admin(view)["flags"] == {"recommendations_off": True}
         assert [e.data["oom_killed"] for e in read_events(RunDir(run_dir).journal, "target.crashed")][-1] is True
 

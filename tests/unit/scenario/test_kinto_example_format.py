@@ -13,7 +13,7 @@ import pytest
 from simulator.drills.loader import load_drill
 from simulator.scenario import load_scenario
 from simulator.targets.command import fill, health_url, healthy
-from tests.helpers.scenario_edits import line_of, problems
+from tests.helpers.scenario_edits import copy_example, line_of, problems
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "kinto"
@@ -21,9 +21,7 @@ EXAMPLE = ROOT / "examples" / "kinto"
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    folder = tmp_path / "kinto"
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    return folder / "kinto.yaml"
+    return copy_example(EXAMPLE, tmp_path / "kinto") / "kinto.yaml"
 
 
 def test_the_example_and_its_drill_load(example: Path) -> None:

@@ -4,7 +4,6 @@ located line, and the pure pieces (placeholders, lever templates, the ops catalo
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from simulator.scenario import load_scenario
 from simulator.scenario.model import Target
 from simulator.scenario.service import render
 from simulator.targets.command import app_info, fill, variant
-from tests.helpers.scenario_edits import line_of, problems
+from tests.helpers.scenario_edits import copy_example, line_of, problems
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "own-service"
@@ -26,9 +25,7 @@ EXAMPLE = ROOT / "examples" / "own-service"
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A copy of the example folder (the scenario with its service and locustfile beside it)."""
-    folder = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    return folder / "shop.yaml"
+    return copy_example(EXAMPLE, tmp_path / "shop") / "shop.yaml"
 
 
 def test_the_example_loads_with_its_files_made_absolute(example: Path) -> None:
