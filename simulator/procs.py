@@ -112,6 +112,18 @@ def log_tail(path: Path, lines: int = 3) -> str:
     return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
 
 
+#: the most a clock step may have moved the boot time between recording a start time and reading it again
+CLOCK_STEP_LIMIT = 3600.0
+
+
+def same_start(now: float, recorded: float) -> bool:
+    """Is ``now`` (a start time read now) the start time ``recorded`` earlier? psutil's start time is the clock
+    ticks since boot (exact to 10 ms) plus the kernel's boot time, a whole number of seconds that a clock step
+    (NTP, a virtual machine's clock catching up) moves: the same process may then read whole seconds off."""
+    drift = now - recorded
+    return abs(drift) <= 0.01 or (abs(drift) <= CLOCK_STEP_LIMIT and abs(drift - round(drift)) <= 0.01)
+
+
 def same_process(pid: Any, create_time: Any) -> psutil.Process | None:
     """The live process with this pid and start time, or None: gone, pid reused, or its identity cannot be
     confirmed (no start time, or values a run folder should not hold: a pid <= 1, text, NaN). Run folders
@@ -122,7 +134,7 @@ def same_process(pid: Any, create_time: Any) -> psutil.Process | None:
         return None
     try:
         p = psutil.Process(pid)
-        if abs(p.create_time() - create_time) > 0.01:
+        if not same_start(p.create_time(), create_time):
             return None
         if p.status() == psutil.STATUS_ZOMBIE:
             return None

@@ -8,7 +8,7 @@ from enum import StrEnum
 class Outcome(StrEnum):
     RUNNING = "running"
     RECOVERED = "recovered"  # the steady state was lost, came back and held for the cooldown
-    NO_IMPACT = "no_impact"  # the steady state held through every fault
+    NO_IMPACT = "no_impact"  # the steady state held through every fault (or an accepted mitigation came first)
     MAX_DURATION = "max_duration"  # time ran out (the run itself worked; scoring judges the response)
     ABORTED = "aborted"  # a stop condition: impact beyond the hard limit
     BASELINE_FAILED = "baseline_failed"  # the steady state did not hold before any fault

@@ -35,8 +35,8 @@ ACTOR = "responder"
 #: wall seconds between looks at the tracker
 POLL = 0.25
 #: a process none of the services burning at least this much of a core is "busy" to the responder looking at ps
-#: (its judgement: twelve runaway processes on two cores each show about a sixth of a core)
-RUNAWAY_CPU_PERCENT = 5.0
+#: (its judgement: 24 runaway processes on two cores each show about a twelfth of a core)
+RUNAWAY_CPU_PERCENT = 2.0
 
 
 class AutoResponder(threading.Thread):

@@ -91,6 +91,7 @@ class Runner:
         self._escalated: set[int] = set()
         self._oom_before: dict[str, int] = {}  # OOM kills of our targets before the run (shared targets)
         self.reprieve: Reprieve | None = None  # is a recovery only a restart's reprieve?
+        self._mitigated_seen: float | None = None  # game time the runner first saw an accepted mitigation
         self._alerts_seen: dict[str, dict[str, Any]] = {}
         self.extras: list[Callable[[Runner], None]] = []  # per-loop hooks
         self.started = threading.Event()  # set by the control's start: a held run goes on (RunOptions.hold)
@@ -242,7 +243,7 @@ class Runner:
         view = services.up(s, opts.backend, opts.seed, lifetime=self.max_duration / self.time_scale + 300,
                            time_scale=self.time_scale)
         self._oom_before = services.oom_kills({t.name for t in s.targets})
-        self.reprieve = Reprieve(RunDir(self.run_dir).journal, set(self._oom_before))
+        self.reprieve = Reprieve(RunDir(self.run_dir).journal, set(self._oom_before), s.truth.accepted_mitigations)
         if (fixes := owner_fixes(s, self.run_dir)) is not None:  # escalations land as the owning team's fix
             self.extras.append(fixes)
         if opts.shared_targets is not None:
@@ -517,6 +518,14 @@ class Runner:
             return None
         if not self.schedule.open() and self.steady and now - self.schedule.last_reverted() >= cooldown:
             return Outcome.NO_IMPACT, "the steady state held through every fault"
+        first = self.first_fault_wall()
+        if (self.steady and self.reprieve is not None and first is not None
+                and (taken := self.reprieve.mitigated(since_wall=first)) is not None):
+            action, at = taken  # mitigated before any impact: the fault is still "in effect", but neutralised
+            at = self._mitigated_seen = at if at is not None else (self._mitigated_seen or now)
+            if now - at >= cooldown:
+                return Outcome.NO_IMPACT, (f"{action} at {format_duration(at)} came before the steady state broke, "
+                                           f"and it held for {format_duration(cooldown)} since")
         return None
 
     def _responders_done(self) -> bool:

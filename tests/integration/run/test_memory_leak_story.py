@@ -3,8 +3,9 @@
 Nobody responding: memory grows from the release, the trend alert fires days before the first OOM kill,
 the P1 escalation fires with that kill, the supervisor restarts auth and it is killed again (a loop),
 all inside max_duration, and the report charts it. The runbook responder, which acts on the trend,
-rolls back long before any OOM kill and scores >= 90. Each run takes the scenario's full 4 game days
-(about 10 wall minutes at x600): slow.
+rolls back long before any OOM kill, scores >= 90, and its run ends as no_impact once the steady state
+has held for the cooldown after the rollback. The first run takes the scenario's full 4 game days (about
+10 wall minutes at x600): slow.
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ def test_nobody_responding_the_leak_grows_to_an_oom_kill_loop_and_the_p1_escalat
 
 def test_the_runbook_responder_acting_on_the_trend_scores_90(gameday_home: Path, tmp_path: Path) -> None:
     summary, run_dir = gameday_run(gameday_home, tmp_path / "runs", "auto", "after")
+    # mitigated before the steady state broke: the run ends once it has held for the cooldown (not 4 days on)
+    assert summary["outcome"] == "no_impact" and "rollback:auth at" in summary["reason"], summary["reason"]
     events = read_events(RunDir(run_dir).journal)
     # the improvement: the trend alert fires within the first day of the leak, days before a kill would come
     # (the before world's first kill comes more than a day after the release)

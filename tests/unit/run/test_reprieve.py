@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from simulator.journal import Journal
@@ -55,3 +56,22 @@ def test_memory_leak_needs_an_action_for_a_recovery_and_the_default_does_not() -
     root = Path(__file__).resolve().parents[3] / "scenarios"
     assert load_scenario(root / "memory-leak.yaml", "before").timing.recovery == "after_action"
     assert load_scenario(root / "pool-exhaustion.yaml").timing.recovery == "any"  # auto_fallback may heal it
+
+
+def test_mitigated_is_the_first_accepted_mitigation_since_the_fault(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    clock = [5.0]
+    runner, person = Journal(path, game_time=lambda: clock[0]), Journal(path)  # a person's `gameday ops`: no game
+    watch = Reprieve(path, {"auth"}, accepted=["rollback:auth", "deploy:auth.release=v3.0.4"])
+    runner.write("ops.rollback", action="rollback:auth", target="auth", actor="responder", summary="early")
+    fault = time.time() + 0.001
+    time.sleep(0.01)
+    assert watch.mitigated(since_wall=fault) is None  # before the fault: not a mitigation of it
+    clock[0] = 50.0
+    runner.write("ops.restart", action="restart:auth", target="auth", actor="responder", summary="restarted")
+    assert watch.mitigated(since_wall=fault) is None  # an action, but not an accepted mitigation
+    person.write("ops.deploy", action="deploy:auth.release=v3.0.4", target="auth", actor="ana", summary="ok")
+    assert watch.mitigated(since_wall=fault) == ("deploy:auth.release=v3.0.4", None)  # game unknown: the runner's
+    runner.write("ops.rollback", action="rollback:auth", target="auth", actor="responder", summary="again")
+    assert watch.mitigated(since_wall=fault) == ("deploy:auth.release=v3.0.4", None)  # the first one counts
+    assert watch.mitigated(since_wall=0.0) == ("rollback:auth", 5.0)
