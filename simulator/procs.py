@@ -112,8 +112,10 @@ def log_tail(path: Path, lines: int = 3) -> str:
     return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
 
 
-#: the most a clock step may have moved the boot time between recording a start time and reading it again
-CLOCK_STEP_LIMIT = 3600.0
+#: the most the kernel's boot time may have moved between recording a start time and reading it again: NTP
+#: slewing the clock makes the whole-second boot time (/proc/stat btime) flip by a second; anything further off
+#: is another process
+CLOCK_STEP_LIMIT = 2.0
 
 
 def same_start(now: float, recorded: float) -> bool:

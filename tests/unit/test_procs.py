@@ -13,7 +13,8 @@ from simulator.procs import CLOCK_STEP_LIMIT, same_process, same_start
 
 def test_the_same_start_time_or_whole_seconds_off_by_a_clock_step() -> None:
     assert same_start(1000.00, 1000.00) and same_start(1000.004, 1000.00)
-    assert same_start(1001.00, 1000.00) and same_start(997.00, 1000.00)  # the boot time moved by whole seconds
+    assert same_start(1001.00, 1000.00) and same_start(998.00, 1000.00)  # the boot time moved by whole seconds
+    assert not same_start(997.00, 1000.00) and not same_start(900.00, 1000.00)  # another process, seconds apart
     assert not same_start(1000.50, 1000.00)  # another process: started half a second later
     assert not same_start(1000.03, 1000.00)  # three clock ticks later
     assert not same_start(1000.00 + CLOCK_STEP_LIMIT + 1, 1000.00)  # not a clock step: far too long ago
