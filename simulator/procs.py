@@ -44,18 +44,28 @@ def announce(port: int, **extra: Any) -> None:
 
 
 def spawn(argv: Sequence[str], log_path: Path, *, env: Mapping[str, str] | None = None, stdout: Any = None,
-          die_with_parent: bool = False, detached: bool = False, **popen: Any) -> subprocess.Popen[bytes]:
+          die_with_parent: bool = False, detached: bool = False, cgroup: Path | None = None,
+          **popen: Any) -> subprocess.Popen[bytes]:
     """Start ``argv`` with stdin closed and stderr appended to ``log_path`` (stdout too, unless given).
 
     ``env`` is its whole environment (default: this process's). ``die_with_parent``: SIGKILL when the thread that
-    started it ends. ``detached``: its own session, so it outlives us (the supervisor). The rest goes to
-    ``Popen`` (``cwd``, ``pass_fds``, ``process_group``)."""
+    started it ends. ``detached``: its own session, so it outlives us (the supervisor). ``cgroup``: a CPU-limit
+    group it joins before it runs (``targets.cpulimit``). The rest goes to ``Popen`` (``cwd``, ``pass_fds``,
+    ``process_group``)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def before_exec() -> None:  # runs in the child between fork and exec
+        if cgroup is not None:
+            with open(cgroup / "cgroup.procs", "w") as fh:
+                fh.write(str(os.getpid()))
+        if die_with_parent:
+            _die_with_parent()
+
     with open(log_path, "ab") as log:
         return subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log if stdout is None else stdout,
                                 stderr=subprocess.STDOUT if stdout is None else log,
                                 env=None if env is None else dict(env), start_new_session=detached,
-                                preexec_fn=_die_with_parent if die_with_parent else None,  # noqa: PLW1509
+                                preexec_fn=before_exec if die_with_parent or cgroup else None,  # noqa: PLW1509
                                 **popen)
 
 
@@ -71,10 +81,11 @@ class Child:
 
 
 def start_listening(args: list[str], log_path: Path, timeout: float = 30.0, env: dict[str, str] | None = None,
-                    die_with_parent: bool = True) -> Child:
-    """Start ``python <args>`` (``env`` added to ours); wait for its listening line; stderr goes to ``log_path``."""
+                    die_with_parent: bool = True, cgroup: Path | None = None) -> Child:
+    """Start ``python <args>`` (``env`` added to ours, in ``cgroup`` if given); wait for its listening line;
+    stderr goes to ``log_path``."""
     proc = spawn([sys.executable, *args], log_path, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
-                 die_with_parent=die_with_parent)
+                 die_with_parent=die_with_parent, cgroup=cgroup)
     line: list[bytes] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)  # type: ignore[union-attr]
     reader.start()

@@ -147,7 +147,8 @@ class Target(Strict):
     flags: dict[str, bool] = Field(default_factory=dict)
     depends_on: list[str] = Field(default_factory=list, description="targets this one calls")
     memory_limit: Size | None = Field(None, description="RSS limit; over it the process is OOM-killed")
-    cpus: float | None = Field(None, gt=0)
+    cpus: float | None = Field(None, gt=0, le=64, description="CPU limit in CPUs (e.g. 0.5): the kernel's, through a "
+                               "cgroup on the local backend (needs root) or the container's on docker")
     restart: RestartPolicy = Field(default_factory=RestartPolicy)
     standby: bool = Field(False, description="also run a standby instance (same app or command, its own port, "
                           "supervised like the primary) that 'gameday ops failover' sends traffic to; local backend "

@@ -113,9 +113,10 @@ def healthy(url: str) -> tuple[bool, str]:
     return 200 <= r.status_code < 300, f"HTTP {r.status_code}"
 
 
-def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str], data: Path | None = None) -> Child:
+def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str], data: Path | None = None,
+          cgroup: Path | None = None) -> Child:
     """Start the target's command as ``release`` and wait until its health check passes (``data``: the folder
-    ``{data}`` names, created here)."""
+    ``{data}`` names, created here; ``cgroup``: the CPU-limit group it runs in)."""
     name, command = spec["name"], spec["command"]
     port = free_port(HOST)
     if data is not None:
@@ -129,7 +130,7 @@ def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str], 
     with open(log, "ab") as fh:
         fh.write(f"$ {' '.join(argv)}  (release {release}, port {port})\n".encode())
     try:
-        proc = spawn(argv, log, env=env, cwd=cwd, die_with_parent=True, process_group=0)
+        proc = spawn(argv, log, env=env, cwd=cwd, die_with_parent=True, process_group=0, cgroup=cgroup)
     except OSError as exc:
         raise EnvironmentProblem(f"target {name}: cannot run {argv[0]!r} ({exc.strerror or exc}); fix "
                                  f"command.argv (the program) or command.cwd ({cwd})") from None

@@ -77,6 +77,10 @@ class OpsConsole:
                 limit = parse_size(a.value)
                 result = self.view.supervisor("memory_limit", target=a.target, bytes=limit)
                 summary = f"memory limit {limit} bytes"
+            elif a.key == "cpus":
+                cpus = _cpus(a.value)
+                result = self.view.supervisor("cpus", target=a.target, cpus=cpus)
+                summary = f"CPU limit {cpus:g} CPUs" if cpus else "no CPU limit"
             elif a.key:
                 result = self._ops(a.target, "/ops/config", {"values": {a.key: _scalar(a.value)}, "good": True})
                 summary = f"{a.key} = {a.value}"
@@ -161,3 +165,17 @@ def run_owners(run_dir: Any) -> dict[str, Owner]:
     if not path.exists():
         return {}
     return {t.name: t.owner for t in load_scenario(path).targets if t.owner is not None}
+
+
+def _cpus(value: str | None) -> float | None:
+    """``scale:<t>.cpus=N``: N CPUs (0 or "none": no limit)."""
+    if value in (None, "", "none", "0"):
+        return None
+    try:
+        cpus = float(str(value))
+    except ValueError:
+        cpus = float("nan")
+    if not 0 < cpus <= 64:
+        raise InputError(f"scale:<target>.cpus=N takes a number of CPUs above 0 and at most 64 (or none), "
+                         f"got {value!r}")
+    return cpus

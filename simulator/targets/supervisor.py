@@ -47,9 +47,10 @@ from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import RunDir
 from simulator.runs import read_json, write_json_atomic
-from simulator.targets import command, failover
+from simulator.targets import command, cpulimit, failover
 from simulator.targets.apps import APPS
 from simulator.targets.apps.common.clock import time_scale_env
+from simulator.targets.order import topo_order
 
 HOST = "127.0.0.1"
 TICK = 0.2
@@ -81,26 +82,6 @@ class Managed:
         return self.spec.get("standby_of") or self.name
 
 
-def topo_order(specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_name = {s["name"]: s for s in specs}
-    order: list[dict[str, Any]] = []
-    seen: set[str] = set()
-
-    def visit(name: str, stack: tuple[str, ...] = ()) -> None:
-        if name in seen:
-            return
-        if name in stack:
-            raise GamedayError(f"dependency cycle: {' -> '.join(stack + (name,))}")
-        for dep in by_name[name].get("depends_on", []):
-            visit(dep, stack + (name,))
-        seen.add(name)
-        order.append(by_name[name])
-
-    for s in specs:
-        visit(s["name"])
-    return order
-
-
 class Supervisor:
     #: which address of a dependency link a target is configured with (a container reaches it elsewhere)
     link_url_key = "url"
@@ -120,6 +101,7 @@ class Supervisor:
         self.status = "starting"
         self.error: str | None = None
         self.control: ThreadingHTTPServer | None = None
+        self.cpu = cpulimit.Groups(self.run_id)  # targets[].cpus: the kernel's CPU limit for their processes
 
     # ------------------------------------------------------------------ state file
     def snapshot(self) -> dict[str, Any]:
@@ -132,7 +114,8 @@ class Supervisor:
                 "pid": m.child.pid if m.child else None,
                 "create_time": m.child.create_time if m.child else None,
                 "restarts": m.restarts, "oom_kills": m.oom_kills, "last_exit": m.last_exit,
-                "memory_limit": m.memory_limit, "depends_on": m.spec.get("depends_on", []),
+                "memory_limit": m.memory_limit, "cpus": self.cpu.limits.get(m.name, m.spec.get("cpus")),
+                "depends_on": m.spec.get("depends_on", []),
                 "state_file": str(self._state_file(m.name)), "log": str(self._log(m.name)),
             }
             if m.standby is not None:
@@ -235,14 +218,16 @@ class Supervisor:
     def _spawn(self, m: Managed) -> None:
         if m.ops is not None:
             links = {dep: self.links[f"{m.owner}->{dep}"]["url"] for dep in m.spec.get("depends_on", [])}
-            m.child = command.start(m.spec, m.ops.release, self._log(m.name), links, self.folder.command_data(m.name))
+            m.child = command.start(m.spec, m.ops.release, self._log(m.name), links, self.folder.command_data(m.name),
+                                    cgroup=self.cpu.leaf(m.name, m.spec.get("cpus")))
         else:
             app = APPS[m.spec["app"]]
             data_dir = self.folder.target_data(m.owner)  # a standby shares its primary's data (its database)
             data_dir.mkdir(parents=True, exist_ok=True)
             args = ["-m", app.module, "--port", "0", "--state-file", str(self._state_file(m.name)),
                     "--data-dir", str(data_dir), "--config", json.dumps(self._config_for(m))]
-            m.child = start_listening(args, self._log(m.name), env=time_scale_env(self.time_scale(m)))
+            m.child = start_listening(args, self._log(m.name), env=time_scale_env(self.time_scale(m)),
+                                      cgroup=self.cpu.leaf(m.name, m.spec.get("cpus")))
         m.status = "running"
         m.extra["internal_addr"] = f"{HOST}:{m.child.port}"
         m.extra["internal_url"] = f"http://{HOST}:{m.child.port}"
@@ -369,6 +354,10 @@ class Supervisor:
             m.memory_limit = int(body["bytes"]) if body.get("bytes") else None
             if m.standby is not None:  # added resources are the service's: both instances
                 m.standby.memory_limit = m.memory_limit
+        elif action == "cpus":  # added resources are the service's: both instances
+            for i in (m, m.standby) if m.standby is not None else (m,):
+                pids = [i.child.pid, *(p.pid for p in command.group(i.child))] if i.child is not None else []
+                self.cpu.set(i.name, float(body["cpus"]) if body.get("cpus") else None, pids)
         elif action == "failover":  # the front proxy and the links' routes to the side named (checked first)
             side = str(body.get("to") or "standby")
             to, before = failover.switch(m, side), m.extra.get("serving", "primary")
@@ -464,6 +453,7 @@ class Supervisor:
 
     def shutdown(self) -> None:
         self.stop_targets()
+        self.cpu.close()
         if self.proxy is not None:
             stop_process(self.proxy.pid, self.proxy.create_time, grace=3.0)
         if self.status != "failed":

@@ -19,7 +19,7 @@ from simulator.http import HTTPError, shared_client
 from simulator.procs import log_tail, same_process, spawn, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.runs import RunRecord, read_json, register, unregister, write_json_atomic
-from simulator.targets import command
+from simulator.targets import command, cpulimit
 from simulator.targets.view import TargetsView
 
 
@@ -32,6 +32,9 @@ class LocalBackend:
         """Start the targets; ``owner_pid`` is the process whose death makes the run a leftover
         (the runner; by default the supervisor itself, for manual play); ``time_scale``: the run's game
         seconds per wall second, handed to every app (``GAMEDAY_TIME_SCALE``)."""
+        limited = [t["name"] for t in targets if t.get("cpus")]
+        if limited and (why := cpulimit.problem()) is not None:
+            raise EnvironmentProblem(f"target {limited[0]}: targets[].cpus (a CPU limit) on the local backend: {why}")
         run_dir = Path(run_dir).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
         spec = {"run_id": run_id, "seed": seed, "targets": targets, "time_scale": time_scale}
@@ -83,6 +86,7 @@ class LocalBackend:
                 was_running = True
         command.remove_data(run_dir, [i.get("name") for i in instances
                                       if i.get("app") == command.KIND])  # their {data} folders
+        cpulimit.remove_run(str(state.get("run_id") or run_id_of(run_dir)))  # CPU-limit groups a kill -9 left
         unregister(state.get("run_id") or run_id_of(run_dir))
         return was_running
 
