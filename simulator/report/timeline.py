@@ -64,6 +64,9 @@ def describe(kind: str, d: dict[str, Any]) -> str:
         return "steady state restored"
     if kind == "escalation.triggered":
         return f"escalation: {d.get('note') or ''} (severity {d.get('severity') or '-'})"
+    if kind == "owner.fixed":
+        return (f"{d.get('team')} (owner of {d.get('target')}) fixed it: "
+                + (", ".join(str(f) for f in d.get("faults") or []) or "nothing to fix"))
     if kind.startswith("ops."):
         return f"ops {d.get('action') or kind.removeprefix('ops.')} by {d.get('actor') or '?'}: {d.get('summary', '')}"
     if kind.startswith(("incident.", "postmortem.")):
@@ -97,7 +100,7 @@ def build_timeline(run: RunData) -> list[Entry]:
     if run.tracker is not None and not mirrored:
         for inc in run.tracker.incidents:
             for t in inc.timeline:
-                if t.kind in TRACKER_SKIP or (journal_ops and t.kind.startswith("ops.")):
+                if t.kind in TRACKER_SKIP or (journal_ops and t.kind.startswith(("ops.", "owner."))):
                     continue
                 entries.append(Entry(t.at, "tracker", t.kind, f"{inc.ref}: {t.summary}"))
     entries.sort(key=lambda x: x.at.wall)

@@ -5,8 +5,9 @@ runner's per-loop hooks: it follows the run's journal (only new lines; the escal
 responder, a person's ``gameday ops escalate`` in another shell, or the web UI) and, once the game clock has
 moved ``fixes_after`` past the moment it saw the escalation (a paused clock holds it), reverts through the
 fault engine every fault that was in effect on the target, or on a link into it, when the team was paged
-(``how: owner:<team>``), and journals ``owner.fixed``. A fault injected after the page is not theirs to know of;
-an escalation to a team whose target has nothing wrong fixes nothing (``owner.fixed`` with no faults).
+(``how: owner:<team>``), journals ``owner.fixed`` and puts it on the timeline of the target's open incident.
+A fault injected after the page is not theirs to know of; an escalation to a team whose target has nothing
+wrong fixes nothing (``owner.fixed`` with no faults).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from simulator.errors import GamedayError
 from simulator.rundir import RunDir
 from simulator.scenario.model import Owner, Scenario
+from simulator.targets.ops import record_on_incident
 
 ESCALATE_MARK = '"kind":"ops.escalate"'
 
@@ -86,7 +88,10 @@ class OwnerFixes:
         runner.journal.write("owner.fixed", team=p.owner.team, target=p.target, faults=reverted,
                              paged_wall=round(p.paged_wall, 6), fixes_after=p.owner.fixes_after, errors=errors,
                              note="" if p.in_effect else f"{p.owner.team} found nothing wrong with {p.target}")
-        runner.event(f"{p.owner.team} fixed {p.target}: " + (", ".join(reverted) or "nothing to fix"))
+        what = ", ".join(reverted) or "nothing to fix"
+        runner.event(f"{p.owner.team} fixed {p.target}: {what}")
+        record_on_incident(runner.services.tracker_client, runner.run_id, p.target, "owner.fixed",
+                           f"reverted {what}" if reverted else what, p.owner.team, {"faults": reverted})
 
     def _escalations(self) -> list[tuple[str, float, float | None]]:
         try:

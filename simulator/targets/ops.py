@@ -143,20 +143,26 @@ class OpsConsole:
                 f"escalated to {owner.team}, the team that owns {a.target}")
 
     def _record_on_incident(self, a: OpsAction, summary: str) -> str | None:
-        """Put the action on the timeline of the run's open incident (the target's, if it has one)."""
-        if self.tracker is None:
+        return record_on_incident(self.tracker, self.run_id, a.target, a.verb, summary, self.actor,
+                                  {"action": str(a)})
+
+
+def record_on_incident(tracker: Any, run_id: str | None, target: str, action: str, summary: str, actor: str,
+                       params: dict[str, Any]) -> str | None:
+    """Put an action (``rollback``, ..., or ``owner.fixed``) on the timeline of the run's open incident (the
+    target's, if it has one); its ref, or None when there is no tracker or no open incident."""
+    if tracker is None:
+        return None
+    try:
+        found = tracker.list_incidents(run_id=run_id, open_only=True)
+        if not found:
             return None
-        try:
-            found = self.tracker.list_incidents(run_id=self.run_id, open_only=True)
-            if not found:
-                return None
-            mine = [i for i in found if i.get("service") == a.target] or found
-            ref = mine[0]["ref"]
-            self.tracker.ops_action(ref, a.verb, target=a.target, params={"action": str(a)}, result=summary,
-                                    actor=self.actor)
-            return ref
-        except GamedayError:
-            return None
+        mine = [i for i in found if i.get("service") == target] or found
+        ref = mine[0]["ref"]
+        tracker.ops_action(ref, action, target=target, params=params, result=summary, actor=actor)
+        return ref
+    except GamedayError:
+        return None
 
 
 def run_owners(run_dir: Any) -> dict[str, Owner]:

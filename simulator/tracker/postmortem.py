@@ -191,7 +191,7 @@ def to_markdown(title: str, fields: Mapping[str, Any], action_items: Sequence[Ac
 PM_TIMELINE_KINDS = (
     "incident.triggered", "incident.acknowledged", "incident.declared", "incident.severity_changed",
     "incident.role_assigned", "incident.status_update", "incident.mitigated", "incident.resolved",
-    "incident.closed", "alert.resolved",
+    "incident.closed", "alert.resolved", "owner.fixed",
 )
 PM_NOTE_TYPES = ("hypothesis", "decision", "finding", "transition")
 

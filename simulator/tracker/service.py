@@ -63,6 +63,8 @@ from simulator.tracker.timeutil import to_utc
 from simulator.tracker.writes import move, new_incident
 
 OPS_KINDS = tuple(k for k in EVENT_KINDS if k.startswith("ops."))
+#: what the ops console puts on an incident's timeline: the team's actions, and an owning team's fix landing
+RECORDED_KINDS = (*OPS_KINDS, "owner.fixed")
 
 
 class TrackerService(PostmortemDesk, PagingDesk):
@@ -271,18 +273,22 @@ class TrackerService(PostmortemDesk, PagingDesk):
 
     def record_ops_action(self, ref: str, *, action: str, target: str = "", actor: str = "anonymous",
                           params: Mapping[str, Any] | None = None, result: Any = None) -> TimelineEventOut:
-        """An ops-console action (rollback, flag, scale, ...) taken for this incident."""
-        kind = action if action.startswith("ops.") else f"ops.{action}"
-        if kind not in OPS_KINDS:
-            known = ", ".join(k.removeprefix("ops.") for k in OPS_KINDS)
+        """An ops-console action (rollback, flag, scale, ...) taken for this incident, or the owning team's fix
+        landing after an escalation (``owner.fixed``, by the team)."""
+        kind = action if action.startswith(("ops.", "owner.")) else f"ops.{action}"
+        if kind not in RECORDED_KINDS:
+            known = ", ".join(k.removeprefix("ops.") for k in RECORDED_KINDS)
             raise InputError(f"unknown ops action {action!r}; known actions: {known}")
         with self._tx() as tx:
             inc = self._incident(tx.session, ref)
             name = kind.removeprefix("ops.")
             shown = ", ".join(f"{k}={v}" for k, v in (params or {}).items())
             outcome = result if isinstance(result, str) else ("" if result is None else "done")
-            summary = f"Ops {name}" + (f" on {target}" if target else "") + (f" ({shown})" if shown else "")
-            summary += f" by {actor}" + (f": {outcome}" if outcome else "")
+            if kind == "owner.fixed":
+                summary = f"{actor} (owner of {target or 'the service'}) fixed it" + (f": {outcome}" if outcome else "")
+            else:
+                summary = f"Ops {name}" + (f" on {target}" if target else "") + (f" ({shown})" if shown else "")
+                summary += f" by {actor}" + (f": {outcome}" if outcome else "")
             row = tx.record(inc, kind, summary, actor, action=name, target=target, params=dict(params or {}),
                             result=result)
             tx.session.flush()

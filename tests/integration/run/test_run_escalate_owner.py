@@ -108,6 +108,12 @@ def test_the_owning_teams_fix_lands_on_the_game_clock_and_is_credited(gameday_ho
         assert fixed.wall - escalated.wall >= FIXES_AFTER / SCALE + 3
         [reverted] = [e for e in read_events(journal, "fault.reverted") if e.data["id"] == "slow-db"]
         assert reverted.data["how"] == "owner:dba-team"
+        # the team sees the fix land on their incident's timeline, by the owning team
+        tracker = runner.services.tracker_client
+        [incident] = [i for i in tracker.list_incidents(run_id=runner.run_id) if i["service"] == "payments"]
+        [landed] = tracker.timeline(incident["ref"], kinds=["owner.fixed"])
+        assert landed.actor == "dba-team"
+        assert landed.summary == "dba-team (owner of payments) fixed it: reverted slow-db"
         thread.join(240)
     finally:
         control.stop()
