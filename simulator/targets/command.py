@@ -36,7 +36,7 @@ from simulator.durations import parse_duration
 from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound
 from simulator.http import HTTPError, server_message, shared_client
 from simulator.netbind import free_port, is_loopback_ip
-from simulator.procs import Child, log_tail, same_process, spawn, stop_process, wait_until
+from simulator.procs import CLOCK_STEP_LIMIT, Child, log_tail, same_process, spawn, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.scenario.service import IMPLICIT_RELEASE, PLACEHOLDER, STARTUP_TIMEOUT, TCP_HEALTH, render
 from simulator.targets.apps.catalog import AppInfo, ConfigKey, FlagInfo, ReleaseInfo
@@ -170,7 +170,7 @@ def group(child: Child) -> list[psutil.Process]:
     out = []
     for p in psutil.process_iter(["pid", "create_time"]):
         with contextlib.suppress(psutil.Error, OSError, TypeError):
-            if os.getpgid(p.pid) == child.pid and p.info["create_time"] >= child.create_time - 0.01:
+            if os.getpgid(p.pid) == child.pid and p.info["create_time"] >= child.create_time - CLOCK_STEP_LIMIT - 0.01:
                 out.append(p)
     return sorted(out, key=lambda p: p.pid != child.pid)
 
@@ -216,7 +216,7 @@ def stop_leftovers(pgid: Any, create_time: Any) -> bool:
     found = False
     for p in psutil.process_iter(["pid", "create_time"]):
         with contextlib.suppress(psutil.Error, OSError, TypeError):
-            if os.getpgid(p.pid) == pgid and p.info["create_time"] >= create_time - 0.01:
+            if os.getpgid(p.pid) == pgid and p.info["create_time"] >= create_time - CLOCK_STEP_LIMIT - 0.01:
                 found = stop_process(p.pid, p.info["create_time"], grace=2.0) or found
     return found
 
