@@ -139,27 +139,31 @@ def _check_variants(scenario: Scenario, loc: Locator) -> list[Problem]:
 
 
 def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
-    """Your own service's files and names: a command's folder and dependencies, a release a fault deploys, the
-    locustfile and its user classes (read, never run)."""
+    """Your own service's files and names: a command's folder, a build's context and Dockerfile, dependencies, a
+    release a fault deploys, the locustfile and its user classes (read, never run)."""
     problems: list[Problem] = []
     base = scenario_folder(loc.filename)
     for i, t in enumerate(scenario.targets):
-        if t.command is None:
+        own = t.own
+        if own is None:
             continue
-        if t.command.cwd is not None and not (base / t.command.cwd).is_dir():
+        if t.command is not None and t.command.cwd is not None and not (base / t.command.cwd).is_dir():
             problems.append(loc.problem(("targets", i, "command", "cwd"), f"expected a folder (relative to "
                                         f"{base}), got {t.command.cwd!r}, which is not one"))
-        for placeholder, dep in t.command.link_uses():
+        if t.build is not None:
+            problems += _check_build(t, ("targets", i, "build"), base, loc)
+        uses = [*own.link_uses(), *(u for r in t.releases.values() for u in r.link_uses())]
+        for placeholder, dep in dict.fromkeys(uses):
             if dep not in t.depends_on:
-                problems.append(loc.problem(("targets", i, "command"), f"{{{placeholder}:{dep}}} names a target "
+                problems.append(loc.problem(("targets", i, t.kind_key), f"{{{placeholder}:{dep}}} names a target "
                                             f"that is not in depends_on ({', '.join(t.depends_on) or 'none'})"))
     names = [t.name for t in scenario.targets]
     for i, fault in enumerate(scenario.faults):
-        if fault.kind.startswith("app.") and fault.target in names and scenario.target(fault.target).command:
+        if fault.kind.startswith("app.") and fault.target in names and scenario.target(fault.target).own:
             problems += _check_app_fault(scenario.target(fault.target), fault, ("faults", i), loc)
     load = scenario.load
     if load.locustfile is None:
-        if scenario.target(scenario.load_target).command is not None:
+        if scenario.target(scenario.load_target).own is not None:
             problems.append(loc.problem(("load",), f"expected 'locustfile' (your own, for your service "
                                         f"{scenario.load_target!r}): the bundled ones know only the bundled apps"))
         elif load.user_classes:
@@ -180,6 +184,22 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
             problems.append(loc.problem(("load", "user_classes", j), f"expected a class {path.name} defines "
                                         f"({', '.join(classes) or 'none'}), got {name!r}{_suggest(name, classes)}"))
     return problems
+
+
+def _check_build(t: Target, path: Path, base: FsPath, loc: Locator) -> list[Problem]:
+    """A build's context is a folder holding its Dockerfile."""
+    build = t.build
+    assert build is not None
+    context = base / build.context
+    if not context.is_dir():
+        return [loc.problem(path + ("context",), f"expected a folder holding a Dockerfile (relative to {base}), got "
+                            f"{build.context!r}, which is not a folder")]
+    dockerfile = context / build.dockerfile
+    if not dockerfile.is_file() or not dockerfile.resolve().is_relative_to(context.resolve()):
+        return [loc.problem(path + ("dockerfile" if "dockerfile" in build.model_fields_set else "context",),
+                            f"expected a Dockerfile inside the context {context}, got {build.dockerfile!r}, which is "
+                            f"not a file there")]
+    return []
 
 
 def _check_app_fault(t: Target, fault: Fault, path: Path, loc: Locator) -> list[Problem]:

@@ -21,7 +21,17 @@ from simulator.domain.severity import Severity
 from simulator.durations import Duration, Size
 from simulator.monitor.defaults import MonitoringOptions
 from simulator.monitor.rules import AlertRuleSpec
-from simulator.scenario.service import IMPLICIT_RELEASE, Command, Levers, Release, check_release_name
+from simulator.scenario.service import (
+    CONTAINER_PLACEHOLDERS,
+    IMPLICIT_RELEASE,
+    Build,
+    Command,
+    Image,
+    Levers,
+    Release,
+    check_placeholders,
+    check_release_name,
+)
 
 Tier = Literal["critical", "important", "standard"]
 AppName = Literal["payments", "gateway", "auth"]
@@ -133,13 +143,19 @@ class Owner(Strict):
 
 class Target(Strict):
     name: str
-    app: AppName | None = Field(None, description="a bundled app (payments, gateway, auth); or give command")
+    app: AppName | None = Field(None, description="a bundled app (payments, gateway, auth); or give command, image "
+                                "or build")
     command: Command | None = Field(None, description="your own service, started by the local backend (instead "
                                     "of app)")
-    releases: dict[str, Release] = Field(default_factory=dict, description="command targets: named versions "
-                                         "(variants of the command) an app.release fault or 'gameday ops deploy' "
-                                         "switches between; the first good one runs unless 'release' says")
-    levers: Levers | None = Field(None, description="command targets: the service's own admin calls for flags and "
+    image: Image | None = Field(None, description="your own service as an image in the local Docker engine, run by "
+                                "the Docker backend (instead of app)")
+    build: Build | None = Field(None, description="your own service built from a Dockerfile context by the Docker "
+                                "backend, no registry (instead of app)")
+    releases: dict[str, Release] = Field(default_factory=dict, description="your own service: named versions "
+                                         "(variants of the command, image tags, builds) an app.release fault or "
+                                         "'gameday ops deploy' switches between; the first good one runs unless "
+                                         "'release' says")
+    levers: Levers | None = Field(None, description="your own service: its admin calls for flags and "
                                   "config ('gameday ops flag' / 'ops config')")
     tier: Tier | None = Field(None, description="service tier; defaults to the app's tier (a command's: standard)")
     release: str | None = Field(None, description="release running at the start; defaults to the good one")
@@ -177,17 +193,22 @@ class Target(Strict):
 
     @model_validator(mode="after")
     def _app_or_command(self) -> Target:
-        if (self.app is None) == (self.command is None):
-            raise ValueError("exactly one of 'app' (a bundled app: payments, gateway, auth) or 'command' (your own "
-                             "service)" + (", got both" if self.app else ", got neither"))
-        if self.command is None:
+        given = [key for key in ("app", "command", "image", "build") if getattr(self, key) is not None]
+        if len(given) != 1:
+            raise ValueError("exactly one of 'app' (a bundled app: payments, gateway, auth), 'command' (your own "
+                             "service, local backend), 'image' or 'build' (your own service, Docker backend)"
+                             + (f", got {' and '.join(given)}" if given else ", got neither"))
+        if self.app is not None:
             for key in ("releases", "levers"):
                 if getattr(self, key):
-                    raise ValueError(f"'{key}' only on a command target (a bundled app has its own)")
+                    raise ValueError(f"'{key}' only on a command, image or build target (your own service): a "
+                                     f"bundled app has its own")
             return self
         if self.config:
-            raise ValueError("no 'config' on a command target (it is a bundled app's runtime config): give your "
-                             "service its settings in command.env, and levers.config for changes at run time")
+            raise ValueError(f"no 'config' on {'an' if self.kind_key == 'image' else 'a'} {self.kind_key} target (it "
+                             f"is a bundled app's runtime config): give your service its settings in "
+                             f"{self.kind_key}.env, and levers.config for changes at run time")
+        self._check_releases()
         if self.release is not None and self.release not in self.release_names:
             raise ValueError(f"'release' naming one of the target's releases ({', '.join(self.release_names)}), "
                              f"got {self.release!r}")
@@ -197,10 +218,37 @@ class Target(Strict):
                              f"{unknown[0]!r}")
         return self
 
+    def _check_releases(self) -> None:
+        """What a release may say depends on how the service runs: an image (image targets), build arguments
+        (build targets), and a container's placeholders."""
+        for name, release in self.releases.items():
+            if release.image is not None and self.image is None:
+                raise ValueError(f"'image' in a release only on an image target (release {name}; "
+                                 + ("a build target's releases give build 'args')" if self.build else
+                                    "a command target's releases give 'argv' or 'env')"))
+            if release.args and self.build is None:
+                raise ValueError(f"'args' (build arguments) in a release only on a build target (release {name})")
+            if self.command is None:
+                try:
+                    check_placeholders(release.texts(), CONTAINER_PLACEHOLDERS)
+                except ValueError as exc:
+                    raise ValueError(f"{exc} (release {name}: a container has no {{python}})") from None
+
     @property
     def kind(self) -> str:
-        """What runs: the bundled app's name, or ``command`` for your own service."""
-        return self.app or "command"
+        """What runs: the bundled app's name, ``command`` for your own service's command, ``image`` for its
+        container (image or build)."""
+        return self.app or ("command" if self.command is not None else "image")
+
+    @property
+    def kind_key(self) -> str:
+        """The key that says how it runs: app, command, image or build."""
+        return next(k for k in ("app", "command", "image", "build") if getattr(self, k) is not None)
+
+    @property
+    def own(self) -> Command | Image | Build | None:
+        """Your own service's runtime block (command, image or build); None for a bundled app."""
+        return self.command or self.image or self.build
 
     @property
     def release_names(self) -> list[str]:
@@ -383,10 +431,18 @@ class Scenario(Strict):
         return self.load.target or self.targets[0].name
 
     def with_files_from(self, folder: Path) -> Scenario:
-        """This scenario with its relative paths (a command's cwd, the locustfile) made absolute from ``folder``
-        (the scenario file's): the runner, the supervisor and Locust run elsewhere."""
-        targets = [t if t.command is None else t.model_copy(update={"command": t.command.model_copy(
-            update={"cwd": str((folder / (t.command.cwd or ".")).resolve())})}) for t in self.targets]
+        """This scenario with its relative paths (a command's cwd, a build's context, the locustfile) made absolute
+        from ``folder`` (the scenario file's): the runner, the supervisor and Locust run elsewhere."""
+        def absolute(t: Target) -> Target:
+            if t.command is not None:
+                return t.model_copy(update={"command": t.command.model_copy(
+                    update={"cwd": str((folder / (t.command.cwd or ".")).resolve())})})
+            if t.build is not None:
+                return t.model_copy(update={"build": t.build.model_copy(
+                    update={"context": str((folder / t.build.context).resolve())})})
+            return t
+
+        targets = [absolute(t) for t in self.targets]
         load = self.load if self.load.locustfile is None else self.load.model_copy(
             update={"locustfile": str((folder / self.load.locustfile).resolve())})
         return self.model_copy(update={"targets": targets, "load": load})

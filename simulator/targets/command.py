@@ -52,6 +52,30 @@ def is_command(spec: dict[str, Any]) -> bool:
     return bool(spec.get("command"))
 
 
+def is_container(spec: dict[str, Any]) -> bool:
+    """Your own service as a container (``image:`` or ``build:``, the Docker backend's)."""
+    return bool(spec.get("image") or spec.get("build"))
+
+
+def runtime(spec: dict[str, Any]) -> dict[str, Any]:
+    """Your own service's runtime block: its ``command``, ``image`` or ``build`` ({} for a bundled app)."""
+    return spec.get("command") or spec.get("image") or spec.get("build") or {}
+
+
+def refuse_on(backend: str, targets: list[dict[str, Any]]) -> None:
+    """Your own service runs where its form says: ``command:`` on the local backend, ``image:``/``build:`` on the
+    Docker backend. InputError naming the first target that cannot run on ``backend``."""
+    for t in targets:
+        if backend == "docker" and is_command(t):
+            raise InputError(f"target {t['name']}: 'command:' runs on the local backend; for the Docker backend give "
+                             f"it 'image:' (an image in the engine) or 'build:' (a Dockerfile context) instead, or "
+                             f"run with --backend local")
+        if backend == "local" and is_container(t):
+            key = "image" if t.get("image") else "build"
+            raise InputError(f"target {t['name']}: '{key}:' runs on the Docker backend; run with --backend docker "
+                             f"(or give it 'command:' for the local backend)")
+
+
 def app_info(spec: dict[str, Any]) -> AppInfo:
     """The target as the ops state knows an app: its releases, flags and settings (from its levers)."""
     releases = spec.get("releases") or {IMPLICIT_RELEASE: {"good": True}}
@@ -69,15 +93,16 @@ def app_info(spec: dict[str, Any]) -> AppInfo:
 
 
 def variant(spec: dict[str, Any], release: str) -> tuple[list[str], dict[str, str]]:
-    """The argv and env (templates) of ``release``: the command's, with the release's changes."""
-    command = spec["command"]
+    """The argv and env (templates) of ``release``: the command's (or container's), with the release's changes. An
+    empty argv: the container runs its image's own command."""
+    base = runtime(spec)
     changes = (spec.get("releases") or {}).get(release) or {}
-    return list(changes.get("argv") or command["argv"]), {**command.get("env", {}), **changes.get("env", {})}
+    return list(changes.get("argv") or base.get("argv") or []), {**base.get("env", {}), **changes.get("env", {})}
 
 
-def fill(text: str, port: int, links: dict[str, str], data: Path | None = None) -> str:
+def fill(text: str, port: int, links: dict[str, str], data: Path | str | None = None, host: str = HOST) -> str:
     """A command's placeholders filled in: {port}, {host}, {python}, {url:DEPENDENCY}, {addr:DEPENDENCY},
-    {data}."""
+    {data} (a container's: its own ``host``, the links as it reaches them and its data folder inside it)."""
     def one(m: Any) -> str:
         name, arg = m.group(1), m.group(2)
         if name == "url":
@@ -86,7 +111,7 @@ def fill(text: str, port: int, links: dict[str, str], data: Path | None = None) 
             return links[arg].split("://", 1)[-1].rstrip("/")
         if name == "data" and data is not None:
             return str(data)
-        return {"port": str(port), "host": HOST, "python": sys.executable}.get(name, m.group(0))
+        return {"port": str(port), "host": host, "python": sys.executable}.get(name, m.group(0))
     return PLACEHOLDER.sub(one, text)
 
 
@@ -94,6 +119,10 @@ def health_url(base: str, health: str) -> str:
     """Where a target at ``base`` says it is up: its ``health`` path under ``base``, or ``tcp://HOST:PORT`` for
     ``health: tcp``."""
     return "tcp://" + base.split("://", 1)[-1].rstrip("/") if health == TCP_HEALTH else base + health
+
+
+def health_path(spec: dict[str, Any]) -> str:
+    return runtime(spec).get("health", "/health")
 
 
 def healthy(url: str) -> tuple[bool, str]:

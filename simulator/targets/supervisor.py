@@ -122,7 +122,7 @@ class Supervisor:
                 targets[m.name].update(serving=m.extra.get("serving", "primary"),
                                        standby=failover.entry(m.standby, self._log(m.standby.name)))
             if m.ops is not None:
-                cmd = m.spec["command"]
+                cmd = command.runtime(m.spec)
                 targets[m.name].update({
                     "ops_url": f"http://{HOST}:{self.control.server_address[1]}/targets/{m.name}"
                     if self.control else None, "health_path": cmd.get("health", "/health"),

@@ -29,13 +29,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import EnvironmentProblem, InputError, SafetyViolation
+from simulator.durations import parse_duration
+from simulator.errors import EnvironmentProblem, SafetyViolation
 from simulator.http import HTTPError, shared_client
 from simulator.procs import log_tail, same_process, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.runs import read_json, unregister
+from simulator.scenario.service import STARTUP_TIMEOUT
+from simulator.targets.backends import docker_own
 from simulator.targets.backends.docker_image import BUILD_HINT, IMAGE, SOURCES_LABEL, sources_hash
 from simulator.targets.backends.local import launch_supervisor, run_id_of
+from simulator.targets.command import refuse_on, runtime
 from simulator.targets.view import TargetsView
 
 LABEL_RUN = "gameday.run"
@@ -213,21 +217,25 @@ class DockerBackend:
            scenario: str = "", timeout: float = 60.0, owner_pid: int | None = None,
            time_scale: float = 1.0) -> TargetsView:
         """``time_scale``: the run's game seconds per wall second, handed to every app (``GAMEDAY_TIME_SCALE``)."""
-        own = [t["name"] for t in targets if t.get("command")]
-        if own:
-            raise InputError(f"target {own[0]}: 'command:' runs on the local backend only (image:/build: for the "
-                             f"Docker backend are not built yet); run with --backend local")
+        refuse_on(self.name, targets)
         run_dir = Path(run_dir).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
         client = docker_client()
-        warning = check_image(client)
-        if warning:
-            print(f"warning: {warning}", file=sys.stderr)
-        client.close()
+        try:
+            if any(t.get("app") for t in targets):  # the bundled apps' image; your own service brings its own
+                warning = check_image(client)
+                if warning:
+                    print(f"warning: {warning}", file=sys.stderr)
+            targets = [dict(t) for t in targets]
+            docker_own.prepare(client, targets, run_dir)  # every release's image there (built), before any start
+        finally:
+            client.close()
+        startup = max([parse_duration(runtime(t).get("startup_timeout", STARTUP_TIMEOUT)) for t in targets
+                       if runtime(t)] + [timeout])
         spec = {"run_id": run_id, "seed": seed, "targets": targets, "image": IMAGE, "timeout": timeout,
                 "time_scale": time_scale}
         state = launch_supervisor("simulator.targets.backends.docker_supervisor", spec, run_dir, self.name, scenario,
-                                  owner_pid, timeout + 15)
+                                  owner_pid, startup + 15)
         if state.get("status") != "ready":
             error = state.get("error") or log_tail(RunDir(run_dir).supervisor_log) or "did not become ready"
             self.down(run_dir)

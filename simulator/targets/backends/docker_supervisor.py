@@ -31,14 +31,17 @@ from typing import Any
 
 import psutil
 
+from simulator.durations import parse_duration
 from simulator.errors import EnvironmentProblem, GamedayError
-from simulator.http import answers
 from simulator.netbind import free_port
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import TARGET_STATE, RunDir
 from simulator.runs import gameday_home, write_json_atomic
+from simulator.scenario.service import STARTUP_TIMEOUT
+from simulator.targets import command
 from simulator.targets.apps.common.clock import time_scale_env
+from simulator.targets.backends import docker_own
 from simulator.targets.backends.docker import (
     LABEL_HOME,
     LABEL_ROLE,
@@ -92,6 +95,8 @@ class DockerSupervisor(Supervisor):
                      cpus=m.extra.get("cpus"), recreated=m.extra.get("recreated", 0),
                      host_port=m.extra.get("host_port"), log=str(self._log(name)))
             t.pop("state_file", None)
+            if m.ops is not None:  # your own service's container
+                t.update(app=docker_own.KIND, image=m.extra.get("image"))
         return data
 
     # ------------------------------------------------------------------ starting
@@ -108,6 +113,8 @@ class DockerSupervisor(Supervisor):
         order = topo_order(self.spec["targets"])
         for spec in order:
             m = Managed(spec, memory_limit=spec.get("memory_limit"))
+            if command.is_container(spec):
+                m.ops = self._command_ops(m)  # its ops API answered here; a release switch recreates the container
             m.extra["cpus"] = spec.get("cpus")
             m.extra["host_port"] = free_port()
             m.extra["internal_addr"] = f"{HOST}:{m.extra['host_port']}"
@@ -124,13 +131,14 @@ class DockerSupervisor(Supervisor):
             info = self.proxy_client.create_proxy(m.name, f"{HOST}:0", m.extra["internal_addr"])
             m.extra["url"] = f"http://{HOST}:{info.listen_port}"
             self._create(m)
-        # all containers start at once; then each must answer /healthz (health-gated start)
-        deadline = time.monotonic() + float(self.spec.get("timeout", 60))
+        # all containers start at once; then each must answer its health path (health-gated start)
+        started = time.monotonic()
         for m in self.targets.values():
-            self._wait_healthy(m, deadline)
+            self._wait_healthy(m, started + self._startup_timeout(m))
             self._apply_initial_state(m)
-            self.journal.write("target.started", name=m.name, app=m.spec["app"], url=m.extra["url"],
-                               pid=m.extra.get("pid"), container=m.extra["container"])
+            self.journal.write("target.started", name=m.name, app=m.spec.get("app") or docker_own.KIND,
+                               url=m.extra["url"], pid=m.extra.get("pid"), container=m.extra["container"],
+                               image=m.extra.get("image"))
         self.status = "ready"
         self.save()
 
@@ -143,23 +151,31 @@ class DockerSupervisor(Supervisor):
             kwargs.update(mem_limit=int(m.memory_limit), memswap_limit=int(m.memory_limit))
         if m.extra.get("cpus"):
             kwargs["nano_cpus"] = int(float(m.extra["cpus"]) * 1e9)
-        command = ["python", "-m", "simulator.targets.backends.docker_entry", spec["app"], "--port", str(PORT),
-                   "--state-file", f"/data/{TARGET_STATE}", "--data-dir", "/data",
-                   "--config", json.dumps(self._config_for(m))]
-        relays = [f"{link['container_url'].rsplit(':', 1)[1]}={link['relay']}"
-                  for link in self.links.values() if link["from"] == m.name]
-        try:
-            c = self.client.containers.run(
-                self.image, command=command, name=name, hostname=m.name, detach=True,
+        if m.ops is not None:  # your own service: the release's image, its command and env
+            links = {link["to"]: f"http://{link['relay']}" for link in self.links.values() if link["from"] == m.name}
+            run = docker_own.run_args(spec, m.ops.release, links)
+            port = docker_own.container_port(spec)
+        else:
+            relays = [f"{link['container_url'].rsplit(':', 1)[1]}={link['relay']}"
+                      for link in self.links.values() if link["from"] == m.name]
+            run = {"image": self.image, "command": [
+                "python", "-m", "simulator.targets.backends.docker_entry", spec["app"], "--port", str(PORT),
+                "--state-file", f"/data/{TARGET_STATE}", "--data-dir", "/data",
+                "--config", json.dumps(self._config_for(m))],
+                "environment": {"GAMEDAY_RELAYS": ",".join(relays), **time_scale_env(self.time_scale(m))}}
+            port = PORT
+        try:  # create, then start: never a pull (no registry), whatever image has gone missing since
+            c = self.client.containers.create(
+                **run, name=name, hostname=m.name,
                 labels={LABEL_RUN: self.run_id, LABEL_TARGET: m.name, LABEL_ROLE: "target", LABEL_HOME: self.home},
-                network=self.network.name, ports={f"{PORT}/tcp": (HOST, m.extra["host_port"])},
-                restart_policy=restart_policy(spec), stop_signal="SIGTERM",
-                environment={"GAMEDAY_RELAYS": ",".join(relays),
-                             **time_scale_env(self.time_scale(m))}, **kwargs)
+                network=self.network.name, ports={f"{port}/tcp": (HOST, m.extra["host_port"])},
+                restart_policy=restart_policy(spec), stop_signal="SIGTERM", **kwargs)
+            m.extra.update(container=name, container_id=c.id, image=run["image"])
+            c.start()
         except Exception as exc:  # the engine's message, one line
             reason = str(exc).splitlines()[0]
-            raise EnvironmentProblem(f"{m.name}: could not start container {name}: {reason}") from None
-        m.extra.update(container=name, container_id=c.id)
+            raise EnvironmentProblem(f"{m.name}: could not start container {name} from image {run['image']}: "
+                                     f"{reason}") from None
         m.status = "running"
         self._refresh(m)
 
@@ -180,22 +196,43 @@ class DockerSupervisor(Supervisor):
         m.extra["paused"] = bool(state.get("Paused"))
         return attrs
 
+    def _startup_timeout(self, m: Managed) -> float:
+        """How long the target has to answer its health path: your service's ``startup_timeout``, else the run's."""
+        if m.ops is not None:
+            return parse_duration(command.runtime(m.spec).get("startup_timeout", STARTUP_TIMEOUT))
+        return float(self.spec.get("timeout", 60))
+
     def _wait_healthy(self, m: Managed, deadline: float) -> None:
-        url = f"{m.extra['internal_url']}/healthz"
+        path = command.health_path(m.spec) if m.ops is not None else "/healthz"
+        url = f"{m.extra['internal_url']}{path}"
+        last, exited = "no answer", None
         while time.monotonic() < deadline:
-            if answers(url, timeout=2):
+            ok, last = command.healthy(url)
+            if ok:
                 self._refresh(m)
                 return
             attrs = self._refresh(m)
             state = attrs.get("State", {})
             if state.get("Status") in ("exited", "dead") and not state.get("Restarting"):
+                exited = state.get("ExitCode")
                 break
-                time.sleep(0.05)
+            time.sleep(0.1)
         tail = ""
         with contextlib.suppress(Exception):
             tail = self.client.containers.get(m.extra["container_id"]).logs(tail=3).decode(errors="replace")
-        raise EnvironmentProblem(f"{m.name}: container {m.extra['container']} did not answer {url} in time"
-                                 + (f": {' | '.join(tail.strip().splitlines())}" if tail.strip() else ""))
+        said = f": {' | '.join(tail.strip().splitlines())}" if tail.strip() else ""
+        if m.ops is None:
+            raise EnvironmentProblem(f"{m.name}: container {m.extra['container']} did not answer {url} in time{said}")
+        key = m.spec.get("build") and "build" or "image"
+        port = docker_own.container_port(m.spec)
+        if exited is not None:
+            raise EnvironmentProblem(f"target {m.name}: its container exited with code {exited} before {path} "
+                                     f"answered{said}; fix the image's command or {key}.argv/env so the service "
+                                     f"runs and listens on port {port} in the container")
+        raise EnvironmentProblem(f"target {m.name}: GET {path} did not answer 2xx within "
+                                 f"{self._startup_timeout(m):g}s (last: {last}){said}; fix {key}.health, make the "
+                                 f"service listen on port {port} on the container's interfaces ({{host}}, 0.0.0.0) "
+                                 f"or set {key}.port to the port it listens on, or raise {key}.startup_timeout")
 
     # ------------------------------------------------------------------ watching
     def _start_event_watch(self) -> None:
@@ -222,8 +259,24 @@ class DockerSupervisor(Supervisor):
             if m is None or self.status != "ready":
                 continue
             changed = self._on_event(m, event.get("status") or event.get("Action", ""), attrs) or changed
+        self._reapply_pending()
         if changed:
             self.save()
+
+    def _reapply_pending(self) -> None:
+        """Your service restarted inside its container (a crash, a kill, a restart): once its health path answers,
+        its non-default flags and settings are set again through its levers, as after a local restart."""
+        for m in self.targets.values():
+            if m.ops is None or not m.extra.get("reapply") or m.status != "running":
+                continue
+            if not command.healthy(f"{m.extra['internal_url']}{command.health_path(m.spec)}")[0]:
+                continue
+            m.extra.pop("reapply")
+            try:
+                m.ops.reapply()
+            except GamedayError as exc:
+                print(f"supervisor: {m.name}: setting its flags and settings again failed: {exc}", file=sys.stderr,
+                      flush=True)
 
     def _expected(self, m: Managed, action: str) -> bool:
         pending = m.extra.setdefault("expect", {})
@@ -253,6 +306,8 @@ class DockerSupervisor(Supervisor):
             m.status = "crashed" if restarting else ("stopped" if code == 0 else "failed")
             return True
         if action == "start":
+            if m.ops is not None:  # a fresh process in the container: its flags and settings, once it answers
+                m.extra["reapply"] = True
             if self._expected(m, "start"):
                 return False
             self._refresh(m)
@@ -308,6 +363,8 @@ class DockerSupervisor(Supervisor):
         name = body.get("target")
         if name not in self.targets:
             raise KeyError(f"unknown target {name!r}; targets of this run: {', '.join(self.targets)}")
+        if action == "ops":  # your own service's ops API (a bundled app answers its own)
+            return super().handle(action, body)
         m = self.targets[name]
         reason = body.get("reason", action)
         c = self._container(m)
@@ -365,18 +422,41 @@ class DockerSupervisor(Supervisor):
         self.save()
         return self.snapshot()["targets"][name]
 
-    def _recreate(self, m: Managed, reason: str) -> None:
+    def _recreate(self, m: Managed, reason: str, counted: bool = True) -> None:
+        """A new container for the target (same name, port and network): after a remove, or your service's release
+        switch (its other image; ``counted=False``: a deploy, not a restart)."""
         from docker.errors import NotFound
 
+        c = self._container(m)
+        if c is not None:  # the running one goes first; its events are ours, not a crash
+            self._expect(m, *(("die",) if c.status in ("running", "paused", "restarting") else ()), "destroy")
+            with contextlib.suppress(NotFound):
+                c.remove(force=True)
         with contextlib.suppress(NotFound):  # a stopped leftover by the same name
             self.client.containers.get(f"gameday-{self.run_id}-{m.name}").remove(force=True)
+        self._expect(m, "start")
         self._create(m)
-        self._wait_healthy(m, time.monotonic() + 30)
-        self._apply_initial_state(m)
-        m.restarts += 1
+        self._wait_healthy(m, time.monotonic() + self._startup_timeout(m))
+        if m.ops is not None:
+            m.extra.pop("reapply", None)
+            m.ops.reapply()  # a new container: its non-default flags and settings, set again
+        else:
+            self._apply_initial_state(m)
+        m.restarts += 1 if counted else 0
         m.extra["recreated"] = m.extra.get("recreated", 0) + 1
         self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts, recreated=True,
-                           container=m.extra["container"])
+                           container=m.extra["container"], image=m.extra.get("image"))
+
+    def _restart(self, m: Managed, reason: str, counted: bool = True) -> None:
+        """Your service as another release (its ops API's restart): the container recreated with that release's
+        image. A failure leaves the target ``failed`` with the reason (the ops call reports it)."""
+        try:
+            self._recreate(m, reason, counted)
+        except GamedayError as exc:
+            m.status = "failed"
+            m.last_exit = {**(m.last_exit or {}), "error": str(exc)}
+            self.journal.write("target.crashed", name=m.name, error=str(exc), container=m.extra.get("container"))
+        self.save()
 
     # ------------------------------------------------------------------ stopping
     def stop_targets(self) -> None:

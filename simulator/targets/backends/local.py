@@ -32,6 +32,7 @@ class LocalBackend:
         """Start the targets; ``owner_pid`` is the process whose death makes the run a leftover
         (the runner; by default the supervisor itself, for manual play); ``time_scale``: the run's game
         seconds per wall second, handed to every app (``GAMEDAY_TIME_SCALE``)."""
+        command.refuse_on(self.name, targets)
         limited = [t["name"] for t in targets if t.get("cpus")]
         if limited and (why := cpulimit.problem()) is not None:
             raise EnvironmentProblem(f"target {limited[0]}: targets[].cpus (a CPU limit) on the local backend: {why}")
