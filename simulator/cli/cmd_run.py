@@ -16,6 +16,8 @@ from simulator.rundir import RunDir
 from simulator.runs import json_default
 from simulator.scenario import load_scenario
 from simulator.scenario.catalog import resolve
+from simulator.targets.command import refuse_on
+from simulator.targets.spec import specs_from_scenario
 from simulator.tracker import server
 from simulator.tracker.server import DEFAULT_PORT
 
@@ -49,6 +51,7 @@ def run(
     """Run a scenario end to end: targets, load, faults on schedule, alerts, recovery, teardown."""
     path = resolve(scenario)
     s = load_scenario(path, variant)
+    refuse_on(backend, specs_from_scenario(s))  # your own service's form and the backend: said before anything starts
     options = RunOptions(backend=backend, responder=responder, time_scale=time_scale, seed=seed, out=out,
                          tracker_url=tracker, receivers=list(receiver),
                          max_duration=parse_duration(max_duration) if max_duration else None, workers=workers,

@@ -11,6 +11,7 @@ from simulator.faults.catalog import FAULT_KINDS
 from simulator.load.locustfiles import defined_classes
 from simulator.scenario.loader import Locator, validate_data
 from simulator.scenario.model import _NAME, Fault, Scenario, Target
+from simulator.scenario.service import CONTAINER_PLACEHOLDERS, check_placeholders
 from simulator.scenario.yamlpos import Path
 
 
@@ -152,6 +153,7 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
                                         f"{base}), got {t.command.cwd!r}, which is not one"))
         if t.build is not None:
             problems += _check_build(t, ("targets", i, "build"), base, loc)
+        problems += _check_releases(t, ("targets", i, "releases"), loc)
         uses = [*own.link_uses(), *(u for r in t.releases.values() for u in r.link_uses())]
         for placeholder, dep in dict.fromkeys(uses):
             if dep not in t.depends_on:
@@ -183,6 +185,27 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
         if name not in classes:
             problems.append(loc.problem(("load", "user_classes", j), f"expected a class {path.name} defines "
                                         f"({', '.join(classes) or 'none'}), got {name!r}{_suggest(name, classes)}"))
+    return problems
+
+
+def _check_releases(t: Target, path: Path, loc: Locator) -> list[Problem]:
+    """What a release may say depends on how the service runs: an image (image targets), build arguments (build
+    targets), a container's placeholders (no {python})."""
+    problems: list[Problem] = []
+    for name, release in t.releases.items():
+        if release.image is not None and t.image is None:
+            problems.append(loc.problem(path + (name, "image"), "expected 'image' in a release only on an image target "
+                                        + ("(a build target's releases give build 'args')" if t.build else
+                                           "(a command target's releases give 'argv' or 'env')")))
+        if release.args and t.build is None:
+            problems.append(loc.problem(path + (name, "args"), "expected 'args' (build arguments) in a release only "
+                                        "on a build target"))
+        for key in ("argv", "env") if t.command is None else ():
+            texts = (release.argv or []) if key == "argv" else list(release.env.values())
+            try:
+                check_placeholders(texts, CONTAINER_PLACEHOLDERS)
+            except ValueError as exc:
+                problems.append(loc.problem(path + (name, key), f"expected {exc} (a container has no {{python}})"))
     return problems
 
 

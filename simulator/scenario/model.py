@@ -21,17 +21,7 @@ from simulator.domain.severity import Severity
 from simulator.durations import Duration, Size
 from simulator.monitor.defaults import MonitoringOptions
 from simulator.monitor.rules import AlertRuleSpec
-from simulator.scenario.service import (
-    CONTAINER_PLACEHOLDERS,
-    IMPLICIT_RELEASE,
-    Build,
-    Command,
-    Image,
-    Levers,
-    Release,
-    check_placeholders,
-    check_release_name,
-)
+from simulator.scenario.service import IMPLICIT_RELEASE, Build, Command, Image, Levers, Release, check_release_name
 
 Tier = Literal["critical", "important", "standard"]
 AppName = Literal["payments", "gateway", "auth"]
@@ -208,7 +198,6 @@ class Target(Strict):
             raise ValueError(f"no 'config' on {'an' if self.kind_key == 'image' else 'a'} {self.kind_key} target (it "
                              f"is a bundled app's runtime config): give your service its settings in "
                              f"{self.kind_key}.env, and levers.config for changes at run time")
-        self._check_releases()
         if self.release is not None and self.release not in self.release_names:
             raise ValueError(f"'release' naming one of the target's releases ({', '.join(self.release_names)}), "
                              f"got {self.release!r}")
@@ -217,22 +206,6 @@ class Target(Strict):
             raise ValueError(f"flags declared under levers.flags ({', '.join(sorted(known)) or 'none'}), got "
                              f"{unknown[0]!r}")
         return self
-
-    def _check_releases(self) -> None:
-        """What a release may say depends on how the service runs: an image (image targets), build arguments
-        (build targets), and a container's placeholders."""
-        for name, release in self.releases.items():
-            if release.image is not None and self.image is None:
-                raise ValueError(f"'image' in a release only on an image target (release {name}; "
-                                 + ("a build target's releases give build 'args')" if self.build else
-                                    "a command target's releases give 'argv' or 'env')"))
-            if release.args and self.build is None:
-                raise ValueError(f"'args' (build arguments) in a release only on a build target (release {name})")
-            if self.command is None:
-                try:
-                    check_placeholders(release.texts(), CONTAINER_PLACEHOLDERS)
-                except ValueError as exc:
-                    raise ValueError(f"{exc} (release {name}: a container has no {{python}})") from None
 
     @property
     def kind(self) -> str:

@@ -152,10 +152,10 @@ def run_args(spec: dict[str, Any], release: str, links: dict[str, str]) -> dict[
     block = runtime(spec)
     port = container_port(spec)
     argv_t, env_t = variant(spec, release)
-    env = {k: fill(v, port, links, CONTAINER_HOST) for k, v in env_t.items()}
+    env = {k: fill(v, port, links, host=CONTAINER_HOST) for k, v in env_t.items()}
     if block.get("port_env"):
         env[block["port_env"]] = str(port)
-    return {"image": spec["images"][release], "command": [fill(a, port, links, CONTAINER_HOST) for a in argv_t]
+    return {"image": spec["images"][release], "command": [fill(a, port, links, host=CONTAINER_HOST) for a in argv_t]
             or None, "environment": env}
 
 

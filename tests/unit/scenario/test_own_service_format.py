@@ -87,7 +87,8 @@ def test_a_bundled_app_cannot_take_releases(example: Path) -> None:
                                     "    releases: {v1: {}}\n", 1))
     with pytest.raises(ValidationFailed) as info:
         load_scenario(example)
-    assert any("targets[0]: expected 'releases' only on a command, image or build target" in str(p) for p in info.value.problems)
+    assert any("targets[0]: expected 'releases' only on a command, image or build target" in str(p)
+               for p in info.value.problems)
 
 
 def test_url_placeholder_needs_a_declared_dependency(example: Path) -> None:
