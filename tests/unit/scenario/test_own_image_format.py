@@ -6,7 +6,6 @@ they say. No engine needed: the real-engine tests are in tests/docker/test_own_i
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,30 +17,13 @@ from simulator.scenario import load_scenario
 from simulator.targets.backends import docker_own
 from simulator.targets.command import refuse_on
 from simulator.targets.spec import specs_from_scenario
-
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "own-service"
+from tests.helpers.own_service import EXAMPLE, ROOT, assert_located
+from tests.helpers.scenario_edits import copy_example, line_of, problems
 
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    """A copy of the example folder; its Docker scenario."""
-    folder = tmp_path / "shop"
-    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    return folder / "shop-docker.yaml"
-
-
-def problems(path: Path, old: str, new: str) -> list[str]:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
-    with pytest.raises(ValidationFailed) as info:
-        load_scenario(path)
-    return [str(p) for p in info.value.problems]
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+    return copy_example(EXAMPLE, tmp_path / "shop") / "shop-docker.yaml"
 
 
 BUILD = "    build:\n      context: .                                  # this folder: the Dockerfile beside shop.py\n"
@@ -98,11 +80,7 @@ def test_the_docker_example_loads_with_its_context_made_absolute(example: Path) 
     ("  locustfile: locustfile.py ", "  # ", "load:", "load: expected 'locustfile' (your own, for your service"),
 ])
 def test_each_mistake_is_one_located_line(example: Path, old: str, new: str, where: str, expected: str) -> None:
-    found = problems(example, old, new)
-    assert any(expected in p for p in found), found
-    hit = next(p for p in found if expected in p)
-    file, line, col = hit.split(":")[:3]
-    assert file == str(example) and int(line) >= line_of(example, where) and int(col) >= 1, hit
+    assert_located(example, problems(example, old, new), expected, where)
 
 
 @pytest.mark.parametrize(("name", "ok"), [

@@ -16,10 +16,8 @@ from simulator.scenario import load_scenario
 from simulator.scenario.model import Target
 from simulator.scenario.service import render
 from simulator.targets.command import app_info, fill, variant
+from tests.helpers.own_service import EXAMPLE, ROOT, assert_located
 from tests.helpers.scenario_edits import copy_example, line_of, problems
-
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "own-service"
 
 
 @pytest.fixture
@@ -69,11 +67,7 @@ def test_the_example_loads_with_its_files_made_absolute(example: Path) -> None:
      "targets[0].releases: expected 'fixes' naming a release of this target (v1.0.0, v1.1.0, v1.1.1), got 'v1.2.0'"),
 ])
 def test_each_mistake_is_one_located_line(example: Path, old: str, new: str, where: str, expected: str) -> None:
-    found = problems(example, old, new)
-    assert any(expected in p for p in found), found
-    hit = next(p for p in found if expected in p)
-    file, line, col = hit.split(":")[:3]
-    assert file == str(example) and int(line) >= line_of(example, where) and int(col) >= 1, hit
+    assert_located(example, problems(example, old, new), expected, where)
 
 
 def test_a_command_load_target_needs_its_own_locustfile(example: Path) -> None:
