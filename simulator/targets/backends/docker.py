@@ -1,4 +1,5 @@
-"""The docker backend: the run's targets as containers of ``gameday/targets`` on a real engine.
+"""The docker backend: the run's targets as containers of ``gameday/targets`` on a real engine, and your own service
+(``image:``/``build:``) as a container of its own image (``docker_own``: checked or built before anything starts).
 
 Shape of a run (everything labelled ``gameday.run=<run_id>``):
 

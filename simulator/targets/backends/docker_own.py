@@ -24,7 +24,7 @@ from typing import Any
 from simulator.errors import EnvironmentProblem
 from simulator.rundir import RunDir
 from simulator.scenario.service import CONTAINER_PORT, IMPLICIT_RELEASE
-from simulator.targets.command import fill, runtime, variant
+from simulator.targets.command import fill, health_path, runtime, variant
 
 #: what targets.json calls your own service's container where a bundled app's name goes
 KIND = "image"
@@ -161,3 +161,18 @@ def run_args(spec: dict[str, Any], release: str, links: dict[str, str]) -> dict[
 
 def container_port(spec: dict[str, Any]) -> int:
     return int(runtime(spec).get("port") or CONTAINER_PORT)
+
+
+def not_up(spec: dict[str, Any], exited: int | None, last: str, said: str, timeout: float) -> EnvironmentProblem:
+    """Why your service's container is not up (it exited, or its health path did not answer in time), with the fix;
+    ``said``: the container's last lines."""
+    name, path = spec["name"], health_path(spec)
+    key, port = ("build" if spec.get("build") else "image"), container_port(spec)
+    if exited is not None:
+        return EnvironmentProblem(f"target {name}: its container exited with code {exited} before {path} answered"
+                                  f"{said}; fix the image's command or {key}.argv/env so the service runs and listens "
+                                  f"on port {port} in the container")
+    return EnvironmentProblem(f"target {name}: GET {path} did not answer 2xx within {timeout:g}s (last: {last})"
+                              f"{said}; fix {key}.health, make the service listen on port {port} on the container's "
+                              f"interfaces ({{host}}, 0.0.0.0) or set {key}.port to the port it listens on, or raise "
+                              f"{key}.startup_timeout")

@@ -13,6 +13,8 @@ and, like the local supervisor (whose control loop and API it reuses):
   after it as ``target.restarted``; Docker's own restart policy does the restarting;
 * answers restart / start (re-creating a removed container) / stop / memory_limit / cpus /
   shutdown on 127.0.0.1, and writes ``targets.json`` on every change;
+* for your own service (``docker_own``): its release's image, its health path, its ops API (the local backend's
+  ``CommandOps``; a release switch recreates the container from the other image);
 * on shutdown saves every container's log into ``RUN_DIR/logs/<target>.log`` and removes the
   run's containers and network.
 """
@@ -223,16 +225,7 @@ class DockerSupervisor(Supervisor):
         said = f": {' | '.join(tail.strip().splitlines())}" if tail.strip() else ""
         if m.ops is None:
             raise EnvironmentProblem(f"{m.name}: container {m.extra['container']} did not answer {url} in time{said}")
-        key = m.spec.get("build") and "build" or "image"
-        port = docker_own.container_port(m.spec)
-        if exited is not None:
-            raise EnvironmentProblem(f"target {m.name}: its container exited with code {exited} before {path} "
-                                     f"answered{said}; fix the image's command or {key}.argv/env so the service "
-                                     f"runs and listens on port {port} in the container")
-        raise EnvironmentProblem(f"target {m.name}: GET {path} did not answer 2xx within "
-                                 f"{self._startup_timeout(m):g}s (last: {last}){said}; fix {key}.health, make the "
-                                 f"service listen on port {port} on the container's interfaces ({{host}}, 0.0.0.0) "
-                                 f"or set {key}.port to the port it listens on, or raise {key}.startup_timeout")
+        raise docker_own.not_up(m.spec, exited, last, said, self._startup_timeout(m))
 
     # ------------------------------------------------------------------ watching
     def _start_event_watch(self) -> None:
