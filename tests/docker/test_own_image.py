@@ -28,7 +28,7 @@ from simulator.targets.backends.docker import LABEL_HOME, LABEL_RUN, LABEL_TARGE
 from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario, target_spec
 from simulator.targets.view import TargetsView
-from tests.helpers.own_service import EXAMPLE, ROOT
+from tests.helpers.own_service import EXAMPLE, ROOT, admin, orders, version
 from tests.helpers.runhelpers import alerts_fired, cleanup_cli
 from tests.helpers.scenario_edits import copy_example
 
@@ -39,21 +39,6 @@ GAMEDAY = [sys.executable, "-m", "simulator"]
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
     return copy_example(EXAMPLE, tmp_path / "shop") / "shop-docker.yaml"
-
-
-def orders(url: str, n: int = 30) -> list[int]:
-    with httpx.Client(trust_env=False, timeout=10) as client:
-        return [client.post(f"{url}/orders", json={"product": "tea"}).status_code for _ in range(n)]
-
-
-def admin(view: TargetsView) -> dict[str, Any]:
-    with httpx.Client(trust_env=False, timeout=10) as client:
-        return client.get(f"{view.target('shop').internal_url}/admin/state").json()
-
-
-def version(view: TargetsView) -> str:
-    with httpx.Client(trust_env=False, timeout=10) as client:
-        return client.get(view.target("shop").health_url or "").json()["version"]
 
 
 def labelled(client: Any, key: str, value: str) -> tuple[list[Any], list[Any]]:

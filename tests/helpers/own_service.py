@@ -4,7 +4,11 @@ the example and breaking it on purpose: ``tests.helpers.scenario_edits``)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from simulator.targets.view import TargetsView
 from tests.helpers.scenario_edits import line_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,3 +21,21 @@ def assert_located(path: Path, found: list[str], expected: str, where: str) -> N
     hit = next(p for p in found if expected in p)
     file, line, col = hit.split(":")[:3]
     assert file == str(path) and int(line) >= line_of(path, where) and int(col) >= 1, hit
+
+
+def orders(url: str, n: int = 30) -> list[int]:
+    """The status of ``n`` orders placed with the shop at ``url``."""
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        return [client.post(f"{url}/orders", json={"product": "tea"}).status_code for _ in range(n)]
+
+
+def admin(view: TargetsView) -> dict[str, Any]:
+    """The shop's own account of its version, flags and settings (straight to it)."""
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        return client.get(f"{view.target('shop').internal_url}/admin/state").json()
+
+
+def version(view: TargetsView) -> str:
+    """The release the shop says it runs (its health path, through its front proxy)."""
+    with httpx.Client(trust_env=False, timeout=10) as client:
+        return client.get(view.target("shop").health_url or "").json()["version"]

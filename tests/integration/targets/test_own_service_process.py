@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
@@ -27,7 +26,7 @@ from simulator.scenario import load_scenario
 from simulator.targets.backends.local import LocalBackend
 from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario
-from simulator.targets.view import TargetsView
+from tests.helpers.own_service import admin, orders, version
 from tests.helpers.runhelpers import ROOT, alerts_fired, cleanup_cli, run_with_fault
 from tests.helpers.waits import wait_for
 
@@ -53,20 +52,6 @@ def own_processes(folder: Path) -> list[psutil.Process]:
             out.append(p)
     return out
 
-
-def orders(url: str, n: int = 30) -> list[int]:
-    with httpx.Client(trust_env=False, timeout=10) as client:
-        return [client.post(f"{url}/orders", json={"product": "tea"}).status_code for _ in range(n)]
-
-
-def admin(view: TargetsView) -> dict[str, Any]:
-    with httpx.Client(trust_env=False, timeout=10) as client:
-        return client.get(f"{view.target('shop').internal_url}/admin/state").json()
-
-
-def version(view: TargetsView) -> str:
-    with httpx.Client(trust_env=False, timeout=10) as client:
-        return client.get(view.target("shop").health_url or "").json()["version"]
 
 
 
