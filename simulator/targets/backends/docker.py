@@ -47,7 +47,9 @@ LABEL_RUN = "gameday.run"
 LABEL_TARGET = "gameday.target"
 LABEL_ROLE = "gameday.role"
 LABEL_HOME = "gameday.home"  # the run registry ($GAMEDAY_HOME) the run belongs to
-ALLOW_ENV = "GAMEDAY_DOCKER_ALLOW_LABEL"  # "key=value": containers with this label may be faulted too
+ALLOW_ENV = "GAMEDAY_DOCKER_ALLOW_LABEL"
+#: policy default: how long (wall seconds) one answer of the engine may take while your service's image builds
+BUILD_TIMEOUT = 600  # "key=value": containers with this label may be faulted too
 
 START_ENGINE_HINT = ("start one (Debian: 'apt-get install -y docker.io && dockerd > /tmp/dockerd.log 2>&1 &', "
                      "or 'systemctl start docker'), or point DOCKER_HOST or 'docker context use' at a running engine")
@@ -221,7 +223,7 @@ class DockerBackend:
         refuse_on(self.name, targets)
         run_dir = Path(run_dir).resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
-        client = docker_client()
+        client = docker_client(timeout=BUILD_TIMEOUT)
         try:
             if any(t.get("app") for t in targets):  # the bundled apps' image; your own service brings its own
                 warning = check_image(client)

@@ -435,8 +435,9 @@ class DockerSupervisor(Supervisor):
             m.ops.reapply()  # a new container: its non-default flags and settings, set again
         else:
             self._apply_initial_state(m)
-        m.restarts += 1 if counted else 0
-        m.extra["recreated"] = m.extra.get("recreated", 0) + 1
+        if counted:  # the container stats count it as a restart too
+            m.restarts += 1
+            m.extra["recreated"] = m.extra.get("recreated", 0) + 1
         self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts, recreated=True,
                            container=m.extra["container"], image=m.extra.get("image"))
 
