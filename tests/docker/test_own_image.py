@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -65,17 +66,18 @@ def test_build_releases_levers_and_faults_on_your_own_container(shop: Path, priv
         assert c.labels[LABEL_RUN] == view.run_id and c.labels[LABEL_TARGET] == "shop"
         bindings = c.attrs["HostConfig"]["PortBindings"]["8080/tcp"]
         assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]  # published on loopback only
-        host_port = bindings[0]["HostPort"]
         assert c.attrs["HostConfig"]["Memory"] == 256 * 2**20 and c.attrs["HostConfig"]["NanoCpus"] == 10**9
         for release in ("v1.1.0", "v1.1.1"):  # every release built up front, each its own tag
             assert docker_engine.images.get(f"{repo}:{release}").labels["gameday.build"] == str(shop.parent)
 
-        # the release fault: the container recreated from the bad release's image, same name, port and network
+        # the release fault: a new container from the bad release's image, same name, address and network
         engine.inject("app.release", "shop", {"version": "v1.1.0"}, fault_id="bad-release")
         bad = docker_engine.containers.get(t.container)
         assert bad.id != c.id and bad.image.tags == [f"{repo}:v1.1.0"] and version(view) == "v1.1.0"
-        assert bad.attrs["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostPort"] == host_port
+        assert view.target("shop").url == t.url  # its front proxy: what the load and the monitor reach
+        assert bad.attrs["HostConfig"]["PortBindings"]["8080/tcp"][0]["HostIp"] == "127.0.0.1"
         assert list(bad.attrs["NetworkSettings"]["Networks"]) == [view.data["network"]]
+        assert [x.id for x in labelled(docker_engine, LABEL_RUN, view.run_id)[0]] == [bad.id]  # the old one went
         assert 500 in orders(view.target("shop").url or "", 40)
 
         # the service's own degrade switch, through its lever, then the rollback: the good image, the flag again
@@ -87,7 +89,18 @@ def test_build_releases_levers_and_faults_on_your_own_container(shop: Path, priv
         assert version(view) == "v1.0.0" and admin(view)["flags"] == {"recommendations_off": True}
         ops.run("config:shop.latency_ms=12")
         assert admin(view)["config"] == {"latency_ms": 12}
+        # a switch between good releases drops no order: the new container answers before the proxy moves to it
+        placed: list[int] = []
+        stop = threading.Event()
+        worker = threading.Thread(target=keep_ordering, args=(t.url or "", placed, stop), daemon=True)
+        worker.start()
+        wait_for(lambda: len(placed) >= 20, 30)
         ops.run("deploy:shop=v1.1.1")
+        count = len(placed)
+        wait_for(lambda: len(placed) >= count + 20, 30)
+        stop.set()
+        worker.join(10)
+        assert len(placed) >= 40 and placed.count(201) >= len(placed) - 1, placed  # a stop-then-start loses dozens
         assert version(view) == "v1.1.1" and admin(view)["config"] == {"latency_ms": 12}
 
         # container faults: a restart inside the same container (its flags and settings set again), a pause
@@ -141,6 +154,15 @@ def test_your_container_reaches_a_dependency_through_its_link_proxy(shop: Path, 
     finally:
         engine.close()
         journal.close()
+
+
+def keep_ordering(url: str, placed: list[int], stop: threading.Event) -> None:
+    """Orders one after another, each on a fresh connection, until ``stop``; each one's status (0: no answer)."""
+    while not stop.is_set():
+        try:
+            placed.append(httpx.post(f"{url}/orders", json={"product": "tea"}, timeout=10, trust_env=False).status_code)
+        except httpx.HTTPError:
+            placed.append(0)
 
 
 def admin_or_none(view: TargetsView) -> dict[str, Any] | None:

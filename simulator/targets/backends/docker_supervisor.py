@@ -1,3 +1,5 @@
+# Size: one host process's whole job (containers, the engine's events, the control API, release switches); your
+# own service's pure parts (images, builds, its container's arguments) live in docker_own.
 """The docker backend's supervisor: a detached host process that owns one run's containers.
 
 ``python -m simulator.targets.backends.docker_supervisor RUN_DIR`` reads ``targets.spec.json``
@@ -144,10 +146,11 @@ class DockerSupervisor(Supervisor):
         self.status = "ready"
         self.save()
 
-    def _create(self, m: Managed) -> None:
-        """Create and start the target's container (again, after a remove: same name, same port)."""
+    def _create(self, m: Managed, suffix: str = "") -> None:
+        """Create and start the target's container (again, after a remove: same name, same port); ``suffix``: the
+        next one of a release switch, beside the running one until it takes over."""
         spec = m.spec
-        name = f"gameday-{self.run_id}-{m.name}"
+        name = f"gameday-{self.run_id}-{m.name}{suffix}"
         kwargs: dict[str, Any] = {}
         if m.memory_limit:
             kwargs.update(mem_limit=int(m.memory_limit), memswap_limit=int(m.memory_limit))
@@ -415,16 +418,10 @@ class DockerSupervisor(Supervisor):
         self.save()
         return self.snapshot()["targets"][name]
 
-    def _recreate(self, m: Managed, reason: str, counted: bool = True) -> None:
-        """A new container for the target (same name, port and network): after a remove, or your service's release
-        switch (its other image; ``counted=False``: a deploy, not a restart)."""
+    def _recreate(self, m: Managed, reason: str) -> None:
+        """A new container for the target after a remove: same name, port and network."""
         from docker.errors import NotFound
 
-        c = self._container(m)
-        if c is not None:  # the running one goes first; its events are ours, not a crash
-            self._expect(m, *(("die",) if c.status in ("running", "paused", "restarting") else ()), "destroy")
-            with contextlib.suppress(NotFound):
-                c.remove(force=True)
         with contextlib.suppress(NotFound):  # a stopped leftover by the same name
             self.client.containers.get(f"gameday-{self.run_id}-{m.name}").remove(force=True)
         self._expect(m, "start")
@@ -435,22 +432,63 @@ class DockerSupervisor(Supervisor):
             m.ops.reapply()  # a new container: its non-default flags and settings, set again
         else:
             self._apply_initial_state(m)
-        if counted:  # the container stats count it as a restart too
-            m.restarts += 1
-            m.extra["recreated"] = m.extra.get("recreated", 0) + 1
+        m.restarts += 1
+        m.extra["recreated"] = m.extra.get("recreated", 0) + 1
         self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts, recreated=True,
                            container=m.extra["container"], image=m.extra.get("image"))
 
     def _restart(self, m: Managed, reason: str, counted: bool = True) -> None:
-        """Your service as another release (its ops API's restart): the container recreated with that release's
-        image. A failure leaves the target ``failed`` with the reason (the ops call reports it)."""
+        """Your service as another release (its ops API's restart), blue-green: a container of that release's image
+        starts beside the running one; once it answers its health path and has its flags and settings, the front
+        proxy and the links switch to it, the old container stops and goes, and the new one takes the target's
+        container name. A switch drops no request. A release that does not come up is removed and the old container
+        keeps serving; the ops call says why."""
+        keys = ("host_port", "internal_addr", "internal_url", "container", "container_id", "image")
+        before, old = {k: m.extra.get(k) for k in keys}, self._container(m)
+        port = free_port()
+        m.extra.update(host_port=port, internal_addr=f"{HOST}:{port}", internal_url=f"http://{HOST}:{port}")
         try:
-            self._recreate(m, reason, counted)
+            self._expect(m, "start")
+            self._create(m, suffix="-next")
+            self._wait_healthy(m, time.monotonic() + self._startup_timeout(m))
+            if m.ops is not None:
+                m.ops.reapply()  # its flags and settings before it takes any traffic
         except GamedayError as exc:
-            m.status = "failed"
-            m.last_exit = {**(m.last_exit or {}), "error": str(exc)}
+            new = self._container(m) if m.extra.get("container_id") != before["container_id"] else None
+            if new is not None:
+                self._remove(m, new)
+            m.extra.update(before)
+            self._refresh(m)
             self.journal.write("target.crashed", name=m.name, error=str(exc), container=m.extra.get("container"))
+            self.save()
+            raise EnvironmentProblem(f"{m.name}: {reason} did not come up, {before['image']} keeps serving: "
+                                     f"{exc}") from None
+        self.proxy_client.set_upstream(m.name, m.extra["internal_addr"])
+        for link in self.links.values():
+            if link["to"] == m.name:
+                self.proxy_client.set_upstream(link["proxy"], m.extra["internal_addr"])
+        if old is not None:
+            self._remove(m, old)
+        name = f"gameday-{self.run_id}-{m.name}"
+        self.client.api.rename(m.extra["container_id"], name)
+        m.extra.update(container=name)
+        m.extra.pop("reapply", None)
+        m.restarts += 1 if counted else 0
+        self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts, recreated=True,
+                           container=name, image=m.extra.get("image"))
         self.save()
+
+    def _remove(self, m: Managed, c: Any) -> None:
+        """Stop (gracefully: in-flight requests finish) and remove one of the target's containers; its events are
+        ours, not a crash."""
+        from docker.errors import APIError, NotFound
+
+        self._expect(m, *(("die",) if c.status in ("running", "paused", "restarting") else ()), "destroy")
+        with contextlib.suppress(NotFound, APIError):
+            if c.status == "running":
+                c.stop(timeout=3)
+        with contextlib.suppress(NotFound):
+            c.remove(force=True)
 
     # ------------------------------------------------------------------ stopping
     def stop_targets(self) -> None:
