@@ -16,7 +16,7 @@ and, like the local supervisor (whose control loop and API it reuses):
 * answers restart / start (re-creating a removed container) / stop / memory_limit / cpus /
   shutdown on 127.0.0.1, and writes ``targets.json`` on every change;
 * for your own service (``docker_own``): its release's image, its health path, its ops API (the local backend's
-  ``CommandOps``; a release switch recreates the container from the other image);
+  ``CommandOps``; a release switch is blue-green: the new image's container takes over once it answers);
 * on shutdown saves every container's log into ``RUN_DIR/logs/<target>.log`` and removes the
   run's containers and network.
 """
