@@ -39,11 +39,14 @@ EVENT_KINDS: dict[str, str] = {
     "run.released": "A held run (game day 'start: facilitator') was started: by whom (terminal, web page), "
     "after how many wall seconds of waiting.",
     # targets
-    "target.started": "A target is up and healthy: name, app (`command` for your own service), url, pid or "
-                      "container id; a standby instance (`payments.standby`) also `standby_of`.",
+    "target.started": "A target is up and healthy: name, app (`command` for your own service's command, `image` for "
+                      "its container), url, pid or container id; on the Docker backend the image it runs; a standby "
+                      "instance (`payments.standby`) also `standby_of`.",
     "target.stopped": "A target was stopped by the backend.",
     "target.restarted": "A target was restarted (by policy after a crash/OOM, or by an ops action; reason "
-                        "`release V`: a command target switched to release V, not counted toward `max_restarts`).",
+                        "`release V`: your own service switched to release V, not counted toward `max_restarts`; "
+                        "`recreated: true` with the `image`: a new container, as after a release switch on the Docker "
+                        "backend).",
     "target.crashed": "A target exited unexpectedly: exit code or signal, OOM-killed or not.",
     "targets.shared": "The run uses targets another folder started (full-scale shared_targets): folder, "
     "run_id, targets; it neither starts nor stops them.",
