@@ -12,13 +12,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from helpers import wait_for
 
 from simulator.faults.engine import FaultEngine
 from simulator.journal import Journal, read_events
@@ -30,8 +28,9 @@ from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario, target_spec
 from simulator.targets.view import TargetsView
 from tests.helpers.own_service import EXAMPLE, ROOT, admin, orders, version
-from tests.helpers.runhelpers import alerts_fired, cleanup_cli
+from tests.helpers.runhelpers import alerts_fired, cleanup_cli, run_with_fault
 from tests.helpers.scenario_edits import copy_example
+from tests.helpers.waits import wait_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 GAMEDAY = [sys.executable, "-m", "simulator"]
@@ -94,10 +93,10 @@ def test_build_releases_levers_and_faults_on_your_own_container(shop: Path, priv
         stop = threading.Event()
         worker = threading.Thread(target=keep_ordering, args=(t.url or "", placed, stop), daemon=True)
         worker.start()
-        wait_for(lambda: len(placed) >= 20, 30)
+        wait_for(lambda: len(placed) >= 20, 30, "20 orders placed")
         ops.run("deploy:shop=v1.1.1")
         count = len(placed)
-        wait_for(lambda: len(placed) >= count + 20, 30)
+        wait_for(lambda: len(placed) >= count + 20, 30, "20 more orders after the switch")
         stop.set()
         worker.join(10)
         assert len(placed) >= 40 and placed.count(201) >= len(placed) - 1, placed  # a stop-then-start loses dozens
@@ -106,7 +105,8 @@ def test_build_releases_levers_and_faults_on_your_own_container(shop: Path, priv
         # container faults: a restart inside the same container (its flags and settings set again), a pause
         engine.inject("container.restart", "shop", {}, fault_id="restart")
         assert wait_for(lambda: admin_or_none(view) == {"version": "v1.1.1", "flags": {"recommendations_off": True},
-                                                        "config": {"latency_ms": 12}}, 30)
+                                                        "config": {"latency_ms": 12}}, 30,
+                        "the flags and settings set again after the restart")
         engine.inject("container.pause", "shop", {}, fault_id="pause")
         with pytest.raises(httpx.TimeoutException), httpx.Client(trust_env=False, timeout=1) as client:
             client.get(view.target("shop").health_url or "")
@@ -253,16 +253,7 @@ def test_kill_9_of_the_runner_then_cleanup_leaves_no_container(shop: Path, tmp_p
     home = tmp_path / "home"
     proc = start_run(shop, tmp_path / "runs", home, "--time-scale", "4")
     try:
-        deadline = time.monotonic() + 300
-        run_dir = None
-        while time.monotonic() < deadline:
-            found = list((tmp_path / "runs").glob("*/journal.jsonl"))
-            if found and any(e.kind == "fault.injected" for e in read_events(found[0])):
-                run_dir = found[0].parent
-                break
-            assert proc.poll() is None, proc.stderr.read()[-2000:] if proc.stderr else ""
-            time.sleep(0.2)
-        assert run_dir is not None, "the fault was never injected"
+        run_dir = run_with_fault(tmp_path / "runs", proc, 300)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=30)
         containers, networks = labelled(docker_engine, LABEL_HOME, str(home))

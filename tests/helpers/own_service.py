@@ -1,5 +1,6 @@
-"""Helpers for the tests of your own service: where its example is, and where a located problem points (copying
-the example and breaking it on purpose: ``tests.helpers.scenario_edits``)."""
+"""Helpers for the tests of your own service: where its example is, where a located problem points, and the shop's
+probes (orders, its admin state, its version). Copying the example and breaking it on purpose:
+``tests.helpers.scenario_edits``."""
 
 from __future__ import annotations
 
@@ -39,3 +40,4 @@ def version(view: TargetsView) -> str:
     """The release the shop says it runs (its health path, through its front proxy)."""
     with httpx.Client(trust_env=False, timeout=10) as client:
         return client.get(view.target("shop").health_url or "").json()["version"]
+
