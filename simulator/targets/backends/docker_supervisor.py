@@ -43,7 +43,7 @@ from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import TARGET_STATE, RunDir
 from simulator.runs import gameday_home, write_json_atomic
 from simulator.scenario.service import STARTUP_TIMEOUT
-from simulator.targets import command
+from simulator.targets import command, failover
 from simulator.targets.apps.common.clock import time_scale_env
 from simulator.targets.backends import docker_own
 from simulator.targets.backends.docker import (
@@ -463,10 +463,7 @@ class DockerSupervisor(Supervisor):
             self.save()
             raise EnvironmentProblem(f"{m.name}: {reason} did not come up, {before['image']} keeps serving: "
                                      f"{exc}") from None
-        self.proxy_client.set_upstream(m.name, m.extra["internal_addr"])
-        for link in self.links.values():
-            if link["to"] == m.name:
-                self.proxy_client.set_upstream(link["proxy"], m.extra["internal_addr"])
+        failover.point(self.proxy_client, m, self.links)  # the front proxy and the links, to the new container
         if old is not None:
             self._remove(m, old)
         name = f"gameday-{self.run_id}-{m.name}"
