@@ -153,6 +153,10 @@ def _check_own_service(scenario: Scenario, loc: Locator) -> list[Problem]:
                                         f"{base}), got {t.command.cwd!r}, which is not one"))
         if t.build is not None:
             problems += _check_build(t, ("targets", i, "build"), base, loc)
+        if t.standby and t.command is None:
+            problems.append(loc.problem(("targets", i, "standby"), f"expected no 'standby' on this {t.kind_key} "
+                                        f"target: a standby instance runs on the local backend only (a command "
+                                        f"target or a bundled app), and {t.kind_key}: runs on the Docker backend"))
         problems += _check_releases(t, ("targets", i, "releases"), loc)
         uses = [*own.link_uses(), *(u for r in t.releases.values() for u in r.link_uses())]
         for placeholder, dep in dict.fromkeys(uses):

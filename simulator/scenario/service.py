@@ -14,7 +14,7 @@ Placeholders, written ``{name}`` (a JSON body's own braces are left alone):
   the run folder (kept across its restarts, removed when the run's targets stop); in a container's ``argv``/``env``
   the same but ``{python}``: ``{port}`` is the port in the container (``port``), ``{host}`` the container's
   interfaces (0.0.0.0; the port is published on the host's 127.0.0.1 only), ``{url:NAME}`` / ``{addr:NAME}`` the
-  link as the container reaches it;
+  link as the container reaches it, ``{data}`` ``/data``, where the run's data volume for it is mounted;
 * in a lever's ``path``: ``{name}`` the flag or config key, ``{value}`` its value as text (true/false, 250);
 * in a lever's ``body``: ``{name}`` as above, ``{value}`` its value as JSON (true, 250, "text").
 """
@@ -35,7 +35,7 @@ COMMAND_PLACEHOLDERS = ("port", "host", "python", "url", "addr", "data")
 LINK_PLACEHOLDERS = ("url", "addr")
 #: ``health: tcp``: the service is up once its port accepts a TCP connection (a database, anything not HTTP)
 TCP_HEALTH = "tcp"
-CONTAINER_PLACEHOLDERS = ("port", "host", "url", "addr")
+CONTAINER_PLACEHOLDERS = ("port", "host", "url", "addr", "data")
 LEVER_PLACEHOLDERS = ("name", "value")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RELEASE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$")
@@ -187,7 +187,7 @@ class _Container(_Service):
 
     argv: list[str] | None = Field(None, description="replaces the image's command, e.g. ['python3', 'shop.py', "
                                    "'--port', '{port}', '--host', '{host}']; placeholders {port} {host} "
-                                   "{url:DEPENDENCY} (default: the image's own CMD)")
+                                   "{url:DEPENDENCY} {addr:DEPENDENCY} {data} (default: the image's own CMD)")
     port: int | None = Field(None, ge=1, le=65535, description="the port the service listens on inside the "
                              f"container, when the image fixes one (e.g. 8080); else gameday tells it "
                              f"{CONTAINER_PORT} through {{port}} or port_env")

@@ -117,12 +117,12 @@ def collect_logs(container, path: Path) -> None:
 
 
 def remove_run_resources(run_id: str | None, run_dir: Path | None = None, client=None) -> dict[str, list[str]]:
-    """Remove every container and network carrying the run's label (any gameday run's when
-    ``run_id`` is None), saving container logs into ``run_dir/logs`` first. Idempotent."""
+    """Remove every container, network and volume (your own service's ``{data}``) carrying the run's label (any
+    gameday run's when ``run_id`` is None), saving container logs into ``run_dir/logs`` first. Idempotent."""
     from docker.errors import APIError, NotFound
 
     client = client or docker_client()
-    removed: dict[str, list[str]] = {"containers": [], "networks": []}
+    removed: dict[str, list[str]] = {"containers": [], "networks": [], "volumes": []}
     for c in client.containers.list(all=True, filters=run_filters(run_id)):
         target = c.labels.get(LABEL_TARGET) or c.labels.get(LABEL_ROLE) or c.name
         if run_dir is not None:
@@ -134,6 +134,10 @@ def remove_run_resources(run_id: str | None, run_dir: Path | None = None, client
         with contextlib.suppress(NotFound, APIError):
             n.remove()
             removed["networks"].append(n.name)
+    for v in client.volumes.list(filters=run_filters(run_id)):
+        with contextlib.suppress(NotFound, APIError):
+            v.remove(force=True)
+            removed["volumes"].append(v.name)
     return removed
 
 
@@ -158,6 +162,8 @@ def sweep_orphans(active: set[str], home: str, client=None) -> dict[str, dict[st
         found.add(c.labels.get(LABEL_RUN, ""))
     for n in client.networks.list(filters={"label": f"{LABEL_HOME}={home}"}):
         found.add((n.attrs.get("Labels") or {}).get(LABEL_RUN, ""))
+    for v in client.volumes.list(filters={"label": f"{LABEL_HOME}={home}"}):
+        found.add((v.attrs.get("Labels") or {}).get(LABEL_RUN, ""))
     return {run: remove_run_resources(run, None, client) for run in sorted(found - active - {""})}
 
 

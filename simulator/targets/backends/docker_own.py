@@ -9,8 +9,11 @@ fix; the build's log goes to the run folder.
 
 ``run_args`` is how the docker supervisor creates the container: the release's image, its argv (or the image's own
 command) and env with the placeholders filled in for the inside of the container (``{port}`` the container port,
-``{host}`` 0.0.0.0, ``{url:NAME}`` the relay on the run network's gateway that leads to the link proxy), published
-on the host's 127.0.0.1 only.
+``{host}`` 0.0.0.0, ``{url:NAME}`` the relay on the run network's gateway that leads to the link proxy,
+``{addr:NAME}`` the same relay as ``IP:PORT``, ``{data}`` ``/data``: a Docker volume of the run's, ``data_volume``,
+kept across the container's restarts and release switches, removed with the run's containers), published on the
+host's 127.0.0.1 only. ``health: tcp`` is checked on the container's own address on the run network
+(``health_url``): the published port accepts connections before the service does.
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ from typing import Any
 
 from simulator.errors import EnvironmentProblem
 from simulator.rundir import RunDir
-from simulator.scenario.service import CONTAINER_PORT, IMPLICIT_RELEASE
-from simulator.targets.command import fill, health_path, runtime, variant
+from simulator.scenario.service import CONTAINER_PORT, IMPLICIT_RELEASE, TCP_HEALTH, placeholders
+from simulator.targets.command import fill, health_path, health_url, runtime, variant
 
 #: what targets.json calls your own service's container where a bundled app's name goes
 KIND = "image"
 #: inside a container the service listens on the container's interfaces (published on the host's 127.0.0.1 only)
 CONTAINER_HOST = "0.0.0.0"  # noqa: S104 - the container's own interfaces, never the host's
 BUILD_LABEL = "gameday.build"  # on a built image: the context it came from
+#: where ``{data}`` is inside your container: the mount point of the run's data volume for the target
+DATA_IN_CONTAINER = "/data"
 BASE_HINT = ("build FROM an image 'docker images' lists (e.g. gameday/base:bookworm, from 'make images'), or load "
              "the base into the engine first ('docker load')")
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
@@ -146,17 +151,51 @@ def _write(log: Path, release: str, lines: list[str]) -> None:
         fh.write(f"# release {release}\n" + "".join(lines))
 
 
-def run_args(spec: dict[str, Any], release: str, links: dict[str, str]) -> dict[str, Any]:
-    """The container of ``release``: image, command (None: the image's own) and environment, for the SDK's
-    ``containers.create``; ``links``: dependency name -> URL as the container reaches it."""
+def run_args(spec: dict[str, Any], release: str, links: dict[str, str], volume: str | None = None) -> dict[str, Any]:
+    """The container of ``release``: image, command (None: the image's own), environment and (``volume``: the
+    target's data volume) its mount on ``{data}``, for the SDK's ``containers.create``; ``links``: dependency name ->
+    URL as the container reaches it."""
     block = runtime(spec)
     port = container_port(spec)
     argv_t, env_t = variant(spec, release)
-    env = {k: fill(v, port, links, host=CONTAINER_HOST) for k, v in env_t.items()}
+
+    def filled(text: str) -> str:
+        return fill(text, port, links, DATA_IN_CONTAINER, host=CONTAINER_HOST)
+
+    env = {k: filled(v) for k, v in env_t.items()}
     if block.get("port_env"):
         env[block["port_env"]] = str(port)
-    return {"image": spec["images"][release], "command": [fill(a, port, links, host=CONTAINER_HOST) for a in argv_t]
-            or None, "environment": env}
+    out = {"image": spec["images"][release], "command": [filled(a) for a in argv_t] or None, "environment": env}
+    if volume is not None:
+        out["volumes"] = {volume: {"bind": DATA_IN_CONTAINER, "mode": "rw"}}
+    return out
+
+
+def uses_data(spec: dict[str, Any]) -> bool:
+    """Does the container, as any of its releases, use ``{data}`` (so it gets a data volume)?"""
+    texts = [t for r in releases(spec) for argv, env in [variant(spec, r)] for t in [*argv, *env.values()]]
+    return any(name == "data" for t in texts for name, _ in placeholders(t))
+
+
+def data_volume(client: Any, name: str, labels: dict[str, str]) -> str:
+    """The target's data volume ``name`` (created, with the run's ``labels``, unless it is there already)."""
+    from docker.errors import NotFound
+
+    try:
+        client.volumes.get(name)
+    except NotFound:
+        client.volumes.create(name=name, labels=labels)
+    return name
+
+
+def health_check_url(spec: dict[str, Any], published_url: str, container_ip: str | None) -> str:
+    """Where the supervisor checks the container is up: its health path through the published port, or for
+    ``health: tcp`` its port on the container's own address (the engine's proxy on the published port accepts a
+    connection even while nothing in the container listens)."""
+    path = health_path(spec)
+    if path == TCP_HEALTH:
+        return f"tcp://{container_ip}:{container_port(spec)}" if container_ip else "tcp://0.0.0.0:0"
+    return health_url(published_url, path)
 
 
 def container_port(spec: dict[str, Any]) -> int:
@@ -168,11 +207,14 @@ def not_up(spec: dict[str, Any], exited: int | None, last: str, said: str, timeo
     ``said``: the container's last lines."""
     name, path = spec["name"], health_path(spec)
     key, port = ("build" if spec.get("build") else "image"), container_port(spec)
+    tcp = path == TCP_HEALTH
     if exited is not None:
-        return EnvironmentProblem(f"target {name}: its container exited with code {exited} before {path} answered"
+        waited = f"its port {port} accepted a connection" if tcp else f"{path} answered"
+        return EnvironmentProblem(f"target {name}: its container exited with code {exited} before {waited}"
                                   f"{said}; fix the image's command or {key}.argv/env so the service runs and listens "
                                   f"on port {port} in the container")
-    return EnvironmentProblem(f"target {name}: GET {path} did not answer 2xx within {timeout:g}s (last: {last})"
+    check = f"its port {port} accepted no TCP connection" if tcp else f"GET {path} did not answer 2xx"
+    return EnvironmentProblem(f"target {name}: {check} within {timeout:g}s (last: {last})"
                               f"{said}; fix {key}.health, make the service listen on port {port} on the container's "
                               f"interfaces ({{host}}, 0.0.0.0) or set {key}.port to the port it listens on, or raise "
                               f"{key}.startup_timeout")

@@ -156,9 +156,12 @@ class DockerSupervisor(Supervisor):
             kwargs.update(mem_limit=int(m.memory_limit), memswap_limit=int(m.memory_limit))
         if m.extra.get("cpus"):
             kwargs["nano_cpus"] = int(float(m.extra["cpus"]) * 1e9)
-        if m.ops is not None:  # your own service: the release's image, its command and env
+        if m.ops is not None:  # your own service: the release's image, its command and env, its data volume
             links = {link["to"]: f"http://{link['relay']}" for link in self.links.values() if link["from"] == m.name}
-            run = docker_own.run_args(spec, m.ops.release, links)
+            volume = docker_own.data_volume(self.client, f"gameday-{self.run_id}-{m.name}-data", {
+                LABEL_RUN: self.run_id, LABEL_TARGET: m.name, LABEL_ROLE: "data", LABEL_HOME: self.home,
+            }) if docker_own.uses_data(spec) else None
+            run = docker_own.run_args(spec, m.ops.release, links, volume)
             port = docker_own.container_port(spec)
         else:
             relays = [f"{link['container_url'].rsplit(':', 1)[1]}={link['relay']}"
@@ -207,9 +210,17 @@ class DockerSupervisor(Supervisor):
             return parse_duration(command.runtime(m.spec).get("startup_timeout", STARTUP_TIMEOUT))
         return float(self.spec.get("timeout", 60))
 
+    def _health_url(self, m: Managed, attrs: dict[str, Any]) -> str:
+        """Where the supervisor checks the target is up (``attrs``: its container's, for its address)."""
+        if m.ops is None:
+            return f"{m.extra['internal_url']}/healthz"
+        networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+        ip = (networks.get(self.network.name) or {}).get("IPAddress") if self.network is not None else None
+        return docker_own.health_check_url(m.spec, m.extra["internal_url"], ip or None)
+
     def _wait_healthy(self, m: Managed, deadline: float) -> None:
-        path = command.health_path(m.spec) if m.ops is not None else "/healthz"
-        url = f"{m.extra['internal_url']}{path}"
+        attrs = self._refresh(m)
+        url = self._health_url(m, attrs)
         last, exited = "no answer", None
         while time.monotonic() < deadline:
             ok, last = command.healthy(url)
@@ -217,6 +228,7 @@ class DockerSupervisor(Supervisor):
                 self._refresh(m)
                 return
             attrs = self._refresh(m)
+            url = self._health_url(m, attrs)
             state = attrs.get("State", {})
             if state.get("Status") in ("exited", "dead") and not state.get("Restarting"):
                 exited = state.get("ExitCode")
@@ -265,7 +277,7 @@ class DockerSupervisor(Supervisor):
         for m in self.targets.values():
             if m.ops is None or not m.extra.get("reapply") or m.status != "running":
                 continue
-            if not command.healthy(f"{m.extra['internal_url']}{command.health_path(m.spec)}")[0]:
+            if not command.healthy(self._health_url(m, self._refresh(m)))[0]:
                 continue
             m.extra.pop("reapply")
             try:
@@ -442,9 +454,15 @@ class DockerSupervisor(Supervisor):
         starts beside the running one; once it answers its health path and has its flags and settings, the front
         proxy and the links switch to it, the old container stops and goes, and the new one takes the target's
         container name. A switch drops no request. A release that does not come up is removed and the old container
-        keeps serving; the ops call says why."""
+        keeps serving; the ops call says why. A service with ``{data}`` runs one container at a time on its data
+        volume (a database locks its files): the old one stops first (an outage while the new one starts) and
+        starts again when the new one does not come up."""
         keys = ("host_port", "internal_addr", "internal_url", "container", "container_id", "image")
         before, old = {k: m.extra.get(k) for k in keys}, self._container(m)
+        exclusive = old is not None and docker_own.uses_data(m.spec)
+        if exclusive:
+            self._expect(m, "die")
+            old.stop(timeout=10)
         port = free_port()
         m.extra.update(host_port=port, internal_addr=f"{HOST}:{port}", internal_url=f"http://{HOST}:{port}")
         try:
@@ -458,6 +476,8 @@ class DockerSupervisor(Supervisor):
             if new is not None:
                 self._remove(m, new)
             m.extra.update(before)
+            if exclusive:
+                self._restore(m, old)
             self._refresh(m)
             self.journal.write("target.crashed", name=m.name, error=str(exc), container=m.extra.get("container"))
             self.save()
@@ -465,6 +485,7 @@ class DockerSupervisor(Supervisor):
                                      f"{exc}") from None
         failover.point(self.proxy_client, m, self.links)  # the front proxy and the links, to the new container
         if old is not None:
+            old.reload()  # stopped already when exclusive: no 'die' to come
             self._remove(m, old)
         name = f"gameday-{self.run_id}-{m.name}"
         self.client.api.rename(m.extra["container_id"], name)
@@ -474,6 +495,17 @@ class DockerSupervisor(Supervisor):
         self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts, recreated=True,
                            container=name, image=m.extra.get("image"))
         self.save()
+
+    def _restore(self, m: Managed, old: Any) -> None:
+        """The stopped container of a release that stays (its successor did not come up): started again, with its
+        flags and settings once it answers."""
+        self._expect(m, "start")
+        with contextlib.suppress(Exception):
+            old.start()
+        with contextlib.suppress(GamedayError):
+            self._wait_healthy(m, time.monotonic() + self._startup_timeout(m))
+            if m.ops is not None:
+                m.ops.reapply()
 
     def _remove(self, m: Managed, c: Any) -> None:
         """Stop (gracefully: in-flight requests finish) and remove one of the target's containers; its events are

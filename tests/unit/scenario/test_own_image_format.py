@@ -15,7 +15,7 @@ import pytest
 from simulator.errors import InputError, ValidationFailed
 from simulator.scenario import load_scenario
 from simulator.targets.backends import docker_own
-from simulator.targets.command import refuse_on
+from simulator.targets.command import healthy, refuse_on
 from simulator.targets.spec import specs_from_scenario
 from tests.helpers.own_service import EXAMPLE, ROOT, assert_located
 from tests.helpers.scenario_edits import copy_example, line_of, problems
@@ -53,7 +53,8 @@ def test_the_docker_example_loads_with_its_context_made_absolute(example: Path) 
     ("health: /health ", "health: health ", "health:", "targets[0].build.health: expected the health check as"),
     ("metrics: /metrics ", "metrics: metrics ", "metrics:", "targets[0].build.metrics: expected the metrics path"),
     ("port: 8080 ", "port: 8080\n      argv: [python3, shop.py, --port, '{port}', '{python}']\n", "argv:",
-     "targets[0].build.argv: expected a placeholder among {port}, {host}, {url:NAME}, {addr:NAME}, got {python}"),
+     "targets[0].build.argv: expected a placeholder among {port}, {host}, {url:NAME}, {addr:NAME}, {data}, got "
+     "{python}"),
     ("port: 8080 ", "port: 8080\n      env: {SHOP-MODE: x}\n", "env:",
      "targets[0].build.env: expected environment variable names like SHOP_PORT, got 'SHOP-MODE'"),
     ("port: 8080 ", "port: 8080\n      args: {1BAD: x}\n", "args:",
@@ -67,7 +68,7 @@ def test_the_docker_example_loads_with_its_context_made_absolute(example: Path) 
      "target's releases give build 'args')"),
     ("v1.0.0: {args: {SHOP_VERSION: v1.0.0}", "v1.0.0: {env: {A: '{python}'}, args: {SHOP_VERSION: v1.0.0}",
      "v1.0.0:", "targets[0].releases.v1.0.0.env: expected a placeholder among {port}, {host}, {url:NAME}, "
-     "{addr:NAME}, got {python} in '{python}' (a container has no {python})"),
+     "{addr:NAME}, {data}, got {python} in '{python}' (a container has no {python})"),
     ("  - name: shop\n", "  - name: shop\n    command: {argv: [x, '{port}']}\n", "- name: shop",
      "targets[0]: expected exactly one of 'app' (a bundled app: payments, gateway, auth), 'command' (your own "
      "service, local backend), 'image' or 'build' (your own service, Docker backend), got command and build"),
@@ -75,6 +76,11 @@ def test_the_docker_example_loads_with_its_context_made_absolute(example: Path) 
      "targets[0]: expected no 'config' on a build target"),
     ("port: 8080 ", "port: 8080\n      env: {UPSTREAM: '{url:payments}'}\n", "build:",
      "targets[0].build: {url:payments} names a target that is not in depends_on (none)"),
+    ("port: 8080 ", "port: 8080\n      env: {DB: '{addr:db}'}\n", "build:",
+     "targets[0].build: {addr:db} names a target that is not in depends_on (none)"),
+    ("    memory_limit: 256MiB", "    standby: true\n    memory_limit: 256MiB", "standby:",
+     "targets[0].standby: expected no 'standby' on this build target: a standby instance runs on the local backend "
+     "only"),
     ("params: {version: v1.1.0}", "params: {version: v2}", "params:",
      "faults[0].params.version: expected a release of shop (v1.0.0, v1.1.0, v1.1.1), got 'v2'"),
     ("  locustfile: locustfile.py ", "  # ", "load:", "load: expected 'locustfile' (your own, for your service"),
@@ -187,3 +193,27 @@ def test_the_containers_command_and_env() -> None:
     fixed = {"name": "shop", "build": {"context": "/x", "port": 8080}, "images": {"current": "t:current"}}
     assert docker_own.run_args(fixed, "current", {}) == {"image": "t:current", "command": None, "environment": {}}
     assert docker_own.container_port(fixed) == 8080
+
+
+def test_a_containers_data_folder_and_a_dependencys_address() -> None:
+    spec = {"name": "keeper", "image": {"name": "k:1", "argv": ["serve", "--data", "{data}"], "port": 7000,
+                                        "env": {"SHOP": "{addr:shop}"}},
+            "releases": {"v1": {}, "v2": {"argv": ["serve", "--slow"]}}, "images": {"v1": "k:1", "v2": "k:1"}}
+    run = docker_own.run_args(spec, "v1", {"shop": "http://172.18.0.1:40001"}, volume="gameday-r1-keeper-data")
+    assert run["command"] == ["serve", "--data", docker_own.DATA_IN_CONTAINER]
+    assert run["environment"] == {"SHOP": "172.18.0.1:40001"}  # the relay to the link proxy, as host:port
+    assert run["volumes"] == {"gameday-r1-keeper-data": {"bind": docker_own.DATA_IN_CONTAINER, "mode": "rw"}}
+    assert docker_own.uses_data(spec)  # one release using {data} is enough: its volume outlives the switch
+    assert not docker_own.uses_data({**spec, "image": {**spec["image"], "argv": ["serve"]}, "releases": {"v1": {}}})
+    assert "volumes" not in docker_own.run_args({**spec, "releases": {"v1": {}}}, "v1", {"shop": "http://a:1"})
+
+
+def test_where_a_container_is_checked_up() -> None:
+    tcp = {"name": "db", "image": {"name": "db:1", "port": 5432, "health": "tcp"}}
+    # not the published port: the engine's proxy there accepts a connection while nothing in the container listens
+    assert docker_own.health_check_url(tcp, "http://127.0.0.1:41000", "172.18.0.3") == "tcp://172.18.0.3:5432"
+    assert not healthy(docker_own.health_check_url(tcp, "http://127.0.0.1:41000", None))[0]
+    http = {"name": "shop", "build": {"context": "/x", "port": 8080, "health": "/ready"}}
+    assert docker_own.health_check_url(http, "http://127.0.0.1:41000", "172.18.0.3") == "http://127.0.0.1:41000/ready"
+    said = str(docker_own.not_up(tcp, None, "TCP ConnectionRefusedError", "", 5))
+    assert "its port 5432 accepted no TCP connection within 5s" in said and "GET" not in said
