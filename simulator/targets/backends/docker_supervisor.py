@@ -1,5 +1,3 @@
-# Size: one host process's whole job (containers, the engine's events, the control API, release switches); your
-# own service's pure parts (images, builds, its container's arguments) live in docker_own.
 """The docker backend's supervisor: a detached host process that owns one run's containers.
 
 ``python -m simulator.targets.backends.docker_supervisor RUN_DIR`` reads ``targets.spec.json``
@@ -10,13 +8,14 @@ and, like the local supervisor (whose control loop and API it reuses):
   the same across restarts); puts a front proxy on 127.0.0.1 in front of each published port
   and a link proxy ``a->b`` per dependency edge, which ``a`` reaches through a relay on the run
   network's gateway address (``docker_relay``); waits until every container answers /healthz;
-* watches the engine's events for the run's label: a ``die`` is journalled as
-  ``target.crashed`` (with ``oom_killed`` from the ``oom`` event / ``State.OOMKilled``), a start
-  after it as ``target.restarted``; Docker's own restart policy does the restarting;
+* watches the engine's events for the run's label (``docker_events.EngineEvents``): a ``die`` is
+  journalled as ``target.crashed`` (with ``oom_killed``), a start after it as ``target.restarted``;
+  Docker's own restart policy does the restarting;
 * answers restart / start (re-creating a removed container) / stop / memory_limit / cpus /
   shutdown on 127.0.0.1, and writes ``targets.json`` on every change;
 * for your own service (``docker_own``): its release's image, its health path, its ops API (the local backend's
-  ``CommandOps``; a release switch is blue-green: the new image's container takes over once it answers);
+  ``CommandOps``; a release switch is blue-green: the new image's container takes over once it answers; with
+  ``{data}`` one container at a time on its data volume);
 * on shutdown saves every container's log into ``RUN_DIR/logs/<target>.log`` and removes the
   run's containers and network.
 """
@@ -26,9 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import queue
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -55,6 +52,7 @@ from simulator.targets.backends.docker import (
     docker_client,
     remove_run_resources,
 )
+from simulator.targets.backends.docker_events import EngineEvents, restart_policy
 from simulator.targets.backends.docker_relay import Relay
 from simulator.targets.supervisor import HOST, Managed, Supervisor, topo_order
 
@@ -62,17 +60,7 @@ PORT = 8000
 LINK_PORT_BASE = 9100  # in a container, dependency N is reached on 127.0.0.1:9100+N (a relay)
 
 
-def restart_policy(spec: dict[str, Any]) -> dict[str, Any]:
-    policy = spec.get("restart") or {}
-    kind = policy.get("policy", "on-failure")
-    if kind == "always":
-        return {"Name": "always"}
-    if kind in ("never", "no"):
-        return {"Name": "no"}
-    return {"Name": "on-failure", "MaximumRetryCount": int(policy.get("max_restarts", 5))}
-
-
-class DockerSupervisor(Supervisor):
+class DockerSupervisor(EngineEvents, Supervisor):
     link_url_key = "container_url"  # inside the container: the relay on its loopback
 
     def __init__(self, run_dir: Path):
@@ -242,114 +230,6 @@ class DockerSupervisor(Supervisor):
             raise EnvironmentProblem(f"{m.name}: container {m.extra['container']} did not answer {url} in time{said}")
         raise docker_own.not_up(m.spec, exited, last, said, self._startup_timeout(m))
 
-    # ------------------------------------------------------------------ watching
-    def _start_event_watch(self) -> None:
-        stream = self.client.events(decode=True, since=int(time.time()) - 1,
-                                    filters={"type": "container", "label": f"{LABEL_RUN}={self.run_id}"})
-        self._events_stream = stream
-
-        def pump() -> None:
-            with contextlib.suppress(Exception):
-                for event in stream:
-                    self.events.put(event)
-
-        threading.Thread(target=pump, daemon=True, name="docker-events").start()
-
-    def check(self) -> None:
-        changed = False
-        while True:
-            try:
-                event = self.events.get_nowait()
-            except queue.Empty:
-                break
-            attrs = (event.get("Actor") or {}).get("Attributes") or {}
-            m = self.targets.get(attrs.get(LABEL_TARGET, ""))
-            if m is None or self.status != "ready":
-                continue
-            changed = self._on_event(m, event.get("status") or event.get("Action", ""), attrs) or changed
-        self._reapply_pending()
-        if changed:
-            self.save()
-
-    def _reapply_pending(self) -> None:
-        """Your service restarted inside its container (a crash, a kill, a restart): once its health path answers,
-        its non-default flags and settings are set again through its levers, as after a local restart."""
-        for m in self.targets.values():
-            if m.ops is None or not m.extra.get("reapply") or m.status != "running":
-                continue
-            if not command.healthy(self._health_url(m, self._refresh(m)))[0]:
-                continue
-            m.extra.pop("reapply")
-            try:
-                m.ops.reapply()
-            except GamedayError as exc:
-                print(f"supervisor: {m.name}: setting its flags and settings again failed: {exc}", file=sys.stderr,
-                      flush=True)
-
-    def _expected(self, m: Managed, action: str) -> bool:
-        pending = m.extra.setdefault("expect", {})
-        if pending.get(action, 0) > 0:
-            pending[action] -= 1
-            return True
-        return False
-
-    def _on_event(self, m: Managed, action: str, attrs: dict[str, Any]) -> bool:
-        if action == "oom":
-            m.extra["oom_seen"] = True
-            return False
-        if action == "die":
-            if self._expected(m, "die"):
-                return False
-            code = int(attrs.get("exitCode", 0) or 0)
-            info = self._refresh(m)
-            oom = bool(m.extra.pop("oom_seen", False) or (info.get("State") or {}).get("OOMKilled"))
-            if oom:
-                m.oom_kills += 1
-            sig = code - 128 if code > 128 else None
-            signame = signal.Signals(sig).name if sig and sig in signal.Signals._value2member_map_ else None
-            m.last_exit = {"code": code, "signal": signame, "oom_killed": oom, "at": time.time()}
-            self.journal.write("target.crashed", name=m.name, exit_code=code, signal=signame, oom_killed=oom,
-                               memory_limit=m.memory_limit, container=m.extra.get("container"))
-            restarting = bool((info.get("State") or {}).get("Restarting")) or self._will_restart(m, code)
-            m.status = "crashed" if restarting else ("stopped" if code == 0 else "failed")
-            return True
-        if action == "start":
-            if m.ops is not None:  # a fresh process in the container: its flags and settings, once it answers
-                m.extra["reapply"] = True
-            if self._expected(m, "start"):
-                return False
-            self._refresh(m)
-            if m.status in ("crashed", "failed", "stopped"):
-                m.restarts += 1
-                self.journal.write("target.restarted", name=m.name, reason="policy", pid=m.extra.get("pid"),
-                                   restarts=m.restarts, container=m.extra.get("container"))
-            m.status = "running"
-            return True
-        if action in ("pause", "unpause"):
-            # events arrive a little late: trust the container's state now, not the event's name
-            state = self._refresh(m).get("State") or {}
-            if state.get("Paused"):
-                m.status = "paused"
-            elif state.get("Running") and m.status in ("paused", "running"):
-                m.status = "running"
-            return True
-        if action == "destroy":
-            if self._expected(m, "destroy"):
-                return False
-            m.status = "removed"
-            m.extra.update(pid=None, create_time=None)
-            self.journal.write("target.stopped", name=m.name, reason="container removed",
-                               container=m.extra.get("container"))
-            return True
-        return False
-
-    def _will_restart(self, m: Managed, code: int) -> bool:
-        policy = restart_policy(m.spec)
-        if policy["Name"] == "always":
-            return True
-        return policy["Name"] == "on-failure" and code != 0 and \
-            m.extra.get("docker_restarts", 0) < policy.get("MaximumRetryCount", 0)
-
     # ------------------------------------------------------------------ control requests
     def _container(self, m: Managed):
         from docker.errors import NotFound
@@ -358,11 +238,6 @@ class DockerSupervisor(Supervisor):
             return self.client.containers.get(m.extra["container_id"])
         except NotFound:
             return None
-
-    def _expect(self, m: Managed, *actions: str) -> None:
-        pending = m.extra.setdefault("expect", {})
-        for a in actions:
-            pending[a] = pending.get(a, 0) + 1
 
     def handle(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         if action == "shutdown":
