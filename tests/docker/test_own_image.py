@@ -18,12 +18,13 @@ from typing import Any
 import httpx
 import pytest
 
+from simulator.errors import GamedayError
 from simulator.faults.engine import FaultEngine
 from simulator.journal import Journal, read_events
 from simulator.rundir import RunDir
 from simulator.scenario import load_scenario
 from simulator.scenario.model import Target
-from simulator.targets.backends.docker import LABEL_HOME, LABEL_RUN, LABEL_TARGET
+from simulator.targets.backends.docker import LABEL_HOME, LABEL_RUN, LABEL_TARGET, DockerBackend
 from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario, target_spec
 from simulator.targets.view import TargetsView
@@ -154,6 +155,60 @@ def test_your_container_reaches_a_dependency_through_its_link_proxy(shop: Path, 
     finally:
         engine.close()
         journal.close()
+
+
+#: a service that is not HTTP: it notes each start in its {data} folder, then answers TCP on port 7000
+KEEPER = ("import os, signal, socket\n"
+          "signal.signal(signal.SIGTERM, lambda *_: os._exit(0))\n"
+          "open(os.path.join(os.environ['DATA'], 'starts'), 'a').write(os.environ['RELEASE'] + '\\n')\n"
+          "server = socket.create_server(('0.0.0.0', 7000))\n"
+          "while True:\n"
+          "    conn, _ = server.accept()\n"
+          "    conn.sendall(b'keeper\\n')\n"
+          "    conn.close()\n")
+
+
+def test_data_address_and_tcp_health_in_your_container(private_run, docker_engine) -> None:
+    keeper = Target.model_validate({
+        "name": "keeper", "depends_on": ["payments"],
+        "image": {"name": "gameday/base:bookworm", "argv": ["python3", "-c", KEEPER], "port": 7000, "health": "tcp",
+                  "startup_timeout": "5s", "env": {"DATA": "{data}", "PAYMENTS": "{addr:payments}", "RELEASE": "v1"}},
+        "releases": {"v1": {}, "v2": {"env": {"RELEASE": "v2"}},
+                     "mute": {"argv": ["sleep", "600"], "good": False, "notes": "never listens"}}})
+    view: TargetsView = private_run([target_spec(Target(name="payments", app="payments")), target_spec(keeper)],
+                                    name="own-data")
+    journal = Journal(RunDir(view.run_dir).journal)
+    ops = OpsConsole(view, journal, actor="test")
+
+    def starts() -> str:
+        c = docker_engine.containers.get(view.refresh().target("keeper").container)
+        return c.exec_run(["cat", "/data/starts"])[1].decode()
+
+    try:
+        first = docker_engine.containers.get(view.target("keeper").container)
+        assert starts() == "v1\n"  # {data}: /data, the run's volume for it
+        [volume] = docker_engine.volumes.list(filters={"label": f"{LABEL_RUN}={view.run_id}"})
+        assert volume.name == f"gameday-{view.run_id}-keeper-data"
+        assert [(m["Name"], m["Destination"]) for m in first.attrs["Mounts"]] == [(volume.name, "/data")]
+        probe = ["python3", "-c", "import os, urllib.request; print(urllib.request.urlopen('http://' + "
+                 "os.environ['PAYMENTS'] + '/healthz', timeout=5).status)"]
+        assert first.exec_run(probe)[1].strip() == b"200"  # {addr:payments}: IP:PORT of the relay to the link proxy
+        # a release that never listens: the published port would accept (the engine's proxy); the check does not
+        with pytest.raises(GamedayError) as info:
+            ops.run("deploy:keeper=mute")
+        assert "did not come up" in str(info.value) and "accepted no TCP connection within 5s" in str(info.value)
+        assert wait_for(lambda: starts() == "v1\nv1\n", 30, "the old container started again")  # one at a time
+        assert docker_engine.containers.get(view.target("keeper").container).id == first.id
+        ops.run("deploy:keeper=v2")
+        after = docker_engine.containers.get(view.refresh().target("keeper").container)
+        assert after.id != first.id and after.name == first.name
+        assert starts() == "v1\nv1\nv2\n"  # the data outlives the container it was written in
+        assert [c.id for c in labelled(docker_engine, LABEL_TARGET, "keeper")[0]
+                if c.labels[LABEL_RUN] == view.run_id] == [after.id]
+    finally:
+        journal.close()
+    DockerBackend().down(view.run_dir)
+    assert docker_engine.volumes.list(filters={"label": f"{LABEL_RUN}={view.run_id}"}) == []
 
 
 def keep_ordering(url: str, placed: list[int], stop: threading.Event) -> None:
