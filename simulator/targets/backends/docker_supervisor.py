@@ -336,8 +336,7 @@ class DockerSupervisor(EngineEvents, Supervisor):
         before, old = {k: m.extra.get(k) for k in keys}, self._container(m)
         exclusive = old is not None and docker_own.uses_data(m.spec)
         if exclusive:
-            self._expect(m, "die")
-            old.stop(timeout=10)
+            self._stop_for_switch(m, old)
         port = free_port()
         m.extra.update(host_port=port, internal_addr=f"{HOST}:{port}", internal_url=f"http://{HOST}:{port}")
         try:
@@ -370,6 +369,18 @@ class DockerSupervisor(EngineEvents, Supervisor):
         self.journal.write("target.restarted", name=m.name, reason=reason, restarts=m.restarts, recreated=True,
                            container=name, image=m.extra.get("image"))
         self.save()
+
+    def _stop_for_switch(self, m: Managed, old: Any) -> None:
+        """Stop the running container of a service with ``{data}`` before its next release starts (gracefully: a
+        database shuts down cleanly); a paused one is unpaused first. Its events are ours, not a crash."""
+        from docker.errors import APIError
+
+        with contextlib.suppress(APIError):
+            if old.status == "paused":
+                old.unpause()
+            if old.status in ("running", "paused", "restarting"):
+                self._expect(m, "die")
+                old.stop(timeout=10)
 
     def _restore(self, m: Managed, old: Any) -> None:
         """The stopped container of a release that stays (its successor did not come up): started again, with its
