@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from simulator.targets.view import TargetsView
+from tests.helpers.runhelpers import ROOT
 from tests.helpers.scenario_edits import line_of
 
-ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "own-service"
 
 

@@ -53,8 +53,6 @@ def own_processes(folder: Path) -> list[psutil.Process]:
     return out
 
 
-
-
 def test_releases_levers_and_process_faults_on_your_own_service(shop: Path, gameday_home: Path,
                                                                  tmp_path: Path) -> None:
     s = load_scenario(shop)
