@@ -54,7 +54,8 @@ from simulator.targets.backends.docker import (
 )
 from simulator.targets.backends.docker_events import EngineEvents, restart_policy
 from simulator.targets.backends.docker_relay import Relay
-from simulator.targets.supervisor import HOST, Managed, Supervisor, topo_order
+from simulator.targets.order import topo_order
+from simulator.targets.supervisor import HOST, Managed, Supervisor
 
 PORT = 8000
 LINK_PORT_BASE = 9100  # in a container, dependency N is reached on 127.0.0.1:9100+N (a relay)
