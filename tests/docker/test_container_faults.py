@@ -12,6 +12,7 @@ from simulator.faults.engine import FaultEngine
 from simulator.journal import Journal
 from simulator.runs import write_json_atomic
 from simulator.targets.backends.docker import LABEL_RUN
+from simulator.targets.ops import OpsConsole
 from simulator.targets.view import TargetsView
 
 pytestmark = pytest.mark.docker
@@ -153,3 +154,16 @@ def test_container_faults_need_the_docker_backend(tmp_path) -> None:
             eng.inject("container.pause", "auth")
     finally:
         eng.close()
+
+
+def test_the_scale_lever_sets_the_containers_cpu_limit_live(shared_run, docker_engine, tmp_path) -> None:
+    name = shared_run.target("auth").container
+    with Journal(tmp_path / "ops.jsonl") as j:
+        console = OpsConsole(shared_run, j, actor="alice")
+        result = console.run("scale:auth.cpus=0.5")
+        assert result["summary"] == "CPU limit 0.5 CPUs"
+        assert docker_engine.api.inspect_container(name)["HostConfig"]["NanoCpus"] == 500_000_000
+        assert healthy(shared_run.target("auth").url)
+        console.run("scale:auth.cpus=none")  # no limit: every CPU of the engine
+        every = docker_engine.info()["NCPU"] * 10**9
+        assert docker_engine.api.inspect_container(name)["HostConfig"]["NanoCpus"] == every
