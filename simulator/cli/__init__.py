@@ -3,6 +3,11 @@
 Every module in this package named ``cmd_*.py`` defines ``register(app)`` and adds its
 commands or command groups; this module finds them, so each concept owns its own commands.
 Errors from the library (``simulator.errors``) become one line on stderr and an exit code.
+
+Every start of ``gameday`` (each command, each ``--help``) imports every ``cmd_*`` module, so those import
+at their top only what declaring the commands needs (typer, rich, ``simulator.errors``, ``simulator.domain``);
+a command imports what it runs (the runner, the tracker, the scorer...) inside its function.
+tests/unit/cli/test_cli_startup.py holds the start to that; bench/cli_startup.py measures it.
 """
 
 from __future__ import annotations
@@ -35,11 +40,17 @@ app = typer.Typer(
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _register_commands() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            module = importlib.import_module(f"{__name__}.{info.name}")
-            module.register(app)
+_registered: list[str] = []
+
+
+def build_app() -> typer.Typer:
+    """The app with every ``cmd_*`` module's commands registered (once)."""
+    if not _registered:
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+            if info.name.startswith("cmd_"):
+                importlib.import_module(f"{__name__}.{info.name}").register(app)
+                _registered.append(info.name)
+    return app
 
 
 def report_error(error: GamedayError) -> None:
@@ -58,7 +69,7 @@ def usage_line(error: ClickException) -> str:
 
 
 def main() -> None:
-    _register_commands()
+    build_app()
     try:
         code = app(prog_name="gameday", standalone_mode=False)
         if isinstance(code, int) and code:  # typer.Exit(n), returned (not raised) without standalone mode

@@ -10,12 +10,9 @@ import typer
 from rich.console import Console
 
 from simulator.cli import cmd_scenario
-from simulator.durations import parse_duration
 from simulator.errors import InputError
-from simulator.rundir import DrillDir
 
-# The drill modules (simulator.drills.*) are imported inside the commands, on purpose: every start of
-# `gameday` imports each cmd_* module, and the drills would add about 0.15 s to all of them.
+# The drill modules (simulator.drills.*) are imported inside the commands (simulator/cli/__init__.py says why).
 console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 drill_app = typer.Typer(help="Drills: game days, tabletop exercises, the annual full-scale simulation, CI checks.",
                         no_args_is_help=True)
@@ -140,6 +137,8 @@ def run_cmd(
 ) -> None:
     """Run a drill: a game day, a tabletop exercise, the annual full-scale simulation or the CI checks."""
     from simulator.drills.loader import load_drill, resolve_drill
+    from simulator.durations import parse_duration
+    from simulator.rundir import DrillDir
 
     path = resolve_drill(drill)
     d = load_drill(path)

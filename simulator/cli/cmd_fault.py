@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -11,15 +11,12 @@ from rich.table import Table
 
 from simulator.domain.ops_action import OPS_VERBS, OpsAction
 from simulator.errors import InputError
-from simulator.faults.catalog import FAULT_KINDS
-from simulator.faults.engine import FaultEngine, validate_params
-from simulator.journal import Journal
-from simulator.rundir import RunDir
-from simulator.runs import find_run
-from simulator.targets.ops import OpsConsole
-from simulator.targets.view import TargetsView
-from simulator.tracker.client import TrackerClient
 
+if TYPE_CHECKING:
+    from simulator.targets.view import TargetsView
+
+# The fault engine, the targets and the tracker client are imported inside the commands
+# (simulator/cli/__init__.py says why).
 console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 fault_app = typer.Typer(help="Inject and revert faults by hand.", no_args_is_help=True)
 
@@ -44,6 +41,9 @@ def parse_params(pairs: list[str]) -> dict[str, Any]:
 
 
 def _run_view(run: str | None) -> TargetsView:
+    from simulator.runs import find_run
+    from simulator.targets.view import TargetsView
+
     return TargetsView.load(find_run(run).path)
 
 
@@ -53,6 +53,9 @@ def list_faults(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List fault kinds and their parameters; with --run, the faults injected in that run."""
+    from simulator.faults.catalog import FAULT_KINDS
+    from simulator.faults.engine import FaultEngine
+
     if run:
         engine = FaultEngine(_run_view(run))
         try:
@@ -95,6 +98,10 @@ def inject(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Inject a fault into a target of an active run (recorded in the ledger first)."""
+    from simulator.faults.engine import FaultEngine, validate_params
+    from simulator.journal import Journal
+    from simulator.rundir import RunDir
+
     params = parse_params(param)
     validate_params(kind, params)  # a bad kind or parameter is reported first, with or without a run
     view = _run_view(run)
@@ -118,6 +125,10 @@ def revert(
     run: str = typer.Option(None, "--run", help="Run id (prefix); default: the only active run."),
 ) -> None:
     """Revert one fault (idempotent)."""
+    from simulator.faults.engine import FaultEngine
+    from simulator.journal import Journal
+    from simulator.rundir import RunDir
+
     view = _run_view(run)
     journal = Journal(RunDir(view.run_dir).journal)
     engine = FaultEngine(view, journal)
@@ -176,6 +187,11 @@ def ops(
         params["values"] = parse_params(settings)
         if not params["values"]:
             raise InputError("ops config needs KEY=VALUE settings, e.g. tiers.major.rate=200")
+    from simulator.journal import Journal
+    from simulator.rundir import RunDir
+    from simulator.targets.ops import OpsConsole
+    from simulator.tracker.client import TrackerClient
+
     view = _run_view(run)
     folder = RunDir(view.run_dir)
     journal = Journal(folder.journal)
@@ -197,6 +213,8 @@ def ops(
 
 def _ps(run: str | None, as_json: bool) -> None:
     """What top shows of the run's host: its targets' processes and the others it started, busiest first."""
+    from simulator.targets.ops import OpsConsole
+
     view = _run_view(run)
     rows = OpsConsole(view).processes()
     if as_json:

@@ -12,10 +12,9 @@ import difflib
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -23,11 +22,11 @@ from rich.table import Table
 from simulator.domain import standard
 from simulator.errors import InputError
 from simulator.tracker import lifecycle
-from simulator.tracker.client import TrackerClient
-from simulator.tracker.db import default_db
-from simulator.tracker.local import LocalTracker
-from simulator.tracker.port import IncidentOut, IncidentSummary, PostmortemOut, TimelineEventOut, TrackerPort
 
+if TYPE_CHECKING:
+    from simulator.tracker.port import IncidentOut, IncidentSummary, PostmortemOut, TimelineEventOut, TrackerPort
+
+# The tracker's client and database are imported where a command opens one (simulator/cli/__init__.py says why).
 console = Console(highlight=False)
 
 Tracker = Annotated[str | None, typer.Option("--tracker", envvar="GAMEDAY_TRACKER_URL",
@@ -49,13 +48,20 @@ def _backend(tracker: str | None, db: str | None, token: str | None, actor: str 
     if tracker and db:
         raise InputError("give either --tracker URL or --db PATH, not both")
     if tracker:
+        from simulator.tracker.client import TrackerClient
+
         return TrackerClient(tracker, token=token, actor=actor)
+    from simulator.tracker.db import default_db
+    from simulator.tracker.local import LocalTracker
+
     return LocalTracker(db or default_db(), actor=actor)
 
 
 def _emit(data: Any, as_json: bool, render: Callable[[Any], object] | None = None) -> None:
     """``data`` (results, or lists and dicts of them) as the API's JSON, or through ``render``."""
     if as_json or render is None:
+        from pydantic_core import to_jsonable_python
+
         typer.echo(json.dumps(to_jsonable_python(data), indent=2, default=str))
     else:
         render(data)

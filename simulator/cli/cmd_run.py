@@ -9,18 +9,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from simulator.durations import format_duration, parse_duration
-from simulator.report.live import Dashboard
-from simulator.run import Runner, RunOptions, score_result
-from simulator.rundir import RunDir
-from simulator.runs import json_default
-from simulator.scenario import load_scenario
-from simulator.scenario.catalog import resolve
-from simulator.targets.command import refuse_on
-from simulator.targets.spec import specs_from_scenario
-from simulator.tracker import server
-from simulator.tracker.server import DEFAULT_PORT
+from simulator.tracker.defaults import DEFAULT_PORT
 
+# The runner, the scenario and the tracker's server are imported inside the command (simulator/cli/__init__.py
+# says why).
 console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 
 
@@ -49,6 +41,17 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Run a scenario end to end: targets, load, faults on schedule, alerts, recovery, teardown."""
+    from simulator.durations import format_duration, parse_duration
+    from simulator.report.live import Dashboard
+    from simulator.run import Runner, RunOptions, score_result
+    from simulator.rundir import RunDir
+    from simulator.runs import json_default
+    from simulator.scenario import load_scenario
+    from simulator.scenario.catalog import resolve
+    from simulator.targets.command import refuse_on
+    from simulator.targets.spec import specs_from_scenario
+    from simulator.tracker import server
+
     path = resolve(scenario)
     s = load_scenario(path, variant)
     refuse_on(backend, specs_from_scenario(s))  # your own service's form and the backend: said before anything starts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,20 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from simulator.errors import InputError, ValidationFailed
-from simulator.faults.catalog import FAULT_KINDS
-from simulator.journal import EVENT_KINDS
-from simulator.scenario import format_duration, load_every_variant, load_scenario
-from simulator.scenario.catalog import entries, resolve, yaml_files
-from simulator.scenario.model import Scenario
 
+if TYPE_CHECKING:
+    from simulator.scenario.model import Scenario
 
-# simulator.drills.loader is imported inside the functions that need it, on purpose: every start of
-# `gameday` imports each cmd_* module, and the drill loader would add about 0.1 s to all of them.
-def load_any(path: Path) -> object:
-    from simulator.drills.loader import load_any as load
-
-    return load(path)
-
+# The scenario, drill and fault modules are imported inside the commands (simulator/cli/__init__.py says why).
 console = Console(highlight=False)
 
 
@@ -33,6 +25,11 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
 ) -> None:
     """Validate scenarios (and drills); report every problem as file:line:col. Exit 2 if any is invalid."""
+    from simulator.drills.loader import load_any
+    from simulator.scenario import load_every_variant
+    from simulator.scenario.catalog import yaml_files
+    from simulator.scenario.model import Scenario
+
     results = []
     for root in paths:
         if not root.exists():
@@ -73,6 +70,8 @@ def _short(path: Path) -> str:
 
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the bundled scenarios and drills (and those in ./scenarios, ./drills)."""
+    from simulator.scenario.catalog import entries
+
     found = entries()
     if as_json:
         print(json.dumps([{"kind": e.kind, "name": e.name, "title": e.title, "path": str(e.path),
@@ -100,6 +99,9 @@ def show(
                                 "scenario's default variant."),
 ) -> None:
     """Show a scenario: targets, load, and a timeline of phases, faults and escalations."""
+    from simulator.scenario import format_duration, load_scenario
+    from simulator.scenario.catalog import resolve
+
     s: Scenario = load_scenario(resolve(scenario), variant)
     if as_json:
         data = s.model_dump(mode="json", by_alias=True)
@@ -188,6 +190,8 @@ def schema(
 ) -> None:
     """Print the JSON Schema of a file format (for editor completion and validation)."""
     if what == "scenario":
+        from simulator.scenario.model import Scenario
+
         doc = Scenario.model_json_schema(by_alias=True, mode="validation")
         doc = {"$schema": "https://json-schema.org/draft/2020-12/schema",
                "$id": "https://gameday.dev/schemas/scenario.json",
@@ -198,8 +202,12 @@ def schema(
 
         print(json.dumps(json_schema(), indent=2))
     elif what == "journal":
+        from simulator.journal import EVENT_KINDS
+
         print(json.dumps({"event_kinds": EVENT_KINDS}, indent=2))
     elif what == "faults":
+        from simulator.faults.catalog import FAULT_KINDS
+
         print(json.dumps({k: {"family": v.family, "summary": v.summary, "backends": list(v.backends),
                               "params": v.params.model_json_schema()} for k, v in FAULT_KINDS.items()},
                          indent=2))

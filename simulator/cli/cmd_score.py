@@ -12,21 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from simulator.durations import format_duration
 from simulator.errors import InputError, NotFound
-from simulator.report.console import render_scorecard
-from simulator.report.history import ACTION_ITEM_COMPLETION_TARGET, collect, summarize
-from simulator.report.write import Report, write_reports
-from simulator.rundir import RunDir
-from simulator.scoring.card import ScoreCard
-from simulator.scoring.config import load_config
-from simulator.scoring.rundata import load_run
-from simulator.scoring.scorer import score_run
-from simulator.tracker.connect import connect
 
 if TYPE_CHECKING:
     from simulator.scoring.card import ScoreCard
 
+# The scorer, the reports and the tracker are imported inside the commands (simulator/cli/__init__.py says why).
 console = Console(highlight=False)
 
 RUN_HELP = "A run folder (runs/<run-id>), or a run id (or its unique prefix) under ./runs."
@@ -52,6 +43,8 @@ def resolve_run(value: str) -> Path:
 
 
 def _fmt(seconds: float | None) -> str:
+    from simulator.durations import format_duration
+
     return "—" if seconds is None else format_duration(seconds)
 
 
@@ -78,6 +71,11 @@ def score_cmd(
                                         "(default: the primary one)."),
 ) -> None:
     """Score a run's response against the standard and the scenario's truth."""
+    from simulator.report.console import render_scorecard
+    from simulator.report.write import Report, write_reports
+    from simulator.rundir import RunDir
+    from simulator.scoring.card import ScoreCard
+
     run_dir = resolve_run(run)
     if review is not None:
         record_review(run_dir, review, confirm, override, note, reviewer, incident, tracker)
@@ -111,6 +109,11 @@ def score_cmd(
 def record_review(run_dir: Path, item: str, confirm: bool, override: float | None, note: str | None,
                   reviewer: str | None, incident: str | None, tracker: str | None) -> None:
     """Store an evaluator's review in the run's tracker (its tracker.db, or the URL given)."""
+    from simulator.rundir import RunDir
+    from simulator.scoring.rundata import load_run
+    from simulator.scoring.scorer import score_run
+    from simulator.tracker.connect import connect
+
     if confirm == (override is not None):
         raise InputError("--review needs exactly one of --confirm or --override SHARE")
     if not note:
@@ -165,6 +168,8 @@ def report_cmd(
     tracker: str | None = typer.Option(None, "--tracker", help=TRACKER_HELP),
 ) -> None:
     """Write the run's reports into its folder (all three when no format is named) and scorecard.json."""
+    from simulator.report.write import write_reports
+
     run_dir = resolve_run(run)
     if not (html or md or as_json):
         html = md = as_json = True
@@ -186,6 +191,9 @@ def history_cmd(
     config: Path | None = typer.Option(None, "--config", help=CONFIG_HELP),
 ) -> None:
     """Scores per team over time: MTTD, MTTR, incidents by type, action-item completion vs the 90 % target."""
+    from simulator.report.history import ACTION_ITEM_COMPLETION_TARGET, collect, summarize
+    from simulator.scoring.config import load_config
+
     roots = list(paths or [])
     if not roots:
         if not Path("runs").is_dir() and not tracker_db:

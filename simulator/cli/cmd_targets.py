@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from simulator.cleanup import cleanup
-from simulator.runs import active_runs, find_run, new_run_id
-from simulator.scenario import load_scenario
-from simulator.scenario.catalog import resolve
-from simulator.targets.backends import get_backend, refuse_local_only
-from simulator.targets.spec import specs_from_scenario
-from simulator.targets.view import TargetsView
+if TYPE_CHECKING:
+    from simulator.targets.view import TargetsView
 
+# The targets' backends, the scenario and the clean-up are imported inside the commands (simulator/cli/__init__.py
+# says why).
 console = Console(highlight=False, soft_wrap=True)  # summaries name paths and commands to copy: never wrapped
 targets_app = typer.Typer(help="Start, stop and inspect target services for manual play.", no_args_is_help=True)
 
@@ -31,6 +29,12 @@ def up(
     as_json: bool = typer.Option(False, "--json", help="Print the targets as JSON."),
 ) -> None:
     """Start targets and leave them running; they stay up after this command returns."""
+    from simulator.runs import new_run_id
+    from simulator.scenario import load_scenario
+    from simulator.scenario.catalog import resolve
+    from simulator.targets.backends import get_backend, refuse_local_only
+    from simulator.targets.spec import specs_from_scenario
+
     s = load_scenario(resolve(scenario)) if scenario else None
     run_id = new_run_id(s.metadata.name if s else "manual")
     refuse_local_only(backend, specs_from_scenario(s))
@@ -49,6 +53,9 @@ def down(
     run: str = typer.Option(None, "--run", help="Run id (prefix) or folder; default: the only active run."),
 ) -> None:
     """Stop a run's targets (reverting its open faults first)."""
+    from simulator.cleanup import cleanup
+    from simulator.runs import find_run
+
     results = cleanup(run=run or find_run(None).run_id)
     for r in results:
         console.print(f"run {r.run_id}: stopped; reverted {len(r.reverted)} fault(s)")
@@ -60,6 +67,9 @@ def down(
 def status(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """Show every active run's targets and their URLs (works from any shell); marks which runs this checkout
     started (others' live runs are acted on only when --run names them)."""
+    from simulator.runs import active_runs
+    from simulator.targets.view import TargetsView
+
     views = []
     for record in active_runs():
         try:
@@ -106,6 +116,8 @@ def cleanup_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
 ) -> None:
     """Revert leftover faults and stop leftover targets (after a crash or kill -9). Safe to repeat."""
+    from simulator.cleanup import cleanup
+
     results = cleanup(run=run, everything=everything)
     if as_json:
         print(json.dumps([r.__dict__ for r in results], indent=2))

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from simulator.tracker import server
-from simulator.tracker.db import Database, default_db
-from simulator.tracker.migrations import current_revision
-from simulator.tracker.roster import load_roster, shift_lines
-from simulator.tracker.service import TrackerService
+from simulator.tracker.defaults import DEFAULT_PORT
 
+if TYPE_CHECKING:
+    from simulator.tracker.service import TrackerService
+
+# The tracker's server, database and service are imported inside the commands (simulator/cli/__init__.py says why).
 console = Console(highlight=False)
 
 # escaped: Typer renders help as Rich markup, which would swallow "[default: ...]" as a tag
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
     @sub.command()
     def serve(
         host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --token")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port (0: let the OS choose)", min=0, max=65535)] = 8700,
+        port: Annotated[int, typer.Option(help="Port (0: let the OS choose)", min=0, max=65535)] = DEFAULT_PORT,
         db: DbOption = None,
         token: Annotated[str | None, typer.Option(envvar="GAMEDAY_TRACKER_TOKEN",
                                                   help="Bearer token required by the API and the web UI")] = None,
@@ -43,6 +43,9 @@ def register(app: typer.Typer) -> None:
         exercise: Annotated[bool, typer.Option(help="Mark new incidents as an exercise")] = False,
     ) -> None:
         """Serve the tracker: board, incidents, post-mortems, API (docs at /api/docs)."""
+        from simulator.tracker import server
+        from simulator.tracker.db import default_db
+        from simulator.tracker.roster import load_roster, shift_lines
 
         def ready(url: str, svc: TrackerService) -> None:
             if roster is not None:
@@ -60,6 +63,9 @@ def register(app: typer.Typer) -> None:
     @sub.command()
     def migrate(db: DbOption = None) -> None:
         """Create or upgrade the tracker database schema (done automatically on open)."""
+        from simulator.tracker.db import Database, default_db
+        from simulator.tracker.migrations import current_revision
+
         database = Database(db or default_db())
         with database.engine.connect() as conn:
             console.print(f"{escape(database.describe())}: schema at revision {current_revision(conn)}")
@@ -70,6 +76,9 @@ def register(app: typer.Typer) -> None:
                run_id: Annotated[str | None, typer.Option(help="Only this run's incidents")] = None,
                out: Annotated[Path | None, typer.Option(help="Write here instead of stdout")] = None) -> None:
         """Incidents, timelines and post-mortems as JSON (what the scorer reads)."""
+        from simulator.tracker.db import default_db
+        from simulator.tracker.service import TrackerService
+
         svc = TrackerService(db or default_db())
         text = json.dumps(svc.export(run_id).model_dump(mode="json"), indent=2)
         svc.db.close()
@@ -83,6 +92,10 @@ def register(app: typer.Typer) -> None:
     def roster_cmd(file: Annotated[Path, typer.Argument(help="Roster YAML: people, rotations, paging")],
                    db: DbOption = None) -> None:
         """Load people and the on-call rotation (primary/secondary) into the tracker."""
+        from simulator.tracker.db import default_db
+        from simulator.tracker.roster import load_roster, shift_lines
+        from simulator.tracker.service import TrackerService
+
         svc = TrackerService(db or default_db())
         loaded = load_roster(svc, file)
         for line in shift_lines(svc.on_call()):
@@ -93,6 +106,10 @@ def register(app: typer.Typer) -> None:
     @sub.command("oncall")
     def oncall_cmd(db: DbOption = None) -> None:
         """Who is on call now and next week, per rotation (the roster's fixed on-call when there is none)."""
+        from simulator.tracker.db import default_db
+        from simulator.tracker.roster import shift_lines
+        from simulator.tracker.service import TrackerService
+
         svc = TrackerService(db or default_db())
         lines = shift_lines(svc.on_call())
         svc.db.close()

@@ -24,11 +24,11 @@ from simulator.netbind import listen_tcp, resolve
 from simulator.procs import announce
 from simulator.tracker.api import create_app, fastapi_app
 from simulator.tracker.db import default_db
+from simulator.tracker.defaults import DEFAULT_PORT
 from simulator.tracker.security import is_loopback
 from simulator.tracker.service import TrackerService
 
 TOKEN_ENV = "GAMEDAY_TRACKER_TOKEN"
-DEFAULT_PORT = 8700
 
 
 def bind(host: str, port: int, port_option: str = "--port") -> socket.socket:
