@@ -5,9 +5,9 @@ commands or command groups; this module finds them, so each concept owns its own
 Errors from the library (``simulator.errors``) become one line on stderr and an exit code.
 
 Every start of ``gameday`` (each command, each ``--help``) imports every ``cmd_*`` module, so those import
-at their top only what declaring the commands needs (typer, rich, ``simulator.errors``, ``simulator.domain``);
-a command imports what it runs (the runner, the tracker, the scorer...) inside its function.
-tests/unit/cli/test_cli_startup.py holds the start to that; bench/cli_startup.py measures it.
+at their top only what declaring the commands needs (typer, rich, ``simulator.errors``, ``simulator.domain``,
+``simulator.tracker.defaults``); a command imports what it runs (the runner, the tracker, the scorer...) inside
+its function. tests/unit/cli/test_cli_startup.py holds the start to that; bench/cli_startup.py measures it.
 """
 
 from __future__ import annotations
