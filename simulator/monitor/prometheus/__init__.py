@@ -1,0 +1,19 @@
+"""The embedded engine's alert rules as Prometheus alerting rules (the first slice of the Prometheus +
+Alertmanager monitoring plane; the live ``--monitor prometheus`` plane is not built yet).
+
+Public surface::
+
+    render(scenario, Clock(time_scale, step)) -> str   the rule file (YAML), deterministic
+    rule_file(scenario, clock) -> dict                  the same, as data
+    embedded_rules(scenario) -> [EmbeddedRule]          the rules and labels the embedded engine evaluates
+    check(path) -> Verdict                              ``promtool check rules`` (exit 3 when missing)
+    Clock                                               time scale, evaluation step, rate window
+    signals                                             the metric contract: series names, PromQL per metric path
+"""
+
+from simulator.monitor.prometheus import signals
+from simulator.monitor.prometheus.compile import Clock, alerting_rule
+from simulator.monitor.prometheus.export import INSTALL, EmbeddedRule, Verdict, check, embedded_rules, render, rule_file
+
+__all__ = ["INSTALL", "Clock", "EmbeddedRule", "Verdict", "alerting_rule", "check", "embedded_rules", "render",
+           "rule_file", "signals"]
