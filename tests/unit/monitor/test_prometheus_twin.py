@@ -1,0 +1,214 @@
+"""The exported rules fire, and stay silent, where the embedded engine does: one synthetic world, two engines.
+
+Each case describes a world once -- per-second attempts by status class for the load generator, a process's
+resident memory, a captured baseline -- and feeds it to both:
+
+* the embedded :class:`AlertEngine`, with the scenario's own rules, one sample per interval;
+* Prometheus' rule engine, through ``promtool test rules`` (its own unit-test format): the world as the
+  exporter's cumulative series (``simulator/monitor/prometheus/signals.py``), the exported rule file as the rules.
+
+At each check time both must give the verdict the case states (fires / silent). Check times sit well away
+from the transitions, so the engines' small differences at the edges (rate extrapolation) do not matter.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from simulator.monitor import AlertEngine, AlertState, Baseline, LoadStats, build_sample
+from simulator.monitor.prometheus import INSTALL, Clock, embedded_rules, rule_file
+from simulator.monitor.prometheus.signals import BASELINE_LEVEL, BASELINE_SLOPE, CODES, PROCESS_PREFIX, REQUESTS
+from simulator.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[3]
+WALL0 = 1_700_000_000.0
+PROMTOOL = shutil.which("promtool")  # Debian's prometheus package ships it
+Load = Callable[[int], dict[str, int]]  # second -> attempts in that second by code (signals.CODES)
+
+
+@dataclass
+class World:
+    scenario: str
+    variant: str
+    target: str
+    seconds: int
+    load: Load | None = None
+    rss: Callable[[int], float] | None = None
+    baseline: dict[str, tuple[float, float]] = field(default_factory=dict)  # alertname -> (slope/h, level)
+    time_scale: float = 1.0
+    checks: list[tuple[int, str, bool]] = field(default_factory=list)  # (second, alertname, fires)
+
+
+def _load_stats(counts: dict[str, int]) -> LoadStats:
+    n = {code: counts.get(code, 0) for code in CODES}
+    return LoadStats(requests=sum(n.values()), status_2xx=n["2xx"], status_4xx=n["4xx"] + n["429"],
+                     status_429=n["429"], status_5xx=n["5xx"], conn_errors=n["conn_error"])
+
+
+def embedded_verdicts(world: World) -> dict[tuple[int, str], bool]:
+    scenario = load_scenario(ROOT / world.scenario, world.variant)
+    rules = [item.rule for item in embedded_rules(scenario) if item.rule.target == world.target]
+    engine = AlertEngine(rules)
+    for name, (slope_per_hour, level) in world.baseline.items():
+        engine.set_baseline(name, world.target, Baseline(slope_per_hour / 3600.0, level, 10, 0.0))
+    wanted = {(second, name) for second, name, _ in world.checks}
+    out: dict[tuple[int, str], bool] = {}
+    for second in range(world.seconds + 1):
+        load = _load_stats(world.load(second)) if world.load is not None and second > 0 else None
+        process = {"rss_bytes": world.rss(second)} if world.rss is not None else None
+        sample = build_sample(world.target, WALL0 + second, second * world.time_scale, load,
+                              load_lines=1 if load else 0, process=process)
+        engine.evaluate([sample], second * world.time_scale, WALL0 + second)
+        for s, name in wanted:
+            if s == second:
+                out[(s, name)] = engine.state(name, world.target) == AlertState.FIRING
+    return out
+
+
+def _values(numbers: list[float]) -> str:
+    return " ".join(f"{v:.0f}" for v in numbers)
+
+
+def promtool_test(world: World, folder: Path) -> subprocess.CompletedProcess[str]:
+    scenario = load_scenario(ROOT / world.scenario, world.variant)
+    exported = rule_file(scenario, Clock(time_scale=world.time_scale, step=1.0))
+    labels = {}
+    for group in exported["groups"]:
+        for rule in group["rules"]:
+            rule.pop("annotations", None)  # templates are promtool-checked elsewhere; verdicts here
+            if rule["labels"]["service"] == world.target:
+                labels[rule["alert"]] = rule["labels"]
+    (folder / "rules.yml").write_text(yaml.safe_dump(exported, sort_keys=False, width=100_000))
+    series = []
+    if world.load is not None:
+        for code in CODES:
+            total, values = 0, []
+            for second in range(world.seconds + 1):
+                total += world.load(second).get(code, 0) if second > 0 else 0
+                values.append(total)
+            series.append({"series": f'{REQUESTS}{{service="{world.target}", code="{code}"}}',
+                           "values": _values(values)})
+    if world.rss is not None:
+        series.append({"series": f'{PROCESS_PREFIX}rss_bytes{{service="{world.target}"}}',
+                       "values": _values([world.rss(s) for s in range(world.seconds + 1)])})
+    for name, (slope, level) in world.baseline.items():
+        who = f'service="{world.target}", alertname="{name}"'
+        series.append({"series": f"{BASELINE_SLOPE}{{{who}}}", "values": f"{slope:.0f}x{world.seconds}"})
+        series.append({"series": f"{BASELINE_LEVEL}{{{who}}}", "values": f"{level:.0f}x{world.seconds}"})
+    tests = [{"eval_time": f"{second}s", "alertname": name,
+              "exp_alerts": [{"exp_labels": labels[name]}] if fires else []}
+             for second, name, fires in world.checks]
+    (folder / "test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["rules.yml"], "evaluation_interval": "1s",
+        "tests": [{"interval": "1s", "input_series": series, "alert_rule_test": tests}]}, sort_keys=False))
+    return subprocess.run([PROMTOOL, "test", "rules", "test.yml"], cwd=folder, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+def steady(ok: int, **after: int) -> Load:
+    """``ok`` 2xx a second; from second 100 on, also ``after`` (codes -> attempts a second)."""
+    def load(second: int) -> dict[str, int]:
+        counts = {"2xx": ok}
+        if second > 100:
+            counts.update(after)
+        return counts
+    return load
+
+
+def every(n: int, code: str, ok: int) -> Load:
+    """``ok`` 2xx a second, and one ``code`` attempt every ``n`` seconds from second 100."""
+    def load(second: int) -> dict[str, int]:
+        return {"2xx": ok, code: 1 if second > 100 and second % n == 0 else 0}
+    return load
+
+
+def growing(per_second: float, *, start: int = 60, level: float = 50e6, noise: float = 0.0) -> Callable[[int], float]:
+    def rss(second: int) -> float:
+        wobble = noise if second % 2 else -noise
+        return level + per_second * max(0, second - start) + (wobble if second > start else 0.0)
+    return rss
+
+
+POOL = "scenarios/pool-exhaustion.yaml"
+RATE = "scenarios/rate-limit-misconfig.yaml"
+LEAK = "scenarios/memory-leak.yaml"
+NO_GROWTH = {"AuthMemoryGrowth": (0.0, 50e6), "MemoryLeakTrend": (0.0, 50e6)}
+WORLDS = {
+    # the critical tier's 99.9 %: 1 % of attempts failing fires it; 1 in 2000 failing (99.95 %) does not
+    "availability: 1% 5xx fires (critical tier)": World(
+        POOL, "after", "payments", 240, steady(100, **{"5xx": 1}),
+        checks=[(90, "LowAvailability", False), (220, "LowAvailability", True), (220, "HighErrorRate", False)]),
+    "availability: 0.05% 5xx stays silent": World(
+        POOL, "after", "payments", 240, every(20, "5xx", 100),
+        checks=[(220, "LowAvailability", False), (220, "HighErrorRate", False)]),
+    "availability: connection errors are failures": World(
+        POOL, "after", "payments", 240, steady(90, conn_error=10),
+        checks=[(220, "LowAvailability", True), (220, "HighErrorRate", True)]),
+    # rejected is not failed: 10 % 429s are rejections, not an availability or error problem ...
+    "429 after: rejections, not failures": World(
+        RATE, "after", "gateway", 240, steady(90, **{"429": 10}),
+        checks=[(90, "HighRejectionRate", False), (220, "HighRejectionRate", True),
+                (220, "GatewayMajorTier429", True), (220, "LowAvailability", False),
+                (220, "HighErrorRate", False)]),
+    # ... 10 % 5xx are failures, not rejections ...
+    "5xx after: failures, not rejections": World(
+        RATE, "after", "gateway", 240, steady(90, **{"5xx": 10}),
+        checks=[(220, "HighErrorRate", True), (220, "LowAvailability", True), (220, "HighRejectionRate", False),
+                (220, "GatewayMajorTier429", False)]),
+    # ... and the monitoring before the incident lumped them together: the 429s page as an outage
+    "429 before: lumped with failures": World(
+        RATE, "before", "gateway", 240, steady(90, **{"429": 10}),
+        checks=[(220, "LowAvailability", True), (220, "HighErrorRate", True)]),
+    # trend rules at the scenario's own time scale (600: a game hour is 6 wall seconds): 7.2 MB per game hour
+    # above a flat baseline fires both; 1.8 MB/h fires only the relative one (3.6 % of 50 MB > 2 %/h) ...
+    "trend: a leak above the baseline slope fires": World(
+        LEAK, "after", "auth", 170, rss=growing(1.2e6), baseline=NO_GROWTH, time_scale=600,
+        checks=[(50, "AuthMemoryGrowth", False), (50, "MemoryLeakTrend", False),
+                (160, "AuthMemoryGrowth", True), (160, "MemoryLeakTrend", True)]),
+    "trend: a slow leak fires only the relative rule": World(
+        LEAK, "after", "auth", 170, rss=growing(0.3e6), baseline=NO_GROWTH, time_scale=600,
+        checks=[(160, "AuthMemoryGrowth", False), (160, "MemoryLeakTrend", True)]),
+    # ... the baseline's own growth is not a leak ...
+    "trend: growth no faster than the baseline's stays silent": World(
+        LEAK, "after", "auth", 170, rss=growing(1.2e6), time_scale=600,
+        baseline={"AuthMemoryGrowth": (7.2e6, 50e6), "MemoryLeakTrend": (7.2e6, 50e6)},
+        checks=[(160, "AuthMemoryGrowth", False), (160, "MemoryLeakTrend", False)]),
+    # ... no baseline captured, no trend alert (the rules require one) ...
+    "trend: no baseline, no alert": World(
+        LEAK, "after", "auth", 170, rss=growing(1.2e6), time_scale=600,
+        checks=[(160, "AuthMemoryGrowth", False), (160, "MemoryLeakTrend", False)]),
+    # ... and noise around the growth (r^2 far below MemoryLeakTrend's 0.8) is not a clean trend
+    "trend: a noisy climb fails min_r2": World(
+        LEAK, "after", "auth", 170, rss=growing(1.2e6, noise=30e6), baseline=NO_GROWTH, time_scale=600,
+        checks=[(160, "MemoryLeakTrend", False), (160, "AuthMemoryGrowth", True)]),
+}
+
+
+@pytest.mark.parametrize("name", list(WORLDS))
+def test_both_engines_agree_with_the_definition(name: str, tmp_path: Path) -> None:
+    if PROMTOOL is None:
+        pytest.skip(f"promtool is not installed: {INSTALL}")
+    world = WORLDS[name]
+    expected = {(second, alert): fires for second, alert, fires in world.checks}
+    assert embedded_verdicts(world) == expected, "the embedded engine disagrees with the case"
+    done = promtool_test(world, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout
+
+
+def test_a_wrong_expectation_fails_promtool(tmp_path: Path) -> None:
+    """The harness can fail: the same world with the verdict turned round is refused by promtool."""
+    if PROMTOOL is None:
+        pytest.skip(f"promtool is not installed: {INSTALL}")
+    world = WORLDS["429 after: rejections, not failures"]
+    flipped = World(**{**world.__dict__, "checks": [(220, "LowAvailability", True), (220, "HighRejectionRate", False)]})
+    done = promtool_test(flipped, tmp_path)
+    assert done.returncode != 0
+    assert "LowAvailability" in done.stdout + done.stderr
