@@ -24,7 +24,15 @@ import yaml
 
 from simulator.monitor import AlertEngine, AlertState, Baseline, LoadStats, build_sample
 from simulator.monitor.prometheus import INSTALL, Clock, embedded_rules, rule_file
-from simulator.monitor.prometheus.signals import BASELINE_LEVEL, BASELINE_SLOPE, CODES, PROCESS_PREFIX, REQUESTS
+from simulator.monitor.prometheus.signals import (
+    BASELINE_LEVEL,
+    BASELINE_SLOPE,
+    CODES,
+    DURATION,
+    LATENCY_BUCKETS,
+    PROCESS_PREFIX,
+    REQUESTS,
+)
 from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -41,15 +49,18 @@ class World:
     seconds: int
     load: Load | None = None
     rss: Callable[[int], float] | None = None
+    latency: Callable[[int], float] | None = None  # second -> every attempt's response time, seconds
     baseline: dict[str, tuple[float, float]] = field(default_factory=dict)  # alertname -> (slope/h, level)
     time_scale: float = 1.0
     checks: list[tuple[int, str, bool]] = field(default_factory=list)  # (second, alertname, fires)
 
 
-def _load_stats(counts: dict[str, int]) -> LoadStats:
+def _load_stats(counts: dict[str, int], latency: float | None) -> LoadStats:
     n = {code: counts.get(code, 0) for code in CODES}
+    ms = None if latency is None else latency * 1000
     return LoadStats(requests=sum(n.values()), status_2xx=n["2xx"], status_4xx=n["4xx"] + n["429"],
-                     status_429=n["429"], status_5xx=n["5xx"], conn_errors=n["conn_error"])
+                     status_429=n["429"], status_5xx=n["5xx"], conn_errors=n["conn_error"], p50_ms=ms, p95_ms=ms,
+                     p99_ms=ms)
 
 
 def embedded_verdicts(world: World) -> dict[tuple[int, str], bool]:
@@ -61,7 +72,8 @@ def embedded_verdicts(world: World) -> dict[tuple[int, str], bool]:
     wanted = {(second, name) for second, name, _ in world.checks}
     out: dict[tuple[int, str], bool] = {}
     for second in range(world.seconds + 1):
-        load = _load_stats(world.load(second)) if world.load is not None and second > 0 else None
+        latency = world.latency(second) if world.latency is not None else None
+        load = _load_stats(world.load(second), latency) if world.load is not None and second > 0 else None
         process = {"rss_bytes": world.rss(second)} if world.rss is not None else None
         sample = build_sample(world.target, WALL0 + second, second * world.time_scale, load,
                               load_lines=1 if load else 0, process=process)
@@ -94,6 +106,16 @@ def promtool_test(world: World, folder: Path) -> subprocess.CompletedProcess[str
                 total += world.load(second).get(code, 0) if second > 0 else 0
                 values.append(total)
             series.append({"series": f'{REQUESTS}{{service="{world.target}", code="{code}"}}',
+                           "values": _values(values)})
+    if world.latency is not None and world.load is not None:
+        for le in (*LATENCY_BUCKETS, float("inf")):
+            total, values = 0, []
+            for second in range(1, world.seconds + 1):
+                values.append(total)
+                total += sum(world.load(second).values()) if world.latency(second) <= le else 0
+            values.append(total)
+            bound = "+Inf" if le == float("inf") else repr(le)
+            series.append({"series": f'{DURATION}_bucket{{service="{world.target}", le="{bound}"}}',
                            "values": _values(values)})
     if world.rss is not None:
         series.append({"series": f'{PROCESS_PREFIX}rss_bytes{{service="{world.target}"}}',
@@ -151,6 +173,10 @@ WORLDS = {
     "availability: connection errors are failures": World(
         POOL, "after", "payments", 240, steady(90, conn_error=10),
         checks=[(220, "LowAvailability", True), (220, "HighErrorRate", True)]),
+    # the critical tier's p95 bound (200 ms), read from the histogram's buckets: 150 ms is under, 300 ms over
+    "latency: p95 over the tier's bound fires": World(
+        POOL, "after", "payments", 240, steady(100), latency=lambda second: 0.3 if second > 100 else 0.15,
+        checks=[(90, "HighLatencyP95", False), (220, "HighLatencyP95", True)]),
     # rejected is not failed: 10 % 429s are rejections, not an availability or error problem ...
     "429 after: rejections, not failures": World(
         RATE, "after", "gateway", 240, steady(90, **{"429": 10}),
