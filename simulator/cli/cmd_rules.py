@@ -29,7 +29,7 @@ def export(
     # the monitor (httpx, psutil, prometheus_client) and the scenario loader
     from simulator.durations import parse_duration
     from simulator.errors import CheckFailed, InputError
-    from simulator.monitor.prometheus import Clock, render
+    from simulator.monitor.prometheus import Clock, Inexpressible, locate, render
     from simulator.monitor.prometheus import check as promtool_check
     from simulator.scenario import load_scenario
     from simulator.scenario.catalog import resolve
@@ -42,7 +42,10 @@ def export(
         raise InputError(f"--interval: {exc}") from None
     if step <= 0:
         raise InputError(f"--interval: expected a duration above 0s, got {interval!r}")
-    text = render(loaded, Clock(time_scale=time_scale, step=step), source=_command(scenario, loaded.variant))
+    try:
+        text = render(loaded, Clock(time_scale=time_scale, step=step), source=_command(scenario, loaded.variant))
+    except Inexpressible as exc:
+        raise locate(exc, path) from None
     if out is not None:
         out.write_text(text, encoding="utf-8")
     else:

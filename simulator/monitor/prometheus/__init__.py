@@ -7,13 +7,23 @@ Public surface::
     rule_file(scenario, clock) -> dict                  the same, as data
     embedded_rules(scenario) -> [EmbeddedRule]          the rules and labels the embedded engine evaluates
     check(path) -> Verdict                              ``promtool check rules`` (exit 3 when missing)
+    Inexpressible, locate(error, path)                  a rule PromQL cannot say, located in its file (exit 2)
     Clock                                               time scale, evaluation step, rate window
     signals                                             the metric contract: series names, PromQL per metric path
 """
 
 from simulator.monitor.prometheus import signals
-from simulator.monitor.prometheus.compile import Clock, alerting_rule
-from simulator.monitor.prometheus.export import INSTALL, EmbeddedRule, Verdict, check, embedded_rules, render, rule_file
+from simulator.monitor.prometheus.compile import Clock, Inexpressible, alerting_rule
+from simulator.monitor.prometheus.export import (
+    INSTALL,
+    EmbeddedRule,
+    Verdict,
+    check,
+    embedded_rules,
+    locate,
+    render,
+    rule_file,
+)
 
-__all__ = ["INSTALL", "Clock", "EmbeddedRule", "Verdict", "alerting_rule", "check", "embedded_rules", "render",
-           "rule_file", "signals"]
+__all__ = ["INSTALL", "Clock", "EmbeddedRule", "Inexpressible", "Verdict", "alerting_rule", "check",
+           "embedded_rules", "locate", "render", "rule_file", "signals"]

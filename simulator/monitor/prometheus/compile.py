@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.errors import InputError
 from simulator.monitor.prometheus import signals
 from simulator.monitor.prometheus.signals import BASELINE_LEVEL, BASELINE_SLOPE, duration, number, selector
 from simulator.monitor.rules import Rule
@@ -84,16 +85,28 @@ def alerting_rule(rule: Rule, labels: Mapping[str, str], clock: Clock) -> dict[s
     return out
 
 
-def _read(rule: Rule, metric: str, clock: Clock) -> signals.Reading:
-    return signals.reading(metric, rule.target, resolution=clock.rate_window, step=clock.step)
+class Inexpressible(InputError):
+    """A rule whose metric (or denominator) the metric contract cannot say in PromQL: exit 2, naming the rule."""
+
+    def __init__(self, rule: Rule, field: str, reason: str):
+        super().__init__(f"alert rule {rule.name} (target {rule.target}), {field}: {reason}")
+        self.rule, self.field, self.reason = rule.name, field, reason
+
+
+def _read(rule: Rule, field: str, clock: Clock) -> signals.Reading:
+    try:
+        return signals.reading(getattr(rule.spec, field) or "", rule.target, resolution=clock.rate_window,
+                               step=clock.step)
+    except InputError as exc:
+        raise Inexpressible(rule, field, str(exc)) from None
 
 
 def _threshold(rule: Rule, clock: Clock) -> str:
     spec = rule.spec
     window = clock.wall(spec.window)
-    value = _read(rule, spec.metric, clock).window(window, spec.aggregate, clock.step)
+    value = _read(rule, "metric", clock).window(window, spec.aggregate, clock.step)
     if spec.kind == "ratio":
-        den = _read(rule, spec.denominator or "", clock).window(window, spec.aggregate, clock.step)
+        den = _read(rule, "denominator", clock).window(window, spec.aggregate, clock.step)
         value = f"({value}) / on (service) (({den}) > 0)"
     return f"({value}) {spec.op} {number(spec.threshold if spec.threshold is not None else 0.0)}"
 
@@ -103,7 +116,7 @@ class _Trend:
 
     def __init__(self, rule: Rule, clock: Clock):
         self.spec, self.clock = rule.spec, clock
-        y = _read(rule, rule.spec.metric, clock).instant
+        y = _read(rule, "metric", clock).instant
         self.points = f"({y})[{duration(clock.wall(rule.spec.window))}:{duration(clock.step)}]"
         self.slope = f"deriv({self.points}) * {number(HOUR / clock.time_scale)}"
         who = {"alertname": rule.spec.name}

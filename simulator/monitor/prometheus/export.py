@@ -17,13 +17,14 @@ from typing import Any
 
 import yaml
 
-from simulator.errors import EnvironmentProblem
+from simulator.errors import EnvironmentProblem, InputError, Problem
 from simulator.monitor.engine import AlertStatus
 from simulator.monitor.monitor import Monitor, TargetSpec
-from simulator.monitor.prometheus.compile import Clock, alerting_rule
+from simulator.monitor.prometheus.compile import Clock, Inexpressible, alerting_rule
 from simulator.monitor.prometheus.signals import duration
 from simulator.monitor.rules import Rule
 from simulator.scenario.model import Scenario
+from simulator.scenario.yamlpos import dotted, load_yaml_file
 from simulator.targets.apps.catalog import APPS
 from simulator.targets.command import KIND as COMMAND
 
@@ -84,6 +85,20 @@ def render(scenario: Scenario, clock: Clock | None = None, *, source: str = "") 
     body = yaml.dump(rule_file(scenario, clock), Dumper=_Dumper, sort_keys=False, width=100_000,
                      allow_unicode=True)
     return "\n".join(head) + body
+
+
+def locate(error: Inexpressible, path: Path) -> InputError:
+    """The error at the rule's place in the scenario file (``file:line:col: alerts[i].metric: ...``), when the
+    rule is one of the file's own ``alerts:``; else the file and the rule."""
+    data, positions = load_yaml_file(path)
+    alerts = data.get("alerts") if isinstance(data, dict) else None
+    for i, item in enumerate(alerts if isinstance(alerts, list) else []):
+        if isinstance(item, dict) and item.get("name") == error.rule:
+            key = ("alerts", i, error.field)
+            line, col = positions.of_value(key) or (None, None)
+            return InputError(str(Problem(str(path), line, col, dotted(key), f"alert rule {error.rule}: "
+                                          f"{error.reason}")))
+    return InputError(f"{path}: {error}")
 
 
 @dataclass(frozen=True)

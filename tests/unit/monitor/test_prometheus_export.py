@@ -4,6 +4,7 @@ embedded engine's alerts; the metric contract's PromQL; the command's exits."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -176,3 +177,14 @@ def test_the_command_module_imports_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_a_metric_with_no_promql_form_names_the_rule_exit_2(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.yaml"
+    odd.write_text((ROOT / "scenarios/pool-exhaustion.yaml").read_text().replace(
+        "metric: gauges.db_pool_waiters", "metric: by_tier.major.p95_ms", 1))
+    done = gameday("rules", "export", str(odd))
+    assert done.returncode == 2
+    line = done.stderr.strip()
+    assert "\n" not in line and "PaymentsPoolWaiters" in line and "by_tier.major.p95_ms" in line
+    assert re.search(r"odd\.yaml:\d+:\d+: alerts\[0\]\.metric: ", line), line

@@ -50,6 +50,7 @@ class World:
     load: Load | None = None
     rss: Callable[[int], float] | None = None
     latency: Callable[[int], float] | None = None  # second -> every attempt's response time, seconds
+    gauges: Callable[[int], dict[str, float]] | None = None  # second -> the target's own gauges
     baseline: dict[str, tuple[float, float]] = field(default_factory=dict)  # alertname -> (slope/h, level)
     time_scale: float = 1.0
     checks: list[tuple[int, str, bool]] = field(default_factory=list)  # (second, alertname, fires)
@@ -75,8 +76,9 @@ def embedded_verdicts(world: World) -> dict[tuple[int, str], bool]:
         latency = world.latency(second) if world.latency is not None else None
         load = _load_stats(world.load(second), latency) if world.load is not None and second > 0 else None
         process = {"rss_bytes": world.rss(second)} if world.rss is not None else None
+        gauges = world.gauges(second) if world.gauges is not None else None
         sample = build_sample(world.target, WALL0 + second, second * world.time_scale, load,
-                              load_lines=1 if load else 0, process=process)
+                              load_lines=1 if load else 0, process=process, gauges=gauges)
         engine.evaluate([sample], second * world.time_scale, WALL0 + second)
         for s, name in wanted:
             if s == second:
@@ -117,6 +119,10 @@ def promtool_test(world: World, folder: Path) -> subprocess.CompletedProcess[str
             bound = "+Inf" if le == float("inf") else repr(le)
             series.append({"series": f'{DURATION}_bucket{{service="{world.target}", le="{bound}"}}',
                            "values": _values(values)})
+    if world.gauges is not None:
+        for name in world.gauges(0):
+            series.append({"series": f'{name}{{service="{world.target}"}}',
+                           "values": _values([world.gauges(s)[name] for s in range(world.seconds + 1)])})
     if world.rss is not None:
         series.append({"series": f'{PROCESS_PREFIX}rss_bytes{{service="{world.target}"}}',
                        "values": _values([world.rss(s) for s in range(world.seconds + 1)])})
@@ -151,6 +157,14 @@ def every(n: int, code: str, ok: int) -> Load:
     return load
 
 
+def pool(checked_out: float, size: float) -> Callable[[int], dict[str, float]]:
+    """A DB pool of ``size`` with ``checked_out`` connections out from second 100 (2 before)."""
+    def gauges(second: int) -> dict[str, float]:
+        return {"db_pool_checked_out": checked_out if second > 100 else 2.0, "db_pool_size": size,
+                "db_pool_waiters": 0.0}
+    return gauges
+
+
 def growing(per_second: float, *, start: int = 60, level: float = 50e6, noise: float = 0.0) -> Callable[[int], float]:
     def rss(second: int) -> float:
         wobble = noise if second % 2 else -noise
@@ -177,6 +191,15 @@ WORLDS = {
     "latency: p95 over the tier's bound fires": World(
         POOL, "after", "payments", 240, steady(100), latency=lambda second: 0.3 if second > 100 else 0.15,
         checks=[(90, "HighLatencyP95", False), (220, "HighLatencyP95", True)]),
+    # saturation, a ratio of two of the target's own gauges: 19 of 20 connections out is over 90 %, 10 is not,
+    # and an empty pool (size 0) is no data, not a division by zero
+    "ratio: pool 95 % checked out fires": World(
+        POOL, "after", "payments", 240, gauges=pool(19, 20),
+        checks=[(90, "DbPoolSaturation", False), (220, "DbPoolSaturation", True)]),
+    "ratio: pool 50 % checked out stays silent": World(
+        POOL, "after", "payments", 240, gauges=pool(10, 20), checks=[(220, "DbPoolSaturation", False)]),
+    "ratio: a pool of size 0 is no data": World(
+        POOL, "after", "payments", 240, gauges=pool(5, 0), checks=[(220, "DbPoolSaturation", False)]),
     # rejected is not failed: 10 % 429s are rejections, not an availability or error problem ...
     "429 after: rejections, not failures": World(
         RATE, "after", "gateway", 240, steady(90, **{"429": 10}),
