@@ -20,8 +20,9 @@
     ``predict_linear(y[W:S], horizon) >= limit``.
 
 Durations are game time in the embedded rule; here they are wall time: game seconds / ``time_scale`` (a
-scenario's ``for: 1h`` at ``--time-scale 600`` is ``6s``). Annotation templates are translated:
-``{{ $value }}`` prints as embedded (``%.4g``), ``{{ $labels.x }}`` of a label the rule sets is its value,
+scenario's ``for: 1h`` at ``--time-scale 600`` is ``6s``); a threshold's window is at least the rate window
+(4 evaluation steps), as the embedded engine's window always holds at least the latest sample.
+Annotation templates are translated: ``{{ $value }}`` prints as embedded (``%.4g``), ``{{ $labels.x }}`` of a label the rule sets is its value,
 ``run_id`` is Prometheus' external label, and ``{{ $detail.x }}`` of a trend is a ``query`` of the same
 figure (``n/a`` where the embedded engine has none).
 """
@@ -103,7 +104,9 @@ def _read(rule: Rule, field: str, clock: Clock) -> signals.Reading:
 
 def _threshold(rule: Rule, clock: Clock) -> str:
     spec = rule.spec
-    window = clock.wall(spec.window)
+    # the embedded engine's window always holds the latest sample; Prometheus' rate needs two: a window shorter
+    # than the rate window (a 30s window at 600x is 50ms of wall time) reads the rate window
+    window = max(clock.wall(spec.window), clock.rate_window)
     value = _read(rule, "metric", clock).window(window, spec.aggregate, clock.step)
     if spec.kind == "ratio":
         den = _read(rule, "denominator", clock).window(window, spec.aggregate, clock.step)

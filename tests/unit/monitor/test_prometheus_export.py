@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from simulator.errors import EnvironmentProblem, InputError
-from simulator.monitor import Monitor, TargetSpec
-from simulator.monitor.prometheus import INSTALL, Clock, check, render, rule_file
+from simulator.monitor import AlertRuleSpec, Monitor, Rule, TargetSpec
+from simulator.monitor.prometheus import INSTALL, Clock, alerting_rule, check, render, rule_file
 from simulator.monitor.prometheus.signals import duration, parse_key, reading
 from simulator.scenario import load_every_variant
 from simulator.scenario.model import Scenario
@@ -188,3 +188,52 @@ def test_a_metric_with_no_promql_form_names_the_rule_exit_2(tmp_path: Path) -> N
     line = done.stderr.strip()
     assert "\n" not in line and "PaymentsPoolWaiters" in line and "by_tier.major.p95_ms" in line
     assert re.search(r"odd\.yaml:\d+:\d+: alerts\[0\]\.metric: ", line), line
+
+
+def every_form() -> list[Rule]:
+    """Rules reaching every way a metric path, an aggregate and a rule kind compile."""
+    paths = ["availability", "rejection_rate", "error_rate", "served_rate", "unserved_rate", "p50_ms", "p95_ms",
+             "p99_ms", "rps", "requests", "ok", "failed", "rejected", "good", "served", "unserved", "status_429",
+             "status_4xx", "conn_errors", "retries", "users", "cpu_warning", "up", "scrape_ms", "gauges.q",
+             'gauges.q{pool="a b",service="x"}', "counters.c_total", 'rates.c_total{code="500"}',
+             "process.rss_bytes", "by_tier.major.requests", "by_tier.major.rejection_rate",
+             "by_tier.gold.error_rate"]
+    rules = []
+    for i, path in enumerate(paths):
+        for aggregate in ("avg", "min", "max", "last", "sum"):
+            threshold = 0.5 if path.endswith("_rate") or path == "availability" else 3.0
+            rules.append(Rule(AlertRuleSpec(name=f"T{i}{aggregate}", metric=path, threshold=threshold,
+                                            aggregate=aggregate, window=45, **{"for": 10}), "svc"))
+    rules.append(Rule(AlertRuleSpec(name="Ratio", kind="ratio", metric="rates.a_total", denominator="rps",
+                                    threshold=0.2, keep_firing_for=30), "svc"))
+    for i, path in enumerate(["process.rss_bytes", "p95_ms", "availability", "gauges.q", "rates.c_total"]):
+        rules.append(Rule(AlertRuleSpec(
+            name=f"Trend{i}", kind="trend", metric=path, window=3600, slope_above=1, relative_slope_above=0.1,
+            limit=100, horizon=7200, min_r2=0.5, require_baseline=i % 2 == 0, summary="{{ $value }} {{ "
+            "$labels.tier }} {{ $labels.run_id }} {{ $labels.service }} {{ $detail.hours_to_limit | humanize }} "
+            "{{ $detail.r2 }} {{ $detail.baseline_level | humanize1024 }} {{ $detail.nothing }}"), "svc"))
+    return rules
+
+
+def test_promtool_accepts_every_form(tmp_path: Path) -> None:
+    needs_promtool()
+    labels = {"service": "svc", "tier": "critical", "app": "command", "severity": "warning", "alertname": "x"}
+    clock = Clock(time_scale=60, step=2)
+    rules = [alerting_rule(rule, {**labels, "alertname": rule.name}, clock) for rule in every_form()]
+    out = tmp_path / "all.yml"
+    out.write_text(yaml.safe_dump({"groups": [{"name": "all", "rules": rules}]}, sort_keys=False, width=100_000))
+    verdict = check(out)
+    assert verdict.ok, verdict.output
+    trend = next(r for r in rules if r["alert"] == "Trend1")
+    assert trend["annotations"]["summary"].startswith('{{ $value | printf "%.4g" }} critical '
+                                                      "{{ $externalLabels.run_id }} {{ $labels.service }} ")
+    assert trend["annotations"]["summary"].endswith(" n/a")  # a detail the embedded engine never has
+    assert "alertname" not in trend["labels"] and "run_id" not in trend["labels"]
+
+
+def test_a_window_shorter_than_the_rate_window_reads_the_rate_window() -> None:
+    rule = Rule(AlertRuleSpec(name="Avail", metric="availability", op="<", threshold=0.99, window=30), "svc")
+    fast = alerting_rule(rule, {"service": "svc"}, Clock(time_scale=600, step=1))  # 30s of game time: 50ms
+    assert "[4s]" in fast["expr"] and "ms]" not in fast["expr"]
+    real = alerting_rule(rule, {"service": "svc"}, Clock(time_scale=1, step=1))
+    assert "[30s]" in real["expr"]
