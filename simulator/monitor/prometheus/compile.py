@@ -22,9 +22,9 @@
 Durations are game time in the embedded rule; here they are wall time: game seconds / ``time_scale`` (a
 scenario's ``for: 1h`` at ``--time-scale 600`` is ``6s``); a threshold's window is at least the rate window
 (4 evaluation steps), as the embedded engine's window always holds at least the latest sample.
-Annotation templates are translated: ``{{ $value }}`` prints as embedded (``%.4g``), ``{{ $labels.x }}`` of a label the rule sets is its value,
-``run_id`` is Prometheus' external label, and ``{{ $detail.x }}`` of a trend is a ``query`` of the same
-figure (``n/a`` where the embedded engine has none).
+Annotation templates are translated: ``{{ $value }}`` prints as embedded (``%.4g``), ``{{ $labels.x }}`` of
+a label the rule sets is its value, ``run_id`` is Prometheus' external label, and ``{{ $detail.x }}`` of a
+trend is a ``query`` of the same figure (``n/a`` where the embedded engine has none).
 """
 
 from __future__ import annotations
