@@ -261,3 +261,22 @@ def test_a_wrong_expectation_fails_promtool(tmp_path: Path) -> None:
     done = promtool_test(flipped, tmp_path)
     assert done.returncode != 0
     assert "LowAvailability" in done.stdout + done.stderr
+
+
+def test_a_trend_rule_that_needs_no_baseline(tmp_path: Path) -> None:
+    """``require_baseline: false``: with no baseline captured the slope is compared with 0 and the level is the
+    window's mean -- a leak fires it in both engines, a flat line does not."""
+    if PROMTOOL is None:
+        pytest.skip(f"promtool is not installed: {INSTALL}")
+    scenario = tmp_path / "leak.yaml"
+    rule = "    slope_above: 3000000"
+    scenario.write_text((ROOT / LEAK).read_text().replace(rule, "    require_baseline: false\n" + rule))
+    for rss, fires in ((growing(1.2e6), True), (growing(0.0), False)):
+        world = World(str(scenario), "after", "auth", 170, rss=rss, time_scale=600,
+                      checks=[(160, "AuthMemoryGrowth", fires), (160, "MemoryLeakTrend", False)])
+        expected = {(second, alert): f for second, alert, f in world.checks}
+        assert embedded_verdicts(world) == expected
+        folder = tmp_path / str(fires)
+        folder.mkdir()
+        done = promtool_test(world, folder)
+        assert done.returncode == 0, done.stdout + done.stderr
