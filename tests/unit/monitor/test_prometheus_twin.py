@@ -51,17 +51,21 @@ class World:
     rss: Callable[[int], float] | None = None
     latency: Callable[[int], float] | None = None  # second -> every attempt's response time, seconds
     gauges: Callable[[int], dict[str, float]] | None = None  # second -> the target's own gauges
+    up: Callable[[int], int] | None = None  # second -> 1 scraped, 0 not
+    customer_tier: str | None = None  # every attempt is this customer tier's (the gateway's customers)
     baseline: dict[str, tuple[float, float]] = field(default_factory=dict)  # alertname -> (slope/h, level)
     time_scale: float = 1.0
     checks: list[tuple[int, str, bool]] = field(default_factory=list)  # (second, alertname, fires)
 
 
-def _load_stats(counts: dict[str, int], latency: float | None) -> LoadStats:
+def _load_stats(counts: dict[str, int], latency: float | None, tier: str | None) -> LoadStats:
     n = {code: counts.get(code, 0) for code in CODES}
     ms = None if latency is None else latency * 1000
+    by_tier = {} if tier is None else {tier: {"requests": sum(n.values()), "status_429": n["429"],
+                                              "status_5xx": n["5xx"], "conn_errors": n["conn_error"]}}
     return LoadStats(requests=sum(n.values()), status_2xx=n["2xx"], status_4xx=n["4xx"] + n["429"],
                      status_429=n["429"], status_5xx=n["5xx"], conn_errors=n["conn_error"], p50_ms=ms, p95_ms=ms,
-                     p99_ms=ms)
+                     p99_ms=ms, by_tier=by_tier)
 
 
 def embedded_verdicts(world: World) -> dict[tuple[int, str], bool]:
@@ -74,11 +78,13 @@ def embedded_verdicts(world: World) -> dict[tuple[int, str], bool]:
     out: dict[tuple[int, str], bool] = {}
     for second in range(world.seconds + 1):
         latency = world.latency(second) if world.latency is not None else None
-        load = _load_stats(world.load(second), latency) if world.load is not None and second > 0 else None
+        load = (_load_stats(world.load(second), latency, world.customer_tier)
+                if world.load is not None and second > 0 else None)
         process = {"rss_bytes": world.rss(second)} if world.rss is not None else None
         gauges = world.gauges(second) if world.gauges is not None else None
+        up = world.up(second) if world.up is not None else None
         sample = build_sample(world.target, WALL0 + second, second * world.time_scale, load,
-                              load_lines=1 if load else 0, process=process, gauges=gauges)
+                              load_lines=1 if load else 0, process=process, gauges=gauges, up=up)
         engine.evaluate([sample], second * world.time_scale, WALL0 + second)
         for s, name in wanted:
             if s == second:
@@ -107,7 +113,8 @@ def promtool_test(world: World, folder: Path) -> subprocess.CompletedProcess[str
             for second in range(world.seconds + 1):
                 total += world.load(second).get(code, 0) if second > 0 else 0
                 values.append(total)
-            series.append({"series": f'{REQUESTS}{{service="{world.target}", code="{code}"}}',
+            tier = f', customer_tier="{world.customer_tier}"' if world.customer_tier else ""
+            series.append({"series": f'{REQUESTS}{{service="{world.target}", code="{code}"{tier}}}',
                            "values": _values(values)})
     if world.latency is not None and world.load is not None:
         for le in (*LATENCY_BUCKETS, float("inf")):
@@ -119,6 +126,9 @@ def promtool_test(world: World, folder: Path) -> subprocess.CompletedProcess[str
             bound = "+Inf" if le == float("inf") else repr(le)
             series.append({"series": f'{DURATION}_bucket{{service="{world.target}", le="{bound}"}}',
                            "values": _values(values)})
+    if world.up is not None:
+        series.append({"series": f'up{{service="{world.target}"}}',
+                       "values": _values([world.up(s) for s in range(world.seconds + 1)])})
     if world.gauges is not None:
         for name in world.gauges(0):
             series.append({"series": f'{name}{{service="{world.target}"}}',
@@ -187,6 +197,13 @@ WORLDS = {
     "availability: connection errors are failures": World(
         POOL, "after", "payments", 240, steady(90, conn_error=10),
         checks=[(220, "LowAvailability", True), (220, "HighErrorRate", True)]),
+    # a scrape that fails for longer than `for:` (30 s) pages; one that fails for 10 s does not
+    "down: the scrape fails": World(
+        POOL, "after", "payments", 240, up=lambda second: 0 if second > 100 else 1,
+        checks=[(90, "TargetDown", False), (220, "TargetDown", True)]),
+    "down: a short gap stays silent": World(
+        POOL, "after", "payments", 240, up=lambda second: 0 if 150 < second <= 160 else 1,
+        checks=[(158, "TargetDown", False), (220, "TargetDown", False)]),
     # the critical tier's p95 bound (200 ms), read from the histogram's buckets: 150 ms is under, 300 ms over
     "latency: p95 over the tier's bound fires": World(
         POOL, "after", "payments", 240, steady(100), latency=lambda second: 0.3 if second > 100 else 0.15,
@@ -206,6 +223,13 @@ WORLDS = {
         checks=[(90, "HighRejectionRate", False), (220, "HighRejectionRate", True),
                 (220, "GatewayMajorTier429", True), (220, "LowAvailability", False),
                 (220, "HighErrorRate", False)]),
+    # a major customer's 429s (1 % is the bound): 5 % of their attempts rejected pages, 0.5 % does not
+    "429 after: major customers rejected": World(
+        RATE, "after", "gateway", 240, steady(95, **{"429": 5}), customer_tier="major",
+        checks=[(90, "MajorCustomerRejections", False), (220, "MajorCustomerRejections", True)]),
+    "429 after: a few major customers' rejections stay silent": World(
+        RATE, "after", "gateway", 240, every(2, "429", 100), customer_tier="major",
+        checks=[(220, "MajorCustomerRejections", False), (220, "HighRejectionRate", False)]),
     # ... 10 % 5xx are failures, not rejections ...
     "5xx after: failures, not rejections": World(
         RATE, "after", "gateway", 240, steady(90, **{"5xx": 10}),
