@@ -24,7 +24,8 @@ scenario's ``for: 1h`` at ``--time-scale 600`` is ``6s``); a threshold's window 
 (4 evaluation steps), as the embedded engine's window always holds at least the latest sample.
 Annotation templates are translated: ``{{ $value }}`` prints as embedded (``%.4g``), ``{{ $labels.x }}`` of
 a label the rule sets is its value, ``run_id`` is Prometheus' external label, and ``{{ $detail.x }}`` of a
-trend is a ``query`` of the same figure (``n/a`` where the embedded engine has none).
+trend is a ``query`` of the same figure (``n/a`` where the embedded engine has none); any other ``{{``/``}}``
+is text, as the embedded engine prints it.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def alerting_rule(rule: Rule, labels: Mapping[str, str], clock: Clock) -> dict[s
     if spec.keep_firing_for > 0:
         out["keep_firing_for"] = duration(clock.wall(spec.keep_firing_for))
     static = {k: v for k, v in labels.items() if k not in ("alertname", "run_id")}
-    out["labels"] = dict(sorted(static.items()))
+    out["labels"] = {k: _literal(v) for k, v in sorted(static.items())}  # label values are templates too
     annotations = {k: translate(v, static, details) for k, v in spec.all_annotations().items()}
     if annotations:
         out["annotations"] = annotations
@@ -183,10 +184,20 @@ def translate(template: str, labels: Mapping[str, str], details: Mapping[str, st
                 return f"{{{{ $labels.{name} }}}}"
             if name == "run_id":
                 return "{{ $externalLabels.run_id }}"
-            return labels.get(name, "")
+            return _literal(labels.get(name, ""))
         query = details.get(ref[7:])
         if query is None:
             return "n/a"
         return f"{{{{ with query `{query}` }}}}{{{{ . | first | value | {show} }}}}{{{{ else }}}}n/a{{{{ end }}}}"
 
-    return _TEMPLATE.sub(expand, template)
+    out, pos = [], 0
+    for match in _TEMPLATE.finditer(template):
+        out += [_literal(template[pos:match.start()]), expand(match)]
+        pos = match.end()
+    return "".join([*out, _literal(template[pos:])])
+
+
+def _literal(text: str) -> str:
+    """Text that Go's templates print as it is: the embedded engine leaves any other ``{{ ... }}`` as text, so its
+    ``{{`` and ``}}`` become string actions (``{{ "{{" }}``)."""
+    return re.sub(r"\{\{|\}\}", lambda m: f'{{{{ "{m.group(0)}" }}}}', text)

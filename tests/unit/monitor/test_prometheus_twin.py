@@ -35,6 +35,7 @@ from simulator.monitor.prometheus.signals import (
     PROCESS_PREFIX,
     REQUESTS,
 )
+from simulator.monitor.rules import render
 from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -103,15 +104,19 @@ def _values(numbers: list[float]) -> str:
     return " ".join(f"{v:.0f}" for v in numbers)
 
 
-def promtool_test(world: World, folder: Path) -> subprocess.CompletedProcess[str]:
+def promtool_test(world: World, folder: Path,
+                  annotations: dict[str, dict[str, str]] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the world through the exported rules; ``annotations`` (alertname -> the text expected when it fires)
+    keeps the rules' annotations and expects them, else they are dropped and only labels are compared."""
     scenario = load_scenario(ROOT / world.scenario, world.variant)
     exported = rule_file(scenario, Clock(time_scale=world.time_scale, step=1.0))
-    labels = {}
     for group in exported["groups"]:
         for rule in group["rules"]:
-            rule.pop("annotations", None)  # templates are promtool-checked elsewhere; verdicts here
-            if rule["labels"]["service"] == world.target:
-                labels[rule["alert"]] = rule["labels"]
+            if annotations is None:
+                rule.pop("annotations", None)
+    # the alert's labels as the embedded engine gives them (its run id is Prometheus' external label)
+    labels = {item.rule.name: {k: v for k, v in item.labels.items() if k not in ("alertname", "run_id")}
+              for item in embedded_rules(scenario) if item.rule.target == world.target}
     (folder / "rules.yml").write_text(yaml.safe_dump(exported, sort_keys=False, width=100_000))
     series = []
     if world.load is not None:
@@ -148,7 +153,8 @@ def promtool_test(world: World, folder: Path) -> subprocess.CompletedProcess[str
         series.append({"series": f"{BASELINE_SLOPE}{{{who}}}", "values": f"{slope:.0f}x{world.seconds}"})
         series.append({"series": f"{BASELINE_LEVEL}{{{who}}}", "values": f"{level:.0f}x{world.seconds}"})
     tests = [{"eval_time": f"{second}s", "alertname": name,
-              "exp_alerts": [{"exp_labels": labels[name]}] if fires else []}
+              "exp_alerts": [{"exp_labels": labels[name], **({"exp_annotations": annotations[name]}
+                                                            if annotations is not None else {})}] if fires else []}
              for second, name, fires in world.checks]
     (folder / "test.yml").write_text(yaml.safe_dump({
         "rule_files": ["rules.yml"], "evaluation_interval": "1s",
@@ -360,3 +366,50 @@ def test_every_second_the_engines_agree_within_one_interval(name: str, tmp_path:
                                    "from a transition"
     changes = sum(embedded[(s, a)] != embedded[(s - 1, a)] for s, a, _ in every_second if s > 1)
     assert changes <= len(alerts) * 2  # a world's alerts fire once (and may resolve), they do not flap
+
+
+ODD_RULE = """
+  - name: OddText
+    target: payments
+    metric: gauges.db_pool_waiters
+    threshold: 1
+    window: 10s
+    labels: {team: "db{{a}}"}
+    annotations:
+      summary: "{{ $value }} on {{ $labels.service }} ({{ $labels.tier }}, team {{ $labels.team }}) {{ odd }} }}"
+      description: "{{ $value | humanizePercentage }} of one; r2 {{ $detail.r2 }}; {{ $labels.nothing }}."
+"""
+
+
+def test_annotations_read_as_the_embedded_engine_writes_them(tmp_path: Path) -> None:
+    """The exported annotations, rendered by Prometheus, are the text the embedded engine renders for the same
+    alert and value: ``$value`` and its filters, labels from the expression and from the rule, a ``$detail`` a
+    threshold rule has none of, and braces that are no template."""
+    if PROMTOOL is None:
+        pytest.skip(f"promtool is not installed: {INSTALL}")
+    scenario = tmp_path / "pool.yaml"
+    scenario.write_text((ROOT / POOL).read_text().replace("\ntiming:", ODD_RULE + "\ntiming:", 1))
+    def gauges(second: int) -> dict[str, float]:
+        return {"db_pool_checked_out": 19.0 if second > 100 else 2.0, "db_pool_size": 20.0,
+                "db_pool_waiters": 3.0 if second > 100 else 0.0}
+    checks = [(220, "OddText", True), (220, "DbPoolSaturation", True), (220, "DbPoolWaiters", True)]
+    world = World(str(scenario), "after", "payments", 240, gauges=gauges, checks=checks)
+    loaded = load_scenario(scenario, "after")
+    items = [item for item in embedded_rules(loaded) if item.rule.target == "payments"]
+    engine = AlertEngine([item.rule for item in items], base_labels={"scenario": loaded.metadata.name},
+                         target_labels={"payments": {"tier": "critical", "app": "payments"}})
+    for second in range(1, 221):
+        engine.evaluate([build_sample("payments", WALL0 + second, second, gauges=gauges(second))], second)
+    states = {s.alertname: s for s in engine.states()}
+    expected = {}
+    for item in items:
+        name = item.rule.name
+        state = states[name]
+        if any(name == alert for _, alert, _ in checks):
+            assert state.state == AlertState.FIRING
+            expected[name] = {key: render(text, state.value, state.labels)
+                              for key, text in item.rule.spec.all_annotations().items()}
+    assert expected["OddText"]["summary"] == "3 on payments (critical, team db{{a}}) {{ odd }} }}"
+    assert expected["OddText"]["description"] == "300% of one; r2 n/a; ."
+    done = promtool_test(world, tmp_path, annotations=expected)
+    assert done.returncode == 0, done.stdout + done.stderr
