@@ -47,7 +47,10 @@ def export(
     except Inexpressible as exc:
         raise locate(exc, path) from None
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write the rule file: {exc.strerror or exc}") from None
     else:
         sys.stdout.write(text)
     if not check:

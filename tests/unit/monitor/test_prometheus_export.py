@@ -237,3 +237,9 @@ def test_a_window_shorter_than_the_rate_window_reads_the_rate_window() -> None:
     assert "[4s]" in fast["expr"] and "ms]" not in fast["expr"]
     real = alerting_rule(rule, {"service": "svc"}, Clock(time_scale=1, step=1))
     assert "[30s]" in real["expr"]
+
+
+def test_an_output_that_cannot_be_written_is_one_line_exit_2(tmp_path: Path) -> None:
+    done = gameday("rules", "export", "memory-leak", "-o", str(tmp_path / "no" / "such" / "rules.yml"))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "cannot write the rule file" in done.stderr
