@@ -40,6 +40,7 @@ COMMANDS = {
     "incident false-alarm", "incident list", "incident mitigate", "incident note", "incident notify",
     "incident ops-action", "incident pages", "incident postmortem", "incident reopen", "incident resolve",
     "incident severity", "incident show", "incident timeline", "incident update",
+    "rules", "rules export",
     "targets", "targets down", "targets status", "targets up",
     "tracker", "tracker export", "tracker migrate", "tracker oncall", "tracker roster", "tracker serve",
 }
