@@ -1,8 +1,8 @@
 """Shared test helpers: where optional real parts (Chromium, Docker) are, and CI's demand for them.
 
 Locally, tests that need Chromium or a Docker engine skip with a reason when it is missing.
-In CI, ``GAMEDAY_REQUIRE_BROWSER=1`` / ``GAMEDAY_REQUIRE_DOCKER=1`` turn that skip into a
-failure, so those tests can never silently skip there.
+In CI, ``GAMEDAY_REQUIRE_BROWSER=1`` / ``GAMEDAY_REQUIRE_DOCKER=1`` (``GAMEDAY_REQUIRE_PROMETHEUS=1`` for
+promtool and Prometheus) turn that skip into a failure, so those tests can never silently skip there.
 """
 
 from __future__ import annotations
@@ -12,11 +12,7 @@ import shutil
 
 import pytest
 
-
-def _need(what: str, env: str, reason: str) -> None:
-    if os.environ.get(env) == "1":
-        pytest.fail(f"{what} required in this environment ({env}=1) but unavailable: {reason}")
-    pytest.skip(f"{what} unavailable: {reason}")
+from tests.helpers.needs import need
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +20,7 @@ def chromium_path() -> str:
     """Path of Debian's chromium; skip (or fail in CI) when it is not installed."""
     path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
     if not path:
-        _need("Chromium", "GAMEDAY_REQUIRE_BROWSER", "install Debian's chromium (apt-get install chromium)")
+        need("Chromium", "GAMEDAY_REQUIRE_BROWSER", "install Debian's chromium (apt-get install chromium)")
     return path
 
 
@@ -38,7 +34,7 @@ def docker_engine():
         client = docker_client(timeout=120)
         check_image(client)
     except EnvironmentProblem as exc:
-        _need("Docker engine", "GAMEDAY_REQUIRE_DOCKER", str(exc))
+        need("Docker engine", "GAMEDAY_REQUIRE_DOCKER", str(exc))
     return client
 
 

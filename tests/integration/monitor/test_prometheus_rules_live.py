@@ -27,6 +27,7 @@ from simulator.monitor.prometheus.signals import CODES, LATENCY_BUCKETS
 from simulator.netbind import free_port
 from simulator.scenario import load_every_variant
 from simulator.scenario.yamlpos import peek_yaml
+from tests.helpers.needs import need
 
 ROOT = Path(__file__).resolve().parents[3]
 PROMETHEUS = shutil.which("prometheus")
@@ -84,7 +85,7 @@ def _get(url: str) -> dict:
 @pytest.mark.slow
 def test_prometheus_evaluates_every_exported_rule(tmp_path: Path, metrics_server) -> None:
     if PROMETHEUS is None:
-        pytest.skip(f"prometheus is not installed: {INSTALL}")
+        need("Prometheus", "GAMEDAY_REQUIRE_PROMETHEUS", f"prometheus is not installed: {INSTALL}")
     files = sorted([*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("examples/*/*.yaml")])
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()

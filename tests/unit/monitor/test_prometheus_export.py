@@ -21,6 +21,7 @@ from simulator.scenario import load_every_variant
 from simulator.scenario.model import Scenario
 from simulator.scenario.yamlpos import peek_yaml
 from simulator.targets.apps.catalog import APPS
+from tests.helpers.needs import need
 
 ROOT = Path(__file__).resolve().parents[3]
 PROMTOOL = shutil.which("promtool")  # Debian's prometheus package ships it
@@ -32,7 +33,7 @@ IDS = [f"{p.relative_to(ROOT)}[{s.variant or '-'}]" for p, s in WORLDS]
 
 def needs_promtool() -> None:
     if PROMTOOL is None:
-        pytest.skip(f"promtool is not installed: {INSTALL}")
+        need("promtool", "GAMEDAY_REQUIRE_PROMETHEUS", f"promtool is not installed: {INSTALL}")
 
 
 def test_every_bundled_scenario_is_covered() -> None:

@@ -37,6 +37,7 @@ from simulator.monitor.prometheus.signals import (
 )
 from simulator.monitor.rules import render
 from simulator.scenario import load_scenario
+from tests.helpers.needs import need
 
 ROOT = Path(__file__).resolve().parents[3]
 WALL0 = 1_700_000_000.0
@@ -299,7 +300,7 @@ WORLDS = {
 @pytest.mark.parametrize("name", list(WORLDS))
 def test_both_engines_agree_with_the_definition(name: str, tmp_path: Path) -> None:
     if PROMTOOL is None:
-        pytest.skip(f"promtool is not installed: {INSTALL}")
+        need("promtool", "GAMEDAY_REQUIRE_PROMETHEUS", f"promtool is not installed: {INSTALL}")
     world = WORLDS[name]
     expected = {(second, alert): fires for second, alert, fires in world.checks}
     assert embedded_verdicts(world) == expected, "the embedded engine disagrees with the case"
@@ -311,7 +312,7 @@ def test_both_engines_agree_with_the_definition(name: str, tmp_path: Path) -> No
 def test_a_wrong_expectation_fails_promtool(tmp_path: Path) -> None:
     """The harness can fail: the same world with the verdict turned round is refused by promtool."""
     if PROMTOOL is None:
-        pytest.skip(f"promtool is not installed: {INSTALL}")
+        need("promtool", "GAMEDAY_REQUIRE_PROMETHEUS", f"promtool is not installed: {INSTALL}")
     world = WORLDS["429 after: rejections, not failures"]
     flipped = World(**{**world.__dict__, "checks": [(220, "LowAvailability", True), (220, "HighRejectionRate", False)]})
     done = promtool_test(flipped, tmp_path)
@@ -323,7 +324,7 @@ def test_a_trend_rule_that_needs_no_baseline(tmp_path: Path) -> None:
     """``require_baseline: false``: with no baseline captured the slope is compared with 0 and the level is the
     window's mean -- a leak fires it in both engines, a flat line does not."""
     if PROMTOOL is None:
-        pytest.skip(f"promtool is not installed: {INSTALL}")
+        need("promtool", "GAMEDAY_REQUIRE_PROMETHEUS", f"promtool is not installed: {INSTALL}")
     scenario = tmp_path / "leak.yaml"
     rule = "    slope_above: 3000000"
     scenario.write_text((ROOT / LEAK).read_text().replace(rule, "    require_baseline: false\n" + rule))
@@ -349,7 +350,7 @@ def test_every_second_the_engines_agree_within_one_interval(name: str, tmp_path:
     """Not only at the chosen times: at every second of the world, Prometheus fires what the embedded engine
     fires, except within one evaluation interval (1 s) of an embedded transition (the world's ``tolerance``)."""
     if PROMTOOL is None:
-        pytest.skip(f"promtool is not installed: {INSTALL}")
+        need("promtool", "GAMEDAY_REQUIRE_PROMETHEUS", f"promtool is not installed: {INSTALL}")
     world = WORLDS[name]
     alerts = sorted({alert for _, alert, _ in world.checks})
     every_second = [(second, alert, False) for alert in alerts for second in range(1, world.seconds + 1)]
@@ -386,7 +387,7 @@ def test_annotations_read_as_the_embedded_engine_writes_them(tmp_path: Path) -> 
     alert and value: ``$value`` and its filters, labels from the expression and from the rule, a ``$detail`` a
     threshold rule has none of, and braces that are no template."""
     if PROMTOOL is None:
-        pytest.skip(f"promtool is not installed: {INSTALL}")
+        need("promtool", "GAMEDAY_REQUIRE_PROMETHEUS", f"promtool is not installed: {INSTALL}")
     scenario = tmp_path / "pool.yaml"
     scenario.write_text((ROOT / POOL).read_text().replace("\ntiming:", ODD_RULE + "\ntiming:", 1))
     def gauges(second: int) -> dict[str, float]:
