@@ -23,7 +23,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest --durations=15
 
-## The fast set, for a developer's inner loop (about 12 minutes on 2 cores).
+## The fast set, for a developer's inner loop (about 11 minutes on 2 cores).
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not docker and not browser" -x -q
 
