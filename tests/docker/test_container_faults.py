@@ -80,6 +80,7 @@ def test_removed_container_is_recreated_on_revert_at_the_same_url(engine: FaultE
     assert healthy(url)  # same front proxy, same published port
     c = docker_engine.containers.get(shared_run.refresh().target("auth").container)
     assert c.id != old_id and c.labels[LABEL_RUN] == shared_run.run_id
+    assert shared_run.refresh().target("auth").status == "running"  # what `targets status` says
     engine.revert(entry.id)
 
 

@@ -68,7 +68,11 @@ class EngineEvents:
             m = self.targets.get(attrs.get(LABEL_TARGET, ""))
             if m is None or self.status != "ready":
                 continue
-            changed = self._on_event(m, event.get("status") or event.get("Action", ""), attrs) or changed
+            action = event.get("status") or event.get("Action", "")
+            container = event.get("id") or (event.get("Actor") or {}).get("ID")
+            if action == "destroy" and container and container != m.extra.get("container_id"):
+                continue  # a container the target had before (removed, then recreated): not its current one
+            changed = self._on_event(m, action, attrs) or changed
         self._reapply_pending()
         if changed:
             self.save()

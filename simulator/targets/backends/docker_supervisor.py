@@ -312,9 +312,10 @@ class DockerSupervisor(EngineEvents, Supervisor):
 
         with contextlib.suppress(NotFound):  # a stopped leftover by the same name
             self.client.containers.get(f"gameday-{self.run_id}-{m.name}").remove(force=True)
-        self._expect(m, "start")
+        self._expect(m, "start")  # its start event is this one: the status is set here
         self._create(m)
         self._wait_healthy(m, time.monotonic() + self._startup_timeout(m))
+        m.status = "running"
         if m.ops is not None:
             m.extra.pop("reapply", None)
             m.ops.reapply()  # a new container: its non-default flags and settings, set again
