@@ -522,7 +522,8 @@ class Runner:
         if (self.steady and self.reprieve is not None and first is not None
                 and (taken := self.reprieve.mitigated(since_wall=first)) is not None):
             action, at = taken  # mitigated before any impact: the fault is still "in effect", but neutralised
-            at = self._mitigated_seen = at if at is not None else (self._mitigated_seen or now)
+            if at is None:  # a person's `gameday ops` in another shell: when the runner first saw it
+                at = self._mitigated_seen = self._mitigated_seen or now
             if now - at >= cooldown:
                 return Outcome.NO_IMPACT, (f"{action} at {format_duration(at)} came before the steady state broke, "
                                            f"and it held for {format_duration(cooldown)} since")

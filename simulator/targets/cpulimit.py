@@ -148,12 +148,18 @@ class Groups:
         self.run_id = run_id
         self.limits: dict[str, float | None] = {}  # set at run time (``scale:<t>.cpus=N``), over the spec's
         self.leaves: dict[str, Path] = {}
+        self._found: Controller | None = None  # the machine's controller, read with the first limited process
+
+    def _create(self, name: str, cpus: float) -> Path:
+        self._found = self._found or controller()
+        self.leaves[name] = create(self.run_id, name, cpus, self._found)
+        return self.leaves[name]
 
     def leaf(self, name: str, cpus: float | None) -> Path | None:
         """The group a new process of ``name`` joins (created with its limit), or None when it has no limit."""
         cpus = self.limits.get(name, cpus)
         if name not in self.leaves and cpus:
-            self.leaves[name] = create(self.run_id, name, cpus)
+            self._create(name, cpus)
         return self.leaves.get(name)
 
     def set(self, name: str, cpus: float | None, pids: list[int]) -> None:
@@ -163,13 +169,15 @@ class Groups:
         if leaf is not None:
             set_limit(leaf, cpus, version_of(leaf))
         elif cpus:
-            leaf = self.leaves[name] = create(self.run_id, name, cpus)
+            leaf = self._create(name, cpus)
             for pid in pids:
                 with contextlib.suppress(OSError):  # gone meanwhile
                     _write(leaf / "cgroup.procs", str(pid))
 
     def close(self) -> None:
         """Remove the groups (their processes stopped)."""
+        if self._found is None:  # nothing was ever limited: no group to remove
+            return
         for leaf in self.leaves.values():
             remove(leaf)
-        remove_run(self.run_id)
+        remove_run(self.run_id, self._found)

@@ -356,7 +356,7 @@ class Supervisor:
                 m.standby.memory_limit = m.memory_limit
         elif action == "cpus":  # added resources are the service's: both instances
             for i in (m, m.standby) if m.standby is not None else (m,):
-                pids = [i.child.pid, *(p.pid for p in command.group(i.child))] if i.child is not None else []
+                pids = sorted({i.child.pid, *(p.pid for p in command.group(i.child))}) if i.child is not None else []
                 self.cpu.set(i.name, float(body["cpus"]) if body.get("cpus") else None, pids)
         elif action == "failover":  # the front proxy and the links' routes to the side named (checked first)
             side = str(body.get("to") or "standby")

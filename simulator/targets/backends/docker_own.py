@@ -194,7 +194,8 @@ def health_check_url(spec: dict[str, Any], published_url: str, container_ip: str
     connection even while nothing in the container listens)."""
     path = health_path(spec)
     if path == TCP_HEALTH:
-        return f"tcp://{container_ip}:{container_port(spec)}" if container_ip else "tcp://0.0.0.0:0"
+        # no address on the run network yet: a loopback port nothing can listen on, so not up
+        return f"tcp://{container_ip}:{container_port(spec)}" if container_ip else "tcp://127.0.0.1:0"
     return health_url(published_url, path)
 
 
