@@ -57,6 +57,8 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "trend": ("MemoryLeakTrend", "LatencyDrift"),
 }
 Rejections = Literal["separate", "as_failures"]
+#: where the alert rules are evaluated: the simulator's own engine, or a real Prometheus + Alertmanager
+Plane = Literal["embedded", "prometheus"]
 
 
 def family_of(rule_name: str) -> str | None:
@@ -77,6 +79,12 @@ class MonitoringOptions(BaseModel):
                                    "requests and no rejection rule exists (the monitoring before it)")
     baseline: bool = Field(True, description="capture a baseline at the end of the baseline phase (trend rules "
                            "need one); false: none is captured, as before the auth incident")
+    plane: Plane = Field("embedded", description="where the rules are evaluated: embedded (the simulator's own "
+                         "engine) or prometheus (a real Prometheus scrapes the targets and a real Alertmanager "
+                         "routes the alerts into the tracker; `gameday run --monitor` overrides it)")
+    prometheus_rules: list[str] = Field(default_factory=list, description="the team's own Prometheus rule files "
+                                        "(paths relative to the scenario file), evaluated beside the scenario's "
+                                        "rules on the prometheus plane")
 
     @field_validator("disable")
     @classmethod
