@@ -36,6 +36,7 @@ class CleanupResult:
     reverted: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     hogs_killed: int = 0
+    monitors_stopped: int = 0  # the Prometheus and Alertmanager of a --monitor prometheus run
     targets_stopped: bool = False
     skipped: str = ""  # why this run was left alone (another checkout's live run, under --all)
 
@@ -43,6 +44,14 @@ class CleanupResult:
 def _targets_alive(view: TargetsView) -> bool:
     sup = view.data.get("supervisor") or {}
     return same_process(sup.get("pid", -1), sup.get("create_time")) is not None
+
+
+def stop_plane(run_dir: Path) -> int:
+    """The Prometheus and Alertmanager a ``--monitor prometheus`` run started, if still alive."""
+    if not RunDir(run_dir).plane_json.exists():
+        return 0
+    from simulator.monitor.prometheus.plane import stop_leftovers
+    return stop_leftovers(run_dir)
 
 
 def kill_hogs(run_id: str) -> int:
@@ -77,10 +86,12 @@ def cleanup_run(run_dir: Path, run_id: str | None = None) -> CleanupResult:
             result.targets_stopped = get_backend(view.backend).down(run_dir)
         else:
             result.hogs_killed = kill_hogs(result.run_id)
+        result.monitors_stopped = stop_plane(run_dir)
         unregister(result.run_id)
         if journal is not None:
             journal.write("cleanup.done", reverted=result.reverted, errors=result.errors,
-                          hogs_killed=result.hogs_killed, targets_stopped=result.targets_stopped)
+                          hogs_killed=result.hogs_killed, monitors_stopped=result.monitors_stopped,
+                          targets_stopped=result.targets_stopped)
     finally:
         if journal is not None:
             journal.close()

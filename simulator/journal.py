@@ -72,6 +72,10 @@ EVENT_KINDS: dict[str, str] = {
     "alert.firing": "An alert rule fired: name, labels, annotations, value.",
     "alert.resolved": "A firing alert's condition cleared.",
     "alert.delivered": "An alert notification was delivered to a receiver (or failed after retries).",
+    "alert.embedded": "The embedded engine's own verdict on the prometheus plane (a shadow, not delivered): state, "
+                      "alertname, target, at.",
+    "monitor.plane": "The Prometheus plane is up: its URLs and every alerting rule it loaded (name, group, file, "
+                     "origin: scenario or user).",
     # tracker
     "incident.triggered": "The tracker opened an incident from an alert.",
     "incident.acknowledged": "Someone acknowledged the incident.",

@@ -41,6 +41,8 @@ LOCUST_LOG = "locust.log"
 LOCUST_WORKER_LOG = "locust-worker-{index}.log"
 LOCUST_CSV = "locust"  # Locust's --csv prefix: locust_stats.csv, locust_stats_history.csv, ...
 HOG_LOG = "hog-{fault_id}.log"  # in logs/
+PLANE = "plane"  # plane/: the Prometheus plane's configs, rule files and data (--monitor prometheus)
+PLANE_INFO = "plane.json"  # the Prometheus and Alertmanager a run started (pid, start time), for cleanup
 
 # ---- a drill's folder
 BRIEFING = "briefing.md"
@@ -58,8 +60,8 @@ INJECTS = "injects"  # injects/<id>.txt|.log|.svg: what each tabletop inject sho
 FILE_NAMES: tuple[str, ...] = (
     JOURNAL, SCENARIO, SUMMARY, TARGETS, TARGETS_SPEC, TARGET_STATE, SUPERVISOR_LOG, LEDGER, TRACKER_INFO,
     TRACKER_DB, SCORECARD, REPORT_HTML, REPORT_MD, REPORT_JSON, JUNIT, CONSOLE_LOG, LOAD_CONFIG, LOAD_STATS,
-    LOCUST_LOG, "locust-worker-", "hog-", BRIEFING, DEBRIEF_MD, DEBRIEF_HTML, GAMEDAY_JSON, COMBINED_MD,
-    COMBINED_HTML, FULL_SCALE_JSON, ROSTER, MSEL, TABLETOP_SCORE, TABLETOP_REPORT,
+    LOCUST_LOG, "locust-worker-", "hog-", PLANE, PLANE_INFO, BRIEFING, DEBRIEF_MD, DEBRIEF_HTML, GAMEDAY_JSON,
+    COMBINED_MD, COMBINED_HTML, FULL_SCALE_JSON, ROSTER, MSEL, TABLETOP_SCORE, TABLETOP_REPORT,
 )
 
 
@@ -143,6 +145,14 @@ class RunDir(_Folder):
 
     def hog_log(self, fault_id: str) -> Path:
         return self.logs / HOG_LOG.format(fault_id=fault_id)
+
+    @property
+    def plane(self) -> Path:
+        return self.path / PLANE
+
+    @property
+    def plane_json(self) -> Path:
+        return self.path / PLANE_INFO
 
     @property
     def supervisor_log(self) -> Path:

@@ -38,6 +38,11 @@ def run(
     tracker_port: int = typer.Option(DEFAULT_PORT, "--tracker-port", min=0, max=65535,
                                      help="With --keep-tracker: the port it serves on afterwards (0: any free "
                                      "port). Checked before the run starts."),
+    monitor: str = typer.Option(None, "--monitor", help="Where the alert rules run: embedded (the simulator's own "
+                                "engine) or prometheus (a real Prometheus scrapes the targets, a real Alertmanager "
+                                "routes its alerts into the tracker); default: the scenario's monitoring.plane."),
+    rules: list[Path] = typer.Option([], "--rules", help="A team's own Prometheus rule file, evaluated beside the "
+                                     "scenario's rules (repeatable; needs --monitor prometheus)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
 ) -> None:
     """Run a scenario end to end: targets, load, faults on schedule, alerts, recovery, teardown."""
@@ -55,10 +60,11 @@ def run(
     path = resolve(scenario)
     s = load_scenario(path, variant)
     refuse_on(backend, specs_from_scenario(s))  # your own service's form and the backend: said before anything starts
+    plane = _plane(monitor, rules, s.monitoring.plane)
     options = RunOptions(backend=backend, responder=responder, time_scale=time_scale, seed=seed, out=out,
                          tracker_url=tracker, receivers=list(receiver),
                          max_duration=parse_duration(max_duration) if max_duration else None, workers=workers,
-                         interval=interval, keep_targets=keep_targets)
+                         interval=interval, keep_targets=keep_targets, monitor=plane, rules=list(rules))
     if keep_tracker and tracker_port:  # a taken port is said now, not after the run
         server.bind("127.0.0.1", tracker_port, "--tracker-port").close()
     with Dashboard(live=None if not as_json else False) as dash:
@@ -114,3 +120,20 @@ def keep_working(tracker_db: str | None, responder: str) -> list[str]:
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
+
+
+def _plane(monitor: str | None, rules: list[Path], scenario_plane: str) -> str:
+    """The monitoring plane a run gets: checked (and its servers found, else exit 3) before anything starts."""
+    from simulator.errors import InputError
+
+    if monitor not in (None, "embedded", "prometheus"):
+        raise InputError(f"--monitor: expected embedded or prometheus, got {monitor!r}")
+    plane = monitor or scenario_plane
+    if rules and plane != "prometheus":
+        raise InputError("--rules: a team's Prometheus rule files are evaluated by a real Prometheus: add "
+                         "--monitor prometheus")
+    if plane == "prometheus":
+        from simulator.monitor.prometheus.plane import require
+
+        require()
+    return plane

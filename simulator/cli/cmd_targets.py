@@ -131,6 +131,7 @@ def cleanup_cmd(
             console.print(f"run {r.run_id}: reverted {len(r.reverted)} fault(s)"
                           + (f" ({', '.join(r.reverted)})" if r.reverted else "")
                           + f"; hogs killed {r.hogs_killed}; "
+                          + (f"Prometheus/Alertmanager stopped {r.monitors_stopped}; " if r.monitors_stopped else "")
                           + f"targets {'stopped' if r.targets_stopped else 'already down'}")
             for e in r.errors:
                 console.print(f"[red]  could not revert {e}[/]")

@@ -217,6 +217,9 @@ class Tally:
 def interval_stats(new: Tally, old: Tally, seconds: float) -> dict[str, Any]:
     """The figures of one interval, from two cumulative snapshots ``seconds`` apart.
 
+    ``histogram`` is the interval's response times as ``[[bucket_ms, attempts], ...]`` (Locust's bucketing),
+    which the Prometheus plane's exporter adds up into its duration histogram.
+
     ``rps`` is logical requests per second, ``attempt_rps`` attempts per second; the
     percentiles are ``None`` when the interval saw no request.
     """
@@ -229,4 +232,5 @@ def interval_stats(new: Tally, old: Tally, seconds: float) -> dict[str, Any]:
         out[key] = percentile(delta.histogram, q)
     out["by_tier"] = {k: v for k, v in sorted(delta.by_tier.items())}
     out["by_name"] = {k: v for k, v in sorted(delta.by_name.items()) if any(v.values())}
+    out["histogram"] = sorted([b, n] for b, n in delta.histogram.items() if n > 0)  # ms bucket -> attempts
     return out

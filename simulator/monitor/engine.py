@@ -34,6 +34,7 @@ from simulator.monitor.sample import Sample
 from simulator.monitor.series import Series
 from simulator.monitor.stats import mean
 
+SHADOW = "alert.embedded"  # the journal kind of a shadow engine's transitions
 _FNV_OFFSET = 14695981039346656037
 _FNV_PRIME = 1099511628211
 _MASK = (1 << 64) - 1
@@ -128,8 +129,11 @@ class AlertEngine:
     def __init__(self, rules: Iterable[Rule], *, journal: Journal | None = None,
                  base_labels: Mapping[str, str | None] | None = None,
                  target_labels: Mapping[str, Mapping[str, str | None]] | None = None,
-                 series: Series | None = None):
+                 series: Series | None = None, shadow: bool = False):
+        """``shadow``: another plane (Prometheus) is the one that alerts; this engine's transitions are journaled
+        as ``alert.embedded`` (for comparison) and handed to no one."""
         self.journal = journal
+        self.shadow = shadow
         self.series = series or Series()
         self.on_transition: list[Callable[[Transition], None]] = []
         self._lock = threading.RLock()
@@ -166,7 +170,9 @@ class AlertEngine:
         for transition in transitions:
             kind = transition.journal_kind
             if self.journal is not None and kind is not None:
-                self.journal.write(kind, **transition.journal_data())
+                self.journal.write(SHADOW if self.shadow else kind, **transition.journal_data())
+            if self.shadow:
+                continue
             for hook in list(self.on_transition):
                 hook(transition)
         return transitions

@@ -18,13 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from simulator.journal import Journal
 from simulator.monitor.defaults import MonitoringOptions, default_rules
-from simulator.monitor.engine import AlertEngine, AlertStatus, Transition
+from simulator.monitor.engine import AlertEngine, AlertState, AlertStatus, Transition
 from simulator.monitor.process import ProcessSampler
 from simulator.monitor.rules import AlertRuleSpec, Rule, compile_rules, merge_rules
 from simulator.monitor.sample import LoadStats, Sample, build_sample, merge_load
@@ -32,6 +32,17 @@ from simulator.monitor.scrape import Scraper, metrics_url
 from simulator.monitor.series import Series
 from simulator.monitor.tiers import thresholds_for
 from simulator.monitor.webhook import WebhookSender
+
+
+class AlertPlane(Protocol):
+    """Another plane that does the alerting (``simulator.monitor.prometheus.Plane``): it takes the figures,
+    and says its alerts' transitions and states."""
+
+    exporter: Any
+
+    def poll(self, game_time: float, wall: float) -> list[Transition]: ...
+
+    def states(self) -> list[AlertStatus]: ...
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,7 @@ class Monitor:
         sender_options: Mapping[str, Any] | None = None,
         extra_stats: Callable[[str], Mapping[str, Any] | None] | None = None,
         monitoring: MonitoringOptions | None = None,
+        plane: AlertPlane | None = None,
     ):
         """``rules=None`` means the defaults for every target (:func:`default_rules`, tuned by
         ``rule_options``); ``extra_rules`` (e.g. a scenario's ``alerts:``) are added, replacing any
@@ -90,7 +102,10 @@ class Monitor:
         ``extra_stats(target)`` adds figures to each sample's ``process`` map (e.g. a container's
         CPU, memory, restarts and OOM kills from the Docker backend), prefixed ``container_``.
         ``monitoring`` (a scenario's ``monitoring:``) switches default rule families off, lumps 429s
-        with failures, or captures no baseline (:class:`MonitoringOptions`)."""
+        with failures, or captures no baseline (:class:`MonitoringOptions`). ``plane`` (started): a real
+        Prometheus + Alertmanager does the alerting -- the load, process figures and baselines go to its exporter,
+        its alerts' transitions are journaled and handed to :attr:`on_transition`, and this engine runs as a
+        shadow (``alert.embedded``, delivered to no one) beside it."""
         self.monitoring = monitoring or MonitoringOptions()
         self._extra_stats = extra_stats
         self.targets: dict[str, TargetSpec] = {name: _target(t) for name, t in targets.items()}
@@ -113,9 +128,13 @@ class Monitor:
         self.engine = AlertEngine(
             compiled, journal=journal, base_labels={"run_id": run_id, "scenario": scenario, **dict(labels or {})},
             target_labels={name: {"tier": t.tier, "app": t.app} for name, t in self.targets.items()},
-            series=Series())
-        self.sender = WebhookSender(receivers, journal, **dict(sender_options or {}))
+            series=Series(), shadow=plane is not None)
+        self.plane = plane
+        #: hooks for every alert transition, from whichever plane alerts
+        self.on_transition: list[Callable[[Transition], None]] = []
+        self.sender = WebhookSender(receivers if plane is None else (), journal, **dict(sender_options or {}))
         self.engine.on_transition.append(self.sender.notify)
+        self.engine.on_transition.append(self._relay)
         self._scraper = Scraper(timeout=scrape_timeout or min(1.0, max(0.2, interval * 0.5)))
         self._procs = ProcessSampler()
         self._lock = threading.Lock()
@@ -155,6 +174,9 @@ class Monitor:
             return False
         with self._lock:
             self._pending.setdefault(target, []).append(stats)
+        if self.plane is not None:
+            self.plane.exporter.add_load(stats if stats.target == target else stats.model_copy(update={"target":
+                                                                                                      target}))
         return True
 
     def set_pid(self, name: str, pid: int | None) -> None:
@@ -184,10 +206,23 @@ class Monitor:
                     rates=scrape.rates if scrape else None, process=self._process(name, target.pid))
                 samples.append(sample)
                 self._latest[name] = sample
+                if self.plane is not None:
+                    self.plane.exporter.set_process(name, sample.process)
                 if self.journal is not None:
                     self.journal.write("sample", **sample.to_journal())
             transitions = self.engine.evaluate(samples, game_time, wall)
+            if self.plane is not None:
+                transitions = self.plane.poll(game_time, wall)
+                for transition in transitions:
+                    if self.journal is not None and transition.journal_kind is not None:
+                        self.journal.write(transition.journal_kind, **transition.journal_data(),
+                                           source="prometheus")
+                    self._relay(transition)
             return TickResult(game_time, wall, samples, transitions)
+
+    def _relay(self, transition: Transition) -> None:
+        for hook in list(self.on_transition):
+            hook(transition)
 
     def _process(self, name: str, pid: int | None) -> dict[str, float] | None:
         figures = self._procs.sample(pid)
@@ -206,6 +241,8 @@ class Monitor:
                 self.journal.write("baseline.captured", at=game_time, window=window, targets={}, captured=False)
             return {}
         figures = self.engine.capture_baseline(game_time, window)
+        if self.plane is not None:
+            self.plane.exporter.set_baselines(figures)
         if self.journal is not None:
             self.journal.write("baseline.captured", at=game_time, window=window, targets=figures)
         return figures
@@ -269,7 +306,9 @@ class Monitor:
         return self._latest.get(name)
 
     def alert_states(self) -> list[AlertStatus]:
-        return self.engine.states()
+        return self.engine.states() if self.plane is None else self.plane.states()
 
     def firing(self) -> list[AlertStatus]:
-        return self.engine.firing()
+        if self.plane is None:
+            return self.engine.firing()
+        return [s for s in self.plane.states() if s.state == AlertState.FIRING]

@@ -123,16 +123,19 @@ class LoadStats(BaseModel):
     requests: int = 0
     ok: int = 0
     status_2xx: int = 0
+    status_3xx: int = 0
     status_4xx: int = 0
     status_429: int = 0
     status_5xx: int = 0
     conn_errors: int = 0
+    other_status: int = 0
     retries: int = 0
     p50_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
     cpu_warning: bool = False
     by_tier: dict[str, dict[str, float]] = Field(default_factory=dict)
+    histogram: list[tuple[float, int]] = Field(default_factory=list)  # [[bucket_ms, attempts]]: the exporter's
 
 
 def merge_load(lines: list[LoadStats]) -> LoadStats | None:

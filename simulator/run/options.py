@@ -37,6 +37,11 @@ class RunOptions:
     #: rules and load need: a full-scale team on shared targets watches its own services, so another
     #: team's incident reaches it as symptoms on its services, not as that team's alerts
     watch: list[str] | None = None
+    #: where the alert rules are evaluated: ``embedded`` or ``prometheus`` (a real Prometheus + Alertmanager);
+    #: None: the scenario's ``monitoring.plane``
+    monitor: str | None = None
+    #: the team's own Prometheus rule files, beside the scenario's ``prometheus_rules`` (prometheus plane only)
+    rules: list[Path] = field(default_factory=list)
 
     @property
     def policy(self) -> str | None:

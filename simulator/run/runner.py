@@ -259,10 +259,11 @@ class Runner:
                    if t.name in watched}
         receivers = list(opts.receivers) + [f"{url.rstrip('/')}/api/v1/alerts/alertmanager"]
         extra_stats = services.container_stats(self.interval) if view.backend == "docker" else None
+        plane = self._start_plane(targets, receivers)
         monitor = services.monitor = Monitor(targets, journal=journal, receivers=receivers, interval=self.interval,
                                              extra_rules=s.alerts, run_id=self.run_id, scenario=s.metadata.name,
-                                             extra_stats=extra_stats, monitoring=s.monitoring)
-        monitor.engine.on_transition.append(self._on_alert)
+                                             extra_stats=extra_stats, monitoring=s.monitoring, plane=plane)
+        monitor.on_transition.append(self._on_alert)
         if opts.hold:
             self._hold()
         self.set_phase("ramp", users=s.load.users)
@@ -310,6 +311,25 @@ class Runner:
                 self.result.end(*finished)
                 return
             time.sleep(LOOP)
+
+    def _start_plane(self, targets: dict[str, TargetSpec], receivers: list[str]) -> Any:
+        """``--monitor prometheus`` (or the scenario's ``monitoring.plane``): a real Prometheus and Alertmanager,
+        started before the load so every rule is loaded when the first sample arrives; None on the embedded
+        plane."""
+        s, opts, services = self.scenario, self.options, self.services
+        assert services is not None
+        if (opts.monitor or s.monitoring.plane) != "prometheus":
+            return None
+        from simulator.monitor.prometheus.plane import Plane
+        base = self.scenario_path.parent if self.scenario_path is not None else Path.cwd()
+        rules = [base / p for p in s.monitoring.prometheus_rules] + list(opts.rules)
+        plane = services.plane = Plane(self.run_dir, s, {n: t.url for n, t in targets.items()}, run_id=self.run_id,
+                                       time_scale=self.time_scale, interval=self.interval, receivers=receivers,
+                                       journal=self.journal, user_rules=rules)
+        self.event("monitor: starting Prometheus and Alertmanager")
+        plane.start()
+        self.event(f"monitor: Prometheus {plane.prometheus_url} · Alertmanager {plane.alertmanager_url}")
+        return plane
 
     def release(self, by: str) -> None:
         """The control's start: a held run goes on."""

@@ -52,6 +52,7 @@ class RunServices:
         self.tracker_client: TrackerClient | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self.monitor: Monitor | None = None
+        self.plane: Any = None  # the Prometheus plane (simulator.monitor.prometheus.Plane), when a run has one
         self.load: LoadDriver | None = None
         self.responder: AutoResponder | None = None
         self._stats_stop = threading.Event()
@@ -120,6 +121,11 @@ class RunServices:
                 self.monitor.close(timeout=10)
             except Exception as exc:  # noqa: BLE001
                 closed.errors.append(f"monitor: {exc}")
+        if self.plane is not None:
+            try:
+                self.plane.close()
+            except Exception as exc:  # noqa: BLE001
+                closed.errors.append(f"prometheus plane: {exc}")
         if on_quiet is not None:
             on_quiet()
         if self.load is not None:

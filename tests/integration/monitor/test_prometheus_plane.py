@@ -1,0 +1,190 @@
+"""``gameday run --monitor prometheus``: a real Prometheus evaluates the rules, a real Alertmanager routes the
+alerts into the run's tracker, and both stop with the run.
+
+One run per seed scenario (module-scoped, worked by the automated responder) is shared by the assertions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from simulator.journal import read_events
+from simulator.rundir import RunDir
+from tests.helpers.needs import need
+from tests.helpers.runhelpers import ROOT, cleanup_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _servers() -> None:
+    for exe in ("prometheus", "prometheus-alertmanager"):
+        if shutil.which(exe) is None:
+            need("Prometheus and Alertmanager", "GAMEDAY_REQUIRE_PROMETHEUS",
+                 f"{exe} is not installed (apt-get install prometheus prometheus-alertmanager)")
+
+
+def _env(home: Path) -> dict[str, str]:
+    return {**os.environ, "GAMEDAY_HOME": str(home), "PYTHONPATH": str(ROOT)}
+
+
+def _run(tmp: Path, *args: str, timeout: float = 900) -> tuple[dict, Path]:
+    home, out = tmp / "home", tmp / "runs"
+    done = subprocess.run([sys.executable, "-m", "simulator", "run", *args, "--monitor", "prometheus",
+                           "--responder", "auto", "--out", str(out), "--json"], cwd=ROOT, env=_env(home),
+                          capture_output=True, text=True, timeout=timeout)
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    return summary, next(out.glob("*/journal.jsonl")).parent
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, Path]]:
+    tmp = tmp_path_factory.mktemp("pool")
+    yield _run(tmp, "pool-exhaustion", "--time-scale", "10")
+    cleanup_cli(tmp / "home")
+
+
+def _events(run_dir: Path, kind: str) -> list:
+    return list(read_events(RunDir(run_dir).journal, kind))
+
+
+def _first_fault(run_dir: Path) -> float:
+    return min(e.game for e in _events(run_dir, "fault.injected"))
+
+
+def _fired(run_dir: Path, kind: str = "alert.firing") -> dict[str, float]:
+    """alertname -> the first firing after the first fault (game seconds)."""
+    fault = _first_fault(run_dir)
+    out: dict[str, float] = {}
+    for e in _events(run_dir, kind):
+        if e.data.get("state", "firing") == "firing" and e.data["at"] >= fault:
+            out.setdefault(e.data["alertname"], e.data["at"])
+    return out
+
+
+def test_the_run_recovers_with_prometheus_doing_the_alerting(pool: tuple[dict, Path]) -> None:
+    summary, run_dir = pool
+    assert summary["outcome"] == "recovered", summary["reason"]
+    plane = _events(run_dir, "monitor.plane")
+    assert len(plane) == 1 and plane[0].data["prometheus_url"].startswith("http://127.0.0.1:")
+    names = {r["name"] for r in plane[0].data["rules"]}
+    assert {"PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"} <= names
+    assert {r["origin"] for r in plane[0].data["rules"]} == {"scenario"}
+    firing = _events(run_dir, "alert.firing")
+    assert firing and all(e.data.get("source") == "prometheus" for e in firing)
+    assert {"PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"} <= set(_fired(run_dir))
+    assert summary["score"] is not None and summary["score"] >= 80
+
+
+def test_the_alerts_reach_the_tracker_through_alertmanager(pool: tuple[dict, Path]) -> None:
+    _summary, run_dir = pool
+    url = _events(run_dir, "monitor.plane")[0].data["prometheus_url"]
+    with sqlite3.connect(RunDir(run_dir).tracker_db) as db:
+        rows = db.execute("select name, source, generator_url, status, incident_id from alerts").fetchall()
+    by_name = {r[0]: r for r in rows}
+    for name in ("PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"):
+        assert name in by_name, sorted(by_name)
+        _name, source, generator, status, incident = by_name[name]
+        # Alertmanager's webhook, carrying the link Prometheus makes to the rule's expression
+        assert source == "alertmanager" and generator.startswith(f"{url}/graph?g0.expr=")
+        assert status == "resolved" and incident is not None  # resolved after the rollback, sent resolved too
+
+
+def test_prometheus_and_the_embedded_engine_fire_together(pool: tuple[dict, Path]) -> None:
+    """Every alert both planes fired after the fault, within one evaluation interval of each other -- except a
+    latency percentile: Prometheus takes the window's quantile from the pooled histogram, the embedded engine a
+    request-weighted mean of each interval's percentile, so their p95 over a window differ (README)."""
+    summary, run_dir = pool
+    started = _events(run_dir, "run.started")[0].data
+    step = started["time_scale"] * started["interval"]
+    prometheus, embedded = _fired(run_dir), _fired(run_dir, "alert.embedded")
+    both = (set(prometheus) & set(embedded)) - {"HighLatencyP95"}
+    assert {"PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"} <= both
+    apart = {name: round(prometheus[name] - embedded[name], 1) for name in both}
+    assert all(abs(d) <= step + 0.5 for d in apart.values()), (apart, step)
+
+
+def test_both_servers_stop_with_the_run(pool: tuple[dict, Path]) -> None:
+    _summary, run_dir = pool
+    data = json.loads(RunDir(run_dir).plane_json.read_text())
+    assert set(data) == {"prometheus", "alertmanager"}
+    for entry in data.values():
+        assert not psutil.pid_exists(entry["pid"]) or psutil.Process(entry["pid"]).create_time() != \
+            entry["create_time"]
+    config = (RunDir(run_dir).plane / "prometheus.yml").read_text()
+    assert "127.0.0.1" in config and "0.0.0.0" not in config
+
+
+def test_a_missing_prometheus_is_exit_3_with_the_install_line(tmp_path: Path) -> None:
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "python").symlink_to(sys.executable)
+    done = subprocess.run([sys.executable, "-m", "simulator", "run", "pool-exhaustion", "--monitor", "prometheus",
+                           "--out", str(tmp_path / "runs")], cwd=ROOT,
+                          env={**_env(tmp_path / "home"), "PATH": str(bare)}, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert "apt-get install prometheus prometheus-alertmanager" in done.stderr + done.stdout
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").glob("*/targets.json"))
+
+
+def test_bad_monitor_and_rules_without_prometheus_are_exit_2(tmp_path: Path) -> None:
+    for args, said in ((["--monitor", "grafana"], "expected embedded or prometheus"),
+                       (["--rules", str(tmp_path / "x.yml")], "add --monitor prometheus")):
+        done = subprocess.run([sys.executable, "-m", "simulator", "run", "pool-exhaustion", *args, "--out",
+                               str(tmp_path / "runs")], cwd=ROOT, env=_env(tmp_path / "home"),
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert said in done.stderr and "Traceback" not in done.stderr
+
+
+def test_kill_9_then_cleanup_leaves_no_prometheus(tmp_path: Path) -> None:
+    home, out = tmp_path / "home", tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "simulator", "run", "pool-exhaustion", "--monitor", "prometheus",
+                             "--time-scale", "10", "--out", str(out)], cwd=ROOT, env=_env(home),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            runs = list(out.glob("*/journal.jsonl"))
+            if runs and any(True for _ in read_events(runs[0], "monitor.plane")):
+                break
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the plane never came up")
+        run_dir = runs[0].parent
+        started = json.loads(RunDir(run_dir).plane_json.read_text())
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        done = cleanup_cli(home)
+        assert done.returncode == 0, done.stderr
+        for entry in started.values():
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and psutil.pid_exists(entry["pid"]):
+                try:
+                    if psutil.Process(entry["pid"]).status() == psutil.STATUS_ZOMBIE:
+                        break
+                except psutil.NoSuchProcess:
+                    break
+                time.sleep(0.1)
+            alive = psutil.pid_exists(entry["pid"]) and psutil.Process(entry["pid"]).create_time() == \
+                entry["create_time"] and psutil.Process(entry["pid"]).status() != psutil.STATUS_ZOMBIE
+            assert not alive, f"{entry} still running after kill -9 and cleanup"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        cleanup_cli(home)
