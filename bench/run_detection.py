@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -45,10 +47,25 @@ def cpu_seconds(proc: psutil.Process) -> float:
     return t.user + t.system
 
 
-def run_case(name: str, out: Path) -> dict:
+def delivered(tracker_db: Path, alert: str, after: float) -> float | None:
+    """When the run's tracker first saw ``alert`` (Unix seconds), at or after ``after``."""
+    if not tracker_db.exists():
+        return None
+    with sqlite3.connect(f"file:{tracker_db}?mode=ro", uri=True) as db:
+        rows = db.execute("select first_seen_at from alerts where name = ?", (alert,)).fetchall()
+    seen = [datetime.fromisoformat(r[0]).replace(tzinfo=UTC).timestamp() for r in rows if r[0]]
+    seen = [t for t in seen if t >= after - 1.0]
+    return min(seen) if seen else None
+
+
+def run_case(name: str, out: Path, monitor: str = "embedded") -> dict:
+    """One run; with ``monitor="prometheus"`` a real Prometheus + Alertmanager alerts, and each alert row also
+    has the embedded engine's own firing in the same run (its shadow, ``alert.embedded``) and when the tracker
+    received it through Alertmanager."""
     case = CASES[name]
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
-    runner = Runner(scenario, RunOptions(out=out, time_scale=case["time_scale"], max_duration=case["max_duration"]))
+    runner = Runner(scenario, RunOptions(out=out, time_scale=case["time_scale"], max_duration=case["max_duration"],
+                                         monitor=monitor))
     me = psutil.Process()
     cpu0, wall0 = cpu_seconds(me), time.monotonic()
     result = runner.run()
@@ -59,21 +76,29 @@ def run_case(name: str, out: Path) -> dict:
     interval = runner.interval
     alerts = []
     for alert in case["alerts"]:
-        fired = next((e.wall for e in events if e.kind == "alert.firing" and e.data.get("alertname") == alert), None)
+        fired = next((e.wall for e in events if e.kind == "alert.firing" and e.data.get("alertname") == alert
+                      and e.wall >= effective), None)
         pending = next((e.wall for e in events if e.kind == "alert.pending" and e.data.get("alertname") == alert
                         and e.wall >= effective), None)
         rule = rules.get(alert)
         for_wall = (rule.spec.for_ if rule is not None else 0.0) / runner.time_scale
         bound = for_wall + interval
         latency = None if fired is None else fired - effective
-        alerts.append({"alert": alert, "latency_s": None if latency is None else round(latency, 3),
+        row: dict = {}
+        if monitor == "prometheus":
+            shadow = next((e.wall for e in events if e.kind == "alert.embedded" and e.data.get("state") == "firing"
+                           and e.data.get("alertname") == alert and e.wall >= effective), None)
+            got = delivered(RunDir(result.run_dir).tracker_db, alert, effective)
+            row = {"embedded_latency_s": None if shadow is None else round(shadow - effective, 3),
+                   "delivered_s": None if got is None else round(got - effective, 3)}
+        alerts.append({"alert": alert, "latency_s": None if latency is None else round(latency, 3), **row,
                        "condition_true_after_s": None if pending is None else round(pending - effective, 3),
                        "pending_to_firing_s": None if pending is None or fired is None else round(fired - pending, 3),
                        "bound_s": round(bound, 3),
                        "within_bound": pending is not None and fired is not None and fired - pending <= bound,
                        "under_5s": latency is not None and latency < 5.0,
                        "kind": rule.spec.kind if rule is not None else None})
-    return {"scenario": name, "time_scale": case["time_scale"], "outcome": result.outcome,
+    return {"scenario": name, "time_scale": case["time_scale"], "outcome": result.outcome, "monitor": monitor,
             "cpu_share_of_one_core": round(cpu, 4), "alerts": alerts}
 
 

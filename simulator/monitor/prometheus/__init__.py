@@ -1,5 +1,5 @@
-"""The embedded engine's alert rules as Prometheus alerting rules (the first slice of the Prometheus +
-Alertmanager monitoring plane; the live ``--monitor prometheus`` plane is not built yet).
+"""The Prometheus + Alertmanager monitoring plane (``--monitor prometheus``) and the embedded engine's alert rules
+as Prometheus alerting rules.
 
 Public surface::
 
@@ -10,6 +10,8 @@ Public surface::
     Inexpressible, locate(error, path)                  a rule PromQL cannot say, located in its file (exit 2)
     Clock                                               time scale, evaluation step, rate window
     signals                                             the metric contract: series names, PromQL per metric path
+    plane.Plane, exporter.Exporter                      the live plane (imported from their modules: they start
+                                                        servers)
 """
 
 from simulator.monitor.prometheus import signals

@@ -9,8 +9,8 @@
 
   - the slope per game hour is ``deriv(y[W:S]) * 3600 / time_scale`` (PromQL's ``deriv`` is that same
     least-squares slope, per wall second) -- the alert's value, as embedded;
-  - the baseline is two series the exporter serves once the baseline phase captured it (NOT built yet, like
-    the rest of the live plane): ``gameday_trend_baseline_slope_per_hour`` and ``gameday_trend_baseline_level``,
+  - the baseline is two series the exporter serves once the baseline phase captured it:
+    ``gameday_trend_baseline_slope_per_hour`` and ``gameday_trend_baseline_level``,
     labels ``service`` and ``alertname``, from the ``baseline.captured`` journal event's figures. No series, no
     alert: a rule that requires a baseline stays silent until one is captured, and a scenario with
     ``monitoring: {baseline: false}`` never gets one -- as embedded;
@@ -57,6 +57,13 @@ class Clock:
     time_scale: float = 1.0
     step: float = 1.0
     resolution: float | None = None
+    #: how often Prometheus evaluates the group (wall seconds; default ``step``). A live run evaluates (and scrapes)
+    #: twice per monitor interval, so Prometheus sees a change no later than the embedded engine's next tick
+    evaluation: float | None = None
+
+    @property
+    def every(self) -> float:
+        return self.evaluation if self.evaluation is not None else self.step
 
     def wall(self, game_seconds: float) -> float:
         return game_seconds / self.time_scale

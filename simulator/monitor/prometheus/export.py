@@ -52,11 +52,11 @@ def embedded_rules(scenario: Scenario) -> list[EmbeddedRule]:
 
 
 def rule_file(scenario: Scenario, clock: Clock | None = None) -> dict[str, Any]:
-    """The rule file as data: one group, the scenario's name (and variant), evaluated every ``clock.step``."""
+    """The rule file as data: one group, the scenario's name (and variant), evaluated every ``clock.every``."""
     clock = clock or Clock(step=scenario.timing.interval)
     name = scenario.metadata.name + (f"-{scenario.variant}" if scenario.variant else "")
     rules = [alerting_rule(item.rule, item.labels, clock) for item in embedded_rules(scenario)]
-    return {"groups": [{"name": f"gameday-{name}", "interval": duration(clock.step), "rules": rules}]}
+    return {"groups": [{"name": f"gameday-{name}", "interval": duration(clock.every), "rules": rules}]}
 
 
 class _Dumper(yaml.SafeDumper):
@@ -79,7 +79,7 @@ def render(scenario: Scenario, clock: Clock | None = None, *, source: str = "") 
             f"# written by `gameday rules export{(' ' + source) if source else ''}`: the embedded engine's rules "
             f"for this scenario, at time scale {clock.time_scale:g}",
             "# (durations are wall time: game time / time scale), evaluated every "
-            f"{duration(clock.step)}.",
+            f"{duration(clock.every)}.",
             "# Series they read: simulator/monitor/prometheus/signals.py (gameday_load_*, gameday_process_*,",
             "# gameday_trend_baseline_*, and each target's own /metrics labelled service=\"<target>\").", ""]
     body = yaml.dump(rule_file(scenario, clock), Dumper=_Dumper, sort_keys=False, width=100_000,

@@ -11,6 +11,7 @@ routes the alerts into the run's tracker.
    ``service="<target>"`` and the exporter, every interval; ``run_id`` as an external label; Alertmanager) and
    ``alertmanager.yml`` (one route, grouped as the embedded sender groups, to the tracker's Alertmanager
    endpoint and any extra receivers, resolved alerts too);
+   Prometheus scrapes and evaluates twice per monitor interval (``Plane.every``).
 3. starts Alertmanager (``--cluster.listen-address=`` so it runs alone) and Prometheus on free loopback ports,
    waits until both are ready and Prometheus has loaded every rule group.
 
@@ -178,7 +179,8 @@ class Plane:
     def _write_rules(self) -> list[Path]:
         rules = self.folder / "rules"
         rules.mkdir(exist_ok=True)
-        clock = Clock(time_scale=self.time_scale, step=self.interval)
+        # a rate reads the last four scrapes (Prometheus' rule of thumb), as ``gameday rules export`` does at its step
+        clock = Clock(time_scale=self.time_scale, step=self.interval, evaluation=self.every, resolution=4 * self.every)
         own = rules / SCENARIO_RULES
         own.write_text(render(self.scenario, clock, source=self.scenario.metadata.name))
         self.sources = [RuleSource(own, "scenario", alert_names(rule_file(self.scenario, clock)))]
@@ -188,8 +190,14 @@ class Plane:
             self.sources.append(RuleSource(path, "user", alert_names(yaml.safe_load(copy.read_text()))))
         return [own] + [rules / f"user-{i}-{p.name}" for i, p in enumerate(self.user_rules)]
 
+    @property
+    def every(self) -> float:
+        """Scrape and evaluation interval: half the monitor interval (policy default), so a change reaches
+        Prometheus' verdict within the interval in which the embedded engine sees it."""
+        return self.interval / 2
+
     def prometheus_config(self, export_port: int, am_port: int, rule_paths: Sequence[Path]) -> dict[str, Any]:
-        step = duration(self.interval)
+        step = duration(self.every)
         scrapes: list[dict[str, Any]] = [{"job_name": "gameday", "honor_labels": True,
                                           "static_configs": [{"targets": [f"{HOST}:{export_port}"]}]}]
         for name, url in sorted(self.targets.items()):

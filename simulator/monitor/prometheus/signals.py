@@ -3,8 +3,9 @@
 The embedded engine reads three sources per target (:mod:`simulator.monitor.sample`); in Prometheus each
 is a set of series carrying the label ``service="<target>"``:
 
-* **the load generator's figures** -- no target's ``/metrics`` has them. A gameday exporter (NOT built yet:
-  it is the live ``--monitor prometheus`` plane's) serves them from the Locust stats stream:
+* **the load generator's figures** -- no target's ``/metrics`` has them. The gameday exporter
+  (:mod:`simulator.monitor.prometheus.exporter`, the live ``--monitor prometheus`` plane's) serves them from
+  the Locust stats stream:
 
   ==========================================  =========  ==================================================
   ``gameday_load_requests_total``             counter    every HTTP attempt (retries included), labels

@@ -50,10 +50,22 @@ def _run(tmp: Path, *args: str, timeout: float = 900) -> tuple[dict, Path]:
     return summary, next(out.glob("*/journal.jsonl")).parent
 
 
-@pytest.fixture(scope="module")
-def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, Path]]:
-    tmp = tmp_path_factory.mktemp("pool")
-    yield _run(tmp, "pool-exhaustion", "--time-scale", "10")
+#: each seed scenario, how it is run here, and the alerts its fault must raise through Prometheus and Alertmanager
+SEEDS = {
+    "pool-exhaustion": (("--time-scale", "10"), {"PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"}),
+    "rate-limit-misconfig": (("--time-scale", "10"), {"MajorCustomerRejections", "HighRejectionRate"}),
+    "memory-leak": ((), {"MemoryLeakTrend"}),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SEEDS))
+def seed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict, Path,
+                                                                                                      set[str]]]:
+    name = request.param
+    args, expected = SEEDS[name]
+    tmp = tmp_path_factory.mktemp(name)
+    summary, run_dir = _run(tmp, name, *args)
+    yield summary, run_dir, expected
     cleanup_cli(tmp / "home")
 
 
@@ -66,36 +78,38 @@ def _first_fault(run_dir: Path) -> float:
 
 
 def _fired(run_dir: Path, kind: str = "alert.firing") -> dict[str, float]:
-    """alertname -> the first firing after the first fault (game seconds)."""
+    """alertname -> when it first fired after the first fault (game seconds: the embedded engine's tick, or
+    Prometheus' own ``activeAt`` + ``for``)."""
     fault = _first_fault(run_dir)
     out: dict[str, float] = {}
     for e in _events(run_dir, kind):
         if e.data.get("state", "firing") == "firing" and e.data["at"] >= fault:
-            out.setdefault(e.data["alertname"], e.data["at"])
+            out.setdefault(e.data["alertname"], e.data["fired_at"])
     return out
 
 
-def test_the_run_recovers_with_prometheus_doing_the_alerting(pool: tuple[dict, Path]) -> None:
-    summary, run_dir = pool
-    assert summary["outcome"] == "recovered", summary["reason"]
+def test_the_run_ends_well_with_prometheus_doing_the_alerting(seed: tuple[dict, Path, set[str]]) -> None:
+    summary, run_dir, expected = seed
+    # the memory leak's runbook rolls back on the trend alert, before the steady state ever breaks
+    assert summary["outcome"] in ("recovered", "no_impact"), summary["reason"]
     plane = _events(run_dir, "monitor.plane")
     assert len(plane) == 1 and plane[0].data["prometheus_url"].startswith("http://127.0.0.1:")
     names = {r["name"] for r in plane[0].data["rules"]}
-    assert {"PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"} <= names
+    assert expected <= names
     assert {r["origin"] for r in plane[0].data["rules"]} == {"scenario"}
     firing = _events(run_dir, "alert.firing")
     assert firing and all(e.data.get("source") == "prometheus" for e in firing)
-    assert {"PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"} <= set(_fired(run_dir))
+    assert expected <= set(_fired(run_dir))
     assert summary["score"] is not None and summary["score"] >= 80
 
 
-def test_the_alerts_reach_the_tracker_through_alertmanager(pool: tuple[dict, Path]) -> None:
-    _summary, run_dir = pool
+def test_the_alerts_reach_the_tracker_through_alertmanager(seed: tuple[dict, Path, set[str]]) -> None:
+    _summary, run_dir, expected = seed
     url = _events(run_dir, "monitor.plane")[0].data["prometheus_url"]
     with sqlite3.connect(RunDir(run_dir).tracker_db) as db:
         rows = db.execute("select name, source, generator_url, status, incident_id from alerts").fetchall()
     by_name = {r[0]: r for r in rows}
-    for name in ("PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"):
+    for name in sorted(expected):
         assert name in by_name, sorted(by_name)
         _name, source, generator, status, incident = by_name[name]
         # Alertmanager's webhook, carrying the link Prometheus makes to the rule's expression
@@ -103,22 +117,24 @@ def test_the_alerts_reach_the_tracker_through_alertmanager(pool: tuple[dict, Pat
         assert status == "resolved" and incident is not None  # resolved after the rollback, sent resolved too
 
 
-def test_prometheus_and_the_embedded_engine_fire_together(pool: tuple[dict, Path]) -> None:
-    """Every alert both planes fired after the fault, within one evaluation interval of each other -- except a
-    latency percentile: Prometheus takes the window's quantile from the pooled histogram, the embedded engine a
-    request-weighted mean of each interval's percentile, so their p95 over a window differ (README)."""
-    summary, run_dir = pool
+def test_prometheus_and_the_embedded_engine_fire_together(seed: tuple[dict, Path, set[str]]) -> None:
+    """Every alert both planes fired after the fault, within two monitor intervals of each other (README, "How
+    close the two planes are": the scrape's phase, rates extrapolated over at least four scrapes where the
+    embedded engine sums whole intervals, attempts where it counts requests) -- except a latency percentile:
+    Prometheus takes the window's quantile from the pooled histogram, the embedded engine a request-weighted mean
+    of each interval's percentile, so their p95 over a window differ."""
+    _summary, run_dir, expected = seed
     started = _events(run_dir, "run.started")[0].data
     step = started["time_scale"] * started["interval"]
     prometheus, embedded = _fired(run_dir), _fired(run_dir, "alert.embedded")
     both = (set(prometheus) & set(embedded)) - {"HighLatencyP95"}
-    assert {"PaymentsPoolWaiters", "DbPoolSaturation", "LowAvailability"} <= both
+    assert expected <= both
     apart = {name: round(prometheus[name] - embedded[name], 1) for name in both}
-    assert all(abs(d) <= step + 0.5 for d in apart.values()), (apart, step)
+    assert all(abs(d) <= 2 * step for d in apart.values()), (apart, step)
 
 
-def test_both_servers_stop_with_the_run(pool: tuple[dict, Path]) -> None:
-    _summary, run_dir = pool
+def test_both_servers_stop_with_the_run(seed: tuple[dict, Path, set[str]]) -> None:
+    _summary, run_dir, _expected = seed
     data = json.loads(RunDir(run_dir).plane_json.read_text())
     assert set(data) == {"prometheus", "alertmanager"}
     for entry in data.values():
