@@ -14,23 +14,17 @@ the same rules on the same samples beside it (its shadow, ``alert.embedded``). P
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_detection import CASES, run_case  # noqa: E402 - the sibling bench script
+from run_detection import CASES, arguments, run_case  # noqa: E402 - the sibling bench script
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--scenario", action="append", choices=list(CASES))
-    args = parser.parse_args()
-    os.environ.setdefault("GAMEDAY_HOME", tempfile.mkdtemp(prefix="gameday-bench-home-"))
+    args = arguments()
     with tempfile.TemporaryDirectory(prefix="gameday-bench-") as tmp:
         results = [run_case(name, Path(tmp), monitor="prometheus") for name in args.scenario or list(CASES)]
     if args.json:

@@ -102,12 +102,17 @@ def run_case(name: str, out: Path, monitor: str = "embedded") -> dict:
             "cpu_share_of_one_core": round(cpu, 4), "alerts": alerts}
 
 
-def main() -> int:
+def arguments() -> argparse.Namespace:
+    """``--json``, ``--scenario NAME ...``; runs get a private registry (``GAMEDAY_HOME``)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--scenario", action="append", choices=list(CASES))
-    args = parser.parse_args()
     os.environ.setdefault("GAMEDAY_HOME", tempfile.mkdtemp(prefix="gameday-bench-home-"))
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = arguments()
     me = psutil.Process()
     cpu0, wall0 = cpu_seconds(me), time.monotonic()
     time.sleep(3.0)
