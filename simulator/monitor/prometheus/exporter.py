@@ -200,7 +200,11 @@ class Exporter:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a scrape Prometheus gave up on (its timeout, or it stopping) is not the run's problem
+
+        self._server = Server((HOST, 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="gameday-exporter", daemon=True)
         self._thread.start()
