@@ -26,6 +26,7 @@ def validate(
 ) -> None:
     """Validate scenarios (and drills); report every problem as file:line:col. Exit 2 if any is invalid."""
     from simulator.drills.loader import load_any
+    from simulator.monitor.prometheus.userrules import load_team_rules
     from simulator.scenario import load_every_variant
     from simulator.scenario.catalog import yaml_files
     from simulator.scenario.model import Scenario
@@ -41,8 +42,11 @@ def validate(
         for f in files:
             try:
                 loaded = load_any(f)  # dispatches on `kind: Drill`
-                worlds = [x.variant for x in load_every_variant(f)] if isinstance(loaded, Scenario) else []
-                results.append({"file": str(f), "ok": True, "errors": [], "variants": [w for w in worlds if w]})
+                every = load_every_variant(f) if isinstance(loaded, Scenario) else []
+                worlds = [x.variant for x in every]
+                rules = [load_team_rules(x) for x in every]  # the team's rule files: bounded, promtool-checked
+                results.append({"file": str(f), "ok": True, "errors": [], "variants": [w for w in worlds if w],
+                                "prometheus_rules": sorted({p for r in rules for p in r.paths})})
             except ValidationFailed as exc:
                 results.append({"file": str(f), "ok": False, "errors": exc.lines()})
     bad = [r for r in results if not r["ok"]]
@@ -53,6 +57,8 @@ def validate(
         for r in results:
             if r["ok"]:
                 worlds = f"  (variants: {', '.join(r['variants'])})" if r.get("variants") else ""
+                if r.get("prometheus_rules"):
+                    worlds += f"  (Prometheus rule files: {', '.join(r['prometheus_rules'])})"
                 console.print(f"[green]ok[/]    {r['file']}{worlds}")
             for line in r["errors"]:
                 err.print(Text("error: ", style="bold red") + Text(line))

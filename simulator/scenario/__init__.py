@@ -12,6 +12,7 @@ from typing import Any
 
 from simulator.durations import format_duration, parse_duration, parse_size
 from simulator.scenario import variants
+from simulator.scenario.alertsmap import alerts_section
 from simulator.scenario.checks import check_scenario, scenario_folder
 from simulator.scenario.clock import GameClock
 from simulator.scenario.loader import Prepare, load_document, load_text
@@ -24,6 +25,7 @@ __all__ = ["GameClock", "format_duration", "load_scenario", "load_scenario_text"
 
 def _variant(name: str | None) -> Prepare:
     def prepare(data: dict[str, Any], positions: Positions, filename: str) -> tuple[dict[str, Any], Positions]:
+        data, positions = alerts_section(data, positions, filename)  # alerts: {rules, prometheus_rules}
         return variants.apply(data, positions, filename, name)
 
     return prepare

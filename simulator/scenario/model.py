@@ -21,6 +21,7 @@ from simulator.domain.severity import Severity
 from simulator.durations import Duration, Size
 from simulator.monitor.defaults import MonitoringOptions
 from simulator.monitor.rules import AlertRuleSpec
+from simulator.scenario.alertsmap import flatten_alerts
 from simulator.scenario.service import IMPLICIT_RELEASE, Build, Command, Image, Levers, Release, check_release_name
 
 Tier = Literal["critical", "important", "standard"]
@@ -375,7 +376,9 @@ class Scenario(Strict):
     faults: list[Fault] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
     alerts: list[AlertRuleSpec] = Field(default_factory=list, description="extra alert rules beside the tier "
-                                        "defaults (same format as the monitor's rules)")
+                                        "defaults (same format as the monitor's rules); or a mapping: rules (that "
+                                        "list) and prometheus_rules (the team's rule files, the same setting as "
+                                        "monitoring.prometheus_rules)")
     monitoring: MonitoringOptions = Field(default_factory=MonitoringOptions, description="the monitoring of the "
                                           "scenario's world: default rule families off, 429s lumped with failures, "
                                           "no baseline")
@@ -387,6 +390,13 @@ class Scenario(Strict):
                                          "incident happened) and after (with the lessons applied)")
     variant: str | None = Field(None, description="set by the loader: the variant this document is (not written "
                                 "in YAML; choose one with --variant)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alerts_mapping(cls, data: Any) -> Any:
+        """``alerts: {rules, prometheus_rules}`` given as data (a file is reshaped, positions and all, by
+        ``alerts_section`` before it gets here)."""
+        return flatten_alerts(data)[0] if isinstance(data, dict) else data
 
     @property
     def display_title(self) -> str:
@@ -405,7 +415,8 @@ class Scenario(Strict):
 
     def with_files_from(self, folder: Path) -> Scenario:
         """This scenario with its relative paths (a command's cwd, a build's context, the locustfile) made absolute
-        from ``folder`` (the scenario file's): the runner, the supervisor and Locust run elsewhere."""
+        from ``folder`` (the scenario file's): the runner, the supervisor and Locust run elsewhere; the team's
+        Prometheus rule files (``monitoring.prometheus_rules``) likewise."""
         def absolute(t: Target) -> Target:
             if t.command is not None:
                 return t.model_copy(update={"command": t.command.model_copy(
@@ -418,7 +429,9 @@ class Scenario(Strict):
         targets = [absolute(t) for t in self.targets]
         load = self.load if self.load.locustfile is None else self.load.model_copy(
             update={"locustfile": str((folder / self.load.locustfile).resolve())})
-        return self.model_copy(update={"targets": targets, "load": load})
+        monitoring = self.monitoring.model_copy(update={"prometheus_rules": [
+            str(folder / rules) for rules in self.monitoring.prometheus_rules]})
+        return self.model_copy(update={"targets": targets, "load": load, "monitoring": monitoring})
 
     def fault_id(self, index: int) -> str:
         fault = self.faults[index]
