@@ -74,8 +74,10 @@ EVENT_KINDS: dict[str, str] = {
     "alert.delivered": "An alert notification was delivered to a receiver (or failed after retries).",
     "alert.embedded": "The embedded engine's own verdict on the prometheus plane (a shadow, not delivered): state, "
                       "alertname, target, at.",
-    "monitor.plane": "The Prometheus plane is up: its URLs and every alerting rule it loaded (name, group, file, "
-                     "origin: scenario or user).",
+    "monitor.plane": "Where the alert rules are evaluated, at the start: plane (prometheus), prometheus_url, "
+                     "alertmanager_url, and every alerting rule loaded (name, group, file, origin: scenario = the "
+                     "scenario's own rules exported, user = the team's rule files); alert coverage and "
+                     "rule_fires_within read it.",
     # tracker
     "incident.triggered": "The tracker opened an incident from an alert.",
     "incident.acknowledged": "Someone acknowledged the incident.",

@@ -141,6 +141,78 @@ class ActionItemSummary(BaseModel):
     completed_at: str | None = None
 
 
+class RuleFiring(BaseModel):
+    """One time a rule fired: on which target, when, and the incident it caught (None: noise)."""
+
+    target: str = ""
+    wall: float
+    game: float | None = None
+    incident: str | None = Field(None, description="the incident (scenario fault) it fired in; None: no incident")
+    after_fault_s: float | None = Field(None, description="game seconds from the incident's fault taking effect")
+
+
+class RuleRow(BaseModel):
+    """One alerting rule the run's monitoring evaluated, and what it did."""
+
+    name: str
+    origin: Literal["user", "scenario"] = Field(description="user: the team's own rule files; scenario: the "
+                                                            "scenario's own (or default) rules")
+    group: str = ""
+    file: str = ""
+    status: Literal["caught", "noise", "silent"] = Field(
+        "silent", description="caught: fired during an incident (maybe also outside one); noise: fired only with "
+                              "no incident; silent: never fired")
+    firings: list[RuleFiring] = Field(default_factory=list)
+    incidents: list[str] = Field(default_factory=list, description="the incidents it caught")
+    noise: int = Field(0, description="firings with no incident")
+
+
+class CoverageIncident(BaseModel):
+    """One of the scenario's faults as an incident the rules could catch, and its window."""
+
+    id: str
+    fault: str
+    kind: str = ""
+    target: str = ""
+    start_wall: float
+    start_game: float | None = None
+    end_wall: float
+    end_game: float | None = None
+    reverted: bool = True
+    caught_by: list[str] = Field(default_factory=list)
+    first_rule: str | None = None
+    first_after_s: float | None = Field(None, description="game seconds from the fault to the first rule firing")
+
+
+class RuleCoverage(BaseModel):
+    """Alert coverage: which rules caught which incident, which incidents none caught, which rules were noise
+    (beside the team's score, never in it: the rules are the monitoring's, not the response's)."""
+
+    plane: str = Field(description="embedded (the simulator's engine) or prometheus (a real Prometheus)")
+    after_revert_s: float = Field(description="game seconds after a fault's revert a firing still belongs to it")
+    basis: str = ""
+    rules: list[RuleRow] = Field(default_factory=list)
+    incidents: list[CoverageIncident] = Field(default_factory=list)
+
+    @property
+    def uncaught(self) -> list[CoverageIncident]:
+        return [i for i in self.incidents if not i.caught_by]
+
+    @property
+    def noisy(self) -> list[RuleRow]:
+        return [r for r in self.rules if r.noise]
+
+    def describe(self, row: RuleRow) -> str:
+        """What a rule did, in words: "incident 1 (+45s)", "noise x2", "never fired"."""
+        parts = []
+        for inc in row.incidents:
+            first = next(f for f in row.firings if f.incident == inc)
+            parts.append(inc + (f" (+{first.after_fault_s:g}s game)" if first.after_fault_s is not None else ""))
+        if row.noise:
+            parts.append(f"noise x{row.noise}" if row.noise > 1 else "noise")
+        return ", ".join(parts) or "never fired"
+
+
 class ScoreCard(BaseModel):
     run_id: str
     run_dir: str
@@ -166,6 +238,9 @@ class ScoreCard(BaseModel):
     monitoring: LineItem | None = Field(
         None, description="monitoring coverage: the simulator's own alert rules (fault -> first alert), reported "
                           "beside the team's score and not inside it")
+    rule_coverage: RuleCoverage | None = Field(
+        None, description="alert coverage: which rules (the team's own and the scenario's) fired, when, for which "
+                          "incident; incidents no rule caught; rules that fired with no incident (beside the score)")
     capabilities: list[Capability]
     markers: list[Marker] = Field(default_factory=list)
     phases: dict[str, float | None] = Field(default_factory=dict, description="phase times in seconds on `clock`")

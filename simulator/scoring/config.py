@@ -213,6 +213,14 @@ class PostmortemRules(Strict):
                                      "prefilled it can earn (it checks the tracker against itself)")
 
 
+class Coverage(Strict):
+    """Alert coverage (beside the score): how long after a fault's revert a rule's firing still belongs to it."""
+
+    after_revert: Duration | None = Field(
+        None, description="policy: game time after a fault is reverted (or the run ends) in which a rule firing "
+                          "still caught it; default (null): the scenario's timing.cooldown")
+
+
 class Review(Strict):
     provisional: list[str] = Field(description="items that need judgement: scored automatically as provisional "
                                                "until an evaluator confirms or overrides them")
@@ -275,6 +283,7 @@ class ScoringConfig(Strict):
     postmortem: PostmortemRules
     roles: Roles = Field(default_factory=Roles)
     people: People = Field(default_factory=People)
+    coverage: Coverage = Field(default_factory=Coverage)
     review: Review
     customer_keywords: list[str]
     hseep: Hseep

@@ -21,6 +21,7 @@ from simulator.scoring.card import (
     totals,
 )
 from simulator.scoring.config import ScoringConfig, default_config, load_config
+from simulator.scoring.coverage import rule_coverage
 from simulator.scoring.rubric import (
     FALSE_ALARM_RULES,
     MONITORING,
@@ -136,7 +137,7 @@ def score(data: RunData, cfg: ScoringConfig | None = None) -> ScoreCard:
                    for i in ctx.incidents],
         clock=clock, time_scale=data.time_scale, time_scale_factor=factor, overall=overall,
         earned=earned, possible=possible, not_observed_points=unobserved, total_points=cfg.total_points(),
-        items=items, monitoring=monitoring,
+        items=items, monitoring=monitoring, rule_coverage=rule_coverage(data, cfg),
         capabilities=capabilities(items, cfg), markers=markers(ctx),
         phases={"mttd": _on(monitoring, clock)}
         | {name: _measured(primary_items, item_id, clock) for name, item_id in PHASES.items()},

@@ -30,6 +30,9 @@ from simulator.scoring.rundata import (
 #: what users and dashboards see in an outage: a text naming one of these names something concrete
 SYMPTOMS = ("5xx", "500", "502", "503", "504", "429", "timeout", "timeouts", "latency", "p95", "p99", "OOM",
             "out of memory", "error rate", "availability")
+#: an alert this close before a fault took effect (wall seconds) is still the fault's: the journal's moments come
+#: from different processes and clocks
+ALERT_SLACK_S = 0.5
 
 
 class Context:
@@ -76,8 +79,8 @@ class Context:
         if self.fault is None:
             return (firing[0] if firing else None), []
         start = self.fault.effective.wall
-        after = [a for a in firing if a.at.wall >= start - 0.5]
-        before = [a for a in firing if a.at.wall < start - 0.5]
+        after = [a for a in firing if a.at.wall >= start - ALERT_SLACK_S]
+        before = [a for a in firing if a.at.wall < start - ALERT_SLACK_S]
         return (after[0] if after else None), before
 
     def _anchor(self) -> tuple[Moment, str] | None:
