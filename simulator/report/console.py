@@ -65,6 +65,25 @@ def render_scorecard(card: ScoreCard, *, verbose: bool = False) -> RenderableTyp
         m = card.monitoring
         parts.append(Text.assemble(("monitoring coverage ", "bold"), ("(beside the team's score) ", "dim"),
                                    (STATUS_TEXT[m.status], STATUS_STYLE[m.status]), f": {m.reason}"))
+    if card.rule_coverage is not None and (card.rule_coverage.rules or card.rule_coverage.incidents):
+        parts.append(_coverage(card))
     if card.warnings:
         parts.append(Text("\n".join(f"note: {w}" for w in card.warnings), style="yellow"))
     return Group(*parts)
+
+
+COVERAGE_STYLE = {"caught": "green", "noise": "yellow", "never fired": "dim"}
+
+
+def _coverage(card: ScoreCard) -> RenderableType:
+    """The alert coverage table: every rule, what it caught, the incidents none caught, the noise."""
+    cov = card.rule_coverage
+    assert cov is not None
+    table = Table(title=f"alert coverage, {cov.plane} plane (beside the team's score)", title_justify="left",
+                  expand=True, header_style="bold", pad_edge=False)
+    for i, head in enumerate(cov.HEAD):
+        table.add_column(head, ratio=3 if i in (0, 4) else 2)
+    for name, origin, result, fired, incident in cov.table():
+        table.add_row(name, origin, Text(result, style=COVERAGE_STYLE.get(result, "")), fired, incident)
+    notes = Text("\n".join(cov.summary()), style="dim")
+    return Group(table, notes)

@@ -49,6 +49,12 @@ def scorecard_markdown(card: ScoreCard) -> str:
         m = card.monitoring
         out += ["## Monitoring coverage (beside the team's score)", "",
                 f"- **{STATUS_TEXT[m.status]}**: {m.reason} ({m.source_text})", ""]
+    if card.rule_coverage is not None and (card.rule_coverage.rules or card.rule_coverage.incidents):
+        cov = card.rule_coverage
+        out += [f"## Alert coverage ({cov.plane} plane, beside the team's score)", "",
+                "| " + " | ".join(cov.HEAD) + " |", "|" + "|".join("---" for _ in cov.HEAD) + "|"]
+        out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in cov.table()]
+        out += [""] + [f"- {line}" for line in cov.summary()] + [f"- window: {_cell(cov.basis)}", ""]
     if card.warnings:
         out += ["## Notes", ""] + [f"- {w}" for w in card.warnings] + [""]
     return "\n".join(out).rstrip() + "\n"

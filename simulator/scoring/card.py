@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
 from simulator.domain.rating import Rating
+from simulator.durations import format_duration
 
 Status = Literal["met", "partial", "missed", "not_observed", "not_applicable"]
 
@@ -32,6 +33,8 @@ STATUS_TEXT: dict[str, str] = {
     "met": "met", "partial": "partly met", "missed": "missed", "not_observed": "not observed",
     "not_applicable": "n/a",
 }
+
+COVERAGE_TEXT: dict[str, str] = {"caught": "caught", "noise": "noise", "silent": "never fired"}
 
 
 class ReviewNote(BaseModel):
@@ -202,15 +205,45 @@ class RuleCoverage(BaseModel):
     def noisy(self) -> list[RuleRow]:
         return [r for r in self.rules if r.noise]
 
+    #: the coverage table's columns (console, Markdown and HTML draw the same rows)
+    HEAD: ClassVar[tuple[str, ...]] = ("Rule", "Origin", "Result", "Fired at (game)", "Incident")
+
     def describe(self, row: RuleRow) -> str:
-        """What a rule did, in words: "incident 1 (+45s)", "noise x2", "never fired"."""
+        """What a rule did, in words: "incident 1 (+45s after the fault)", "noise x2", "-"."""
         parts = []
         for inc in row.incidents:
             first = next(f for f in row.firings if f.incident == inc)
-            parts.append(inc + (f" (+{first.after_fault_s:g}s game)" if first.after_fault_s is not None else ""))
+            after = first.after_fault_s
+            parts.append(inc + (f" (+{format_duration(after)} after the fault)" if after is not None else ""))
         if row.noise:
-            parts.append(f"noise x{row.noise}" if row.noise > 1 else "noise")
-        return ", ".join(parts) or "never fired"
+            parts.append(f"no incident (noise) x{row.noise}" if row.noise > 1 else "no incident (noise)")
+        return "; ".join(parts) or "—"
+
+    def table(self) -> list[tuple[str, str, str, str, str]]:
+        """One row per rule: name, origin (yours / scenario), result, when it fired, which incident."""
+        out = []
+        for row in self.rules:
+            times = [format_duration(f.game) for f in row.firings if f.game is not None]
+            fired = ", ".join(times[:3]) + (f" (+{len(times) - 3} more)" if len(times) > 3 else "")
+            origin = "yours" + (f" ({Path(row.file).name})" if row.file else "") if row.origin == "user" else "scenario"
+            out.append((row.name, origin, COVERAGE_TEXT[row.status], fired or "—", self.describe(row)))
+        return out
+
+    def summary(self) -> list[str]:
+        """The incidents no rule caught and the noise, in sentences (empty: nothing to say)."""
+        out = []
+        if not self.incidents:
+            out.append("no fault took effect: no incident for a rule to catch")
+        for inc in self.uncaught:
+            out.append(f"{inc.id} ({inc.fault}: {inc.kind} on {inc.target}) was caught by no rule")
+        caught = [i for i in self.incidents if i.caught_by]
+        for inc in caught:
+            out.append(f"{inc.id} ({inc.fault} on {inc.target}) first caught by {inc.first_rule}"
+                       + (f", {format_duration(inc.first_after_s)} after the fault" if inc.first_after_s is not None
+                          else ""))
+        if self.noisy:
+            out.append("noise (fired with no incident): " + ", ".join(f"{r.name} x{r.noise}" for r in self.noisy))
+        return out
 
 
 class ScoreCard(BaseModel):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.durations import format_duration
 from simulator.errors import GamedayError
 from simulator.scoring.card import CoverageIncident, RuleCoverage, RuleFiring, RuleRow
 from simulator.scoring.config import ScoringConfig
@@ -90,11 +91,15 @@ def _embedded(data: RunData) -> list[RuleRow]:
 
 
 def _after_revert(data: RunData, cfg: ScoringConfig) -> tuple[float, str]:
+    """How long after a revert a firing still counts, and the words for it."""
     if cfg.coverage.after_revert is not None:
-        return float(cfg.coverage.after_revert), "policy: the scoring config's coverage.after_revert"
-    if data.scenario is not None:
-        return float(data.scenario.timing.cooldown), "policy: the scenario's timing.cooldown (coverage.after_revert)"
-    return FALLBACK_AFTER_REVERT_S, "policy: coverage.after_revert default (no scenario to read timing.cooldown from)"
+        after, why = float(cfg.coverage.after_revert), "the scoring config's coverage.after_revert"
+    elif data.scenario is not None:
+        after, why = float(data.scenario.timing.cooldown), "the scenario's timing.cooldown"
+    else:
+        after, why = FALLBACK_AFTER_REVERT_S, "coverage.after_revert's fallback, with no scenario to read"
+    return after, (f"an incident runs from its fault taking effect to the revert (or the run's end) plus "
+                   f"{format_duration(after)} game time (policy: {why})")
 
 
 def _end(data: RunData) -> Moment:

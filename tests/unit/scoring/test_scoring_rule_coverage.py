@@ -57,7 +57,7 @@ def test_the_catching_rule_the_silent_rule_and_the_noisy_rule(tmp_path: Path) ->
                                                                              ["PaymentsDbPoolExhausted"],
                                                                              "PaymentsDbPoolExhausted", 50.0)
     assert [r.origin for r in cov.rules][:2] == ["user", "user"]  # the team's rules first
-    assert cov.describe(caught) == "incident 1 (+50s game)" and cov.describe(silent) == "never fired"
+    assert cov.describe(caught) == "incident 1 (+50s after the fault)" and cov.describe(silent) == "—"
 
 
 def test_a_rule_that_fires_before_any_fault_is_noise_and_the_incident_stays_uncaught(tmp_path: Path) -> None:
@@ -145,3 +145,44 @@ def test_coverage_is_beside_the_score_not_in_it(tmp_path: Path) -> None:
     assert {r.name for r in with_rules.rule_coverage.rules} == {"PaymentsDbPoolExhausted",
                                                                 "PaymentsDbPoolMisconfigured"}
     assert ScoreCard.from_json(with_rules.to_json()).rule_coverage == with_rules.rule_coverage
+
+
+def test_the_reports_show_the_coverage_table(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from simulator.report import Report
+    from simulator.report.console import render_scorecard
+    from simulator.report.markdown import scorecard_markdown
+
+    kit = RunKit(tmp_path / "run")
+    exemplary(kit)
+    plane(kit)
+    kit.alert(60, name="HighErrorRate")
+    kit.alert(175, name="PaymentsDbPoolExhausted")
+    card = card_of(kit)
+    md = scorecard_markdown(card)
+    assert "## Alert coverage (prometheus plane, beside the team's score)" in md
+    assert ("| PaymentsDbPoolExhausted | yours (payments.rules.yml) | caught | 2m55s | incident 1 (+55s after the "
+            "fault) |") in md
+    assert "| PaymentsDbPoolMisconfigured | yours (payments.rules.yml) | never fired | — | — |" in md
+    assert ("| HighErrorRate | scenario | caught | 1m, 2m50s | incident 1 (+50s after the fault); no incident "
+            "(noise) |") in md and "noise (fired with no incident): HighErrorRate x1" in md
+    console = Console(record=True, width=200)
+    console.print(render_scorecard(card))
+    text = console.export_text()
+    assert "alert coverage, prometheus plane" in text and "PaymentsDbPoolMisconfigured" in text
+    assert "incident 1 (leaky-release on payments) first caught by" in text
+    html = Report.build(kit.path).html()
+    assert 'data-rule="PaymentsDbPoolExhausted" data-result="caught"' in html
+    assert 'data-rule="PaymentsDbPoolMisconfigured" data-result="never fired"' in html
+
+
+def test_an_uncaught_incident_is_said_in_the_report(tmp_path: Path) -> None:
+    from simulator.report.markdown import scorecard_markdown
+
+    kit = RunKit(tmp_path / "run").start()
+    plane(kit)
+    kit.fault(120)
+    kit.finish(600)
+    md = scorecard_markdown(card_of(kit))
+    assert "- incident 1 (leaky-release: app.release on payments) was caught by no rule" in md
