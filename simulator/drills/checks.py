@@ -110,16 +110,36 @@ def evaluate(check: Check, facts: CheckedRun) -> CheckResult:
 
 
 def _alert_fires_within(c: Check, f: CheckedRun):
+    return _fires_within(c, f, c.alert, "alert")
+
+
+def _rule_fires_within(c: Check, f: CheckedRun):
+    plane = f.first("monitor.plane")
+    rules = plane.data.get("rules") if plane is not None else None
+    loaded = sorted({str(r.get("name")) for r in rules if isinstance(r, dict) and r.get("name")}) \
+        if isinstance(rules, list) else []
+    if c.rule not in loaded:
+        if plane is None:
+            why = "the run loaded no Prometheus rules (it ran on the embedded plane: --monitor prometheus)"
+        else:
+            why = f"loaded: {', '.join(loaded[:10])}{' ...' if len(loaded) > 10 else ''}" if loaded else \
+                "it loaded none"
+        return False, f"rule {c.rule} was not loaded in this run ({why})", None, c.within
+    return _fires_within(c, f, c.rule, "rule")
+
+
+def _fires_within(c: Check, f: CheckedRun, name: str | None, what: str):
+    """``name`` (any alert when None) fires within ``c.within`` of the first fault (on ``c.target`` when given)."""
     fault = f.first_fault()
     if fault is None:
-        return False, "no fault was injected, so no alert could be timed", None, c.within
-    match = {"alertname": c.alert} if c.alert else {}
+        return False, f"no fault was injected, so no {what} could be timed", None, c.within
+    match = {"alertname": name} if name else {}
     if c.target:
         match["target"] = c.target
     fired = [e for e in f.events if e.kind == "alert.firing" and e.wall >= fault.wall
              and all(str(e.data.get(k)) == v for k, v in match.items())]
     if not fired:
-        return False, f"alert {c.alert or '(any)'} never fired after the fault", None, c.within
+        return False, f"{what} {name or '(any)'} never fired after the fault", None, c.within
     delta = _delta(fault, fired[0], c.clock)
     if delta is None:
         return False, "no game time recorded for the fault or the alert", None, c.within
@@ -303,6 +323,7 @@ def _mitigates_in_actions(c: Check, f: CheckedRun):
 
 _EVALUATORS = {
     "alert_fires_within": _alert_fires_within,
+    "rule_fires_within": _rule_fires_within,
     "recovers_within": _recovers_within,
     "no_5xx_while": _no_5xx_while,
     "retry_amplification_below": _retry_amplification_below,

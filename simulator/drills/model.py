@@ -94,10 +94,11 @@ class Team(Strict):
 
 
 # ------------------------------------------------------------------------------------ CI checks
-CheckKind = Literal["alert_fires_within", "recovers_within", "no_5xx_while", "retry_amplification_below",
-                    "outcome_is", "switches_by_itself", "mitigates_in_actions"]
+CheckKind = Literal["alert_fires_within", "rule_fires_within", "recovers_within", "no_5xx_while",
+                    "retry_amplification_below", "outcome_is", "switches_by_itself", "mitigates_in_actions"]
 _CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "alert_fires_within": ("within",),
+    "rule_fires_within": ("rule", "within"),
     "recovers_within": ("within",),
     "no_5xx_while": ("from_event",),
     "retry_amplification_below": ("max_ratio",),
@@ -111,6 +112,9 @@ class Check(Strict):
     """One resilience assertion evaluated on a finished run's journal, summary and load stats.
 
     * ``alert_fires_within``: ``alert`` (any alert when omitted) fires within ``within`` of the first fault.
+    * ``rule_fires_within``: the alerting rule ``rule`` -- one the run's Prometheus loaded (the team's own rule
+      files or the scenario's exported rules, as its ``monitor.plane`` event lists them) -- fires within ``within``
+      of the first fault (on ``target`` when given); a rule the run did not load fails, saying so.
     * ``recovers_within``: the steady state is restored within ``within`` of the first mitigation
       (``after: mitigation``: the first ops action, or the fault's revert) or of the revert (``after: revert``).
     * ``no_5xx_while``: no 5xx on ``target`` from the first ``from_event`` (a journal kind, with
@@ -130,6 +134,8 @@ class Check(Strict):
     check: CheckKind
     name: str | None = Field(None, description="test name; defaults to a description of the check")
     alert: str | None = None
+    rule: str | None = Field(None, description="rule_fires_within: the alerting rule's name (its 'alert:'), loaded "
+                             "in the run (--rules FILE, monitoring.prometheus_rules, or the scenario's own)")
     target: str | None = None
     within: Duration | None = None
     clock: Clock = Field("game", description="the clock 'within' is measured on")
@@ -165,6 +171,8 @@ class Check(Strict):
         if self.check == "alert_fires_within":
             return (f"alert {self.alert or '(any)'} fires within {format_duration(self.within or 0)} {self.clock} "
                     "of the fault")
+        if self.check == "rule_fires_within":
+            return f"rule {self.rule} fires within {format_duration(self.within or 0)} {self.clock} of the fault"
         if self.check == "recovers_within":
             return f"recovers within {format_duration(self.within or 0)} {self.clock} of the {self.after}"
         if self.check == "no_5xx_while":
