@@ -88,3 +88,13 @@ def _moved(table: dict[KeyPath, tuple[int, int]],
             if path[:len(src)] == src:
                 out[dst + path[len(src):]] = pos
     return out
+
+
+def alerts_json_schema(schema: dict[str, Any]) -> None:
+    """The ``alerts`` field's JSON Schema (editor completion) takes both spellings: the list, or the mapping."""
+    listed = {"type": "array", "items": schema.pop("items")}
+    schema.pop("type", None)
+    schema["anyOf"] = [listed, {"type": "object", "additionalProperties": False, "properties": {
+        "rules": listed, "prometheus_rules": {"type": "array", "items": {"type": "string"},
+                                              "description": "the team's Prometheus rule files, relative to the "
+                                                             "scenario file (= monitoring.prometheus_rules)"}}}]

@@ -21,7 +21,7 @@ from simulator.domain.severity import Severity
 from simulator.durations import Duration, Size
 from simulator.monitor.defaults import MonitoringOptions
 from simulator.monitor.rules import AlertRuleSpec
-from simulator.scenario.alertsmap import flatten_alerts
+from simulator.scenario.alertsmap import alerts_json_schema, flatten_alerts
 from simulator.scenario.service import IMPLICIT_RELEASE, Build, Command, Image, Levers, Release, check_release_name
 
 Tier = Literal["critical", "important", "standard"]
@@ -378,7 +378,7 @@ class Scenario(Strict):
     alerts: list[AlertRuleSpec] = Field(default_factory=list, description="extra alert rules beside the tier "
                                         "defaults (same format as the monitor's rules); or a mapping: rules (that "
                                         "list) and prometheus_rules (the team's rule files, the same setting as "
-                                        "monitoring.prometheus_rules)")
+                                        "monitoring.prometheus_rules)", json_schema_extra=alerts_json_schema)
     monitoring: MonitoringOptions = Field(default_factory=MonitoringOptions, description="the monitoring of the "
                                           "scenario's world: default rule families off, 429s lumped with failures, "
                                           "no baseline")

@@ -238,3 +238,20 @@ def test_validate_exits_2_on_a_scenario_whose_rule_file_promtool_refuses(tmp_pat
     r = CliRunner().invoke(cli.build_app(), ["validate", str(ok)], prog_name="gameday")
     assert r.exit_code == 0, r.output
     assert "team.rules.yml" in r.output
+
+
+def test_the_editor_schema_takes_both_spellings() -> None:
+    import jsonschema
+
+    from simulator.scenario.model import Scenario as Model
+
+    schema = Model.model_json_schema(by_alias=True, mode="validation")
+    base = {"apiVersion": "gameday/v1", "kind": "Scenario", "metadata": {"name": "t", "title": "T"},
+            "truth": {"severity": "P2", "root_cause": "x", "root_cause_keywords": ["x"],
+                      "accepted_mitigations": ["rollback:payments"]},
+            "targets": [{"name": "payments", "app": "payments"}]}
+    rule = {"name": "W", "metric": "gauges.db_pool_waiters", "threshold": 0}
+    jsonschema.validate({**base, "alerts": [rule]}, schema)
+    jsonschema.validate({**base, "alerts": {"rules": [rule], "prometheus_rules": ["r.yml"]}}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**base, "alerts": {"prometheus_rule": ["r.yml"]}}, schema)
