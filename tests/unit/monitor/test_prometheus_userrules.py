@@ -255,3 +255,38 @@ def test_the_editor_schema_takes_both_spellings() -> None:
     jsonschema.validate({**base, "alerts": {"rules": [rule], "prometheus_rules": ["r.yml"]}}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**base, "alerts": {"prometheus_rule": ["r.yml"]}}, schema)
+
+
+PROMTOOL_TEST = """\
+rule_files: [{rules}]
+evaluation_interval: 5s
+tests:
+  - interval: 5s
+    input_series:   # the payments app's own gauges as Prometheus scrapes them; the pool exhausts at 50 s
+      - {{series: 'db_pool_size{{service="payments"}}', values: '8x40'}}
+      - {{series: 'db_pool_checked_out{{service="payments"}}', values: '2x10 8x30'}}
+      - {{series: 'db_pool_waiters{{service="payments"}}', values: '0x10 3x30'}}
+    alert_rule_test:
+      - {{eval_time: 45s, alertname: PaymentsDbPoolExhausted, exp_alerts: []}}
+      - eval_time: 70s
+        alertname: PaymentsDbPoolExhausted
+        exp_alerts: [{{exp_labels: {{severity: critical, team: payments, service: payments}},
+                      exp_annotations: {annotations}}}]
+      - {{eval_time: 200s, alertname: PaymentsDbPoolMisconfigured, exp_alerts: []}}
+"""
+
+
+def test_the_example_catches_pool_exhaustion_and_its_guard_stays_silent(tmp_path: Path) -> None:
+    """Prometheus' own rule evaluation (``promtool test rules``) on the pool-exhaustion fault's gauges."""
+    import json
+    import subprocess
+
+    import yaml
+
+    catching = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["groups"][0]["rules"][0]
+    assert catching["alert"] == "PaymentsDbPoolExhausted"
+    test = _write(tmp_path, "test.yml", PROMTOOL_TEST.format(rules=EXAMPLE,
+                                                             annotations=json.dumps(catching["annotations"])))
+    done = subprocess.run(["promtool", "test", "rules", str(test)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
