@@ -4,6 +4,7 @@ located line per problem (exit 2); a scenario's ``monitoring.prometheus_rules`` 
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -235,9 +236,9 @@ def test_validate_exits_2_on_a_scenario_whose_rule_file_promtool_refuses(tmp_pat
     assert r.exit_code == 2, r.output
     assert "alert rule BadExpr (group payments): Prometheus: could not parse expression" in r.output
     ok = _scenario(tmp_path, "alerts: {prometheus_rules: [team.rules.yml]}\n", "ok.yaml")
-    r = CliRunner().invoke(cli.build_app(), ["validate", str(ok)], prog_name="gameday")
+    r = CliRunner().invoke(cli.build_app(), ["validate", str(ok), "--json"], prog_name="gameday")
     assert r.exit_code == 0, r.output
-    assert "team.rules.yml" in r.output
+    assert json.loads(r.output)["files"][0]["prometheus_rules"] == [str(tmp_path / "team.rules.yml")]
 
 
 def test_the_editor_schema_takes_both_spellings() -> None:
@@ -278,7 +279,6 @@ tests:
 
 def test_the_example_catches_pool_exhaustion_and_its_guard_stays_silent(tmp_path: Path) -> None:
     """Prometheus' own rule evaluation (``promtool test rules``) on the pool-exhaustion fault's gauges."""
-    import json
     import subprocess
 
     import yaml
