@@ -36,7 +36,7 @@ def rule_coverage(data: RunData, cfg: ScoringConfig) -> RuleCoverage:
     rows: dict[tuple[str, str], RuleRow] = {(r.origin, r.name): r for r in listed}
     by_name: dict[str, RuleRow] = {}
     for row in rows.values():
-        by_name.setdefault(row.name, row)  # a name in both origins: the first listed (the plane lists user last)
+        by_name.setdefault(row.name, row)  # a name in both origins: the team's rule (listed first)
     for alert in data.facts.firing():
         row = by_name.get(alert.name)
         if row is None:

@@ -186,3 +186,27 @@ def test_an_uncaught_incident_is_said_in_the_report(tmp_path: Path) -> None:
     kit.finish(600)
     md = scorecard_markdown(card_of(kit))
     assert "- incident 1 (leaky-release: app.release on payments) was caught by no rule" in md
+
+
+def test_a_rule_that_flaps_all_run_long_shows_its_noise_beside_the_catch(tmp_path: Path) -> None:
+    kit = RunKit(tmp_path / "run").start()
+    plane(kit, [{"name": "Flappy", "group": "g", "file": "f.yml", "origin": "user"}])
+    kit.fault(300)
+    revert(kit, 400)
+    for t in range(30, 900, 60):  # fires every game minute, fault or not
+        kit.alert(t, name="Flappy")
+        kit.event("alert.resolved", t + 20.3, alertname="Flappy", target="payments", state="resolved", at=t + 20)
+    kit.finish(900)
+    row = rows(coverage_of(kit))["Flappy"]
+    assert row.status == "caught" and row.incidents == ["incident 1"]
+    assert row.noise == 13 and len(row.firings) == 15  # 2 in the incident's window (330, 390), 13 outside it
+
+
+def test_without_the_scenario_the_embedded_plane_lists_what_fired(tmp_path: Path) -> None:
+    kit = RunKit(tmp_path / "run", scenario=False).start()
+    kit.fault(120)
+    kit.alert(170, name="HighErrorRate")
+    kit.finish(600)
+    cov = coverage_of(kit)
+    assert [(r.name, r.status) for r in cov.rules] == [("HighErrorRate", "caught")]
+    assert "no scenario" in cov.basis
