@@ -1,4 +1,4 @@
-"""A scenario's alert rules as a Prometheus rule file, and ``promtool``'s verdict on it.
+"""A scenario's alert rules as a Prometheus rule file (``promtool.check`` gives Prometheus' verdict on it).
 
 The rules are exactly the set the embedded engine evaluates for the scenario (as loaded, its variant applied):
 they are built by the same :class:`simulator.monitor.Monitor` the runner builds, from the same target
@@ -9,15 +9,13 @@ Prometheus' ``external_labels`` in a run, as alerts leave Prometheus.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from simulator.errors import EnvironmentProblem, InputError, Problem
+from simulator.errors import InputError, Problem
 from simulator.monitor.engine import AlertStatus
 from simulator.monitor.monitor import Monitor, TargetSpec
 from simulator.monitor.prometheus.compile import Clock, Inexpressible, alerting_rule
@@ -27,9 +25,6 @@ from simulator.scenario.model import Scenario
 from simulator.scenario.yamlpos import dotted, load_yaml_file
 from simulator.targets.apps.catalog import APPS
 from simulator.targets.command import KIND as COMMAND
-
-PROMTOOL = "promtool"
-INSTALL = "apt-get install prometheus"
 
 
 @dataclass(frozen=True)
@@ -99,19 +94,3 @@ def locate(error: Inexpressible, path: Path) -> InputError:
             return InputError(str(Problem(str(path), line, col, dotted(key), f"alert rule {error.rule}: "
                                           f"{error.reason}")))
     return InputError(f"{path}: {error}")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    output: str
-
-
-def check(path: Path) -> Verdict:
-    """``promtool check rules PATH``; ``EnvironmentProblem`` (exit 3) when promtool is not installed."""
-    exe = shutil.which(PROMTOOL)
-    if exe is None:
-        raise EnvironmentProblem(f"promtool is not installed (it ships with Prometheus): {INSTALL}")
-    done = subprocess.run([exe, "check", "rules", str(path)], capture_output=True, text=True, timeout=60,
-                          check=False)
-    return Verdict(done.returncode == 0, (done.stdout + done.stderr).strip())

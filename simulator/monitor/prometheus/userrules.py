@@ -9,7 +9,7 @@ depth, value and alias limits, regular files only), then handed to ``promtool ch
 own judgement of its rule format and PromQL -- as a private copy of exactly the text read (the file cannot
 change between the check and the use). A problem is one line (``RuleFileError``, exit 2): the file, the line
 and column, the rule's name where known, and Prometheus' own error text. No promtool: exit 3 with the
-install line (``export.check``).
+install line (``promtool.check``).
 
 Public surface::
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.errors import Problem, ValidationFailed
-from simulator.monitor.prometheus.export import check
+from simulator.monitor.prometheus.promtool import check
 from simulator.scenario.yamlpos import Positions, YamlProblem, dotted, parse_yaml, read_yaml_file
 
 if TYPE_CHECKING:
