@@ -25,9 +25,9 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
 ) -> None:
     """Validate scenarios (and drills); report every problem as file:line:col. Exit 2 if any is invalid."""
-    from simulator.drills.loader import load_any
+    from simulator.drills.loader import load_any, scenario_path
     from simulator.monitor.prometheus.userrules import load_team_rules
-    from simulator.scenario import load_every_variant
+    from simulator.scenario import load_every_variant, load_scenario
     from simulator.scenario.catalog import yaml_files
     from simulator.scenario.model import Scenario
 
@@ -44,7 +44,9 @@ def validate(
                 loaded = load_any(f)  # dispatches on `kind: Drill`
                 every = load_every_variant(f) if isinstance(loaded, Scenario) else []
                 worlds = [x.variant for x in every]
-                rules = [load_team_rules(x) for x in every]  # the team's rule files: bounded, promtool-checked
+                played = every or [load_scenario(scenario_path(r.scenario, f.parent), r.variant)
+                                   for r in getattr(loaded, "scenarios", [])]  # a drill: the worlds it plays
+                rules = [load_team_rules(x) for x in played]  # the team's rule files: bounded, promtool-checked
                 results.append({"file": str(f), "ok": True, "errors": [], "variants": [w for w in worlds if w],
                                 "prometheus_rules": sorted({p for r in rules for p in r.paths})})
             except ValidationFailed as exc:

@@ -290,3 +290,15 @@ def test_the_example_catches_pool_exhaustion_and_its_guard_stays_silent(tmp_path
     done = subprocess.run(["promtool", "test", "rules", str(test)], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_validate_checks_the_rule_files_of_the_scenarios_a_drill_plays(tmp_path: Path) -> None:
+    _write(tmp_path, "bad.yml", BAD_PROMQL)
+    _scenario(tmp_path, "monitoring: {prometheus_rules: [bad.yml]}\n")
+    drill = _write(tmp_path, "drill.yaml", "apiVersion: gameday/v1\nkind: Drill\nmetadata: {name: d, title: D, "
+                                           "type: ci}\nscenarios:\n  - scenario: s.yaml\n    checks:\n"
+                                           "      - {check: rule_fires_within, rule: BadExpr, within: 1m}\n")
+    r = CliRunner().invoke(cli.build_app(), ["validate", str(drill), "--json"], prog_name="gameday")
+    assert r.exit_code == 2, r.output
+    [result] = json.loads(r.output)["files"]
+    assert "alert rule BadExpr (group payments): Prometheus: could not parse expression" in result["errors"][0]
