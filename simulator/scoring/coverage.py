@@ -34,15 +34,12 @@ def rule_coverage(data: RunData, cfg: ScoringConfig) -> RuleCoverage:
     after, basis = _after_revert(data, cfg)
     incidents = _incidents(data, after)
     rows: dict[tuple[str, str], RuleRow] = {(r.origin, r.name): r for r in listed}
-    by_name: dict[str, RuleRow] = {}
-    for row in rows.values():
-        by_name.setdefault(row.name, row)  # a name in both origins: the team's rule (listed first)
     for alert in data.facts.firing():
-        row = by_name.get(alert.name)
+        row = _row_of(alert, rows, data.scenario_name)
         if row is None:
             if plane is not None:
                 continue  # an alert of no listed rule (another plane's): not this coverage's
-            row = by_name[alert.name] = rows[("scenario", alert.name)] = RuleRow(name=alert.name, origin="scenario")
+            row = rows[("scenario", alert.name)] = RuleRow(name=alert.name, origin="scenario")
         inc = _incident_of(alert, incidents)
         row.firings.append(RuleFiring(target=alert.target, wall=round(alert.at.wall, 3), game=_r(alert.at.game),
                                       incident=inc.id if inc else None,
@@ -59,6 +56,15 @@ def rule_coverage(data: RunData, cfg: ScoringConfig) -> RuleCoverage:
             inc.first_rule, inc.first_after_s = first[1].name, first[0].after_fault_s
     return RuleCoverage(plane=str(plane.data.get("plane") or "prometheus") if plane is not None else "embedded",
                         after_revert_s=after, basis=basis, rules=list(rows.values()), incidents=incidents)
+
+
+def _row_of(alert: AlertFact, rows: dict[tuple[str, str], RuleRow], scenario: str) -> RuleRow | None:
+    """The rule an alert came from: by name; a name in both origins goes by the ``scenario`` label the exported
+    rules carry (the team's rule otherwise)."""
+    own, team = rows.get(("scenario", alert.name)), rows.get(("user", alert.name))
+    if own is not None and team is not None:
+        return own if alert.labels.get("scenario") == scenario else team
+    return team or own
 
 
 def _r(value: float | None) -> float | None:

@@ -179,6 +179,7 @@ class AlertFact:
     at: Moment
     state: str  # firing | resolved
     seq: int = 0
+    labels: dict[str, str] = field(default_factory=dict)  # as the alert carried them (``scenario``: an exported rule)
 
 
 @dataclass
@@ -477,9 +478,11 @@ def journal_facts(events: list[Event], timebase: Timebase) -> RunFacts:
             at = timebase.at_game(game) if game is not None else timebase.of(e)
             if game is not None and e.game is not None and abs(e.game - game) < 5 * timebase.time_scale:
                 at = Moment(e.wall - (e.game - game) / timebase.time_scale, game)
+            labels = d.get("labels") if isinstance(d.get("labels"), dict) else {}
             facts.alerts.append(AlertFact(str(d.get("alertname") or d.get("name") or "?"), str(d.get("target") or ""),
-                                          (d.get("labels") or {}).get("severity") or d.get("severity"), at,
-                                          "firing" if e.kind == "alert.firing" else "resolved", e.seq))
+                                          labels.get("severity") or d.get("severity"), at,
+                                          "firing" if e.kind == "alert.firing" else "resolved", e.seq,
+                                          {str(k): str(v) for k, v in labels.items()}))
         elif e.kind in ("steady_state.lost", "steady_state.restored"):
             probes = d.get("probes") or []
             facts.steady.append(SteadyFact("lost" if e.kind.endswith("lost") else "restored", timebase.of(e),

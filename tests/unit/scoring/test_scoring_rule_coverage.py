@@ -210,3 +210,19 @@ def test_without_the_scenario_the_embedded_plane_lists_what_fired(tmp_path: Path
     cov = coverage_of(kit)
     assert [(r.name, r.status) for r in cov.rules] == [("HighErrorRate", "caught")]
     assert "no scenario" in cov.basis
+
+
+def test_a_team_rule_named_like_a_scenario_rule_is_told_apart_by_the_scenario_label(tmp_path: Path) -> None:
+    kit = RunKit(tmp_path / "run").start()
+    plane(kit, [{"name": "HighErrorRate", "group": "team", "file": "team.yml", "origin": "user"},
+                {"name": "HighErrorRate", "group": "gameday-pool-kit", "file": "gameday.yml", "origin": "scenario"}])
+    kit.fault(120)
+    kit.event("alert.firing", 150.3, alertname="HighErrorRate", target="payments", state="firing", at=150.0,
+              labels={"severity": "critical", "service": "payments", "scenario": "pool-kit"}, source="prometheus")
+    kit.event("alert.firing", 60.3, alertname="HighErrorRate", target="payments", state="firing", at=60.0,
+              labels={"severity": "page", "service": "payments"}, source="prometheus")  # the team's, early
+    kit.finish(600)
+    cov = coverage_of(kit)
+    by = {(r.origin, r.name): r for r in cov.rules}
+    assert by[("scenario", "HighErrorRate")].status == "caught" and by[("scenario", "HighErrorRate")].noise == 0
+    assert by[("user", "HighErrorRate")].status == "noise" and by[("user", "HighErrorRate")].incidents == []
