@@ -182,6 +182,8 @@ class CoverageIncident(BaseModel):
     end_wall: float
     end_game: float | None = None
     reverted: bool = True
+    tracker: list[str] = Field(default_factory=list, description="the tracker's incidents opened on its target "
+                                                                 "within its window (e.g. INC-2026-0001)")
     caught_by: list[str] = Field(default_factory=list)
     first_rule: str | None = None
     first_after_s: float | None = Field(None, description="game seconds from the fault to the first rule firing")
@@ -235,15 +237,19 @@ class RuleCoverage(BaseModel):
         if not self.incidents:
             out.append("no fault took effect: no incident for a rule to catch")
         for inc in self.uncaught:
-            out.append(f"{inc.id} ({inc.fault}: {inc.kind} on {inc.target}) was caught by no rule")
+            out.append(f"{inc.id} ({inc.fault}: {inc.kind} on {inc.target}{_refs(inc)}) was caught by no rule")
         caught = [i for i in self.incidents if i.caught_by]
         for inc in caught:
-            out.append(f"{inc.id} ({inc.fault} on {inc.target}) first caught by {inc.first_rule}"
+            out.append(f"{inc.id} ({inc.fault} on {inc.target}{_refs(inc)}) first caught by {inc.first_rule}"
                        + (f", {format_duration(inc.first_after_s)} after the fault" if inc.first_after_s is not None
                           else ""))
         if self.noisy:
             out.append("noise (fired with no incident): " + ", ".join(f"{r.name} x{r.noise}" for r in self.noisy))
         return out
+
+
+def _refs(inc: CoverageIncident) -> str:
+    return f"; in the tracker: {', '.join(inc.tracker)}" if inc.tracker else ""
 
 
 class ScoreCard(BaseModel):

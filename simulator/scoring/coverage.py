@@ -126,6 +126,10 @@ def _incidents(data: RunData, after: float) -> list[CoverageIncident]:
             start_wall=round(f.effective.wall - ALERT_SLACK_S, 3), start_game=_r(f.effective.game),
             end_wall=round(stop.wall + after / data.timebase.time_scale, 3), end_game=_r(stop_game),
             reverted=f.reverted is not None))
+    for inc in out:  # the tracker's incidents each one opened (on its target, within its window)
+        inc.tracker = [i.ref for i in (data.tracker.incidents if data.tracker else [])
+                       if i.service == inc.target and i.created is not None
+                       and inc.start_wall <= i.created.wall <= inc.end_wall]
     return out
 
 

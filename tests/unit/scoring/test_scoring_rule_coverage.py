@@ -171,7 +171,8 @@ def test_the_reports_show_the_coverage_table(tmp_path: Path) -> None:
     console.print(render_scorecard(card))
     text = console.export_text()
     assert "alert coverage, prometheus plane" in text and "PaymentsDbPoolMisconfigured" in text
-    assert "incident 1 (leaky-release on payments) first caught by" in text
+    assert "incident 1 (leaky-release on payments; in the tracker: INC-" in text
+    assert card.rule_coverage.incidents[0].tracker == [card.incident]
     html = Report.build(kit.path).html()
     assert 'data-rule="PaymentsDbPoolExhausted" data-result="caught"' in html
     assert 'data-rule="PaymentsDbPoolMisconfigured" data-result="never fired"' in html
