@@ -182,8 +182,9 @@ class CoverageIncident(BaseModel):
     end_wall: float
     end_game: float | None = None
     reverted: bool = True
-    tracker: list[str] = Field(default_factory=list, description="the tracker's incidents opened on its target "
-                                                                 "within its window (e.g. INC-2026-0001)")
+    tracker: list[str] = Field(default_factory=list, description="the tracker's incidents it landed in: on its "
+                                                                 "target, opened or joined by an alert within its "
+                                                                 "window (e.g. INC-2026-0001)")
     caught_by: list[str] = Field(default_factory=list)
     first_rule: str | None = None
     first_after_s: float | None = Field(None, description="game seconds from the fault to the first rule firing")

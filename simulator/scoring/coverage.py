@@ -22,7 +22,7 @@ from simulator.errors import GamedayError
 from simulator.scoring.card import CoverageIncident, RuleCoverage, RuleFiring, RuleRow
 from simulator.scoring.config import ScoringConfig
 from simulator.scoring.rubric.context import ALERT_SLACK_S
-from simulator.scoring.rundata import AlertFact, FaultFact, Moment, RunData
+from simulator.scoring.rundata import AlertFact, FaultFact, IncidentView, Moment, RunData
 
 #: policy default when neither the scoring config nor the scenario says how long after a revert a firing counts
 FALLBACK_AFTER_REVERT_S = 30.0
@@ -126,11 +126,16 @@ def _incidents(data: RunData, after: float) -> list[CoverageIncident]:
             start_wall=round(f.effective.wall - ALERT_SLACK_S, 3), start_game=_r(f.effective.game),
             end_wall=round(stop.wall + after / data.timebase.time_scale, 3), end_game=_r(stop_game),
             reverted=f.reverted is not None))
-    for inc in out:  # the tracker's incidents each one opened (on its target, within its window)
-        inc.tracker = [i.ref for i in (data.tracker.incidents if data.tracker else [])
-                       if i.service == inc.target and i.created is not None
-                       and inc.start_wall <= i.created.wall <= inc.end_wall]
+    for inc in out:  # the tracker's incidents it landed in: on its target, opened or joined by an alert in its window
+        inc.tracker = [i.ref for i in (data.tracker.incidents if data.tracker else []) if i.service == inc.target
+                       and any(inc.start_wall <= at.wall <= inc.end_wall for at in _arrivals(i))]
     return out
+
+
+def _arrivals(inc: IncidentView) -> list[Moment]:
+    """When an incident was opened and when alerts joined it."""
+    joined = [t.at for t in inc.timeline if t.kind == "alert.firing"]
+    return joined + ([inc.created] if inc.created is not None else [])
 
 
 def _incident_of(alert: AlertFact, incidents: list[CoverageIncident]) -> CoverageIncident | None:

@@ -227,3 +227,14 @@ def test_a_team_rule_named_like_a_scenario_rule_is_told_apart_by_the_scenario_la
     by = {(r.origin, r.name): r for r in cov.rules}
     assert by[("scenario", "HighErrorRate")].status == "caught" and by[("scenario", "HighErrorRate")].noise == 0
     assert by[("user", "HighErrorRate")].status == "noise" and by[("user", "HighErrorRate")].incidents == []
+
+
+def test_an_incident_names_the_tracker_incident_its_alerts_landed_in_not_another_services(tmp_path: Path) -> None:
+    kit = RunKit(tmp_path / "run")
+    t = exemplary(kit)
+    other = t.at(200).send_alert("HighLatencyP95", "auth", severity="warning", summary="auth slow",
+                                 run_id=kit.run_id)["incidents"][0]
+    plane(kit)
+    card = card_of(kit)
+    landed = card.rule_coverage.incidents[0].tracker
+    assert landed == [card.incident] and other not in landed
