@@ -61,6 +61,12 @@ def run(
     s = load_scenario(path, variant)
     refuse_on(backend, specs_from_scenario(s))  # your own service's form and the backend: said before anything starts
     plane = _plane(monitor, rules, s.monitoring.plane)
+    if plane == "prometheus":  # both servers installed (else exit 3), the team's rule files sound (else exit 2)
+        from simulator.monitor.prometheus.plane import require
+        from simulator.monitor.prometheus.userrules import load_team_rules
+
+        require()
+        load_team_rules(s, rules)
     options = RunOptions(backend=backend, responder=responder, time_scale=time_scale, seed=seed, out=out,
                          tracker_url=tracker, receivers=list(receiver),
                          max_duration=parse_duration(max_duration) if max_duration else None, workers=workers,
@@ -123,7 +129,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _plane(monitor: str | None, rules: list[Path], scenario_plane: str) -> str:
-    """The monitoring plane a run gets: checked (and its servers found, else exit 3) before anything starts."""
+    """The monitoring plane a run gets (exit 2 for a wrong --monitor, or --rules without Prometheus)."""
     from simulator.errors import InputError
 
     if monitor not in (None, "embedded", "prometheus"):
@@ -132,8 +138,4 @@ def _plane(monitor: str | None, rules: list[Path], scenario_plane: str) -> str:
     if rules and plane != "prometheus":
         raise InputError("--rules: a team's Prometheus rule files are evaluated by a real Prometheus: add "
                          "--monitor prometheus")
-    if plane == "prometheus":
-        from simulator.monitor.prometheus.plane import require
-
-        require()
     return plane

@@ -22,6 +22,7 @@ from simulator.domain.outcome import Outcome
 from simulator.domain.responders import ResponderName
 from simulator.domain.severity import Severity
 from simulator.durations import Duration, format_duration
+from simulator.monitor.defaults import Plane
 from simulator.scoring.config import People
 
 DrillType = Literal["game-day", "tabletop", "full-scale", "ci"]
@@ -198,6 +199,7 @@ class ScenarioRef(Strict):
     variant: str | None = Field(None, description="the scenario's variant: before (as the incident happened, what a "
                                 "game day drills) or after (the lessons applied, what CI proves); default: its own")
     responder: ResponderName | None = Field(None, description="override the drill's responder")
+    monitor: Plane | None = Field(None, description="override the drill's monitoring plane")
     time_scale: float | None = Field(None, gt=0, le=100000)
     max_duration: Duration | None = None
     seed: int | None = None
@@ -440,6 +442,8 @@ class Drill(Strict):
     seed: int = 0
     responder: ResponderName = Field("human", description="default responder for every scenario")
     backend: Literal["local", "docker"] = "local"
+    monitor: Plane | None = Field(None, description="embedded or prometheus (a real Prometheus + Alertmanager) for "
+                                  "every scenario; default: each scenario's monitoring.plane")
     teams: list[Team] = Field(default_factory=list)
     scenarios: list[ScenarioRef] = Field(default_factory=list)
     tabletop: Tabletop | None = None

@@ -68,6 +68,8 @@ def part_of(drill: Drill, ref: ScenarioRef, base: Path | None) -> Part:
         load["workers"] = ref.workers
     if load:
         scenario = scenario.model_copy(update={"load": scenario.load.model_copy(update=load)})
+    if (plane := ref.monitor or drill.monitor) is not None:
+        scenario = scenario.model_copy(update={"monitoring": scenario.monitoring.model_copy(update={"plane": plane})})
     responder = ref.responder or drill.responder
     checks = list(ref.checks) if ref.checks is not None else default_checks(scenario, responder)
     return Part(ref, scenario, path, responder, ref.time_scale, ref.max_duration,

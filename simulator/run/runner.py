@@ -321,11 +321,11 @@ class Runner:
         if (opts.monitor or s.monitoring.plane) != "prometheus":
             return None
         from simulator.monitor.prometheus.plane import Plane
-        base = self.scenario_path.parent if self.scenario_path is not None else Path.cwd()
-        rules = [base / p for p in s.monitoring.prometheus_rules] + list(opts.rules)
+        from simulator.monitor.prometheus.userrules import load_team_rules
+        team = load_team_rules(s, opts.rules)  # checked again here: a drill's runs do not pass the CLI
         plane = services.plane = Plane(self.run_dir, s, {n: t.url for n, t in targets.items()}, run_id=self.run_id,
                                        time_scale=self.time_scale, interval=self.interval, receivers=receivers,
-                                       journal=self.journal, user_rules=rules)
+                                       journal=self.journal, user_rules=team)
         self.event("monitor: starting Prometheus and Alertmanager")
         plane.start()
         self.event(f"monitor: Prometheus {plane.prometheus_url} · Alertmanager {plane.alertmanager_url}")

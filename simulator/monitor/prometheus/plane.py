@@ -49,6 +49,7 @@ from simulator.monitor.prometheus.compile import Clock
 from simulator.monitor.prometheus.export import render, rule_file
 from simulator.monitor.prometheus.exporter import HOST, Exporter
 from simulator.monitor.prometheus.signals import duration
+from simulator.monitor.prometheus.userrules import RuleFiles
 from simulator.monitor.scrape import metrics_url
 from simulator.monitor.webhook import DEFAULT_GROUP_BY
 from simulator.netbind import free_port, loopback_only
@@ -125,7 +126,7 @@ class _Seen:
 class Plane:
     def __init__(self, run_dir: Path, scenario: Scenario, targets: Mapping[str, str | None], *, run_id: str,
                  time_scale: float, interval: float, receivers: Sequence[str], journal: Journal | None = None,
-                 user_rules: Sequence[Path] = ()):
+                 user_rules: RuleFiles | None = None):
         for url in receivers:
             host = urlsplit(url).hostname or ""
             if not loopback_only(host):
@@ -136,7 +137,7 @@ class Plane:
         self.time_scale, self.interval = time_scale, interval
         self.receivers = list(receivers)
         self.journal = journal
-        self.user_rules = [Path(p) for p in user_rules]
+        self.user_rules = user_rules or RuleFiles()  # validated (userrules.load_team_rules) before anything starts
         self.exporter = Exporter(self.targets)
         self.prometheus_url = self.alertmanager_url = ""
         self.sources: list[RuleSource] = []
@@ -184,11 +185,13 @@ class Plane:
         own = rules / SCENARIO_RULES
         own.write_text(render(self.scenario, clock, source=self.scenario.metadata.name))
         self.sources = [RuleSource(own, "scenario", alert_names(rule_file(self.scenario, clock)))]
-        for index, path in enumerate(self.user_rules):
-            copy = rules / f"user-{index}-{path.name}"
-            shutil.copyfile(path, copy)
-            self.sources.append(RuleSource(path, "user", alert_names(yaml.safe_load(copy.read_text()))))
-        return [own] + [rules / f"user-{i}-{p.name}" for i, p in enumerate(self.user_rules)]
+        paths = [own]
+        for index, team in enumerate(self.user_rules.files):
+            path = Path(team.path)
+            paths.append(rules / f"user-{index}-{path.name}")
+            shutil.copyfile(path, paths[-1])
+            self.sources.append(RuleSource(path, "user", tuple((r.group, r.name) for r in team.alerts)))
+        return paths
 
     @property
     def every(self) -> float:

@@ -152,3 +152,19 @@ def test_cli_drill_run_refuses_a_bad_start(tmp_path: Path) -> None:
     r = subprocess.run([*GAMEDAY, "drill", "run", "quarterly-game-day", "--start", "later", "--out", str(tmp_path)],
                        capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and "--start: expected auto or facilitator, got 'later'" in r.stderr
+
+
+def test_a_drills_monitoring_plane_reaches_each_scenario_and_a_part_may_override_it() -> None:
+    from simulator.drills.plan import parts_of
+
+    text = (ROOT / "drills" / "ci-resilience.yaml").read_text()
+    drill = load_drill_text(text.replace("\nscenarios:", "\nmonitor: prometheus\nscenarios:", 1), "c.yaml")
+    parts = parts_of(drill, ROOT / "drills")
+    assert parts and {p.scenario.monitoring.plane for p in parts} == {"prometheus"}
+    override = drill.model_copy(update={"scenarios": [drill.scenarios[0].model_copy(update={"monitor": "embedded"})]})
+    assert parts_of(override, ROOT / "drills")[0].scenario.monitoring.plane == "embedded"
+    plain = parts_of(load_drill_text(text, "c.yaml"), ROOT / "drills")
+    assert {p.scenario.monitoring.plane for p in plain} == {"embedded"}
+    with pytest.raises(ValidationFailed) as exc:
+        load_drill_text(text.replace("\nscenarios:", "\nmonitor: grafana\nscenarios:", 1), "c.yaml")
+    assert "monitor" in "\n".join(exc.value.lines())
