@@ -32,7 +32,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
-from simulator.tracker import limits
+from simulator.tracker import limits, out
 from simulator.tracker.api_paging import paging_router
 from simulator.tracker.api_reviews import reviews_router
 from simulator.tracker.batches import ingest_batched
@@ -97,19 +97,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _dump(value: BaseModel) -> str:
-    """One output model as JSON; anything the models' defensive readers missed is replaced, not a 500."""
-    try:
-        return value.model_dump_json()
-    except Exception:  # a damaged stored value the output model let through: show it cleaned
-        log.warning("a stored %s could not be serialised as is; serving it cleaned", type(value).__name__)
-        return json.dumps(limits.stored_json(value.model_dump(mode="python")), default=str, ensure_ascii=False)
-
-
 def _json(value: BaseModel | list[BaseModel]) -> Response:
     """Serialise output models once (FastAPI would validate them again against the response model)."""
-    body = _dump(value) if isinstance(value, BaseModel) else "[" + ",".join(_dump(v) for v in value) + "]"
-    return Response(body, media_type="application/json")
+    return Response(out.json_body(value), media_type="application/json")
 
 
 def _error_lines(errors: Iterable[Any]) -> list[dict[str, Any]]:
@@ -252,8 +242,8 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
                        service: Annotated[str | None, Query(max_length=120)] = None,
                        run_id: Annotated[str | None, Query(max_length=120)] = None,
                        open: bool = False, limit: Limit = 200) -> list[IncidentSummary]:  # noqa: A002
-        return _json(svc.list_incidents(status=status, service=service, run_id=run_id, open_only=open,
-                                        limit=limit))
+        return Response(svc.incidents_json(status=status, service=service, run_id=run_id, open_only=open,
+                                           limit=limit), media_type="application/json")
 
     @r.post("/incidents", response_model=IncidentOut, status_code=201, tags=["incidents"])
     def create_incident(body: CreateIncidentIn) -> IncidentOut:
@@ -262,7 +252,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
 
     @r.get("/incidents/{ref}", response_model=IncidentOut, tags=["incidents"], responses=ERRORS)
     async def get_incident(ref: Ref) -> IncidentOut:
-        return _json(svc.get_incident(ref))
+        return Response(svc.incident_json(ref), media_type="application/json")
 
     @r.get("/incidents/{ref}/timeline", response_model=list[TimelineEventOut], tags=["incidents"],
            responses=ERRORS)
