@@ -13,7 +13,9 @@ Starts, each in its own process:
 Then drives each with ``wrk`` (its own process; Debian's package) at 50 and at 4 connections, for
 ``GET /api/v1/incidents`` and ``GET /api/v1/incidents/{ref}``, tracker and baseline alternating, ``--rounds``
 runs of ``--seconds`` each; reports the median over the rounds of req/s, p50 and p99 (wrk's ``--latency``),
-the server's CPU per request (from its process's CPU time), and the ratios tracker/trivial.
+the server's CPU per request (from its process's CPU time), and the ratios tracker/trivial. One more row:
+one incident at 50 connections while a second wrk posts notes to it back to back on one connection (every
+note a durable write that changes what the reads answer), against the same trivial reads.
 
 Goals (issue #18, 50 connections): reads req/s >= 0.6x the trivial endpoint's, p99 <= 1.5x its p99.
 ``--root`` runs another checkout's tracker (e.g. main's, for a before figure); the baseline and the client
@@ -31,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -148,15 +151,47 @@ def wrk(url: str, connections: int, seconds: float) -> dict[str, float]:
             "socket_errors": sum(int(g) for g in errors.groups()) if errors else 0}
 
 
-def measure(server: Server, path: str, connections: int, seconds: float) -> dict[str, float]:
+WRITER_LUA = """
+wrk.method = "POST"
+wrk.body = '{"text": "a note from the bench writer", "actor": "bench"}'
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+
+def measure(server: Server, path: str, connections: int, seconds: float, writer: Path | None = None,
+            write_path: str = "") -> dict[str, float]:
+    """wrk's figures for ``path``; with ``writer`` (wrk's lua script), a second wrk posts to ``write_path`` on one
+    connection, back to back, all along (its rate is ``writes_per_s``; the CPU then counts both)."""
     before = server.cpu()
+    posting = None
+    if writer is not None:
+        posting = subprocess.Popen(["wrk", "-t1", "-c1", f"-d{max(1, round(seconds)) + 1}s", "-s", str(writer),
+                                    server.url + write_path], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.3)
     figures = wrk(server.url + path, connections, seconds)
     figures["cpu_ms_per_request"] = (server.cpu() - before) * 1000 / max(1, figures["requests"])
+    if posting is not None:
+        text, _ = posting.communicate(timeout=seconds + 30)
+        figures["writes_per_s"] = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     return figures
 
 
 def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def _compare(tracker: Server, trivial: Server, path: str, name: str, connections: int, seconds: float, rounds: int,
+             writer: Path | None = None, write_path: str = "") -> dict[str, Any]:
+    """Tracker and trivial endpoint in alternating runs; the medians and their ratios."""
+    runs: dict[str, list[dict[str, float]]] = {"tracker": [], "trivial": []}
+    for _ in range(rounds):
+        runs["tracker"].append(measure(tracker, path, connections, seconds, writer, write_path))
+        runs["trivial"].append(measure(trivial, f"/{name}", connections, seconds))
+    t, b = _median(runs["tracker"]), _median(runs["trivial"])
+    route = "GET /api/v1/incidents" if name == "list" else "GET /api/v1/incidents/{ref}"
+    return {"route": route + (" + writer" if writer else ""), "connections": connections, "tracker": t,
+            "trivial": b, "rps_ratio": t["rps"] / b["rps"], "p99_ratio": t["p99_ms"] / b["p99_ms"],
+            "p50_ratio": t["p50_ms"] / b["p50_ms"]}
 
 
 # ---- the bench --------------------------------------------------------------------------------
@@ -180,21 +215,19 @@ def run(seconds: float, rounds: int, root: Path) -> dict[str, Any]:
         for name, path in routes.items():  # warm both (imports, caches, the thread pool)
             wrk(tracker.url + path, 4, 1)
             wrk(f"{trivial.url}/{name}", 4, 1)
+        load_before = os.getloadavg()[0]
         results = []
         for connections in CONNECTIONS:
             for name, path in routes.items():
-                runs: dict[str, list[dict[str, float]]] = {"tracker": [], "trivial": []}
-                for _ in range(rounds):
-                    runs["tracker"].append(measure(tracker, path, connections, seconds))
-                    runs["trivial"].append(measure(trivial, f"/{name}", connections, seconds))
-                t, b = _median(runs["tracker"]), _median(runs["trivial"])
-                results.append({"route": f"GET {routes[name] if name == 'list' else '/api/v1/incidents/{ref}'}",
-                                "connections": connections, "tracker": t, "trivial": b,
-                                "rps_ratio": t["rps"] / b["rps"], "p99_ratio": t["p99_ms"] / b["p99_ms"],
-                                "p50_ratio": t["p50_ms"] / b["p50_ms"]})
+                results.append(_compare(tracker, trivial, path, name, connections, seconds, rounds))
+        writer = tmp / "writer.lua"
+        writer.write_text(WRITER_LUA)
+        results.append(_compare(tracker, trivial, routes["one"], "one", 50, seconds, rounds,
+                                writer=writer, write_path=f"/api/v1/incidents/{ref}/notes"))
         return {"benchmark": "tracker_api", "root": str(root), "seconds": seconds, "rounds": rounds,
                 "python": sys.version.split()[0], "cpus": os.cpu_count(), "body_bytes": sizes,
                 "trivial_body_bytes": trivial_sizes, "results": results,
+                "load_average": {"before": load_before, "after": os.getloadavg()[0]},
                 "goals": {"rps_ratio_min": GOAL_RPS_RATIO, "p99_ratio_max": GOAL_P99_RATIO, "connections": 50}}
     finally:
         for server in reversed(servers):
@@ -206,20 +239,22 @@ def report(r: dict[str, Any]) -> str:
     lines = [f"tracker API of {r['root']} under wrk, median of {r['rounds']} rounds of {r['seconds']:g} s, "
              f"{r['cpus']} CPUs, python {r['python']}; bodies: list {r['body_bytes']['list']} B, "
              f"one {r['body_bytes']['one']} B (trivial: {r['trivial_body_bytes']['list']} B, "
-             f"{r['trivial_body_bytes']['one']} B)",
-             f"{'route':<30} {'conns':>5}  {'server':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10}"]
+             f"{r['trivial_body_bytes']['one']} B); machine load average {r['load_average']['before']:.1f} before, "
+             f"{r['load_average']['after']:.1f} after (others' work moves the tails: compare within a run)",
+             f"{'route':<39} {'conns':>5}  {'server':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'cpu ms/req':>10}"]
     for row in r["results"]:
         for who in ("tracker", "trivial"):
             f = row[who]
-            lines.append(f"{row['route']:<30} {row['connections']:>5}  {who:<8} {f['rps']:>8.0f} {f['p50_ms']:>8.2f} "
+            lines.append(f"{row['route']:<39} {row['connections']:>5}  {who:<8} {f['rps']:>8.0f} {f['p50_ms']:>8.2f} "
                          f"{f['p99_ms']:>8.2f} {f['cpu_ms_per_request']:>10.2f}"
+                         + (f"  (and {f['writes_per_s']:.0f} notes/s posted)" if "writes_per_s" in f else "")
                          + (f"  ({f['non_2xx']} non-2xx, {f['socket_errors']} socket errors)"
                             if f["non_2xx"] or f["socket_errors"] else ""))
         goal = ""
-        if row["connections"] == r["goals"]["connections"]:
+        if row["connections"] == r["goals"]["connections"] and "writer" not in row["route"]:
             met = row["rps_ratio"] >= GOAL_RPS_RATIO and row["p99_ratio"] <= GOAL_P99_RATIO
             goal = f"  goal req/s >= {GOAL_RPS_RATIO}x, p99 <= {GOAL_P99_RATIO}x: {'met' if met else 'NOT met'}"
-        lines.append(f"{'':<30} {'':>5}  ratio    req/s {row['rps_ratio']:.2f}x  p50 {row['p50_ratio']:.2f}x  "
+        lines.append(f"{'':<39} {'':>5}  ratio    req/s {row['rps_ratio']:.2f}x  p50 {row['p50_ratio']:.2f}x  "
                      f"p99 {row['p99_ratio']:.2f}x{goal}")
     return "\n".join(lines)
 
