@@ -48,6 +48,10 @@ GOAL_P99_RATIO = 1.5
 CONNECTIONS = (50, 4)
 SERVICES = [f"svc-{i}" for i in range(10)]
 
+# what ``python -m simulator.tracker`` (and ``gameday tracker serve``) runs, from ``root`` whatever the current folder
+TRACKER_MAIN = ("import sys; sys.path.insert(0, {root!r}); from simulator.tracker.server import main; "
+                "sys.exit(main(sys.argv[1:]))")
+
 BASELINE_APP = """
 import json, os, socket, sys
 import uvicorn
@@ -200,8 +204,8 @@ def run(seconds: float, rounds: int, root: Path) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="bench-tracker-api-"))
     servers: list[Server] = []
     try:
-        tracker = Server("tracker", ["-m", "simulator.tracker", "--db", str(tmp / "tracker.db"), "--port", "0",
-                                     "--exercise"], tmp / "tracker.log", {"PYTHONPATH": str(root)})
+        tracker = Server("tracker", ["-c", TRACKER_MAIN.format(root=str(root)), "--db", str(tmp / "tracker.db"),
+                                     "--port", "0", "--exercise"], tmp / "tracker.log", {"PYTHONPATH": str(root)})
         servers.append(tracker)
         ref = seed(tracker.url)
         routes = {"list": "/api/v1/incidents", "one": f"/api/v1/incidents/{ref}"}

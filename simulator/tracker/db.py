@@ -173,10 +173,16 @@ class Database:
         if not self.is_sqlite or self.path is None or str(self.path) in ("", ":memory:") or self.closed:
             return None
         with self._watch_lock:
-            if self._watch is None:
-                self._watch = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True,
-                                              check_same_thread=False, isolation_level=None, timeout=30)
-            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            try:
+                if self._watch is None:
+                    self._watch = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True,
+                                                  check_same_thread=False, isolation_level=None, timeout=30)
+                return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:  # no version to be had now: the caller reads (and meets the real error, if any)
+                if self._watch is not None:
+                    self._watch.close()
+                    self._watch = None
+                return None
 
     # -- schema ----------------------------------------------------------------------------
     def migrate(self) -> None:
