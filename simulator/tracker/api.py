@@ -99,21 +99,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-#: threads the reads run on (``_read``); a handful is enough under the GIL: the point is keeping them off the loop
-READ_THREADS = 4
-_readers: list[ThreadPoolExecutor] = []
-_readers_lock = threading.Lock()
+READ_THREADS = 4  # threads the reads run on (``_read``): enough under the GIL, the point is keeping them off the loop
 T = TypeVar("T")
 
 
+@functools.cache
+def _readers() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(READ_THREADS, thread_name_prefix="tracker-read")  # one per process
+
+
 async def _read(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """``fn(*args, **kwargs)`` on the reads' threads (one small pool per process, its threads made as needed).
-    Measured with ``bench/tracker_api.py``: reads on the event loop itself had a p99 two to three times as long
-    under load as the same reads here (the loop could not take new requests while it read)."""
-    with _readers_lock:
-        if not _readers:
-            _readers.append(ThreadPoolExecutor(READ_THREADS, thread_name_prefix="tracker-read"))
-    return await asyncio.get_running_loop().run_in_executor(_readers[0], functools.partial(fn, *args, **kwargs))
+    """``fn(*args, **kwargs)`` on the reads' threads. Measured (``bench/README.md``, "Tracker API"): reads on the
+    event loop itself had a p99 two to three times as long under load (the loop took no requests while it read)."""
+    return await asyncio.get_running_loop().run_in_executor(_readers(), functools.partial(fn, *args, **kwargs))
 
 
 def _json(value: BaseModel | list[BaseModel]) -> Response:
@@ -206,9 +204,8 @@ class FacilitatorCommandIn(BaseModel):
 
 
 def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
-    """The routes. Reads are ``async`` and run on the reads' own threads (``_read``): off the event loop, so
-    it stays free to take and answer requests, and never queued behind writes waiting for the writer lock
-    in the shared thread pool (reads never wait on it in WAL mode); writes run in that thread pool."""
+    """The routes. Reads run on their own threads (``_read``): off the event loop, and never queued behind writes
+    (which run in the shared thread pool and may wait for the writer lock; reads never do, in WAL mode)."""
     r = APIRouter(prefix=API)
 
     @r.get("/health", tags=["meta"])
