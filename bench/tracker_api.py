@@ -272,8 +272,9 @@ def main() -> int:
                         help="the checkout whose tracker to run (default: this one)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        print("bench/tracker_api.py needs wrk (apt-get install wrk)", file=sys.stderr)
-        return 2
+        print("error: bench/tracker_api.py needs wrk on the PATH (Debian's package: apt-get install wrk)",
+              file=sys.stderr)
+        return 3
     result = run(args.seconds, max(1, args.rounds), args.root.resolve())
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
