@@ -14,12 +14,14 @@ bad alerts are not sent again and again; the good ones are on disk, and a re-sen
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -32,7 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from simulator.domain import standard
 from simulator.errors import Conflict, GamedayError, InputError, NotFound
-from simulator.tracker import limits
+from simulator.tracker import limits, out
 from simulator.tracker.api_paging import paging_router
 from simulator.tracker.api_reviews import reviews_router
 from simulator.tracker.batches import ingest_batched
@@ -97,19 +99,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _dump(value: BaseModel) -> str:
-    """One output model as JSON; anything the models' defensive readers missed is replaced, not a 500."""
-    try:
-        return value.model_dump_json()
-    except Exception:  # a damaged stored value the output model let through: show it cleaned
-        log.warning("a stored %s could not be serialised as is; serving it cleaned", type(value).__name__)
-        return json.dumps(limits.stored_json(value.model_dump(mode="python")), default=str, ensure_ascii=False)
+READ_THREADS = 4  # threads the reads run on (``_read``): enough under the GIL, the point is keeping them off the loop
+T = TypeVar("T")
+
+
+@functools.cache
+def _readers() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(READ_THREADS, thread_name_prefix="tracker-read")  # one per process
+
+
+async def _read(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` on the reads' threads. Measured (``bench/README.md``, "Tracker API"): reads on the
+    event loop itself had a p99 two to three times as long under load (the loop took no requests while it read)."""
+    return await asyncio.get_running_loop().run_in_executor(_readers(), functools.partial(fn, *args, **kwargs))
 
 
 def _json(value: BaseModel | list[BaseModel]) -> Response:
     """Serialise output models once (FastAPI would validate them again against the response model)."""
-    body = _dump(value) if isinstance(value, BaseModel) else "[" + ",".join(_dump(v) for v in value) + "]"
-    return Response(body, media_type="application/json")
+    return Response(out.json_body(value), media_type="application/json")
 
 
 def _error_lines(errors: Iterable[Any]) -> list[dict[str, Any]]:
@@ -197,8 +204,8 @@ class FacilitatorCommandIn(BaseModel):
 
 
 def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
-    """The routes. Small reads are ``async`` and call the service directly (no thread hop: reads never
-    wait on SQLite's writer lock in WAL mode); writes run in the thread pool, since they may wait."""
+    """The routes. Reads run on their own threads (``_read``): off the event loop, and never queued behind writes
+    (which run in the shared thread pool and may wait for the writer lock; reads never do, in WAL mode)."""
     r = APIRouter(prefix=API)
 
     @r.get("/health", tags=["meta"])
@@ -244,7 +251,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
                     status: Annotated[str | None, Query(max_length=20)] = None,
                     service: Annotated[str | None, Query(max_length=120)] = None,
                     limit: Limit = 200) -> list[AlertOut]:
-        return _json(svc.list_alerts(incident=incident, status=status, service=service, limit=limit))
+        return _json(await _read(svc.list_alerts, incident=incident, status=status, service=service, limit=limit))
 
     # -- incidents --------------------------------------------------------------------------
     @r.get("/incidents", response_model=list[IncidentSummary], tags=["incidents"])
@@ -252,8 +259,8 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
                        service: Annotated[str | None, Query(max_length=120)] = None,
                        run_id: Annotated[str | None, Query(max_length=120)] = None,
                        open: bool = False, limit: Limit = 200) -> list[IncidentSummary]:  # noqa: A002
-        return _json(svc.list_incidents(status=status, service=service, run_id=run_id, open_only=open,
-                                        limit=limit))
+        return Response(await _read(svc.incidents_json, status=status, service=service, run_id=run_id,
+                                    open_only=open, limit=limit), media_type="application/json")
 
     @r.post("/incidents", response_model=IncidentOut, status_code=201, tags=["incidents"])
     def create_incident(body: CreateIncidentIn) -> IncidentOut:
@@ -262,14 +269,14 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
 
     @r.get("/incidents/{ref}", response_model=IncidentOut, tags=["incidents"], responses=ERRORS)
     async def get_incident(ref: Ref) -> IncidentOut:
-        return _json(svc.get_incident(ref))
+        return Response(await _read(svc.incident_json, ref), media_type="application/json")
 
     @r.get("/incidents/{ref}/timeline", response_model=list[TimelineEventOut], tags=["incidents"],
            responses=ERRORS)
     async def timeline(ref: Ref, since: Annotated[int | None, Query(ge=0, le=2**62)] = None,
                  kind: Annotated[list[str] | None, Query()] = None) -> list[TimelineEventOut]:
         """Every event of the incident, oldest first; ``kind`` uses the run journal's names."""
-        return _json(svc.timeline(ref, since=since, kinds=kind))
+        return _json(await _read(svc.timeline, ref, since=since, kinds=kind))
 
     @r.post("/incidents/{ref}/ack", response_model=IncidentOut, tags=["lifecycle"], responses=ERRORS)
     def ack(ref: Ref, body: TransitionIn) -> IncidentOut:
@@ -311,7 +318,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
     @r.get("/incidents/{ref}/status-updates", response_model=list[StatusUpdateOut], tags=["incidents"],
            responses=ERRORS)
     async def list_updates(ref: Ref) -> list[StatusUpdateOut]:
-        return svc.status_updates(ref)
+        return await _read(svc.status_updates, ref)
 
     @r.post("/incidents/{ref}/status-updates", response_model=StatusUpdateOut, status_code=201,
             tags=["incidents"], responses=ERRORS)
@@ -324,7 +331,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
     @r.get("/incidents/{ref}/customer-messages", response_model=list[CustomerMessageOut], tags=["incidents"],
            responses=ERRORS)
     async def list_customer_messages(ref: Ref) -> list[CustomerMessageOut]:
-        return _json(svc.customer_messages(ref))
+        return _json(await _read(svc.customer_messages, ref))
 
     @r.post("/incidents/{ref}/customer-messages", response_model=CustomerMessageOut, status_code=201,
             tags=["incidents"], responses=ERRORS)
@@ -353,7 +360,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
     # -- post-mortems -----------------------------------------------------------------------
     @r.get("/incidents/{ref}/postmortem", response_model=PostmortemOut, tags=["postmortem"], responses=ERRORS)
     async def get_postmortem(ref: Ref) -> PostmortemOut:
-        return _json(svc.get_postmortem(ref))
+        return _json(await _read(svc.get_postmortem, ref))
 
     @r.patch("/incidents/{ref}/postmortem", response_model=PostmortemOut, tags=["postmortem"], responses=ERRORS)
     def patch_postmortem(ref: Ref, body: PostmortemIn) -> PostmortemOut:
@@ -370,7 +377,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
     @r.get("/incidents/{ref}/postmortem.md", response_class=PlainTextResponse, tags=["postmortem"],
            responses={200: {"content": {"text/markdown": {}}}, **ERRORS})
     async def postmortem_markdown(ref: Ref) -> PlainTextResponse:
-        return PlainTextResponse(svc.postmortem_markdown(ref), media_type="text/markdown; charset=utf-8")
+        return PlainTextResponse(await _read(svc.postmortem_markdown, ref), media_type="text/markdown; charset=utf-8")
 
     @r.post("/incidents/{ref}/action-items", response_model=ActionItemOut, status_code=201,
             tags=["postmortem"], responses=ERRORS)
@@ -383,7 +390,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
                           owner: Annotated[str | None, Query(max_length=120)] = None,
                           incident: Annotated[str | None, Query(max_length=40)] = None,
                           open: bool = False) -> list[ActionItemOut]:  # noqa: A002
-        return svc.list_action_items(status=status, owner=owner, incident=incident, open_only=open)
+        return await _read(svc.list_action_items, status=status, owner=owner, incident=incident, open_only=open)
 
     @r.patch("/action-items/{item_id}", response_model=ActionItemOut, tags=["postmortem"],
              responses={404: ERRORS[404]})
@@ -394,7 +401,7 @@ def api_router(svc: TrackerService, stopping: threading.Event) -> APIRouter:
     # -- roster -----------------------------------------------------------------------------
     @r.get("/people", response_model=list[PersonOut], tags=["roster"])
     async def people() -> list[PersonOut]:
-        return svc.list_people()
+        return await _read(svc.list_people)
 
     @r.put("/people", response_model=PersonOut, tags=["roster"])
     def put_person(body: PersonIn) -> PersonOut:

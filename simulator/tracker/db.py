@@ -72,6 +72,8 @@ class Database:
         self.read_only = read_only
         self._write_lock = threading.RLock()
         self._local = threading.local()
+        self._watch: sqlite3.Connection | None = None  # ``data_version``'s connection (never writes)
+        self._watch_lock = threading.Lock()
         if self.is_sqlite and read_only:
             self.path = Path(make_url(self.url).database or "")
             if not self.path.is_file():  # read-only never creates one: say so, not sqlite's "unable to open"
@@ -164,6 +166,24 @@ class Database:
             session.rollback()
             session.close()
 
+    def data_version(self) -> int | None:
+        """A number that changes whenever anyone commits to the database, this process or another (SQLite's
+        ``PRAGMA data_version`` on a connection of its own that never writes; microseconds). None where there
+        is no such cheap number (PostgreSQL, an in-memory database): callers then must read."""
+        if not self.is_sqlite or self.path is None or str(self.path) in ("", ":memory:") or self.closed:
+            return None
+        with self._watch_lock:
+            try:
+                if self._watch is None:
+                    self._watch = sqlite3.connect(f"file:{quote(str(self.path))}?mode=ro", uri=True,
+                                                  check_same_thread=False, isolation_level=None, timeout=30)
+                return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:  # no version to be had now: the caller reads (and meets the real error, if any)
+                if self._watch is not None:
+                    self._watch.close()
+                    self._watch = None
+                return None
+
     # -- schema ----------------------------------------------------------------------------
     def migrate(self) -> None:
         try:
@@ -184,4 +204,8 @@ class Database:
 
     def close(self) -> None:
         self.closed = True  # the pager's loop ends when it sees this
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
         self.engine.dispose()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from pydantic import BaseModel
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from simulator.domain import policy, standard
-from simulator.tracker import lifecycle
+from simulator.tracker import lifecycle, limits
 from simulator.tracker.models import (
     ActionItem,
     Alert,
@@ -35,6 +38,21 @@ from simulator.tracker.schemas import (
 from simulator.tracker.timeutil import to_utc
 
 CLOSED_ACTION_STATUSES = ("done", "wont_do")
+log = logging.getLogger(__name__)
+
+
+def _dump(value: BaseModel) -> str:
+    """One output model as JSON; anything the models' defensive readers missed is replaced, not a 500."""
+    try:
+        return value.model_dump_json()
+    except Exception:  # a damaged stored value the output model let through: show it cleaned
+        log.warning("a stored %s could not be serialised as is; serving it cleaned", type(value).__name__)
+        return json.dumps(limits.stored_json(value.model_dump(mode="python")), default=str, ensure_ascii=False)
+
+
+def json_body(value: BaseModel | Sequence[BaseModel]) -> str:
+    """Output models as the API's JSON body (a model, or a list of them)."""
+    return _dump(value) if isinstance(value, BaseModel) else "[" + ",".join(_dump(v) for v in value) + "]"
 
 
 def status_update_text(headline: str, status: str, at: datetime, know: str, doing: str,
@@ -92,23 +110,13 @@ def summaries(s: Session, incidents: Sequence[Incident], now: datetime,
     ids = [i.id for i in incidents]
     if roles is None:
         roles = {i: {} for i in ids}
-        for inc_id, role, person in s.execute(
-                select(RoleAssignment.incident_id, RoleAssignment.role, RoleAssignment.person)
-                .where(RoleAssignment.incident_id.in_(ids), RoleAssignment.active.is_(True))
-                .order_by(RoleAssignment.id)):
+        for inc_id, role, person in s.execute(_ACTIVE_ROLES_OF_MANY, {"ids": ids}):
             roles[inc_id][role] = person
     counts: dict[int, tuple[int, int]] = {}
-    firing = func.sum(case((Alert.status != "resolved", 1), else_=0))
-    for inc_id, total, live in s.execute(
-            select(Alert.incident_id, func.count(Alert.id), firing)
-            .where(Alert.incident_id.in_(ids)).group_by(Alert.incident_id)):
+    for inc_id, total, live in s.execute(_ALERT_COUNTS, {"ids": ids}):
         counts[inc_id] = (int(total or 0), int(live or 0))
     if latest_next_by is None:
-        latest = (select(func.max(StatusUpdate.id)).where(StatusUpdate.incident_id.in_(ids))
-                  .group_by(StatusUpdate.incident_id))
-        latest_next_by = dict(
-            s.execute(select(StatusUpdate.incident_id, StatusUpdate.next_update_by)
-                      .where(StatusUpdate.id.in_(latest))).tuples().all())
+        latest_next_by = dict(s.execute(_LATEST_NEXT_BY, {"ids": ids}).tuples().all())
     return [_summary(i, roles.get(i.id, {}), counts.get(i.id, (0, 0)), latest_next_by.get(i.id), now)
             for i in incidents]
 
@@ -122,35 +130,71 @@ def _summary(inc: Incident, roles: dict[str, str], counts: tuple[int, int], last
             due = last_next_by
         elif inc.declared_at is not None:
             due = inc.declared_at + policy.STATUS_UPDATE_EVERY[inc.severity]
-    is_open = inc.status in lifecycle.OPEN_STATUSES
+    update_by, respond_by, resolve_by = deadlines(inc.status, inc.severity, inc.created_at, due)
     return IncidentSummary(
         ref=inc.ref, title=inc.title, service=inc.service, severity=inc.severity, severity_name=level.name,
         status=inc.status, channel=inc.channel, source=inc.source, exercise=inc.exercise, run_id=inc.run_id,
         created_at=inc.created_at, acknowledged_at=inc.acknowledged_at, declared_at=inc.declared_at,
         mitigated_at=inc.mitigated_at, resolved_at=inc.resolved_at, closed_at=inc.closed_at,
         updated_at=inc.updated_at, alert_count=counts[0], firing_count=counts[1], roles=roles,
-        next_update_due=due, update_overdue=due is not None and now > due,
-        response_overdue=inc.status == "triggered" and now > policy.respond_deadline(inc.severity, inc.created_at),
-        resolution_overdue=is_open and now - inc.created_at > level.resolve_within,
+        next_update_due=due, update_overdue=update_by is not None and now > update_by,
+        response_overdue=respond_by is not None and now > respond_by,
+        resolution_overdue=resolve_by is not None and now > resolve_by,
     )
 
 
+def deadlines(status: str, severity: str, created_at: datetime, update_due: datetime | None
+              ) -> tuple[datetime | None, datetime | None, datetime | None]:
+    """When an incident's ``update_overdue``, ``response_overdue`` and ``resolution_overdue`` turn true (each
+    is ``now > deadline``; None: not while the incident stays as it is)."""
+    respond_by = policy.respond_deadline(severity, created_at) if status == "triggered" else None
+    resolve_by = (created_at + standard.SEVERITIES[severity].resolve_within
+                  if status in lifecycle.OPEN_STATUSES else None)
+    return update_due, respond_by, resolve_by
+
+
+def valid_until(incidents: Sequence[IncidentSummary], now: datetime) -> datetime | None:
+    """The last moment, from ``now`` on, at which every flag of ``incidents`` is still what it is at ``now``:
+    the earliest deadline not yet passed (None: none is ahead)."""
+    ahead = [d for i in incidents for d in deadlines(i.status, i.severity, i.created_at, i.next_update_due)
+             if d is not None and d >= now]
+    return min(ahead, default=None)
+
+
+# the read path's statements, built once (building one and computing its cache key cost more than running it)
+_ACTIVE_ROLES_OF_MANY = (select(RoleAssignment.incident_id, RoleAssignment.role, RoleAssignment.person)
+                         .where(RoleAssignment.incident_id.in_(bindparam("ids", expanding=True)),
+                                RoleAssignment.active.is_(True))
+                         .order_by(RoleAssignment.id))
+_ALERT_COUNTS = (select(Alert.incident_id, func.count(Alert.id), func.sum(case((Alert.status != "resolved", 1),
+                                                                                 else_=0)))
+                 .where(Alert.incident_id.in_(bindparam("ids", expanding=True))).group_by(Alert.incident_id))
+_LATEST_NEXT_BY = (select(StatusUpdate.incident_id, StatusUpdate.next_update_by)
+                   .where(StatusUpdate.id.in_(select(func.max(StatusUpdate.id))
+                                              .where(StatusUpdate.incident_id.in_(bindparam("ids", expanding=True)))
+                                              .group_by(StatusUpdate.incident_id))))
+_ACTIVE_ROLES = (select(RoleAssignment).where(RoleAssignment.incident_id == bindparam("id"),
+                                              RoleAssignment.active.is_(True)).order_by(RoleAssignment.id))
+_UPDATES = select(StatusUpdate).where(StatusUpdate.incident_id == bindparam("id")).order_by(StatusUpdate.id)
+_CHECKLIST = (select(ChecklistItem).where(ChecklistItem.incident_id == bindparam("id"))
+              .order_by(ChecklistItem.position))
+_SEVERITY_CHANGES = (select(SeverityChange).where(SeverityChange.incident_id == bindparam("id"))
+                     .order_by(SeverityChange.id))
+_POSTMORTEM_ID = select(Postmortem.id).where(Postmortem.incident_id == bindparam("id"))
+
+
 def detail(s: Session, inc: Incident, now: datetime) -> IncidentOut:
-    role_rows = s.scalars(select(RoleAssignment).where(RoleAssignment.incident_id == inc.id,
-                                                       RoleAssignment.active.is_(True))
-                          .order_by(RoleAssignment.id)).all()
-    updates = s.scalars(select(StatusUpdate).where(StatusUpdate.incident_id == inc.id)
-                        .order_by(StatusUpdate.id)).all()
+    key = {"id": inc.id}
+    role_rows = s.scalars(_ACTIVE_ROLES, key).all()
+    updates = s.scalars(_UPDATES, key).all()
     roles = {inc.id: {r.role: r.person for r in role_rows}}
     latest = {inc.id: updates[-1].next_update_by} if updates else {}
     base = summaries(s, [inc], now, roles=roles, latest_next_by=latest)[0]
     order = list(standard.ROLES)
     role_rows = sorted(role_rows, key=lambda r: order.index(r.role) if r.role in order else 99)
-    checklist = s.scalars(select(ChecklistItem).where(ChecklistItem.incident_id == inc.id)
-                          .order_by(ChecklistItem.position)).all()
-    changes = s.scalars(select(SeverityChange).where(SeverityChange.incident_id == inc.id)
-                        .order_by(SeverityChange.id)).all()
-    has_pm = s.scalar(select(Postmortem.id).where(Postmortem.incident_id == inc.id)) is not None
+    checklist = s.scalars(_CHECKLIST, key).all()
+    changes = s.scalars(_SEVERITY_CHANGES, key).all()
+    has_pm = s.scalar(_POSTMORTEM_ID, key) is not None
     return IncidentOut(
         **dict(base),
         summary=inc.summary, run_url=inc.run_url, scenario=inc.scenario,

@@ -16,11 +16,12 @@ post-mortems and action items), and here incidents, alerts, reviews, the roster 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from simulator.domain import policy, standard
 from simulator.errors import Conflict, InputError
@@ -44,6 +45,7 @@ from simulator.tracker.models import (
     StatusUpdate,
     TimelineEvent,
 )
+from simulator.tracker.readcache import Entry
 from simulator.tracker.schemas import (
     AlertOut,
     CustomerMessageOut,
@@ -93,22 +95,39 @@ class TrackerService(PostmortemDesk, PagingDesk):
     def list_incidents(self, *, status: Sequence[str] | None = None, service: str | None = None,
                        run_id: str | None = None, open_only: bool = False, limit: int = 200
                        ) -> list[IncidentSummary]:
-        with self._read() as s:
-            query = select(Incident)
-            if open_only:
-                query = query.where(Incident.status.in_(lifecycle.OPEN_STATUSES))
-            if status:
-                query = query.where(Incident.status.in_(list(status)))
-            if service:
-                query = query.where(Incident.service == service)
-            if run_id:
-                query = query.where(Incident.run_id == run_id)
-            rows = s.scalars(query.order_by(Incident.id.desc()).limit(limit)).all()
-            return out.summaries(s, rows, self.now())
+        return list(self._incidents(status, service, run_id, open_only, limit).value)
+
+    def incidents_json(self, *, status: Sequence[str] | None = None, service: str | None = None,
+                       run_id: str | None = None, open_only: bool = False, limit: int = 200) -> str:
+        """``list_incidents`` as the API's JSON body."""
+        return self._incidents(status, service, run_id, open_only, limit).body(out.json_body)
+
+    def _incidents(self, status: Sequence[str] | None, service: str | None, run_id: str | None, open_only: bool,
+                   limit: int) -> Entry:
+        def read(now: datetime) -> tuple[tuple[IncidentSummary, ...], datetime | None]:
+            params = {"statuses": list(status or ()), "service": service, "run_id": run_id, "limit": limit}
+            with self._read() as s:
+                rows = s.scalars(_incidents_query(open_only, bool(status), bool(service), bool(run_id)), params).all()
+                found = tuple(out.summaries(s, rows, now))
+            return found, out.valid_until(found, now)
+
+        key = ("incidents", tuple(status or ()), service, run_id, open_only, limit)
+        return self._reads.get(key, self.now(), read)
 
     def get_incident(self, ref: str) -> IncidentOut:
-        with self._read() as s:
-            return self._detail(s, self._incident(s, ref))
+        return self._one_incident(ref).value
+
+    def incident_json(self, ref: str) -> str:
+        """``get_incident`` as the API's JSON body."""
+        return self._one_incident(ref).body(out.json_body)
+
+    def _one_incident(self, ref: str) -> Entry:
+        def read(now: datetime) -> tuple[IncidentOut, datetime | None]:
+            with self._read() as s:
+                found = self._detail(s, self._incident(s, ref), now)
+            return found, out.valid_until([found], now)
+
+        return self._reads.get(("incident", ref.strip().upper()), self.now(), read)
 
     def transition(self, ref: str, status: str, *, actor: str = "anonymous", note: str = "") -> IncidentOut:
         if status not in lifecycle.STATUSES:
@@ -427,6 +446,22 @@ class TrackerService(PostmortemDesk, PagingDesk):
             last_event = s.scalar(select(func.max(TimelineEvent.id))) or 0
             last_alert = s.scalar(select(func.max(Alert.last_seen_at)))
             return f"{last_event}:{last_alert.isoformat() if last_alert else ''}"
+
+
+@functools.cache
+def _incidents_query(open_only: bool, status: bool, service: bool, run_id: bool) -> Select[tuple[Incident]]:
+    """The board's query for one combination of filters, built once (parameters: statuses, service, run_id,
+    limit)."""
+    query = select(Incident)
+    if open_only:
+        query = query.where(Incident.status.in_(lifecycle.OPEN_STATUSES))
+    if status:
+        query = query.where(Incident.status.in_(bindparam("statuses", expanding=True)))
+    if service:
+        query = query.where(Incident.service == bindparam("service"))
+    if run_id:
+        query = query.where(Incident.run_id == bindparam("run_id"))
+    return query.order_by(Incident.id.desc()).limit(bindparam("limit", type_=Integer))
 
 
 # ---- small validators ---------------------------------------------------------------------

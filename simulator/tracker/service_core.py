@@ -14,18 +14,20 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from simulator.errors import Conflict, NotFound
 from simulator.tracker import out, pager, paging
 from simulator.tracker.db import Database
 from simulator.tracker.models import Incident
+from simulator.tracker.readcache import ReadCache
 from simulator.tracker.schemas import IncidentOut, TimelineEventOut
 from simulator.tracker.timeutil import to_utc, utcnow
 from simulator.tracker.writes import Tx
 
 log = logging.getLogger(__name__)
+_BY_REF = select(Incident).where(Incident.ref == bindparam("ref"))  # built once: every operation starts here
 Listener = Callable[[list[TimelineEventOut]], None]
 
 
@@ -59,6 +61,7 @@ class ServiceCore:
         self.game_clocks: dict[str | None, Callable[[], float | None]] = {}
         self.pager: Any = None  # the escalation loop of a served tracker (``pager.Pager``, ``api.create_app``)
         self._listeners.append(self._deliver_pages)
+        self._reads = ReadCache(self.db.data_version)  # the hot reads' answers while they hold (``readcache``)
 
     # ---- plumbing ------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -129,8 +132,7 @@ class ServiceCore:
 
     @staticmethod
     def _incident(s: Session, ref: str) -> Incident:
-        key = ref.strip().upper()
-        inc = s.scalar(select(Incident).where(Incident.ref == key))
+        inc = s.scalar(_BY_REF, {"ref": ref.strip().upper()})
         if inc is None:
             raise NotFound(f"no incident {ref!r}")
         return inc
