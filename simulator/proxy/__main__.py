@@ -15,7 +15,7 @@ import sys
 
 from simulator.errors import GamedayError
 from simulator.procs import announce
-from simulator.proxy.runtime import ProxyService, load_config
+from simulator.proxy.runtime import LOOPS, RELAYS, ProxyService, load_config, loop_factory
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,6 +25,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--control-port", type=int, default=0, help="control API port on 127.0.0.1 (0 = pick)")
     parser.add_argument("--seed", type=int, default=None, help="seed for toxicity draws, jitter and slicing")
+    parser.add_argument("--loop", choices=LOOPS, default="auto",
+                        help="event loop: uvloop if installed (auto), or force one (default: auto)")
+    parser.add_argument("--relay", choices=RELAYS, default="splice",
+                        help="splice: zero-copy in the kernel while no toxic applies (Linux); copy: always through "
+                             "Python (default: splice)")
     parser.add_argument("--config", default=None, help="JSON or YAML list of proxies to create at start")
     return parser
 
@@ -42,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="proxy: %(levelname)s %(message)s")
     try:
         proxies = load_config(args.config) if args.config else []
-        asyncio.run(_run(ProxyService(args.control_port, args.seed, proxies)))
+        with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+            runner.run(_run(ProxyService(args.control_port, args.seed, proxies, relay=args.relay)))
     except GamedayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
