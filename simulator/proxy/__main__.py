@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import resource
 import signal
 import sys
 
@@ -42,8 +44,18 @@ async def _run(service: ProxyService) -> None:
     await service.run(on_ready=announce)
 
 
+def _more_files() -> None:
+    """Raise the open-files limit to the hard limit: each connection holds 2 sockets, and up to 2 relays of
+    4 descriptors each (``relay.py``), so a soft limit of 1024 would refuse connections at about a hundred."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else 1 << 20, hard))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _more_files()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="proxy: %(levelname)s %(message)s")
     try:
         proxies = load_config(args.config) if args.config else []
