@@ -1,7 +1,7 @@
 """Overhead of the TCP fault proxy with no toxic, against a direct connection measured in the same run.
 
     PYTHONPATH=. .venv/bin/python bench/proxy_overhead.py [--json] [--roundtrips N] [--megabytes M]
-        [--seconds S] [--proxy-arg=--loop=asyncio ...]
+        [--seconds S] [--rounds R] [--proxy-arg=--loop=asyncio ...] [--before /path/to/main]
 
 Three processes, as in a real run: the upstream (its own process: ``proxy_overhead.py --upstream``, a
 raw TCP server that echoes, streams or swallows bytes, and a keep-alive HTTP/1.1 server), the proxy
@@ -11,9 +11,14 @@ command line) and the clients, none of them in the proxy's process:
 * round trips: 64-byte echoes on one kept-alive connection (a blocking socket here), p50 and p99,
   direct and through the proxy in alternating blocks so both see the same machine load;
 * small requests: ``wrk`` (its own process, C) against the HTTP server, 16 connections, 512-byte
-  responses, direct and through the proxy, alternating, best of 3;
+  responses, direct and through the proxy;
 * bulk: M MB streamed upstream -> client (download) and client -> upstream (upload), a blocking
-  socket with a 1 MiB buffer here, direct and through the proxy, best of 3 each.
+  socket with a 1 MiB buffer here, direct and through the proxy.
+
+Requests and bulk run in R interleaved rounds (direct, proxy, [before]) and each figure is the best of its
+R: on a shared machine the best run is the one least disturbed by other work. ``--before ROOT`` measures a
+second proxy, another checkout's (``PYTHONPATH=ROOT``), in the same rounds: before and after on one load.
+The proxy's own CPU per request and per GB (psutil) is reported too: it moves less with the machine's load.
 
 Reports the added p50/p99 and the proxy/direct ratios against the goals (issue #18): added p50 < 0.3 ms,
 small-request and bulk throughput >= 0.7 of direct. Exit code 0 either way (figures, not a test).
@@ -36,7 +41,7 @@ from pathlib import Path
 
 import psutil
 
-from simulator.procs import stop_process
+from simulator.procs import Child, start_listening, stop_process
 from simulator.proxy import ProxyClient, start_proxy
 from simulator.proxy.process import control_url
 
@@ -208,7 +213,7 @@ def upload(port: int, total: int) -> float:
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(port: int, seconds: float) -> dict[str, float]:
+def wrk(port: int, seconds: int) -> dict[str, float]:
     """``wrk`` against the HTTP server on ``port``: requests/s and latency p50/p99 (ms)."""
     out = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--latency", f"http://127.0.0.1:{port}/"],
@@ -236,119 +241,134 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(n_roundtrips: int, megabytes: int, seconds: float, proxy_args: list[str]) -> dict[str, object]:
+def _start_proxy(proxy_args: list[str], root: str | None) -> Child:
+    log = Path(tempfile.mkdtemp(prefix="gameday-bench-")) / "proxy.log"
+    if root is None:
+        return start_proxy(log, extra_args=proxy_args)
+    # another checkout's proxy: its directory first on sys.path (ahead of the current directory `-m` would put
+    # there), then run as `python -m simulator.proxy --control-port 0` runs
+    argv = ["simulator.proxy", "--control-port", "0", *proxy_args]
+    code = (f"import runpy, sys; sys.path.insert(0, {str(Path(root).resolve())!r}); sys.argv = {argv!r}; "
+            "runpy.run_module('simulator.proxy', run_name='__main__', alter_sys=True)")
+    return start_listening(["-c", code], log, env={"PYTHONUNBUFFERED": "1"})
+
+
+def run(n_roundtrips: int, megabytes: int, seconds: int, rounds: int, proxy_args: list[str],
+        before: str | None) -> dict:
     if shutil.which("wrk") is None:
         raise SystemExit("bench/proxy_overhead.py needs wrk (Debian: apt-get install wrk)")
     upstream = subprocess.Popen([sys.executable, __file__, "--upstream"], stdout=subprocess.PIPE, text=True)
-    proxy_proc = None
+    procs: dict[str, Child] = {}
     try:
         assert upstream.stdout is not None
         raw_port, http_port = (int(p) for p in upstream.stdout.readline().split())
-        log = Path(tempfile.mkdtemp(prefix="gameday-bench-")) / "proxy.log"
-        proxy_proc = start_proxy(log, extra_args=proxy_args)
-        with ProxyClient(control_url(proxy_proc)) as client:
-            raw_proxy = client.create_proxy("raw", "127.0.0.1:0", f"127.0.0.1:{raw_port}").listen_port
-            http_proxy = client.create_proxy("http", "127.0.0.1:0", f"127.0.0.1:{http_port}").listen_port
-        cpu = psutil.Process(proxy_proc.pid)
-
-        direct: list[float] = []
-        proxied: list[float] = []
+        ports = {"direct": (raw_port, http_port)}
+        for name, root in (("proxy", None), ("before", before)):
+            if name == "before" and root is None:
+                continue
+            procs[name] = _start_proxy(proxy_args if root is None else [], root)
+            with ProxyClient(control_url(procs[name])) as client:
+                ports[name] = (
+                    client.create_proxy("raw", "127.0.0.1:0", f"127.0.0.1:{raw_port}").listen_port,
+                    client.create_proxy("http", "127.0.0.1:0", f"127.0.0.1:{http_port}").listen_port,
+                )
+        cpu = {name: psutil.Process(child.pid) for name, child in procs.items()}
+        samples: dict[str, dict[str, list]] = {name: {"rt": [], "wrk": [], "download": [], "upload": [],
+                                                      "cpu_request": [], "cpu_gb": []} for name in ports}
         blocks = 5
-        for _ in range(blocks):  # alternate so both see the same background load
-            direct += roundtrips(raw_port, n_roundtrips // blocks)
-            proxied += roundtrips(raw_proxy, n_roundtrips // blocks)
-
-        wrk_direct, wrk_proxy, request_cpu = [], [], []
-        for _ in range(3):
-            wrk_direct.append(wrk(http_port, seconds))
-            before = _cpu(cpu)
-            wrk_proxy.append(wrk(http_proxy, seconds))
-            request_cpu.append((_cpu(cpu) - before) / (wrk_proxy[-1]["rate"] * seconds))
-
+        for _ in range(blocks):  # alternate so all see the same background load
+            for name, (raw, _http) in ports.items():
+                samples[name]["rt"] += roundtrips(raw, n_roundtrips // blocks)
         total = megabytes * 1_000_000
-        bulk: dict[str, dict[str, list[float]]] = {}
-        for name, fn in (("download", download), ("upload", upload)):
-            figures = bulk[name] = {"direct": [], "proxy": [], "cpu": []}
-            for _ in range(3):
-                figures["direct"].append(fn(raw_port, total))
-                before = _cpu(cpu)
-                figures["proxy"].append(fn(raw_proxy, total))
-                figures["cpu"].append((_cpu(cpu) - before) / (total / 1e9))
+        for _ in range(rounds):  # best of `rounds`, interleaved: the best is the least disturbed by other load
+            for name, (raw, http) in ports.items():
+                before_cpu = _cpu(cpu[name]) if name in cpu else 0.0
+                samples[name]["wrk"].append(wrk(http, seconds))
+                if name in cpu:
+                    samples[name]["cpu_request"].append(
+                        (_cpu(cpu[name]) - before_cpu) / (samples[name]["wrk"][-1]["rate"] * seconds))
+                for kind, fn in (("download", download), ("upload", upload)):
+                    before_cpu = _cpu(cpu[name]) if name in cpu else 0.0
+                    samples[name][kind].append(fn(raw, total))
+                    if name in cpu:
+                        samples[name]["cpu_gb"].append((_cpu(cpu[name]) - before_cpu) / (total / 1e9))
     finally:
-        if proxy_proc is not None:
-            stop_process(proxy_proc.pid, proxy_proc.create_time)
+        for child in procs.values():
+            stop_process(child.pid, child.create_time)
         upstream.kill()
         upstream.wait()
 
-    d50, d99 = percentile(direct, 0.50), percentile(direct, 0.99)
-    p50, p99 = percentile(proxied, 0.50), percentile(proxied, 0.99)
-    best_direct = max(wrk_direct, key=lambda f: f["rate"])
-    best_proxy = max(wrk_proxy, key=lambda f: f["rate"])
-    throughput = {
-        name: {
-            "direct_mb_s": max(f["direct"]),
-            "proxy_mb_s": max(f["proxy"]),
-            "ratio": max(f["proxy"]) / max(f["direct"]),
-            "proxy_cpu_s_per_gb": min(f["cpu"]),
+    def figures(name: str) -> dict:
+        got = samples[name]
+        return {
+            "p50_ms": percentile(got["rt"], 0.50),
+            "p99_ms": percentile(got["rt"], 0.99),
+            "requests": max(got["wrk"], key=lambda f: f["rate"]),
+            "download_mb_s": max(got["download"]),
+            "upload_mb_s": max(got["upload"]),
+            "cpu_us_per_request": min(got["cpu_request"]) * 1e6 if got["cpu_request"] else None,
+            "cpu_s_per_gb": min(got["cpu_gb"]) if got["cpu_gb"] else None,
         }
-        for name, f in bulk.items()
+
+    direct = figures("direct")
+    result: dict = {
+        "proxy_args": proxy_args, "before_root": before, "cpus": os.cpu_count(), "load_average": os.getloadavg(),
+        "roundtrips": n_roundtrips, "payload_bytes": len(PAYLOAD), "megabytes": megabytes, "rounds": rounds,
+        "requests_tool": f"wrk -t1 -c{CONNECTIONS} -d{seconds:g}s, {BODY} B responses",
+        "goals": {"added_p50_ms": GOAL_ADDED_P50_MS, "requests_ratio": GOAL_REQUESTS_RATIO,
+                  "throughput_ratio": GOAL_THROUGHPUT_RATIO},
+        "direct": direct,
     }
-    bulk_ratio = min(t["ratio"] for t in throughput.values())
-    requests_ratio = best_proxy["rate"] / best_direct["rate"]
-    added_p50 = p50 - d50
-    return {
-        "proxy_args": proxy_args,
-        "roundtrips": len(direct),
-        "payload_bytes": len(PAYLOAD),
-        "direct_ms": {"p50": d50, "p99": d99},
-        "proxy_ms": {"p50": p50, "p99": p99},
-        "added_ms": {"p50": added_p50, "p99": p99 - d99},
-        "requests": {
-            "tool": "wrk -t1", "connections": CONNECTIONS, "body_bytes": BODY, "seconds": seconds,
-            "direct": best_direct, "proxy": best_proxy, "ratio": requests_ratio,
-            "proxy_cpu_us_per_request": min(request_cpu) * 1e6,
-        },
-        "throughput": {"megabytes": megabytes, **throughput},
-        "goals": {
-            "added_p50_ms": GOAL_ADDED_P50_MS,
-            "requests_ratio": GOAL_REQUESTS_RATIO,
-            "throughput_ratio": GOAL_THROUGHPUT_RATIO,
-            "added_p50_met": added_p50 < GOAL_ADDED_P50_MS,
-            "requests_met": requests_ratio >= GOAL_REQUESTS_RATIO,
-            "throughput_met": bulk_ratio >= GOAL_THROUGHPUT_RATIO,
-        },
-        "cpus": os.cpu_count(),
-    }
+    for name in ports:
+        if name == "direct":
+            continue
+        f = figures(name)
+        f["added_ms"] = {"p50": f["p50_ms"] - direct["p50_ms"], "p99": f["p99_ms"] - direct["p99_ms"]}
+        f["ratios"] = {
+            "requests": f["requests"]["rate"] / direct["requests"]["rate"],
+            "download": f["download_mb_s"] / direct["download_mb_s"],
+            "upload": f["upload_mb_s"] / direct["upload_mb_s"],
+        }
+        f["goals_met"] = {
+            "added_p50": f["added_ms"]["p50"] < GOAL_ADDED_P50_MS,
+            "requests": f["ratios"]["requests"] >= GOAL_REQUESTS_RATIO,
+            "throughput": min(f["ratios"]["download"], f["ratios"]["upload"]) >= GOAL_THROUGHPUT_RATIO,
+        }
+        result[name] = f
+    return result
 
 
 def report(r: dict) -> str:
-    d, p, a, g, q, t = r["direct_ms"], r["proxy_ms"], r["added_ms"], r["goals"], r["requests"], r["throughput"]
+    g, d = r["goals"], r["direct"]
     ok = {True: "met", False: "NOT met"}
+    args = " ".join(r["proxy_args"])
     lines = [
-        f"proxy overhead (no toxics{', proxy ' + ' '.join(r['proxy_args']) if r['proxy_args'] else ''}), "
-        f"{r['cpus']} CPUs",
-        f"  round trip  direct  p50 {d['p50']:.3f} ms  p99 {d['p99']:.3f} ms   "
+        f"proxy overhead, no toxics{' (proxy ' + args + ')' if args else ''}; {r['cpus']} CPUs, "
+        f"load average {r['load_average'][0]:.1f}; best of {r['rounds']} interleaved rounds",
+        f"  direct      round trip p50 {d['p50_ms']:.3f} ms  p99 {d['p99_ms']:.3f} ms   "
         f"({r['roundtrips']} x {r['payload_bytes']} B echo, one connection)",
-        f"              proxy   p50 {p['p50']:.3f} ms  p99 {p['p99']:.3f} ms",
-        f"              added   p50 {a['p50']:+.3f} ms  p99 {a['p99']:+.3f} ms   "
-        f"(goal p50 < {g['added_p50_ms']} ms: {ok[g['added_p50_met']]})",
-        f"  requests    direct {q['direct']['rate']:.0f}/s (p50 {q['direct']['p50']:.2f} ms, "
-        f"p99 {q['direct']['p99']:.2f} ms)  proxy {q['proxy']['rate']:.0f}/s (p50 {q['proxy']['p50']:.2f} ms, "
-        f"p99 {q['proxy']['p99']:.2f} ms)",
-        f"              ratio {q['ratio']:.2f}   (goal >= {g['requests_ratio']}: {ok[g['requests_met']]}; "
-        f"{q['tool']}, {q['connections']} connections, {q['body_bytes']} B responses)",
+        f"              requests {d['requests']['rate']:.0f}/s (p99 {d['requests']['p99']:.2f} ms)   "
+        f"({r['requests_tool']})",
+        f"              download {d['download_mb_s']:.0f} MB/s  upload {d['upload_mb_s']:.0f} MB/s   "
+        f"({r['megabytes']} MB)",
     ]
-    for name in ("download", "upload"):
-        f = t[name]
-        lines.append(
-            f"  {name:<10}  direct {f['direct_mb_s']:.0f} MB/s  proxy {f['proxy_mb_s']:.0f} MB/s  "
-            f"ratio {f['ratio']:.2f}   (goal >= {g['throughput_ratio']}: {ok[f['ratio'] >= g['throughput_ratio']]}; "
-            f"{t['megabytes']} MB)"
-        )
-    lines.append(
-        f"  proxy CPU   {t['download']['proxy_cpu_s_per_gb']:.2f} CPU-s per GB streamed, "
-        f"{q['proxy_cpu_us_per_request']:.0f} µs per request (both directions)"
-    )
+    for name, label in (("before", f"before ({r['before_root']})"), ("proxy", "proxy")):
+        if name not in r:
+            continue
+        f = r[name]
+        a, q = f["added_ms"], f["ratios"]
+        lines += [
+            f"  {label}",
+            f"              added p50 {a['p50']:+.3f} ms  p99 {a['p99']:+.3f} ms   "
+            f"(goal p50 < {g['added_p50_ms']} ms: {ok[f['goals_met']['added_p50']]})",
+            f"              requests {f['requests']['rate']:.0f}/s (p99 {f['requests']['p99']:.2f} ms)  "
+            f"ratio {q['requests']:.2f}   (goal >= {g['requests_ratio']}: {ok[f['goals_met']['requests']]})",
+            f"              download {f['download_mb_s']:.0f} MB/s ratio {q['download']:.2f}  "
+            f"upload {f['upload_mb_s']:.0f} MB/s ratio {q['upload']:.2f}   "
+            f"(goal >= {g['throughput_ratio']}: {ok[f['goals_met']['throughput']]})",
+            f"              CPU {f['cpu_s_per_gb']:.2f} CPU-s per GB streamed, "
+            f"{f['cpu_us_per_request']:.0f} µs per request (both directions)",
+        ]
     return "\n".join(lines)
 
 
@@ -357,14 +377,17 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--roundtrips", type=int, default=5000)
     parser.add_argument("--megabytes", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=2.0, help="length of each wrk run")
+    parser.add_argument("--seconds", type=int, default=2, help="length of each wrk run (whole seconds)")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds; each figure is the best")
     parser.add_argument("--proxy-arg", action="append", default=[], help="added to the proxy's command line")
+    parser.add_argument("--before", metavar="ROOT", default=None,
+                        help="also measure the proxy of another checkout (e.g. main), interleaved with this one")
     parser.add_argument("--upstream", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.upstream:
         serve_upstream()
         return 0
-    result = run(args.roundtrips, args.megabytes, args.seconds, args.proxy_arg)
+    result = run(args.roundtrips, args.megabytes, args.seconds, args.rounds, args.proxy_arg, args.before)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
 
