@@ -2,7 +2,9 @@
 
 Fast path: while no applicable toxic is on a direction and nothing is queued, ``data_received``
 writes straight to the other transport (no task switch, no copy) and TCP back-pressure is passed
-through by pausing the reading side while the writing side's buffer is full.
+through by pausing the reading side while the writing side's buffer is full. A bulk read (``SPLICE_AFTER``)
+hands the direction to a zero-copy ``relay.Relay`` until a toxic applies, the source ends or fails, or the
+connection closes.
 
 Slow path: with toxics, chunks are queued (time-stamped when read) and a pump task passes them
 through the toxic chain (``effects.py``). The queue is bounded: past ``QUEUE_HIGH`` bytes the source
@@ -171,7 +173,7 @@ class Link:
             return
         try:
             self.relay = Relay(self, src_sock.fileno(), dst_sock.fileno())
-        except OSError:  # out of file descriptors or pipes: the byte path still works
+        except (OSError, RuntimeError, ValueError):  # no descriptors or pipes left, or the loop refused: bytes it is
             return
         self.pause("relay")
 

@@ -47,13 +47,13 @@ class Relay:
             fds.extend(os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
             with contextlib.suppress(OSError):
                 fcntl.fcntl(fds[3], _F_SETPIPE_SZ, PIPE_SIZE)
-        except OSError:
+            self.src, self.dst, self.pipe_r, self.pipe_w = fds
+            self.reading = True
+            self.loop.add_reader(self.src, self._readable)
+        except BaseException:
             for fd in fds:
                 os.close(fd)
             raise
-        self.src, self.dst, self.pipe_r, self.pipe_w = fds
-        self.reading = True
-        self.loop.add_reader(self.src, self._readable)
 
     def _readable(self) -> None:
         try:
