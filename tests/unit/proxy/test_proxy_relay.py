@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from proxy_helpers import DATA_PATHS, Handler, Upstream, connect, recv_exactly, recv_until_eof, round_trip
+from proxy_helpers import DATA_PATHS, Handler, Upstream, connect, recv_exactly, recv_until_eof, round_trip, sender
 
 from simulator.proxy import ProxyClient, ProxyInfo
 
@@ -142,3 +142,20 @@ def test_upstream_reset_while_relaying_ends_the_connection(
     while client.stats(proxy.name).connections_active and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.stats(proxy.name).connections_active == 0
+
+
+def test_toxic_added_while_the_destination_is_full_keeps_every_byte_in_order(
+    client: ProxyClient, make_proxy: MakeProxy, upstream_factory: MakeUpstream
+) -> None:
+    payload = os.urandom(8_000_000)
+    proxy = make_proxy(upstream_factory(sender(payload)))
+    with connect(proxy.listen_port, timeout=20) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        head = recv_exactly(sock, 1_000_000)
+        time.sleep(0.3)  # we stop reading: the proxy's side fills up and its relay waits for us
+        client.add_toxic(proxy.name, "latency", stream="downstream", latency=5)
+        middle = recv_exactly(sock, 3_000_000)
+        client.remove_toxic(proxy.name, "latency_downstream")
+        rest = recv_until_eof(sock)
+    assert head + middle + rest == payload
+    assert client.stats(proxy.name).bytes_downstream == len(payload)
