@@ -15,7 +15,10 @@ command line) and the clients, none of them in the proxy's process:
 * bulk: M MB streamed upstream -> client (download) and client -> upstream (upload), a blocking
   socket with a 1 MiB buffer here, direct and through the proxy.
 
-Requests and bulk run in R interleaved rounds (direct, proxy, [before]) and each figure is the best of its
+A second baseline, the floor: ``relay_floor.c``, a minimal epoll relay in C (compiled with ``cc`` when there
+is one; ``--no-floor`` skips it), measured the same way: what any extra process in the path costs here.
+
+Requests and bulk run in R interleaved rounds (direct, floor, proxy, [before]); each figure is the best of its
 R: on a shared machine the best run is the one least disturbed by other work. ``--before ROOT`` measures a
 second proxy, another checkout's (``PYTHONPATH=ROOT``), in the same rounds: before and after on one load.
 The proxy's own CPU per request and per GB (psutil) is reported too: it moves less with the machine's load.
@@ -253,16 +256,40 @@ def _start_proxy(proxy_args: list[str], root: str | None) -> Child:
     return start_listening(["-c", code], log, env={"PYTHONUNBUFFERED": "1"})
 
 
+def _floor_binary() -> Path | None:
+    """``relay_floor.c`` compiled into a temporary directory; None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        return None
+    out = Path(tempfile.mkdtemp(prefix="gameday-bench-")) / "relay_floor"
+    built = subprocess.run([cc, "-O2", "-o", str(out), str(Path(__file__).with_name("relay_floor.c"))],
+                           capture_output=True, text=True)
+    return out if built.returncode == 0 else None
+
+
+def _start_floor(binary: Path, upstream_port: int) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen([str(binary), str(upstream_port)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    return proc, int(proc.stdout.readline())
+
+
 def run(n_roundtrips: int, megabytes: int, seconds: int, rounds: int, proxy_args: list[str],
-        before: str | None) -> dict:
+        before: str | None, floor: bool = True) -> dict:
     if shutil.which("wrk") is None:
         raise SystemExit("bench/proxy_overhead.py needs wrk (Debian: apt-get install wrk)")
     upstream = subprocess.Popen([sys.executable, __file__, "--upstream"], stdout=subprocess.PIPE, text=True)
     procs: dict[str, Child] = {}
+    floors: list[subprocess.Popen[str]] = []
     try:
         assert upstream.stdout is not None
         raw_port, http_port = (int(p) for p in upstream.stdout.readline().split())
         ports = {"direct": (raw_port, http_port)}
+        binary = _floor_binary() if floor else None
+        if binary is not None:
+            (raw_floor, raw_floor_port), (http_floor, http_floor_port) = (
+                _start_floor(binary, raw_port), _start_floor(binary, http_port))
+            floors += [raw_floor, http_floor]
+            ports["floor"] = (raw_floor_port, http_floor_port)
         for name, root in (("proxy", None), ("before", before)):
             if name == "before" and root is None:
                 continue
@@ -295,8 +322,9 @@ def run(n_roundtrips: int, megabytes: int, seconds: int, rounds: int, proxy_args
     finally:
         for child in procs.values():
             stop_process(child.pid, child.create_time)
-        upstream.kill()
-        upstream.wait()
+        for proc in (*floors, upstream):
+            proc.kill()
+            proc.wait()
 
     def figures(name: str) -> dict:
         got = samples[name]
@@ -334,6 +362,8 @@ def run(n_roundtrips: int, megabytes: int, seconds: int, rounds: int, proxy_args
             "requests": f["ratios"]["requests"] >= GOAL_REQUESTS_RATIO,
             "throughput": min(f["ratios"]["download"], f["ratios"]["upload"]) >= GOAL_THROUGHPUT_RATIO,
         }
+        if name == "floor":
+            del f["goals_met"], f["cpu_us_per_request"], f["cpu_s_per_gb"]
         result[name] = f
     return result
 
@@ -352,6 +382,13 @@ def report(r: dict) -> str:
         f"              download {d['download_mb_s']:.0f} MB/s  upload {d['upload_mb_s']:.0f} MB/s   "
         f"({r['megabytes']} MB)",
     ]
+    if "floor" in r:
+        f, q = r["floor"], r["floor"]["ratios"]
+        lines += [
+            "  floor       a minimal epoll relay in C (bench/relay_floor.c): what any extra process in the path costs",
+            f"              added p50 {f['added_ms']['p50']:+.3f} ms  p99 {f['added_ms']['p99']:+.3f} ms;  "
+            f"requests ratio {q['requests']:.2f};  download ratio {q['download']:.2f};  upload ratio {q['upload']:.2f}",
+        ]
     for name, label in (("before", f"before ({r['before_root']})"), ("proxy", "proxy")):
         if name not in r:
             continue
@@ -382,12 +419,14 @@ def main() -> int:
     parser.add_argument("--proxy-arg", action="append", default=[], help="added to the proxy's command line")
     parser.add_argument("--before", metavar="ROOT", default=None,
                         help="also measure the proxy of another checkout (e.g. main), interleaved with this one")
+    parser.add_argument("--no-floor", action="store_true", help="skip the C relay baseline (relay_floor.c)")
     parser.add_argument("--upstream", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.upstream:
         serve_upstream()
         return 0
-    result = run(args.roundtrips, args.megabytes, args.seconds, args.rounds, args.proxy_arg, args.before)
+    result = run(args.roundtrips, args.megabytes, args.seconds, args.rounds, args.proxy_arg, args.before,
+                 floor=not args.no_floor)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Protocol, cast
 
 from simulator.proxy.addresses import Address
-from simulator.proxy.effects import EFFECTS, ActiveToxic, Stub
+from simulator.proxy.effects import EFFECTS, ActiveToxic, Stub, now
 from simulator.proxy.relay import Relay
 from simulator.proxy.stats import ProxyStats
 
@@ -82,7 +82,7 @@ class Link:
             if len(data) >= SPLICE_AFTER and self.conn.proxy.splice:
                 self._start_relay()
             return
-        self.queue.append((data, asyncio.get_running_loop().time()))
+        self.queue.append((data, now()))
         self.queued += len(data)
         if self.queued > QUEUE_HIGH:
             self.pause("queue")
@@ -95,7 +95,7 @@ class Link:
         if not self.slow and self.task is None and self.dest is not None:
             self._end()
             return
-        self.queue.append((None, asyncio.get_running_loop().time()))
+        self.queue.append((None, now()))
         self._ensure_pump()
 
     def _ensure_pump(self) -> None:
