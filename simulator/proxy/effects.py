@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -30,6 +31,10 @@ from simulator.proxy.toxics import (
 )
 
 Emit = Callable[[bytes, float], Awaitable[None]]
+
+# The toxics' clock: data is time-stamped with it when read, and deadlines are kept on it. It is what asyncio's
+# loop.time() reads; uvloop's loop.time() has 1 ms resolution, which would let a latency end up to 1 ms early.
+now = time.monotonic
 
 
 class ConnectionOps(Protocol):
@@ -113,12 +118,13 @@ class Stub:
         return not changed.done()
 
     async def sleep_until(self, deadline: Callable[[], float]) -> bool:
-        """Sleep until ``deadline()`` (loop time, re-read after every change). False if no longer live."""
-        loop = asyncio.get_running_loop()
+        """Sleep until ``deadline()`` (``now()`` time, re-read after every change and after the timer: a
+        timer may fire early by its loop's resolution). False if no longer live."""
         while self.live:
-            wait = deadline() - loop.time()
-            if wait <= 0 or await self.sleep(wait):
+            wait = deadline() - now()
+            if wait <= 0:
                 return True
+            await self.sleep(wait)
         return False
 
 
@@ -162,15 +168,14 @@ class Bandwidth(Effect):
     """Pace the stream to ``rate`` KB/s, sending at most 100 ms worth of data at a time."""
 
     async def on_chunk(self, stub: Stub, data: bytes, ts: float, emit: Emit) -> None:
-        loop = asyncio.get_running_loop()
         pos = 0
         while pos < len(data):
             attrs: BandwidthAttributes = _attrs(stub)
             rate = attrs.rate * 1000.0  # bytes per second
             part = data[pos : pos + max(1, int(rate / 10))]
-            now = loop.time()
-            due = max(now, stub.state.get("next", now)) + len(part) / rate
-            if not await stub.sleep(due - now):
+            t = now()
+            due = max(t, stub.state.get("next", t)) + len(part) / rate
+            if not await stub.sleep(due - t):
                 if not stub.live:
                     await emit(data[pos:], ts)  # removed: don't drop any data on the floor
                     return
@@ -237,7 +242,7 @@ class ResetPeer(Effect):
     """``timeout`` ms after the first data in the stream, reset both sides (SO_LINGER 0: TCP RST)."""
 
     async def on_chunk(self, stub: Stub, data: bytes, ts: float, emit: Emit) -> None:
-        start = stub.state.setdefault("first_data", asyncio.get_running_loop().time())
+        start = stub.state.setdefault("first_data", now())
         if await stub.sleep_until(lambda: start + _attrs(stub).timeout / 1000.0):
             stub.conn.reset()
             return
@@ -248,7 +253,7 @@ class SlowClose(Effect):
     """Pass the close on ``delay`` ms after the source closed."""
 
     async def on_eof(self, stub: Stub) -> None:
-        start = asyncio.get_running_loop().time()
+        start = now()
         await stub.sleep_until(lambda: start + _attrs(stub).delay / 1000.0)
 
 

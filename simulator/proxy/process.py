@@ -7,16 +7,18 @@ the caller owns the process and stops it with ``simulator.procs.stop_process``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from simulator.procs import Child, start_listening
 
 
 def start_proxy(log_path: Path, *, seed: int | None = None, control_port: int = 0, config: str | Path | None = None,
-                timeout: float = 30.0, die_with_parent: bool = True) -> Child:
+                timeout: float = 30.0, die_with_parent: bool = True, extra_args: Sequence[str] = ()) -> Child:
     """The proxy server on 127.0.0.1 (``control_port`` 0: the OS picks); its stderr goes to ``log_path``.
+    ``extra_args`` are added to its command line (``--loop``, ``--relay``: the bench compares them).
     Raises ``EnvironmentProblem`` with the server's own last lines if it does not come up."""
-    args = ["-m", "simulator.proxy", "--control-port", str(control_port)]
+    args = ["-m", "simulator.proxy", "--control-port", str(control_port), *extra_args]
     if seed is not None:
         args += ["--seed", str(seed)]
     if config is not None:

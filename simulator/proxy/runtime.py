@@ -22,6 +22,27 @@ from simulator.netbind import listen_tcp
 from simulator.proxy.api import create_app
 from simulator.proxy.server import ProxyServer
 
+LOOPS = ("auto", "uvloop", "asyncio")
+RELAYS = ("splice", "copy")  # splice: in the kernel while no toxic applies (where Linux has it); copy: always bytes
+
+
+def loop_factory(name: str = "auto") -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop the proxies run on: ``uvloop`` when it is installed (``auto``), else asyncio's own.
+
+    ``asyncio.Runner(loop_factory=...)`` takes the result (``None``: asyncio's default loop)."""
+    if name not in LOOPS:
+        raise InputError(f"--loop: expected one of {', '.join(LOOPS)}, got {name!r}")
+    if name == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if name == "uvloop":
+            raise InputError("--loop uvloop: uvloop is not installed (pip install uvloop); "
+                             "or use --loop asyncio") from None
+        return None
+    return uvloop.new_event_loop
+
 
 class _Uvicorn(uvicorn.Server):
     @contextlib.contextmanager
@@ -65,16 +86,20 @@ def load_config(path: str | Path) -> list[dict[str, Any]]:
 class ProxyService:
     """A ``ProxyServer`` plus the control API on ``127.0.0.1:control_port``, sharing one loop."""
 
-    def __init__(self, control_port: int = 0, seed: int | None = None, proxies: Iterable[dict[str, Any]] = ()):
+    def __init__(self, control_port: int = 0, seed: int | None = None, proxies: Iterable[dict[str, Any]] = (),
+                 relay: str = "splice"):
+        if relay not in RELAYS:
+            raise InputError(f"--relay: expected one of {', '.join(RELAYS)}, got {relay!r}")
         self.control_port = control_port
         self.seed = seed
+        self.splice = relay == "splice"
         self.initial = list(proxies)
         self.port: int | None = None
         self._uvicorn: _Uvicorn | None = None
         self._stop_requested = False
 
     async def run(self, on_ready: Callable[[int], None] | None = None) -> None:
-        server = ProxyServer(self.seed)
+        server = ProxyServer(self.seed, splice=self.splice)
         sock: socket.socket | None = None
         try:
             for i, body in enumerate(self.initial):

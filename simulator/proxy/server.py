@@ -17,6 +17,7 @@ from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound
 from simulator.proxy.addresses import Address, parse_address
 from simulator.proxy.effects import ActiveToxic
 from simulator.proxy.link import Connection
+from simulator.proxy.relay import SPLICE
 from simulator.proxy.stats import ProxyStats
 from simulator.proxy.toxics import ToxicSpec, check_name, merge_update, parse_toxic
 
@@ -26,8 +27,9 @@ class PortInUse(EnvironmentProblem):
 
 
 class Proxy:
-    def __init__(self, name: str, listen: Address, upstream: Address, seed: int | None):
+    def __init__(self, name: str, listen: Address, upstream: Address, seed: int | None, splice: bool = SPLICE):
         self.name = name
+        self.splice = splice  # relay in the kernel while no toxic applies (relay.py)
         self.listen = listen
         self.upstream = upstream
         self.enabled = False
@@ -157,8 +159,9 @@ class Proxy:
 class ProxyServer:
     """The registry of named proxies."""
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | None = None, splice: bool = SPLICE):
         self.seed = seed
+        self.splice = splice and SPLICE
         self.proxies: dict[str, Proxy] = {}
 
     def get(self, name: str) -> Proxy:
@@ -188,7 +191,7 @@ class ProxyServer:
             raise Conflict(f"a proxy named {name!r} already exists")
         if listen.port and any(p.listen == listen for p in self.proxies.values()):
             raise Conflict(f"listen address {listen} is already used by another proxy")
-        proxy = Proxy(name, listen, upstream, self.seed)
+        proxy = Proxy(name, listen, upstream, self.seed, self.splice)
         for toxic in toxics:
             proxy.add_toxic(toxic)
         if enabled:

@@ -20,14 +20,16 @@ from simulator.errors import EnvironmentProblem
 from simulator.procs import Child, stop_process
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
-from simulator.proxy.runtime import ProxyService
+from simulator.proxy.runtime import ProxyService, loop_factory
 
 
 class BackgroundProxyServer:
     """The proxy service on a daemon thread of this process. ``with BackgroundProxyServer() as s:``"""
 
-    def __init__(self, seed: int | None = None, control_port: int = 0, proxies: Iterable[dict[str, Any]] = ()):
-        self.service = ProxyService(control_port, seed, proxies)
+    def __init__(self, seed: int | None = None, control_port: int = 0, proxies: Iterable[dict[str, Any]] = (),
+                 loop: str = "auto", relay: str = "splice"):
+        self.service = ProxyService(control_port, seed, proxies, relay=relay)
+        self.loop = loop  # as ``python -m simulator.proxy --loop`` (auto: uvloop when installed)
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -45,7 +47,8 @@ class BackgroundProxyServer:
     def start(self, timeout: float = 15.0) -> BackgroundProxyServer:
         def target() -> None:
             try:
-                asyncio.run(self.service.run(on_ready=lambda _: self._ready.set()))
+                with asyncio.Runner(loop_factory=loop_factory(self.loop)) as runner:
+                    runner.run(self.service.run(on_ready=lambda _: self._ready.set()))
             except BaseException as exc:  # handed to start()
                 self._error = exc
             finally:

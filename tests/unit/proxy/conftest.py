@@ -6,15 +6,16 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from proxy_helpers import Handler, Upstream, echo
+from proxy_helpers import DATA_PATHS, Handler, Upstream, echo
 
 from simulator.proxy import ProxyClient, ProxyInfo
 from tests.helpers.proxy import BackgroundProxyServer
 
 
 @pytest.fixture(scope="module")
-def proxy_server() -> Iterator[BackgroundProxyServer]:
-    with BackgroundProxyServer(seed=1234) as server:
+def proxy_server(request: pytest.FixtureRequest) -> Iterator[BackgroundProxyServer]:
+    loop, relay = DATA_PATHS[getattr(request, "param", "uvloop+splice")]
+    with BackgroundProxyServer(seed=1234, loop=loop, relay=relay) as server:
         yield server
 
 

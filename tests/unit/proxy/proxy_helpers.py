@@ -10,6 +10,11 @@ from collections.abc import Callable
 
 Handler = Callable[[socket.socket], None]
 
+# The data paths the proxy can run on: what ships (uvloop when installed, the zero-copy relay while no
+# toxic applies) and the fallback (asyncio's loop, every byte through Python). Modules that move data run
+# on both: ``pytestmark = pytest.mark.parametrize("proxy_server", DATA_PATHS, indirect=True)``.
+DATA_PATHS = {"uvloop+splice": ("auto", "splice"), "asyncio+copy": ("asyncio", "copy")}
+
 
 class Upstream:
     """A threaded TCP server on 127.0.0.1 running ``handler(conn)`` for each connection."""

@@ -9,9 +9,12 @@ import os
 import threading
 import time
 
-from proxy_helpers import Upstream, connect, recv_exactly
+import pytest
+from proxy_helpers import DATA_PATHS, Upstream, connect, recv_exactly
 
 from simulator.proxy import ProxyClient, ProxyInfo
+
+pytestmark = pytest.mark.parametrize("proxy_server", DATA_PATHS, indirect=True)
 
 
 async def _echo_many(port: int, connections: int, size: int, rounds: int = 3) -> list[bool]:

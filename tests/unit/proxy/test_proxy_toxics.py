@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from proxy_helpers import (
+    DATA_PATHS,
     Handler,
     Upstream,
     banner_echo,
@@ -24,6 +25,8 @@ from simulator.proxy import ProxyClient, ProxyInfo
 
 MakeProxy = Callable[..., ProxyInfo]
 MakeUpstream = Callable[[Handler], Upstream]
+
+pytestmark = pytest.mark.parametrize("proxy_server", DATA_PATHS, indirect=True)
 
 
 def test_no_toxic_passes_data_both_ways_and_counts_it(client: ProxyClient, echo_proxy: ProxyInfo) -> None:
