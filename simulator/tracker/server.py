@@ -71,7 +71,7 @@ def make_server(svc: TrackerService, *, host: str = "127.0.0.1", token: str | No
         raise InputError(f"binding {host} needs an API token (--token or {TOKEN_ENV}); "
                          "without one the tracker only listens on 127.0.0.1")
     app = create_app(svc, token=token, host=host)
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", loop="asyncio",
                             timeout_graceful_shutdown=3, proxy_headers=False, server_header=False)
     return TrackerServer(config, fastapi_app(app).state.stopping)
 

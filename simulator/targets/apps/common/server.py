@@ -108,6 +108,7 @@ def main(app_name: str, factory: AppFactory, argv: Sequence[str] | None = None) 
         log_level=args.log_level,
         access_log=False,
         lifespan="on",
+        loop="asyncio",  # as in the docker image (no uvloop there): an app behaves the same on both backends
         timeout_graceful_shutdown=3,
         timeout_keep_alive=5,
     )
