@@ -77,7 +77,7 @@ def run(
         runner = Runner(s, options, path, observer=dash.update, on_event=dash.event)
         dash.event(f"run {runner.run_id}: {s.display_title} (×{runner.time_scale:g}) → {runner.run_dir}")
         result = runner.run()
-        score_result(result)
+        card = score_result(result)
     if as_json:
         print(json.dumps(result.to_json(), indent=2, default=json_default))
     else:
@@ -95,6 +95,14 @@ def run(
         if result.score is not None:
             ratings = "  ".join(f"{name}: {r}" for name, r in result.ratings.items())
             console.print(f"score [bold]{result.score:.1f}[/]/100 — {ratings}")
+        coverage = card.rule_coverage if card is not None else None
+        if coverage is not None and (coverage.rules or coverage.incidents):
+            rules = coverage.table()
+            caught = sum(1 for row in rules if row[2] == "caught")
+            console.print(f"alert coverage ({coverage.plane} plane, beside the score): {caught} of {len(rules)} "
+                          "rules caught an incident")
+            for line in coverage.summary():
+                console.print(f"  {line}")
         console.print(f"journal: {RunDir(result.run_dir).journal}")
         html = next((p for p in result.reports if p.endswith(".html")), None)
         if html:
