@@ -41,7 +41,7 @@ LOCUST_LOG = "locust.log"
 LOCUST_WORKER_LOG = "locust-worker-{index}.log"
 LOCUST_CSV = "locust"  # Locust's --csv prefix: locust_stats.csv, locust_stats_history.csv, ...
 HOG_LOG = "hog-{fault_id}.log"  # in logs/
-PLANE = "plane"  # plane/: the Prometheus plane's configs, rule files and data (--monitor prometheus)
+PLANE = "monitoring-plane"  # the Prometheus plane's configs, rule files and data (--monitor prometheus)
 PLANE_INFO = "plane.json"  # the Prometheus and Alertmanager a run started (pid, start time), for cleanup
 
 # ---- a drill's folder
