@@ -70,8 +70,12 @@ class EngineEvents:
                 continue
             action = event.get("status") or event.get("Action", "")
             container = event.get("id") or (event.get("Actor") or {}).get("ID")
-            if action == "destroy" and container and container != m.extra.get("container_id"):
-                continue  # a container the target had before (removed, then recreated): not its current one
+            current = m.extra.get("container_id")
+            if container and current and container != current:
+                # a container the target had before (removed, then recreated; the old side of a release switch):
+                # its late die or destroy is not the current one's; an expectation set for it is used up
+                self._expected(m, action)
+                continue
             changed = self._on_event(m, action, attrs) or changed
         self._reapply_pending()
         if changed:
