@@ -30,6 +30,7 @@ import contextlib
 import json
 import re
 import shutil
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -145,7 +146,7 @@ class Plane:
         self._client = http_client(timeout=2.0)
         self._seen: dict[str, _Seen] = {}
         self._for: dict[str, float] = {}
-        self.errors: list[str] = []
+        self.errors: deque[str] = deque(maxlen=100)  # the latest polls that failed (Prometheus gone, a timeout)
 
     # ---- start
     def start(self) -> None:
