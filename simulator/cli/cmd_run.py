@@ -60,17 +60,18 @@ def run(
     path = resolve(scenario)
     s = load_scenario(path, variant)
     refuse_on(backend, specs_from_scenario(s))  # your own service's form and the backend: said before anything starts
-    plane = _plane(monitor, rules, s.monitoring.plane)
+    plane, team_rules = _plane(monitor, rules, s.monitoring.plane), None
     if plane == "prometheus":  # both servers installed (else exit 3), the team's rule files sound (else exit 2)
         from simulator.monitor.prometheus.plane import require
         from simulator.monitor.prometheus.userrules import load_team_rules
 
         require()
-        load_team_rules(s, rules)
+        team_rules = load_team_rules(s, rules)
     options = RunOptions(backend=backend, responder=responder, time_scale=time_scale, seed=seed, out=out,
                          tracker_url=tracker, receivers=list(receiver),
                          max_duration=parse_duration(max_duration) if max_duration else None, workers=workers,
-                         interval=interval, keep_targets=keep_targets, monitor=plane, rules=list(rules))
+                         interval=interval, keep_targets=keep_targets, monitor=plane, rules=list(rules),
+                         team_rules=team_rules)
     if keep_tracker and tracker_port:  # a taken port is said now, not after the run
         server.bind("127.0.0.1", tracker_port, "--tracker-port").close()
     with Dashboard(live=None if not as_json else False) as dash:

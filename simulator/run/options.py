@@ -42,6 +42,9 @@ class RunOptions:
     monitor: str | None = None
     #: the team's own Prometheus rule files, beside the scenario's ``prometheus_rules`` (prometheus plane only)
     rules: list[Path] = field(default_factory=list)
+    #: those files and the scenario's, already checked (``userrules.RuleFiles``, by the CLI before anything
+    #: started); None: the runner checks them itself (a drill's runs)
+    team_rules: Any = None
 
     @property
     def policy(self) -> str | None:

@@ -322,7 +322,7 @@ class Runner:
             return None
         from simulator.monitor.prometheus.plane import Plane
         from simulator.monitor.prometheus.userrules import load_team_rules
-        team = load_team_rules(s, opts.rules)  # checked again here: a drill's runs do not pass the CLI
+        team = opts.team_rules if opts.team_rules is not None else load_team_rules(s, opts.rules)
         plane = services.plane = Plane(self.run_dir, s, {n: t.url for n, t in targets.items()}, run_id=self.run_id,
                                        time_scale=self.time_scale, interval=self.interval, receivers=receivers,
                                        journal=self.journal, user_rules=team)

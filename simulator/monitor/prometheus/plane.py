@@ -27,7 +27,6 @@ receiver must be a loopback URL.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import shutil
 from collections import deque
@@ -42,6 +41,7 @@ import httpx
 import psutil
 import yaml
 
+from simulator.bounded import load_json
 from simulator.errors import EnvironmentProblem, SafetyViolation
 from simulator.http import http_client
 from simulator.journal import Journal
@@ -143,6 +143,7 @@ class Plane:
         self.prometheus_url = self.alertmanager_url = ""
         self.sources: list[RuleSource] = []
         self._procs: dict[str, Any] = {}
+        self._started: dict[str, dict[str, float]] = {}
         self._client = http_client(timeout=2.0)
         self._seen: dict[str, _Seen] = {}
         self._for: dict[str, float] = {}
@@ -229,12 +230,9 @@ class Plane:
             self._record(name, proc.pid, psutil.Process(proc.pid).create_time())
 
     def _record(self, name: str, pid: int, create_time: float) -> None:
-        path = RunDir(self.folder.parent).plane_json
-        data: dict[str, Any] = {}
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(path.read_text())
-        data[name] = {"pid": pid, "create_time": create_time}
-        write_json_atomic(path, data)
+        """``plane.json``: every server started so far, written before the next one starts (for cleanup)."""
+        self._started[name] = {"pid": pid, "create_time": create_time}
+        write_json_atomic(RunDir(self.folder.parent).plane_json, self._started)
 
     def _tail(self, log: Path) -> str:
         with contextlib.suppress(OSError):
@@ -346,9 +344,8 @@ class Plane:
 
 def stop_leftovers(run_dir: Path) -> int:
     """``gameday cleanup``: stop the Prometheus and Alertmanager a killed run left (by pid and start time)."""
-    path = RunDir(run_dir).plane_json
     try:
-        data = json.loads(path.read_text())
+        data = load_json(RunDir(run_dir).plane_json)  # a run folder is input: bounded, never a traceback
     except (OSError, ValueError):
         return 0
     stopped = 0
