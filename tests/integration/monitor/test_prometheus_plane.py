@@ -120,13 +120,15 @@ def test_the_alerts_reach_the_tracker_through_alertmanager(seed: tuple[dict, Pat
 
 
 def test_prometheus_and_the_embedded_engine_fire_together(seed: tuple[dict, Path, set[str]]) -> None:
-    """Every alert both planes fired after the fault, within two monitor intervals of each other (README, "How
-    close the two planes are": the scrape's phase, rates extrapolated over at least four scrapes where the
-    embedded engine sums whole intervals, attempts where it counts requests); a trend rule within its own
-    ``for`` (its slope rises slowly as the window fills with the leak, so a small difference in the fitted slope
-    moves the crossing by several intervals) -- except a latency percentile: Prometheus takes the window's
-    quantile from the pooled histogram, the embedded engine a request-weighted mean of each interval's
-    percentile, so their p95 over a window differ."""
+    """Every alert both planes fired after the fault, close together (README, "How close the two planes are"):
+    Prometheus at most two monitor intervals after the embedded engine, and at most three before it. Prometheus
+    scrapes and evaluates twice per interval and extrapolates its rates, while the embedded engine sums whole
+    intervals once each has ended, on a thread a busy machine delays: on a loaded CI machine, before the
+    monitor's ticks were locked to the load generator's phase, Prometheus fired up to 2.3 intervals first.
+    A trend rule: within its own ``for`` either way (its slope rises slowly as the window fills with the leak,
+    so a small difference in the fitted slope moves the crossing by several intervals). A latency percentile is
+    left out: Prometheus takes the window's quantile from the pooled histogram, the embedded engine a
+    request-weighted mean of each interval's percentile, so their p95 over a window differ."""
     _summary, run_dir, expected = seed
     started = _events(run_dir, "run.started")[0].data
     step = started["time_scale"] * started["interval"]
@@ -135,9 +137,10 @@ def test_prometheus_and_the_embedded_engine_fire_together(seed: tuple[dict, Path
     prometheus, embedded = _fired(run_dir), _fired(run_dir, "alert.embedded")
     both = (set(prometheus) & set(embedded)) - {"HighLatencyP95"}
     assert expected <= both
-    apart = {name: round(prometheus[name] - embedded[name], 1) for name in both}
-    bound = {name: max(2 * step, rules[name].for_ if rules[name].kind == "trend" else 0.0) for name in both}
-    assert all(abs(apart[name]) <= bound[name] for name in both), (apart, bound)
+    apart = {name: round((prometheus[name] - embedded[name]) / step, 2) for name in both}  # in intervals
+    trend = {name: rules[name].for_ / step for name in both if rules[name].kind == "trend"}
+    assert all(-max(3.0, trend.get(name, 0.0)) <= apart[name] <= max(2.0, trend.get(name, 0.0)) for name in both), \
+        (apart, trend)
 
 
 def test_both_servers_stop_with_the_run(seed: tuple[dict, Path, set[str]]) -> None:
