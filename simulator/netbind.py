@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import random
 import socket
 
 from simulator.errors import EnvironmentProblem, InputError
@@ -67,9 +68,33 @@ def listen_tcp(host: str, port: int, *, busy: str, backlog: int = 128, inheritab
     return sock
 
 
+#: where :func:`free_port` looks first: below the kernel's ephemeral range, which outgoing connections also draw
+#: their source ports from (with many loopback connections a port picked there may be a connection's by the
+#: time the child binds it: seen as Docker's "address already in use" with two test runs side by side)
+QUIET_PORTS = (20000, 32767)
+
+
+def _ephemeral_low(default: int = 32768) -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return default
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free on ``host`` right now, for a child that binds it itself (a small race: another process may take
-    it first; the child then fails to start and says so)."""
+    it first; the child then fails to start and says so). Tried first at random below the kernel's ephemeral range
+    (``QUIET_PORTS``), where no outgoing connection takes it meanwhile; else any port the kernel gives."""
+    low, high = QUIET_PORTS[0], min(QUIET_PORTS[1], _ephemeral_low() - 1)
+    for _ in range(20 if high >= low else 0):
+        port = random.randint(low, high)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])

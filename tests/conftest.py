@@ -52,3 +52,30 @@ def browser(chromium_path: str):
         instance = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
         yield instance
         instance.close()
+
+
+#: the longest test files (from ``--durations`` on CI), scheduled first when the suite runs on several workers
+#: (``make test``: pytest-xdist, ``--dist loadgroup``), so no worker starts a ten-minute run at the end
+LONGEST_FIRST = (
+    "tests/integration/run/test_memory_leak_story.py",
+    "tests/integration/run/test_link_latency_failover.py",
+    "tests/integration/monitor/test_prometheus_plane.py",
+    "tests/integration/targets/test_kinto_example.py",
+    "tests/integration/run/test_gaming_team.py",
+    "tests/docker/test_own_image.py",
+    "tests/integration/targets/test_own_service_process.py",
+    "tests/integration/monitor/test_prometheus_team_rules.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest files first; under pytest-xdist (``--dist loadgroup``) each file is one unit of work, so its
+    module-scoped runs are shared by its tests on one worker. (Tests marked ``alone`` -- the CPU hog, whose
+    runaway process takes a core, and the seed runs at x30 whose alerts sit near their thresholds -- are left
+    to a part of ``make test`` of their own, one at a time.)"""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))

@@ -33,10 +33,6 @@ from simulator.monitor.series import Series
 from simulator.monitor.tiers import thresholds_for
 from simulator.monitor.webhook import WebhookSender
 
-#: how long after the load generator's lines are due the monitor ticks, in intervals (they are written together,
-#: once per interval, and reach :meth:`Monitor.feed_load` within milliseconds of each other)
-PHASE_GRACE = 0.1
-
 
 class AlertPlane(Protocol):
     """Another plane that does the alerting (``simulator.monitor.prometheus.Plane``): it takes the figures,
@@ -144,7 +140,6 @@ class Monitor:
         self._lock = threading.Lock()
         self._tick_lock = threading.Lock()
         self._pending: dict[str, list[LoadStats]] = {}
-        self._arrived: float | None = None  # monotonic time the latest load line arrived
         self._latest: dict[str, Sample] = {}
         self.dropped_lines = 0
         self.errors: list[str] = []
@@ -179,7 +174,6 @@ class Monitor:
             return False
         with self._lock:
             self._pending.setdefault(target, []).append(stats)
-            self._arrived = time.monotonic()
         if self.plane is not None:
             self.plane.exporter.add_load(stats if stats.target == target else stats.model_copy(update={"target":
                                                                                                       target}))
@@ -270,22 +264,11 @@ class Monitor:
                 self.tick(game_time())
             except Exception as exc:  # noqa: BLE001 - keep monitoring; the runner reads .errors
                 self.errors.append(f"{type(exc).__name__}: {exc}")
-            next_at = self._phase(next_at + self.interval)
+            next_at += self.interval
             delay = next_at - time.monotonic()
             if delay < 0:  # fell behind: do not burst to catch up
                 next_at, delay = time.monotonic(), 0.0
             self._stop.wait(delay)
-
-    def _phase(self, planned: float) -> float:
-        """The next tick, locked to the load generator's phase: a little after its next interval's lines are due
-        (they come once per interval, on its own clock), so each tick evaluates the interval that just ended rather
-        than one up to an interval old. The shift is at most half an interval; with no recent line, ``planned``."""
-        with self._lock:
-            arrived = self._arrived
-        if arrived is None or planned - arrived > 3 * self.interval:
-            return planned
-        due = arrived + PHASE_GRACE * self.interval
-        return due + round((planned - due) / self.interval) * self.interval
 
     def stop(self) -> None:
         self._stop.set()

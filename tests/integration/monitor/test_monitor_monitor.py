@@ -162,36 +162,3 @@ def test_own_ticking_thread(tmp_path):
         journal.close()
     assert monitor._thread is None and monitor.errors == []
     assert len(read_events(tmp_path / "journal.jsonl", "sample")) >= 3
-
-
-def test_the_ticks_lock_to_the_load_generators_phase():
-    """Lines come once per interval on the load generator's own clock (here 0.45 interval after the monitor
-    started): after the first ticks, each tick comes shortly after a line, so it evaluates the interval that just
-    ended, not one up to an interval old."""
-    interval = 0.4
-    monitor = Monitor({"a": TargetSpec(None, "standard", None)}, interval=interval)
-    arrivals: list[float] = []
-    ticks: list[tuple[float, int]] = []
-    real_tick = monitor.tick
-
-    def tick(game_time: float):
-        result = real_tick(game_time)
-        ticks.append((time.monotonic(), result.samples[0].load_lines))
-        return result
-
-    monitor.tick = tick  # type: ignore[method-assign]
-    start = time.monotonic()
-    monitor.start(lambda: time.monotonic() - start)
-    try:
-        time.sleep(0.45 * interval)
-        for _ in range(14):
-            arrivals.append(time.monotonic())
-            assert monitor.feed_load({"target": "a", "requests": 5, "status_2xx": 5})
-            time.sleep(interval - (time.monotonic() - arrivals[-1]))
-    finally:
-        monitor.close()
-    late = [t for t, _ in ticks if t > arrivals[3]]
-    # every tick after the lock reads the line that came just before it: not half an interval or more later
-    since = [min(t - a for a in arrivals if a <= t) for t in late if t < arrivals[-1]]
-    assert len(since) >= 8 and max(since) < 0.35 * interval, [round(s / interval, 2) for s in since]
-    assert all(lines == 1 for t, lines in ticks if arrivals[3] < t < arrivals[-1])

@@ -123,8 +123,8 @@ def test_prometheus_and_the_embedded_engine_fire_together(seed: tuple[dict, Path
     """Every alert both planes fired after the fault, close together (README, "How close the two planes are"):
     Prometheus at most two monitor intervals after the embedded engine, and at most three before it. Prometheus
     scrapes and evaluates twice per interval and extrapolates its rates, while the embedded engine sums whole
-    intervals once each has ended, on a thread a busy machine delays: on a loaded CI machine, before the
-    monitor's ticks were locked to the load generator's phase, Prometheus fired up to 2.3 intervals first.
+    intervals on its own tick, which reads the load generator's latest figures, up to an interval old, on a
+    thread a busy machine delays: on a loaded CI machine Prometheus fired up to 2.3 intervals first.
     A trend rule: within its own ``for`` either way (its slope rises slowly as the window fills with the leak,
     so a small difference in the fitted slope moves the crossing by several intervals). A latency percentile is
     left out: Prometheus takes the window's quantile from the pooled histogram, the embedded engine a

@@ -1,0 +1,84 @@
+"""Wall time of the test suite as a developer and CI run it, against the machine's CPU floor measured in the
+same run.
+
+    PYTHONPATH=. .venv/bin/python bench/test_suite.py [--json] [--whole] [--serial]
+
+* ``make test-fast``'s pytest (the fast set on 4 workers, pytest-xdist), and with ``--whole`` the three parts
+  of ``make test`` (the fast set; the slow, Docker and browser tests on 2 workers; the tests marked ``alone``
+  on one), each in its own process.
+* Baseline: the CPU floor, the CPU seconds the run's processes used (user + system, every child process
+  counted) divided by the machine's cores: no schedule on this machine can finish sooner. The ratio wall /
+  floor says how much of the wall time is waiting (game clocks, start-ups, timeouts) rather than work.
+* ``--serial`` also runs the fast set on one process (the way ``make test-fast`` ran before issue #18), a
+  second baseline: what the workers buy.
+
+Issue #18's goals: ``make test-fast`` <= 2 min and ``.ci/run`` <= 8 min (CI's own figure adds the setup:
+apt, dockerd, the image, ruff). Exit code 0 either way (figures, not a test); 1 when the suite fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = "not slow and not docker and not browser and not alone"
+WORKERS = ["--dist", "loadgroup", "--no-loadscope-reorder"]
+GOALS = {"fast set (make test-fast)": 120.0, "whole suite (make test)": 480.0}
+
+
+def timed(label: str, args: list[str]) -> dict:
+    """One pytest run in its own process: wall seconds, CPU seconds of every process it started, exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    tail = done.stdout.strip().splitlines()[-1:] or [""]
+    return {"label": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "returncode": done.returncode,
+            "summary": tail[0]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--whole", action="store_true", help="also the slow, Docker and browser part of make test")
+    parser.add_argument("--serial", action="store_true", help="also the fast set on one process (a baseline)")
+    args = parser.parse_args()
+    cores = os.cpu_count() or 1
+    runs = [timed("fast set (make test-fast)", ["-n", "4", *WORKERS, "-m", FAST])]
+    if args.serial:
+        runs.append(timed("fast set, one process", ["-m", FAST]))
+    if args.whole:
+        slow = timed("slow, Docker and browser part", ["-n", "2", *WORKERS, "-m", f"not ({FAST}) and not alone"])
+        alone = timed("the CPU hog, alone", ["-m", "alone"])
+        parts = [runs[0], slow, alone]
+        runs += [slow, alone, {"label": "whole suite (make test)", "wall_s": round(sum(p["wall_s"] for p in parts), 1),
+                               "cpu_s": round(sum(p["cpu_s"] for p in parts), 1),
+                               "returncode": max(p["returncode"] for p in parts), "summary": "the three parts"}]
+    for run in runs:
+        run["cpu_floor_s"] = round(run["cpu_s"] / cores, 1)
+        run["ratio_to_floor"] = round(run["wall_s"] / max(run["cpu_floor_s"], 1e-9), 2)
+        run["goal_s"] = GOALS.get(run["label"])
+    if args.json:
+        print(json.dumps({"cores": cores, "runs": runs}, indent=2))
+    else:
+        print(f"baseline: the CPU floor, CPU seconds of the run's processes / {cores} cores")
+        for run in runs:
+            goal = f", goal <= {run['goal_s']:.0f} s" if run["goal_s"] else ""
+            print(f"  {run['label']:<32} wall {run['wall_s']:>7.1f} s   floor {run['cpu_floor_s']:>7.1f} s   "
+                  f"ratio {run['ratio_to_floor']:.2f}x{goal}   ({run['summary']})")
+    return 1 if any(r["returncode"] for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
