@@ -21,12 +21,12 @@ demo: install
 
 FAST     = not slow and not docker and not browser and not alone
 # pytest-xdist: one test file per worker at a time (a file's shared runs stay in one process), the longest files
-# first (tests/conftest.py: LONGEST_FIRST)
+# first and the CPU hog last (tests/conftest.py: LONGEST_FIRST, LAST)
 WORKERS  = --dist loadgroup --no-loadscope-reorder
 
 ## The whole test suite (CI runs exactly this), in three parts that always all run (either failing fails it):
-## the fast set on 4 workers; the slow, Docker and browser tests on 2; then the tests marked `alone` (the CPU
-## hog, which takes a core; the seed runs at x30 near their thresholds) one at a time, beside nothing.
+## the fast set on 4 workers; the slow, Docker and browser tests on 2 (the CPU hog last); then the tests marked
+## `alone` (the seed runs at x30, near their thresholds) one at a time, beside nothing.
 test: install
 	$(BIN)/python -m pytest -n 4 $(WORKERS) -m "$(FAST)" -q; fast=$$?; \
 	$(BIN)/python -m pytest -n 2 $(WORKERS) -m "not ($(FAST)) and not alone" --durations=20; slow=$$?; \

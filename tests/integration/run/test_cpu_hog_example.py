@@ -16,8 +16,9 @@ from simulator.rundir import RunDir
 from simulator.scenario import load_scenario
 from simulator.scoring.config import load_config
 
-# two real runs of several wall minutes each; the hog takes a core, so nothing runs beside it (``make test``)
-pytestmark = [pytest.mark.slow, pytest.mark.alone, pytest.mark.timeout(1800)]
+# two real runs of several wall minutes each; the hog takes a core, so ``make test`` runs them last of the slow
+# tests (``tests/conftest.py``, ``LAST``), after the runs its load would disturb
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "cpu-hog" / "auth-cpu-hog.yaml"
 
