@@ -31,10 +31,22 @@ def run(tmp_path: Path, responder: str, **options: object):
     return result, card
 
 
+def came_back_by_itself(journal: Path) -> bool:
+    """The steady state came back on its own before the first kill: on this 2-core machine auth's p95 under the hog
+    can sit near the tier's 200 ms and flap (seen three times in one day, idle and busy: restored 0.9 s before
+    the kill, or lost and restored for ten minutes with the alert firing late; the card then rightly says the
+    recovery came without a team action). Such a run does not test the claim."""
+    events = [e.kind for e in read_events(journal) if e.kind in ("steady_state.restored", "ops.kill")]
+    return "steady_state.restored" in events[:events.index("ops.kill") if "ops.kill" in events else 0]
+
+
 def test_the_responder_finds_and_kills_the_runaway_process_and_scores_90(gameday_home: Path, tmp_path: Path) -> None:
-    result, card = run(tmp_path, "auto")
+    for attempt in range(2):  # once more only when the world flapped back before the kill and the card said so
+        result, card = run(tmp_path / f"try{attempt}", "auto")
+        journal = RunDir(result.run_dir).journal
+        if card.item("mitigation.choice").status == "met" or not came_back_by_itself(journal):
+            break
     assert str(result.outcome) == "recovered", result.reason
-    journal = RunDir(result.run_dir).journal
     lost = list(read_events(journal, "steady_state.lost"))
     assert lost and any("p95" in str(p) for p in lost[0].data["probes"]), "the hog did not slow auth down"
     with Ledger.of_run(result.run_dir) as ledger:
