@@ -51,7 +51,7 @@ def timed(label: str, args: list[str]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--whole", action="store_true", help="also the slow, Docker and browser part of make test")
+    parser.add_argument("--whole", action="store_true", help="also make test's other two parts (the whole suite)")
     parser.add_argument("--serial", action="store_true", help="also the fast set on one process (a baseline)")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
@@ -60,7 +60,7 @@ def main() -> int:
         runs.append(timed("fast set, one process", ["-m", FAST]))
     if args.whole:
         slow = timed("slow, Docker and browser part", ["-n", "2", *WORKERS, "-m", f"not ({FAST}) and not alone"])
-        alone = timed("the CPU hog, alone", ["-m", "alone"])
+        alone = timed("the seed runs, one at a time", ["-m", "alone"])
         parts = [runs[0], slow, alone]
         runs += [slow, alone, {"label": "whole suite (make test)", "wall_s": round(sum(p["wall_s"] for p in parts), 1),
                                "cpu_s": round(sum(p["cpu_s"] for p in parts), 1),

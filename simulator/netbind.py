@@ -10,6 +10,7 @@ TCP, and without it every kept-alive response waits out a 40 ms delayed ACK (Nag
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import random
 import socket
@@ -74,7 +75,9 @@ def listen_tcp(host: str, port: int, *, busy: str, backlog: int = 128, inheritab
 QUIET_PORTS = (20000, 32767)
 
 
+@functools.cache
 def _ephemeral_low(default: int = 32768) -> int:
+    """The kernel's lowest ephemeral port (read once per process)."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
             return int(f.read().split()[0])
@@ -82,11 +85,11 @@ def _ephemeral_low(default: int = 32768) -> int:
         return default
 
 
-def free_port(host: str = "127.0.0.1") -> int:
+def free_port(host: str = "127.0.0.1", quiet: tuple[int, int] = QUIET_PORTS) -> int:
     """A port free on ``host`` right now, for a child that binds it itself (a small race: another process may take
     it first; the child then fails to start and says so). Tried first at random below the kernel's ephemeral range
-    (``QUIET_PORTS``), where no outgoing connection takes it meanwhile; else any port the kernel gives."""
-    low, high = QUIET_PORTS[0], min(QUIET_PORTS[1], _ephemeral_low() - 1)
+    (``quiet``), where no outgoing connection takes it meanwhile; else any port the kernel gives."""
+    low, high = quiet[0], min(quiet[1], _ephemeral_low() - 1)
     for _ in range(20 if high >= low else 0):
         port = random.randint(low, high)
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
