@@ -120,15 +120,19 @@ def test_the_alerts_reach_the_tracker_through_alertmanager(seed: tuple[dict, Pat
 
 
 def test_prometheus_and_the_embedded_engine_fire_together(seed: tuple[dict, Path, set[str]]) -> None:
-    """Every alert both planes fired after the fault, close together (README, "How close the two planes are"):
+    """Every alert both planes fired after the fault, close together (README, "How close the two planes are").
+    The alerts the fault must raise (the seed's signature, whose signal crosses its threshold decisively):
     Prometheus at most two monitor intervals after the embedded engine, and at most three before it. Prometheus
     scrapes and evaluates twice per interval and extrapolates its rates, while the embedded engine sums whole
     intervals on its own tick, which reads the load generator's latest figures, up to an interval old, on a
     thread a busy machine delays: on a loaded CI machine Prometheus fired up to 2.3 intervals first.
     A trend rule: within its own ``for`` either way (its slope rises slowly as the window fills with the leak,
-    so a small difference in the fitted slope moves the crossing by several intervals). A latency percentile is
-    left out: Prometheus takes the window's quantile from the pooled histogram, the embedded engine a
-    request-weighted mean of each interval's percentile, so their p95 over a window differ."""
+    so a small difference in the fitted slope moves the crossing by several intervals).
+    Any other alert both fired, whose signal may hover at its threshold (after the pool drains, payments' error
+    share runs 1-6.5 % per interval against HighErrorRate's 5 %; on CI Prometheus fired it 2.5 intervals after
+    the embedded engine): on the same episode of the signal, within the rule's window plus its ``for``.
+    A latency percentile is left out: Prometheus takes the window's quantile from the pooled histogram, the
+    embedded engine a request-weighted mean of each interval's percentile, so their p95 over a window differ."""
     _summary, run_dir, expected = seed
     started = _events(run_dir, "run.started")[0].data
     step = started["time_scale"] * started["interval"]
@@ -138,9 +142,18 @@ def test_prometheus_and_the_embedded_engine_fire_together(seed: tuple[dict, Path
     both = (set(prometheus) & set(embedded)) - {"HighLatencyP95"}
     assert expected <= both
     apart = {name: round((prometheus[name] - embedded[name]) / step, 2) for name in both}  # in intervals
-    trend = {name: rules[name].for_ / step for name in both if rules[name].kind == "trend"}
-    assert all(-max(3.0, trend.get(name, 0.0)) <= apart[name] <= max(2.0, trend.get(name, 0.0)) for name in both), \
-        (apart, trend)
+
+    def bounds(name: str) -> tuple[float, float]:
+        spec = rules[name]
+        if name not in expected:
+            episode = (spec.window + spec.for_) / step
+            return -episode, episode
+        own = spec.for_ / step if spec.kind == "trend" else 0.0
+        return -max(3.0, own), max(2.0, own)
+
+    outside = {name: (apart[name], bounds(name)) for name in both
+               if not bounds(name)[0] <= apart[name] <= bounds(name)[1]}
+    assert not outside, (outside, apart)
 
 
 def test_both_servers_stop_with_the_run(seed: tuple[dict, Path, set[str]]) -> None:
