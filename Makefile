@@ -6,6 +6,12 @@ STAMP    = $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install demo test test-fast lint bench images clean
 
+# Python's own bytecode cache on, even where the environment turns it off (PYTHONDONTWRITEBYTECODE=1): without it
+# every process compiles every module it imports from source, and pytest rewrites the asserts of every module of
+# its plugins' packages (simulator, hypothesis, faker, schemathesis ...) in each worker on each run. With it, a
+# second `make test-fast` collects in 5.6 s instead of 12.8 and uses 353 CPU seconds instead of 441 (bench/README).
+unexport PYTHONDONTWRITEBYTECODE
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,postgres,examples]'
