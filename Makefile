@@ -39,7 +39,7 @@ test: install
 	$(BIN)/python -m pytest -m "alone" --durations=5; alone=$$?; \
 	test $$fast -eq 0 && test $$slow -eq 0 && test $$alone -eq 0
 
-## The fast set, for a developer's inner loop (about 3.5 minutes on 2 cores).
+## The fast set, for a developer's inner loop (about 3 minutes 10 seconds on 2 cores).
 test-fast: install
 	$(BIN)/python -m pytest -n 4 $(WORKERS) -m "$(FAST)" -q
 

@@ -150,8 +150,10 @@ FAULT_KINDS: dict[str, FaultKind] = {
         FaultKind("process.kill", "process", KillParams, "send a signal (not a stop signal: that is process.pause); "
                                                          "the supervisor restarts per policy"),
         FaultKind("process.restart", "process", NoParams, "restart the target's process"),
-        FaultKind("process.cpu_hog", "process", CpuHogParams, "burn CPU beside the target"),
-        FaultKind("process.memory_hog", "process", MemoryHogParams, "allocate memory beside the target"),
+        FaultKind("process.cpu_hog", "process", CpuHogParams, "burn CPU beside the target, on its host "
+                  "(inside its CPU limit when it has one)"),
+        FaultKind("process.memory_hog", "process", MemoryHogParams, "allocate memory beside the target, on its "
+                  "host"),
         *[FaultKind(f"container.{name}", "container", params, summary, backends=("docker",))
           for name, params, summary in [
             ("pause", NoParams, "freeze every process of the container (docker pause; revert unpause)"),

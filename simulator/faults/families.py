@@ -16,6 +16,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -25,6 +26,7 @@ from simulator.faults.container import FAMILY as CONTAINER
 from simulator.faults.context import Context, Family
 from simulator.procs import same_process, spawn, stop_process
 from simulator.rundir import RunDir
+from simulator.targets import cpulimit
 from simulator.targets.processes import hog_marker
 
 
@@ -130,6 +132,15 @@ class ProxyFamily:
         return None
 
 
+def host_group(run_id: str, target: str) -> Path | None:
+    """The target's CPU-limit group (``targets[].cpus`` on the local backend: its host's CPUs), which a hog on
+    its host joins, so the runaway process competes for the CPUs the target has, on any machine; None where the
+    target has no group (no limit, or the Docker backend: there the hog competes for the machine's CPUs)."""
+    found = cpulimit.controller()
+    leaf = found.group(run_id, target) if found is not None else None
+    return leaf if leaf is not None and leaf.is_dir() else None
+
+
 class ProcessFamily:
     """Signals to the target's process, restarts through the supervisor, hogs beside it."""
 
@@ -155,15 +166,16 @@ class ProcessFamily:
         elif kind in ("process.cpu_hog", "process.memory_hog"):
             marker = hog_marker(ctx.view.run_id, ctx.fault_id)
             log = RunDir(ctx.view.run_dir).hog_log(ctx.fault_id)
+            host = host_group(ctx.view.run_id, target)
             if kind == "process.cpu_hog":
                 for _ in range(params.get("workers", 1)):
                     p = spawn([sys.executable, "-m", "simulator.faults.hog", "cpu", "--seconds", str(ctx.lifetime),
-                               "--marker", marker], log, detached=True)
+                               "--marker", marker], log, detached=True, cgroup=host)
                     revert["hogs"].append(_ident(p.pid))
             else:
                 p = spawn([sys.executable, "-m", "simulator.faults.hog", "memory", "--bytes", str(params["size"]),
                            "--seconds", str(ctx.lifetime), "--marker", marker], log, stdout=subprocess.PIPE,
-                          detached=True)
+                          detached=True, cgroup=host)
                 revert["hogs"].append(_ident(p.pid))
                 if p.stdout is not None and p.stdout.readline().strip() != b"allocated":
                     raise EnvironmentProblem(f"memory hog failed to allocate {params['size']} bytes (log: {log})")

@@ -12,6 +12,7 @@ import psutil
 import pytest
 from faults_helpers import gameday, journal, wait_for
 
+from simulator.faults.engine import FaultEngine
 from simulator.procs import same_process
 from simulator.rundir import RunDir
 from simulator.scenario.model import Target
@@ -85,3 +86,37 @@ def test_after_kill_9_cleanup_removes_the_group(private_run, gameday_home: Path)
     out = gameday(gameday_home, "cleanup", "--run", view.run_id)
     assert out.returncode == 0, out.stderr
     assert not FOUND.group(view.run_id).exists()
+
+
+def test_a_hog_on_a_limited_targets_host_shares_its_cpus(private_run, gameday_home: Path) -> None:
+    """A runaway process on the target's host competes for the CPUs the target has (its group), not the whole
+    machine's: the hogs join the target's group, the kernel throttles them there, and after the revert and the
+    run's teardown nothing is left in it. On an unlimited target a hog has no limit."""
+    limited = target_spec(Target(name="auth", app="auth", cpus=0.5))
+    view = private_run([limited], name="cpus-hog")
+    assert FOUND is not None
+    leaf = FOUND.group(view.run_id, "auth")
+    engine = FaultEngine(view)
+    try:
+        entry = engine.inject("process.cpu_hog", "auth", {"workers": 2})
+        hogs = [h["pid"] for h in engine.ledger.get(entry.id).revert["hogs"]]
+        assert len(hogs) == 2 and all(quota(pid) == pytest.approx(0.5) for pid in hogs)
+        assert set(hogs) | {view.target("auth").pid} <= set(cpulimit.members(leaf))
+        before = cpulimit.throttled(leaf)
+        wait_for(lambda: cpulimit.throttled(leaf) > before + 2, 10, what="the kernel throttling the group")
+        assert engine.revert(entry.id).state == "reverted"
+        assert set(cpulimit.members(leaf)) & set(hogs) == set()
+    finally:
+        engine.close()
+    out = gameday(gameday_home, "targets", "down", "--run", view.run_id)
+    assert out.returncode == 0, out.stderr
+    assert not FOUND.group(view.run_id).exists()
+    free = private_run([target_spec(Target(name="auth", app="auth"))], name="cpus-hog-free")
+    engine = FaultEngine(free)
+    try:
+        entry = engine.inject("process.cpu_hog", "auth", {"workers": 1})
+        [hog] = [h["pid"] for h in engine.ledger.get(entry.id).revert["hogs"]]
+        assert quota(hog) is None and not FOUND.group(free.run_id).exists()
+        assert engine.revert(entry.id).state == "reverted"
+    finally:
+        engine.close()

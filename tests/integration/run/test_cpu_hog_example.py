@@ -1,7 +1,11 @@
-"""The CPU-hog example end to end (examples/cpu-hog): the runaway process beside auth really drives auth's p95
-over the critical tier's 200 ms on this machine; the automated responder looks at the host's processes and kills
-the runaway one (the hog, by its pid: never auth itself), the card credits the kill and scores >= 90; a team doing
-nothing scores far lower."""
+"""The CPU-hog example end to end (examples/cpu-hog): the runaway processes on auth's host (its one CPU, a kernel
+CPU limit they share with it) really drive auth's p95 over the critical tier's 200 ms; the automated responder
+looks at the host's processes and kills the runaway ones (the hogs, by their pids: never auth itself), the card
+credits the kill and scores >= 90; a team doing nothing scores far lower.
+
+Until auth's host had a CPU of its own, the hogs spun on the machine's two cores and auth's p95 sat at 200-320 ms,
+flapping at the bound: the steady state came back by itself before the kill in three runs of one day, and the
+test ran the scenario a second time in such a case. With the shared CPU it sits at a median 360-470 ms."""
 
 from __future__ import annotations
 
@@ -15,10 +19,13 @@ from simulator.run import RunOptions, run_scenario, score_result
 from simulator.rundir import RunDir
 from simulator.scenario import load_scenario
 from simulator.scoring.config import load_config
+from simulator.targets import cpulimit
 
 # two real runs of several wall minutes each; the hog takes a core, so ``make test`` runs them last of the slow
 # tests (``tests/conftest.py``, ``LAST``), after the runs its load would disturb
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+WHY = cpulimit.problem()
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800),
+              pytest.mark.skipif(WHY is not None, reason=f"the example's host CPU needs a CPU limit: {WHY}")]
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "cpu-hog" / "auth-cpu-hog.yaml"
 
@@ -31,21 +38,9 @@ def run(tmp_path: Path, responder: str, **options: object):
     return result, card
 
 
-def came_back_by_itself(journal: Path) -> bool:
-    """The steady state came back on its own before the first kill: on this 2-core machine auth's p95 under the hog
-    can sit near the tier's 200 ms and flap (seen three times in one day, idle and busy: restored 0.9 s before
-    the kill, or lost and restored for ten minutes with the alert firing late; the card then rightly says the
-    recovery came without a team action). Such a run does not test the claim."""
-    events = [e.kind for e in read_events(journal) if e.kind in ("steady_state.restored", "ops.kill")]
-    return "steady_state.restored" in events[:events.index("ops.kill") if "ops.kill" in events else 0]
-
-
 def test_the_responder_finds_and_kills_the_runaway_process_and_scores_90(gameday_home: Path, tmp_path: Path) -> None:
-    for attempt in range(2):  # once more only when the world flapped back before the kill and the card said so
-        result, card = run(tmp_path / f"try{attempt}", "auto")
-        journal = RunDir(result.run_dir).journal
-        if card.item("mitigation.choice").status == "met" or not came_back_by_itself(journal):
-            break
+    result, card = run(tmp_path, "auto")
+    journal = RunDir(result.run_dir).journal
     assert str(result.outcome) == "recovered", result.reason
     lost = list(read_events(journal, "steady_state.lost"))
     assert lost and any("p95" in str(p) for p in lost[0].data["probes"]), "the hog did not slow auth down"
