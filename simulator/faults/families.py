@@ -16,7 +16,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import psutil
@@ -132,15 +131,6 @@ class ProxyFamily:
         return None
 
 
-def host_group(run_id: str, target: str) -> Path | None:
-    """The target's CPU-limit group (``targets[].cpus`` on the local backend: its host's CPUs), which a hog on
-    its host joins, so the runaway process competes for the CPUs the target has, on any machine; None where the
-    target has no group (no limit, or the Docker backend: there the hog competes for the machine's CPUs)."""
-    found = cpulimit.controller()
-    leaf = found.group(run_id, target) if found is not None else None
-    return leaf if leaf is not None and leaf.is_dir() else None
-
-
 class ProcessFamily:
     """Signals to the target's process, restarts through the supervisor, hogs beside it."""
 
@@ -166,7 +156,9 @@ class ProcessFamily:
         elif kind in ("process.cpu_hog", "process.memory_hog"):
             marker = hog_marker(ctx.view.run_id, ctx.fault_id)
             log = RunDir(ctx.view.run_dir).hog_log(ctx.fault_id)
-            host = host_group(ctx.view.run_id, target)
+            # on the target's host: inside its CPU-limit group when it has one (targets[].cpus, local backend), so
+            # the runaway process competes for the target's CPUs on any machine; else for the machine's
+            host = cpulimit.existing(ctx.view.run_id, target)
             if kind == "process.cpu_hog":
                 for _ in range(params.get("workers", 1)):
                     p = spawn([sys.executable, "-m", "simulator.faults.hog", "cpu", "--seconds", str(ctx.lifetime),

@@ -89,6 +89,13 @@ def create(run_id: str, target: str, cpus: float, found: Controller | None = Non
     return leaf
 
 
+def existing(run_id: str, name: str, found: Controller | None = None) -> Path | None:
+    """The group of a run's instance if the supervisor made one (the instance has, or had, a limit), else None."""
+    found = found or controller()
+    leaf = found.group(run_id, name) if found is not None else None
+    return leaf if leaf is not None and leaf.is_dir() else None
+
+
 def set_limit(leaf: Path, cpus: float | None, version: int) -> None:
     """``cpus`` CPUs' worth of each period (None: no limit)."""
     quota = None if not cpus else max(1000, int(round(cpus * PERIOD_US)))

@@ -151,8 +151,9 @@ def test_prometheus_and_the_embedded_engine_fire_together(seed: tuple[dict, Path
         own = spec.for_ / step if spec.kind == "trend" else 0.0
         return -max(3.0, own), max(2.0, own)
 
-    outside = {name: (apart[name], bounds(name)) for name in both
-               if not bounds(name)[0] <= apart[name] <= bounds(name)[1]}
+    limits = {name: bounds(name) for name in both}
+    outside = {name: (apart[name], limits[name]) for name in both
+               if not limits[name][0] <= apart[name] <= limits[name][1]}
     assert not outside, (outside, apart)
 
 
