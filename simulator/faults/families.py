@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import psutil
 from simulator.errors import EnvironmentProblem, InputError
 from simulator.faults.container import FAMILY as CONTAINER
 from simulator.faults.context import Context, Family
-from simulator.procs import same_process, spawn, stop_process
+from simulator.procs import same_process, spawn, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.targets import cpulimit
 from simulator.targets.processes import hog_marker
@@ -164,6 +165,7 @@ class ProcessFamily:
                     p = spawn([sys.executable, "-m", "simulator.faults.hog", "cpu", "--seconds", str(ctx.lifetime),
                                "--marker", marker], log, detached=True, cgroup=host)
                     revert["hogs"].append(_ident(p.pid))
+                    _shows_marker(p, marker, log)
             else:
                 p = spawn([sys.executable, "-m", "simulator.faults.hog", "memory", "--bytes", str(params["size"]),
                            "--seconds", str(ctx.lifetime), "--marker", marker], log, stdout=subprocess.PIPE,
@@ -210,6 +212,19 @@ def _stopped(proc: psutil.Process) -> bool:
         return proc.status() == psutil.STATUS_STOPPED
     except psutil.Error:
         return False
+
+
+def _shows_marker(proc: subprocess.Popen[bytes], marker: str, log: Any) -> None:
+    """Wait until a hog's command line (with its marker) is readable, so cleanup and ``ops ps`` find it once it is
+    injected: ``Popen`` returns when the exec closed its pipe, a moment before the kernel sets the new program's
+    arguments up (an empty ``/proc/<pid>/cmdline`` for that moment, seen under load)."""
+    def shows() -> bool:
+        with contextlib.suppress(psutil.Error):
+            return marker in " ".join(psutil.Process(proc.pid).cmdline())
+        return False
+
+    if not wait_until(shows, 10.0, 0.005, unless=lambda: proc.poll() is not None):
+        raise EnvironmentProblem(f"resource hog {proc.pid} did not start (exit code {proc.poll()}; log: {log})")
 
 
 def _ident(pid: int) -> dict[str, Any]:

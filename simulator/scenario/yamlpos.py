@@ -21,6 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from simulator.bounded import MAX_DEPTH, MAX_YAML_BYTES, DamagedFile, read_text
 from simulator.errors import Problem
@@ -83,12 +89,31 @@ class _Limit(Exception):
         self.message = message
 
 
-class _BoundedLoader(yaml.SafeLoader):
+# libyaml's scanner and parser (PyYAML's C extension, in its wheels) where it is installed: 4x faster than the
+# pure-Python ones, which were most of the time it took to load a scenario or a drill. The events, marks and
+# errors are PyYAML's classes either way, and the composing (where the limits are counted) stays ours.
+try:
+    from yaml._yaml import CParser
+
+    _PARSER: tuple[type, ...] = (CParser,)
+except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+    _PARSER = (Reader, Scanner, Parser)
+
+
+class _BoundedLoader(Composer, *_PARSER, SafeConstructor, Resolver):  # type: ignore[misc]
     """PyYAML's safe loader with a nesting-depth, node-count and alias-count limit while composing, so a
     deep or huge document stops at the limit instead of at Python's recursion limit or the machine's memory."""
 
     def __init__(self, text: str):
-        super().__init__(text)
+        if _PARSER[0] is Reader:  # pragma: no cover
+            Reader.__init__(self, text)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+        else:
+            _PARSER[0].__init__(self, text)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        Composer.__init__(self)
         self.depth = self.nodes = self.aliases = 0
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
@@ -138,7 +163,7 @@ class _Builder:
     reuses that value: nothing is expanded twice, and what the expansion *would* cost (values, depth,
     alias hops) is counted against the limits, so a few hundred bytes cannot stand for billions of values."""
 
-    def __init__(self, loader: yaml.SafeLoader, filename: str):
+    def __init__(self, loader: _BoundedLoader, filename: str):
         self.loader = loader
         self.filename = filename
         self.positions = Positions()
@@ -271,6 +296,9 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, Positions]:
             elif exc.context and exc.problem:
                 problem = f"{problem} ({exc.context})"
             line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
+            if "maximum nesting depth" in problem:  # libyaml's own limit (1000 levels): a flow it scans ahead
+                raise YamlProblem(Problem(filename, line, col, "", f"nested deeper than {MAX_DEPTH} levels "
+                                                                   "(policy MAX_DEPTH)")) from None
             raise YamlProblem(Problem(filename, line, col, "", f"invalid YAML: {problem}")) from None
         except yaml.YAMLError as exc:
             raise YamlProblem(Problem(filename, None, None, "", f"invalid YAML: {_one_line(exc)}")) from None

@@ -19,14 +19,16 @@ from tests.helpers.scoring_kit import RunKit
 
 ROOT = Path(__file__).resolve().parents[3]
 BASE = ROOT / "drills"
-#: the drills people play: game days and full-scale simulations (the CI drill is automated, tabletops have no run)
-PLAYED = [p for p in sorted(BASE.glob("*.yaml")) if load_drill(p).metadata.type in ("game-day", "full-scale")]
+#: the drills people play: game days and full-scale simulations (the CI drill is automated, tabletops have no run);
+#: named, not loaded, here: collection runs in every worker (the first test checks the list against the drills)
+PLAYED = [BASE / "annual-full-scale.yaml", BASE / "quarterly-game-day.yaml"]
 #: policy for this test: a part people play leaves them room to work the incident, and fits a 45-minute slot
 PART_WALL = (10 * 60.0, 45 * 60.0)
 
 
 def test_the_played_drills_are_the_game_day_and_the_full_scale():
-    assert {p.stem for p in PLAYED} == {"quarterly-game-day", "annual-full-scale"}
+    played = {p for p in BASE.glob("*.yaml") if load_drill(p).metadata.type in ("game-day", "full-scale")}
+    assert played == set(PLAYED)
 
 
 @pytest.mark.parametrize("path", PLAYED, ids=lambda p: p.stem)
