@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from simulator.scoring import lexicon
 from simulator.scoring.text import stem
@@ -198,6 +198,7 @@ def _connectives(words: Sequence[str], text: str) -> int:
                                             if not _is_verb(c.split()[0]))  # "caused" is counted as a verb
 
 
+@lru_cache(maxsize=8192)  # a write-up's sentences are judged by many checks; a Sentence is immutable
 def sentence(text: str) -> Sentence:
     items = _items(text)
     words = tuple(x.word for x in items if x.kind != "punct" and x.word)
@@ -227,17 +228,22 @@ class Match:
         return {t.run for t in s.tokens[self.start:self.end + 1]}
 
 
+@lru_cache(maxsize=4096)  # the rubrics' phrases, built again for every write-up judged
+def _phrase_concepts(text: str) -> tuple[str, ...]:
+    keys: list[str] = []
+    for item in _concepts(_items(text)):
+        key = _DENIED + item.key if item.kind == "denied" else item.key
+        if item.kind in ("word", "denied") and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
 class Phrase:
     """A phrasing to look for: its concepts, matched in any order within a short window."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        keys: list[str] = []
-        for item in _concepts(_items(text)):
-            key = _DENIED + item.key if item.kind == "denied" else item.key
-            if item.kind in ("word", "denied") and key not in keys:
-                keys.append(key)
-        self.concepts: tuple[str, ...] = tuple(keys)
+        self.concepts: tuple[str, ...] = _phrase_concepts(text)
 
     def __repr__(self) -> str:
         return f"Phrase({self.text!r} -> {' '.join(self.concepts)})"

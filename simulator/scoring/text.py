@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from simulator.tracker.postmortem import is_missing, placeholder_marker
 
@@ -19,6 +20,7 @@ _INFLECTIONS = (("ies", "y", 5), ("ied", "y", 5), ("ing", "", 6), ("ed", "", 5),
 _DERIVATIONS = (("ion", 6), ("ment", 7), ("ly", 5))
 
 
+@lru_cache(maxsize=16384)  # pure, and called for every word of every text judged
 def stem(word: str) -> str:
     """A light English stem, the same for a word's forms: 'leaked'/'leak', 'retries'/'retry',
     'released'/'release', 'exhaustion'/'exhausted', 'stopped'/'stop', 'connections'/'connection'.
