@@ -34,11 +34,11 @@ def http_client(base_url: str = "", *, timeout: float | httpx.Timeout = 10.0, he
            limits: httpx.Limits | None = None) -> httpx.Client:
     """A client for our own services: no proxy from the environment, no redirects."""
     return httpx.Client(base_url=base_url, timeout=timeout, headers=headers, follow_redirects=False,
-                        trust_env=False, verify=_tls(), **({"limits": limits} if limits is not None else {}))
+                        trust_env=False, verify=tls_context(), **({"limits": limits} if limits is not None else {}))
 
 
 @functools.cache
-def _tls() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """httpx's default TLS context (certifi's CA bundle, nothing from the environment), built once: an
     ``SSLContext`` is safe to share between clients and threads once built."""
     return httpx.create_ssl_context(trust_env=False)

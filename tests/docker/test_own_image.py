@@ -28,6 +28,7 @@ from simulator.targets.backends.docker import LABEL_HOME, LABEL_RUN, LABEL_TARGE
 from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import specs_from_scenario, target_spec
 from simulator.targets.view import TargetsView
+from tests.helpers import web
 from tests.helpers.own_service import EXAMPLE, ROOT, admin, orders, version
 from tests.helpers.runhelpers import alerts_fired, cleanup_cli, run_with_fault
 from tests.helpers.scenario_edits import copy_example
@@ -215,7 +216,7 @@ def keep_ordering(url: str, placed: list[int], stop: threading.Event) -> None:
     """Orders one after another, each on a fresh connection, until ``stop``; each one's status (0: no answer)."""
     while not stop.is_set():
         try:
-            placed.append(httpx.post(f"{url}/orders", json={"product": "tea"}, timeout=10, trust_env=False).status_code)
+            placed.append(web.post(f"{url}/orders", json={"product": "tea"}, timeout=10).status_code)
         except httpx.HTTPError:
             placed.append(0)
 

@@ -14,6 +14,7 @@ from simulator.drills.console import FacilitatorConsole
 from simulator.faults.ledger import Ledger
 from simulator.journal import read_events
 from simulator.tracker.embedded import start_tracker
+from tests.helpers import web
 from tests.helpers.facilitator_run import game_day_result, start_game_day, stop_game_day, wait_for
 
 API = "/api/v1/facilitator"
@@ -21,11 +22,11 @@ API = "/api/v1/facilitator"
 
 def test_no_drill_attached_is_404_and_the_page_says_so(tmp_path: Path) -> None:
     with start_tracker(tmp_path / "t.db", run_id="fac-none") as handle:
-        r = httpx.get(handle.url + API)
+        r = web.get(handle.url + API)
         assert r.status_code == 404 and "no drill is attached" in r.json()["detail"]
-        r = httpx.post(handle.url + API + "/commands", json={"command": "pause"})
+        r = web.post(handle.url + API + "/commands", json={"command": "pause"})
         assert r.status_code == 404
-        html = httpx.get(handle.url + "/facilitator").text
+        html = web.get(handle.url + "/facilitator").text
         assert "FACILITATOR" in html and "No drill is attached" in html and 'href="/facilitator"' in html
 
 
@@ -33,15 +34,15 @@ def test_console_without_a_scenario_409_and_bad_input_422(tmp_path: Path) -> Non
     console = FacilitatorConsole()
     with start_tracker(tmp_path / "t.db", run_id="fac-idle") as handle:
         handle.service.facilitator = console  # what Runner._start_tracker does for a drill's runner
-        state = httpx.get(handle.url + API).json()
+        state = web.get(handle.url + API).json()
         assert state["running"] is False and state["possible"]["pause"] is False
-        r = httpx.post(handle.url + API + "/commands", json={"command": "pause"})
+        r = web.post(handle.url + API + "/commands", json={"command": "pause"})
         assert r.status_code == 409 and r.json()["detail"] == "no scenario is running"
         for body in ({"command": "dance"}, {"command": "pause", "bogus": 1}, {"command": "herring", "n": 0}):
-            r = httpx.post(handle.url + API + "/commands", json=body)
+            r = web.post(handle.url + API + "/commands", json=body)
             assert r.status_code == 422, (body, r.text)
         # the web form goes through the same function: a 303 back with the reason
-        r = httpx.post(handle.url + "/facilitator/do/resume", data={}, follow_redirects=False)
+        r = web.post(handle.url + "/facilitator/do/resume", data={}, follow_redirects=False)
         assert r.status_code == 303 and "no+scenario+is+running" in r.headers["location"]
     # the terminal answers the same (one implementation): errors are printed, not raised
     assert console.handle("pause") == "error: no scenario is running"
@@ -52,20 +53,20 @@ def test_facilitator_needs_the_token_like_the_rest(tmp_path: Path) -> None:
     console = FacilitatorConsole()
     with start_tracker(tmp_path / "t.db", run_id="fac-token", token="s3cret-token") as handle:
         handle.service.facilitator = console
-        assert httpx.get(handle.url + API).status_code == 401
-        assert httpx.post(handle.url + API + "/commands", json={"command": "abort"}).status_code == 401
-        r = httpx.get(handle.url + "/facilitator", follow_redirects=False)
+        assert web.get(handle.url + API).status_code == 401
+        assert web.post(handle.url + API + "/commands", json={"command": "abort"}).status_code == 401
+        r = web.get(handle.url + "/facilitator", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=%2Ffacilitator")
-        r = httpx.post(handle.url + "/facilitator/do/abort", follow_redirects=False)
+        r = web.post(handle.url + "/facilitator/do/abort", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
         assert not console.aborted.is_set()
         auth = {"Authorization": "Bearer s3cret-token"}
-        assert httpx.get(handle.url + API, headers=auth).status_code == 200
+        assert web.get(handle.url + API, headers=auth).status_code == 200
         # a cross-site form post is refused even with the cookie
-        r = httpx.post(handle.url + "/facilitator/do/abort", cookies={"gameday_token": "s3cret-token"},
+        r = web.post(handle.url + "/facilitator/do/abort", cookies={"gameday_token": "s3cret-token"},
                        headers={"Origin": "http://evil.example"}, follow_redirects=False)
         assert r.status_code == 403 and not console.aborted.is_set()
-        r = httpx.post(handle.url + API + "/commands", json={"command": "abort"}, headers=auth)
+        r = web.post(handle.url + API + "/commands", json={"command": "abort"}, headers=auth)
         assert r.status_code == 200 and console.aborted.is_set()
 
 

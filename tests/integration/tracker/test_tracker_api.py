@@ -13,6 +13,7 @@ from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound
 from simulator.journal import read_events
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.embedded import start_tracker
+from tests.helpers import web
 from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook, pagerduty_event
 
 API = "/api/v1"
@@ -60,14 +61,14 @@ def test_errors_are_4xx_with_reasons(tracker):
     c.declare(ref, "P2")
     c.resolve(ref)
     c.close_incident(ref)
-    response = httpx.post(tracker.url + f"{API}/incidents/{ref}/resolve", json={"actor": "x"})
+    response = web.post(tracker.url + f"{API}/incidents/{ref}/resolve", json={"actor": "x"})
     assert response.status_code == 409 and "closed" in response.json()["detail"]
     with pytest.raises(Conflict, match="final"):
         c.mitigate(ref)
-    bad = httpx.post(tracker.url + f"{API}/incidents/{ref}/declare", json={"severity": "P9"})
+    bad = web.post(tracker.url + f"{API}/incidents/{ref}/declare", json={"severity": "P9"})
     assert bad.status_code == 422
     assert bad.json()["message"].startswith("severity: Input should be")
-    garbage = httpx.post(tracker.url + f"{API}/alerts/alertmanager", content=b"\xff{not json",
+    garbage = web.post(tracker.url + f"{API}/alerts/alertmanager", content=b"\xff{not json",
                          headers={"content-type": "application/json"})
     assert garbage.status_code == 422
     with pytest.raises(InputError, match="unknown ops action"):
@@ -75,10 +76,10 @@ def test_errors_are_4xx_with_reasons(tracker):
 
 
 def test_pagerduty_answers_like_pagerduty(tracker):
-    ok = httpx.post(tracker.url + f"{API}/alerts/pagerduty", json=pagerduty_event("trigger", dedup_key="k-1"))
+    ok = web.post(tracker.url + f"{API}/alerts/pagerduty", json=pagerduty_event("trigger", dedup_key="k-1"))
     assert ok.status_code == 202
     assert ok.json() == {"status": "success", "message": "Event processed", "dedup_key": "k-1"}
-    bad = httpx.post(tracker.url + f"{API}/alerts/pagerduty", json={"routing_key": "r", "event_action": "resolve"})
+    bad = web.post(tracker.url + f"{API}/alerts/pagerduty", json={"routing_key": "r", "event_action": "resolve"})
     assert bad.status_code == 400
     body = bad.json()
     assert body["status"] == "invalid event" and body["message"] == "Event object is invalid"
@@ -88,13 +89,13 @@ def test_pagerduty_answers_like_pagerduty(tracker):
 
 
 def test_openapi_is_served_and_covers_the_ui_actions(tracker):
-    spec = httpx.get(tracker.url + f"{API}/openapi.json").json()
+    spec = web.get(tracker.url + f"{API}/openapi.json").json()
     paths = spec["paths"]
     for path in ("/api/v1/alerts/alertmanager", "/api/v1/alerts/pagerduty", "/api/v1/incidents/{ref}/declare",
                  "/api/v1/incidents/{ref}/ops-actions", "/api/v1/incidents/{ref}/postmortem",
                  "/api/v1/incidents/{ref}/timeline", "/api/v1/action-items/{item_id}", "/api/v1/stream"):
         assert path in paths, path
-    assert httpx.get(tracker.url + "/api/docs").status_code == 200
+    assert web.get(tracker.url + "/api/docs").status_code == 200
 
 
 def test_live_stream_announces_changes(tracker):
@@ -102,7 +103,7 @@ def test_live_stream_announces_changes(tracker):
     ready = threading.Event()
 
     def listen() -> None:
-        with httpx.stream("GET", tracker.url + f"{API}/stream", timeout=30) as response:
+        with web.stream("GET", tracker.url + f"{API}/stream", timeout=30) as response:
             for line in response.iter_lines():
                 if line.startswith("event: hello"):
                     ready.set()
@@ -123,10 +124,10 @@ def test_safety_host_token_and_origin(tmp_path):
         start_tracker(tmp_path / "a.db", host="0.0.0.0")
     handle = start_tracker(tmp_path / "b.db", token="s3cret")
     try:
-        assert httpx.get(handle.url + f"{API}/health").status_code == 200  # the health check is open
-        denied = httpx.get(handle.url + f"{API}/incidents")
+        assert web.get(handle.url + f"{API}/health").status_code == 200  # the health check is open
+        denied = web.get(handle.url + f"{API}/incidents")
         assert denied.status_code == 401 and denied.headers["www-authenticate"] == "Bearer"
-        assert httpx.get(handle.url + "/", follow_redirects=False).headers["location"].startswith("/login")
+        assert web.get(handle.url + "/", follow_redirects=False).headers["location"].startswith("/login")
         assert TrackerClient(handle.url, token="s3cret").list_incidents() == []
         with pytest.raises(InputError, match="token"):
             TrackerClient(handle.url, token="wrong").list_incidents()
@@ -138,12 +139,12 @@ def test_safety_host_token_and_origin(tmp_path):
         handle.stop()
     handle = start_tracker(tmp_path / "c.db")
     try:
-        rebinding = httpx.get(handle.url + f"{API}/incidents", headers={"Host": "attacker.example"})
+        rebinding = web.get(handle.url + f"{API}/incidents", headers={"Host": "attacker.example"})
         assert rebinding.status_code == 421
-        csrf = httpx.post(handle.url + f"{API}/incidents", json={"title": "x", "service": "y"},
+        csrf = web.post(handle.url + f"{API}/incidents", json={"title": "x", "service": "y"},
                           headers={"Origin": "http://attacker.example"})
         assert csrf.status_code == 403
-        page = httpx.get(handle.url + "/")
+        page = web.get(handle.url + "/")
         assert "script-src 'self'" in page.headers["content-security-policy"]
     finally:
         handle.stop()
@@ -188,4 +189,4 @@ def test_concurrent_writers_lose_nothing(tracker):
     incidents = tracker.client().list_incidents()
     assert sorted(i["service"] for i in incidents) == ["svc-0", "svc-1", "svc-2"]
     assert sum(i["alert_count"] for i in incidents) == 160
-    assert json.loads(httpx.get(tracker.url + f"{API}/health").text)["status"] == "ok"
+    assert json.loads(web.get(tracker.url + f"{API}/health").text)["status"] == "ok"

@@ -13,6 +13,8 @@ import time
 import httpx
 import pytest
 
+from tests.helpers import web
+
 pytestmark = pytest.mark.slow
 
 GAMEDAY = [sys.executable, "-c", "from simulator.cli import main; main()"]
@@ -126,13 +128,13 @@ def test_tracker_serve_and_stop(tmp_path):
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(url + "/api/v1/health").status_code == 200:
+                if web.get(url + "/api/v1/health").status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        people = httpx.get(url + "/api/v1/people").json()
+        people = web.get(url + "/api/v1/people").json()
         assert [(p["name"], p["oncall"]) for p in people] == [("Alice", "primary"), ("Bob", "secondary")]
-        assert "Primary on call:</strong> Alice" in httpx.get(url + "/").text
+        assert "Primary on call:</strong> Alice" in web.get(url + "/").text
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
     finally:

@@ -15,13 +15,14 @@ import httpx
 import pytest
 
 from simulator.tracker import limits
+from tests.helpers import web
 from tests.helpers.tracker_samples import alertmanager_alert, alertmanager_webhook
 
 SURROGATE = "\\ud800"  # JSON text: an unpaired high surrogate escape
 
 
 def _post(url: str, path: str, text: str, timeout: float = 60) -> httpx.Response:
-    return httpx.post(url + path, content=text.encode(), headers={"content-type": "application/json"},
+    return web.post(url + path, content=text.encode(), headers={"content-type": "application/json"},
                       timeout=timeout)
 
 
@@ -40,7 +41,7 @@ def _webhook_text(alerts: list[dict], poison: tuple[int, str, str] | None = None
 def _reads_ok(url: str, refs: list[str] = ()) -> None:
     for path in ["/api/v1/alerts", "/api/v1/incidents", "/api/v1/export", "/api/docs",
                  *(f"/api/v1/incidents/{r}" for r in refs), *(f"/api/v1/incidents/{r}/timeline" for r in refs)]:
-        response = httpx.get(url + path, timeout=30)
+        response = web.get(url + path, timeout=30)
         assert response.status_code == 200, (path, response.status_code, response.text[:300])
 
 
@@ -54,7 +55,7 @@ def test_one_surrogate_alert_is_refused_and_the_good_ones_are_stored(tracker, fi
     assert {line["loc"][2] for line in body["detail"]} == {1}
     assert "1 of 3 alerts refused" in body["message"]
     assert body["stored"]["received"] == 2 and len(body["stored"]["new_incidents"]) == 2
-    stored = httpx.get(tracker.url + "/api/v1/alerts", timeout=30).json()
+    stored = web.get(tracker.url + "/api/v1/alerts", timeout=30).json()
     assert sorted(a["service"] for a in stored) == ["svc-0", "svc-2"]
     _reads_ok(tracker.url, body["stored"]["new_incidents"])
 
@@ -89,7 +90,7 @@ def test_pagerduty_bad_text_or_nesting_is_a_400_and_the_alert_list_still_answers
     response = _post(tracker.url, "/api/v1/alerts/pagerduty", text)
     assert response.status_code == 400, response.text  # PagerDuty's own answer for an invalid event
     assert response.json()["status"] == "invalid event"
-    assert httpx.get(tracker.url + "/api/v1/alerts", timeout=30).json() == []
+    assert web.get(tracker.url + "/api/v1/alerts", timeout=30).json() == []
     _reads_ok(tracker.url)
 
 
@@ -97,7 +98,7 @@ def test_pagerduty_non_http_client_url_is_not_stored_as_a_link(tracker):
     event = _pd_event()
     event["client_url"] = "javascript:alert(1)"
     assert _post(tracker.url, "/api/v1/alerts/pagerduty", json.dumps(event)).status_code == 202
-    [alert] = httpx.get(tracker.url + "/api/v1/alerts", timeout=30).json()
+    [alert] = web.get(tracker.url + "/api/v1/alerts", timeout=30).json()
     assert alert["generator_url"] is None and alert["service"] == "payments"
 
 
@@ -110,12 +111,12 @@ def incident(tracker):
 @pytest.mark.parametrize("params", [f'{{"note": "a{SURROGATE}"}}', f'{{"a{SURROGATE}": 1}}',
                                     '{"d": ' + "[" * 300 + "]" * 300 + "}"])
 def test_ops_action_params_bad_text_or_too_deep_is_a_422_and_nothing_is_committed(tracker, incident, params):
-    before = httpx.get(f"{tracker.url}/api/v1/incidents/{incident}/timeline", timeout=30).json()
+    before = web.get(f"{tracker.url}/api/v1/incidents/{incident}/timeline", timeout=30).json()
     text = f'{{"action": "rollback", "target": "api", "actor": "t", "params": {params}}}'
     response = _post(tracker.url, f"/api/v1/incidents/{incident}/ops-actions", text)
     assert response.status_code == 422, response.text
     assert "params" in response.json()["message"]
-    after = httpx.get(f"{tracker.url}/api/v1/incidents/{incident}/timeline", timeout=30).json()
+    after = web.get(f"{tracker.url}/api/v1/incidents/{incident}/timeline", timeout=30).json()
     assert after == before
     _reads_ok(tracker.url, [incident])
 
@@ -134,14 +135,14 @@ def test_text_fields_refuse_surrogates_everywhere(tracker, incident):
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//evil.example/x", "ftp://x/y"])
 def test_run_url_must_be_a_web_link_or_a_folder(tracker, url):
-    response = httpx.post(tracker.url + "/api/v1/incidents", json={"title": "T", "service": "s", "run_url": url},
+    response = web.post(tracker.url + "/api/v1/incidents", json={"title": "T", "service": "s", "run_url": url},
                           timeout=30)
     assert response.status_code == 422 and "run_url" in response.json()["message"]
 
 
 def test_run_url_http_or_folder_is_kept(tracker):
     for url in ["https://ci.example/runs/1", "/srv/gameday/runs/r1"]:
-        response = httpx.post(tracker.url + "/api/v1/incidents",
+        response = web.post(tracker.url + "/api/v1/incidents",
                               json={"title": "T", "service": "s", "run_url": url}, timeout=30)
         assert response.status_code == 201 and response.json()["run_url"] == url
 
@@ -151,7 +152,7 @@ def test_a_huge_annotation_is_refused_before_storage(tracker):
     alert["annotations"]["description"] = "x" * (limits.MAX_ANNOTATION_VALUE + 1)
     response = _post(tracker.url, "/api/v1/alerts/alertmanager", json.dumps(alertmanager_webhook([alert])))
     assert response.status_code == 422
-    assert httpx.get(tracker.url + "/api/v1/alerts", timeout=30).json() == []
+    assert web.get(tracker.url + "/api/v1/alerts", timeout=30).json() == []
 
 
 def test_a_body_over_the_limit_is_a_413_by_its_length(tracker):
@@ -170,7 +171,7 @@ def test_a_streamed_body_over_the_limit_is_a_413(tracker):
             yield chunk
         yield b'"}'
 
-    response = httpx.post(tracker.url + "/api/v1/alerts/alertmanager", content=body(),
+    response = web.post(tracker.url + "/api/v1/alerts/alertmanager", content=body(),
                           headers={"content-type": "application/json"}, timeout=60)
     assert response.status_code == 413
     _reads_ok(tracker.url)
@@ -191,14 +192,14 @@ def test_damaged_rows_never_make_a_read_endpoint_500(tracker, incident, tmp_path
         db.execute("UPDATE alerts SET summary = CAST(X'ff41' AS TEXT)")
     _reads_ok(tracker.url, [incident])
     for page in ("/", f"/incidents/{incident}", f"/incidents/{incident}/postmortem"):
-        assert httpx.get(tracker.url + page, timeout=30).status_code == 200, page
-    [alert] = httpx.get(tracker.url + "/api/v1/alerts", timeout=30).json()
+        assert web.get(tracker.url + page, timeout=30).status_code == 200, page
+    [alert] = web.get(tracker.url + "/api/v1/alerts", timeout=30).json()
     assert alert["labels"] == {"k": "a\ufffd"} and alert["generator_url"] is None and alert["summary"] == "\ufffdA"
-    assert httpx.get(f"{tracker.url}/api/v1/incidents/{incident}", timeout=30).json()["run_url"] is None
+    assert web.get(f"{tracker.url}/api/v1/incidents/{incident}", timeout=30).json()["run_url"] is None
 
 
 def test_api_docs_are_served_offline(tracker):
-    response = httpx.get(tracker.url + "/api/docs", timeout=30)
+    response = web.get(tracker.url + "/api/docs", timeout=30)
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     page = response.text
     assert "<script" not in page and "cdn" not in page.lower() and "http://" not in page and "https://" not in page
@@ -206,10 +207,10 @@ def test_api_docs_are_served_offline(tracker):
 
 
 def test_web_forms_never_store_nul(tracker):
-    response = httpx.post(tracker.url + "/incidents", content=b"title=Bad%00title&service=pay%00ments&severity=P3",
+    response = web.post(tracker.url + "/incidents", content=b"title=Bad%00title&service=pay%00ments&severity=P3",
                           headers={"content-type": "application/x-www-form-urlencoded"}, timeout=30)
     assert response.status_code == 303
-    [inc] = httpx.get(tracker.url + "/api/v1/incidents", timeout=30).json()
+    [inc] = web.get(tracker.url + "/api/v1/incidents", timeout=30).json()
     assert inc["title"] == "Badtitle" and inc["service"] == "payments"
 
 
@@ -229,7 +230,7 @@ def test_a_large_webhook_is_stored_in_batches_and_a_small_write_is_not_held_behi
     thread = threading.Thread(target=send_storm)
     thread.start()
     for _ in range(100):  # mid-storm: its first batch is on disk, or (stored as one transaction) 1 s has passed
-        if httpx.get(tracker.url + "/api/v1/alerts?limit=10", timeout=30).json() or not thread.is_alive():
+        if web.get(tracker.url + "/api/v1/alerts?limit=10", timeout=30).json() or not thread.is_alive():
             break
         threading.Event().wait(0.01)
     small = _post(tracker.url, "/api/v1/alerts/alertmanager",
@@ -239,4 +240,4 @@ def test_a_large_webhook_is_stored_in_batches_and_a_small_write_is_not_held_behi
     assert small.status_code == 200 and answers["storm"].status_code == 200, answers["storm"].text[:300]
     assert answers["storm"].json()["received"] == count and len(answers["storm"].json()["new_incidents"]) == count
     assert order == ["small", "storm"], "the one-alert POST waited for the whole storm"
-    assert httpx.get(tracker.url + "/api/v1/alerts?limit=10000", timeout=60).json().__len__() == count + 1
+    assert web.get(tracker.url + "/api/v1/alerts?limit=10000", timeout=60).json().__len__() == count + 1

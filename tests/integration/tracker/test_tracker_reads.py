@@ -8,6 +8,7 @@ import threading
 import httpx
 
 from simulator.tracker.api import READ_THREADS
+from tests.helpers import web
 
 WRITERS = 48  # more than the shared thread pool's 40 workers: every one of them is waiting
 
@@ -18,7 +19,7 @@ def test_reads_are_answered_while_every_write_waits_for_the_lock(tracker) -> Non
     done: list[int] = []
 
     def post_note(n: int) -> None:
-        answer = httpx.post(f"{tracker.url}/api/v1/incidents/{ref}/notes", json={"text": f"note {n}",
+        answer = web.post(f"{tracker.url}/api/v1/incidents/{ref}/notes", json={"text": f"note {n}",
                                                                                 "actor": "bob"}, timeout=120)
         done.append(answer.status_code)
 

@@ -12,6 +12,7 @@ import pytest
 
 from simulator.journal import read_events
 from simulator.tracker.embedded import start_tracker
+from tests.helpers import web
 
 API = "/api/v1"
 RUN = "run-1"  # the conftest tracker's run
@@ -54,18 +55,18 @@ def test_reviews_are_recorded_listed_and_the_latest_counts(tracker):
     ({"extra": "field"}, "extra"),
 ])
 def test_bad_reviews_are_422_with_the_reason(tracker, change, where):
-    response = httpx.post(tracker.url + f"{API}/runs/{RUN}/reviews", json={**GOOD, **change})
+    response = web.post(tracker.url + f"{API}/runs/{RUN}/reviews", json={**GOOD, **change})
     assert response.status_code == 422, response.text
     assert where in response.json()["message"]
-    assert httpx.get(tracker.url + f"{API}/runs/{RUN}/reviews").json() == []
+    assert web.get(tracker.url + f"{API}/runs/{RUN}/reviews").json() == []
 
 
 def test_review_bounds_on_the_path_and_unknown_incidents(tracker):
-    long_run = httpx.post(tracker.url + f"{API}/runs/{'r' * 121}/reviews", json=GOOD)
+    long_run = web.post(tracker.url + f"{API}/runs/{'r' * 121}/reviews", json=GOOD)
     assert long_run.status_code == 422
-    unknown = httpx.post(tracker.url + f"{API}/runs/{RUN}/reviews", json={**GOOD, "incident_ref": "INC-1999-0001"})
+    unknown = web.post(tracker.url + f"{API}/runs/{RUN}/reviews", json={**GOOD, "incident_ref": "INC-1999-0001"})
     assert unknown.status_code == 404 and "no incident" in unknown.json()["detail"]
-    garbage = httpx.post(tracker.url + f"{API}/runs/{RUN}/reviews", content=b"\xff",
+    garbage = web.post(tracker.url + f"{API}/runs/{RUN}/reviews", content=b"\xff",
                          headers={"content-type": "application/json"})
     assert garbage.status_code == 422
 
@@ -74,18 +75,18 @@ def test_reviews_and_customer_messages_need_the_token(tmp_path):
     handle = start_tracker(tmp_path / "t.db", token="s3cret", run_id=RUN)
     try:
         ref = handle.client().create_incident("Payments failing", "payment-api")["ref"]
-        denied = httpx.post(handle.url + f"{API}/runs/{RUN}/reviews", json=GOOD)
+        denied = web.post(handle.url + f"{API}/runs/{RUN}/reviews", json=GOOD)
         assert denied.status_code == 401
-        assert httpx.get(handle.url + f"{API}/runs/{RUN}/reviews").status_code == 401
+        assert web.get(handle.url + f"{API}/runs/{RUN}/reviews").status_code == 401
         message = {"channel": "status_page", "text": "Payments degraded"}
-        assert httpx.post(handle.url + f"{API}/incidents/{ref}/customer-messages", json=message).status_code == 401
+        assert web.post(handle.url + f"{API}/incidents/{ref}/customer-messages", json=message).status_code == 401
         with httpx.Client(base_url=handle.url + API, headers={"Authorization": "Bearer s3cret"}) as api:
             assert api.post(f"/runs/{RUN}/reviews", json=GOOD).status_code == 201
             assert api.post(f"/incidents/{ref}/customer-messages", json=message).status_code == 201
             assert [r["reviewer"] for r in api.get(f"/runs/{RUN}/reviews").json()] == ["Erin Evaluator"]
-        page = httpx.get(handle.url + f"/runs/{RUN}/review", follow_redirects=False)
+        page = web.get(handle.url + f"/runs/{RUN}/review", follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"].startswith("/login")
-        form = httpx.post(handle.url + f"/runs/{RUN}/reviews", data=GOOD, follow_redirects=False)
+        form = web.post(handle.url + f"/runs/{RUN}/reviews", data=GOOD, follow_redirects=False)
         assert form.status_code == 303 and form.headers["location"].startswith("/login")
         assert [r.item_id for r in handle.client().reviews(RUN)] == ["pm.root_cause"]  # the client sends it
     finally:
@@ -212,7 +213,7 @@ def test_a_review_page_for_a_drills_run_finds_the_card_in_the_run_folder(tmp_pat
     handle = start_tracker(Path(drill) / "tracker.db", run_url=str(drill))  # a drill's tracker: the drill folder
     try:
         handle.client().create_incident("Payments failing", "payment-api", run_id="r-a")
-        page = httpx.get(handle.url + "/runs/r-a/review").text
+        page = web.get(handle.url + "/runs/r-a/review").text
         assert str(drill / "r-a" / "scorecard.json") in page and "Post-mortem sections" in page
     finally:
         handle.stop()

@@ -8,6 +8,7 @@ import httpx
 
 from simulator.tracker.client import TrackerClient
 from simulator.tracker.local import LocalTracker
+from tests.helpers import web
 
 
 def test_forms_redirect_back_and_show_errors_escaped(tracker):
@@ -32,7 +33,7 @@ def test_forms_redirect_back_and_show_errors_escaped(tracker):
 
 
 def test_pagerduty_garbage_gets_a_pagerduty_style_400(tracker):
-    response = httpx.post(tracker.url + "/api/v1/alerts/pagerduty", content=b"\x00\xff",
+    response = web.post(tracker.url + "/api/v1/alerts/pagerduty", content=b"\x00\xff",
                           headers={"content-type": "application/json"})
     assert response.status_code == 400 and response.json()["status"] == "invalid event"
 

@@ -12,6 +12,7 @@ from proxy_helpers import Upstream, connect, recv_exactly, round_trip
 
 from simulator.errors import Conflict, EnvironmentProblem, InputError, NotFound, SafetyViolation
 from simulator.proxy import ProxyClient, ProxyInfo
+from tests.helpers import web
 from tests.helpers.proxy import BackgroundProxyServer
 
 MakeProxy = Callable[..., ProxyInfo]
@@ -72,7 +73,7 @@ def test_raw_routes_follow_toxiproxy_shapes(proxy_server: BackgroundProxyServer,
 def test_invalid_toxic_is_422_with_message_and_nothing_applied(
     proxy_server: BackgroundProxyServer, client: ProxyClient, echo_proxy: ProxyInfo, body: dict, message: str
 ) -> None:
-    response = httpx.post(f"{proxy_server.base_url}/proxies/{echo_proxy.name}/toxics", json=body)
+    response = web.post(f"{proxy_server.base_url}/proxies/{echo_proxy.name}/toxics", json=body)
     assert response.status_code == 422
     assert message in response.json()["error"]
     assert client.toxics(echo_proxy.name) == []
@@ -88,7 +89,7 @@ def test_client_add_toxic_raises_input_error_with_server_message(client: ProxyCl
 
 
 def test_unknown_proxy_and_toxic_are_404(proxy_server: BackgroundProxyServer, client: ProxyClient, echo_proxy) -> None:
-    response = httpx.get(f"{proxy_server.base_url}/proxies/missing")
+    response = web.get(f"{proxy_server.base_url}/proxies/missing")
     assert response.status_code == 404 and response.json()["error"] == "no proxy named 'missing'"
     with pytest.raises(NotFound, match="no proxy named 'missing'"):
         client.proxy("missing")
@@ -96,7 +97,7 @@ def test_unknown_proxy_and_toxic_are_404(proxy_server: BackgroundProxyServer, cl
         client.toxic(echo_proxy.name, "ghost")
     with pytest.raises(NotFound):
         client.add_toxic("missing", "latency", latency=1)
-    assert httpx.get(f"{proxy_server.base_url}/nowhere").status_code == 404
+    assert web.get(f"{proxy_server.base_url}/nowhere").status_code == 404
 
 
 def test_remove_toxic_and_delete_proxy_are_idempotent(client: ProxyClient, echo_proxy: ProxyInfo) -> None:
@@ -155,7 +156,7 @@ def test_upstream_update_refuses_non_loopback_and_reroutes(
 
 
 def test_malformed_json_is_400(proxy_server: BackgroundProxyServer) -> None:
-    response = httpx.post(
+    response = web.post(
         f"{proxy_server.base_url}/proxies", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
