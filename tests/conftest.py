@@ -7,6 +7,7 @@ promtool and Prometheus) turn that skip into a failure, so those tests can never
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 
@@ -86,3 +87,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.pluginmanager.hasplugin("xdist"):
         for item in items:
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The imported modules and collected tests live until the end: moved out of the garbage collector's sight
+    (``gc.freeze``), its full collections during the run, and pytest's five at the end (to surface unraisable
+    exceptions), no longer walk them again each time."""
+    gc.freeze()
+

@@ -21,7 +21,10 @@ from simulator.targets.spec import target_spec
 
 FOUND = cpulimit.controller()
 WHY = cpulimit.problem(FOUND)
-pytestmark = pytest.mark.skipif(WHY is not None, reason=f"no CPU limit on this machine: {WHY}")
+#: ``alone``: these keep whole cores busy (a busy process at its quota, runaway hogs), which slowed every test
+#: beside them in the fast set; ``make test`` runs them one at a time after the rest
+pytestmark = [pytest.mark.skipif(WHY is not None, reason=f"no CPU limit on this machine: {WHY}"),
+              pytest.mark.alone]
 
 
 def quota(pid: int) -> float | None:

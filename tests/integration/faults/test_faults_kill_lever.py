@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import psutil
+import pytest
 from faults_helpers import gameday, journal, ledger_rows, wait_for
 
 from simulator.faults.engine import FaultEngine
@@ -19,6 +20,9 @@ from simulator.targets.ops import OpsConsole
 from simulator.targets.spec import target_spec
 
 AUTH = [target_spec(Target(name="auth", app="auth"))]
+#: ``alone``: two runaway hogs keep both cores busy while the CLI looks at them, which slowed every test beside
+#: them in the fast set; ``make test`` runs these one at a time after the rest
+pytestmark = pytest.mark.alone
 
 
 def ps(home: Path, run_id: str) -> list[dict]:
