@@ -61,9 +61,11 @@ def timed(label: str, args: list[str]) -> dict:
     busy1 = machine_busy()
     waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     cpu = waited if busy0 is None or busy1 is None else busy1 - busy0
-    tail = done.stdout.strip().splitlines()[-1:] or [""]
+    lines = done.stdout.strip().splitlines()
+    tail = lines[-1:] or [""]
     return {"label": label, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "waited_cpu_s": round(waited, 1),
-            "returncode": done.returncode, "summary": tail[0]}
+            "returncode": done.returncode, "summary": tail[0],
+            "failed": [line.removeprefix("FAILED ") for line in lines if line.startswith(("FAILED ", "ERROR "))]}
 
 
 def main() -> int:
@@ -97,6 +99,8 @@ def main() -> int:
             print(f"  {run['label']:<32} wall {run['wall_s']:>7.1f} s   floor {run['cpu_floor_s']:>7.1f} s   "
                   f"ratio {run['ratio_to_floor']:.2f}x{goal}   (CPU {run['cpu_s']:.0f} s, "
                   f"{run['waited_cpu_s']:.0f} s of it in processes pytest waited for; {run['summary']})")
+            for test in run.get("failed", []):
+                print(f"    failed: {test}")
     return 1 if any(r["returncode"] for r in runs) else 0
 
 
