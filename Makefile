@@ -32,14 +32,15 @@ WORKERS  = --dist loadgroup --no-loadscope-reorder
 
 ## The whole test suite (CI runs exactly this), in three parts that always all run (either failing fails it):
 ## the fast set on 4 workers; the slow, Docker and browser tests on 2 (the CPU hog last); then the tests marked
-## `alone` (the seed runs at x30, near their thresholds) one at a time, beside nothing.
+## `alone` (the seed runs at x30, near their thresholds, and the tests that keep whole cores busy by design) one
+## at a time, beside nothing.
 test: install
 	$(BIN)/python -m pytest -n 4 $(WORKERS) -m "$(FAST)" -q; fast=$$?; \
 	$(BIN)/python -m pytest -n 2 $(WORKERS) -m "not ($(FAST)) and not alone" --durations=20; slow=$$?; \
 	$(BIN)/python -m pytest -m "alone" --durations=5; alone=$$?; \
 	test $$fast -eq 0 && test $$slow -eq 0 && test $$alone -eq 0
 
-## The fast set, for a developer's inner loop (about 3 minutes 10 seconds on 2 cores).
+## The fast set, for a developer's inner loop (about 2 minutes on 2 cores).
 test-fast: install
 	$(BIN)/python -m pytest -n 4 $(WORKERS) -m "$(FAST)" -q
 
