@@ -276,6 +276,14 @@ def dotted(path: Path) -> str:
     return out
 
 
+def _tab_at(text: str, mark: yaml.Mark | None) -> bool:
+    """Is the character an error points at a tab? (libyaml's message does not name it, PyYAML's does.)"""
+    if mark is None:
+        return False
+    lines = text.split("\n")
+    return mark.line < len(lines) and lines[mark.line][mark.column:mark.column + 1] == "\t"
+
+
 def parse_yaml(text: str, filename: str) -> tuple[Any, Positions]:
     """Parse one YAML document within the limits above; raise ``YamlProblem`` with a located one-line message."""
     if len(text) > MAX_YAML_BYTES:
@@ -291,7 +299,7 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, Positions]:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             problem = _one_line(exc.problem or exc.context or "invalid YAML")
-            if "\t" in problem or "'\\t'" in problem or "tab" in problem.lower():
+            if "\t" in problem or "'\\t'" in problem or "tab" in problem.lower() or _tab_at(text, mark):
                 problem = "found a tab character; indent YAML with spaces"
             elif exc.context and exc.problem:
                 problem = f"{problem} ({exc.context})"
