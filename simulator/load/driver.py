@@ -23,9 +23,8 @@ What it starts (all in one new process group, so nothing leaks to the terminal's
 Locust's logs go to ``<run_dir>/locust.log`` (and ``locust-worker-<i>.log``); its CSVs, with
 full history, to ``<run_dir>/locust_*.csv``: the audit record, next to ``load-stats.jsonl``
 (every line of the stream) and ``load-config.json`` (what Locust was told). ``stop()`` sends
-SIGINT (Locust's clean shutdown: final CSVs, workers told to quit), again every ``SIGINT_AGAIN``
-seconds while Locust's log does not say it took one, waits, then SIGTERM, then kills the process group.
-A Locust that exits on its own with an error surfaces as
+SIGINT (Locust's clean shutdown: final CSVs, workers told to quit), waits, then SIGTERM, then
+kills the process group. A Locust that exits on its own with an error surfaces as
 ``EnvironmentProblem`` (``InputError`` for a bad custom locustfile, ``SafetyViolation`` for a
 non-loopback host) carrying Locust's last log lines; ``start()`` never waits longer than
 ``start_timeout``. ``on_stats`` runs on its own thread: a slow consumer never stalls Locust.
@@ -97,11 +96,6 @@ from simulator.rundir import RunDir
 logger = logging.getLogger("gameday.load")
 
 StatsCallback = Callable[[dict[str, Any]], None]
-
-#: how long a Locust that has not said it took the Ctrl-C gets before it is sent another (seconds)
-SIGINT_AGAIN = 2.0
-#: what Locust logs once it took a Ctrl-C, or is on its way out for another reason
-CTRL_C_TAKEN = ("CTRL+C", "Shutting down", "shutting down", "Got SIGTERM")
 
 
 def _tail(path: Path, lines: int = 20) -> list[str]:
@@ -419,10 +413,6 @@ class LoadDriver:
         self._stopped = True
         return self._master.returncode
 
-    def _took_ctrl_c(self) -> bool:
-        """Has Locust said, in its log, that it took the Ctrl-C (or is shutting down for another reason)?"""
-        return any(mark in line for line in _tail(self.log_path, 40) for mark in CTRL_C_TAKEN)
-
     def _terminate(self, grace: float) -> None:
         master = self._master
         assert master is not None
@@ -432,20 +422,10 @@ class LoadDriver:
             # hooks, workers told to quit) in every phase.
             with contextlib.suppress(ProcessLookupError):
                 master.send_signal(signal.SIGINT)
-            deadline = time.monotonic() + grace
-            while master.poll() is None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    logger.warning("Locust did not stop within %.0fs; killing it", grace)
-                    break
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    master.wait(timeout=min(left, SIGINT_AGAIN))
-                if master.poll() is None and not self._took_ctrl_c():
-                    # seen once on a loaded machine: Locust never took the Ctrl-C (nothing in its log, and still
-                    # no SIGTERM handler 15 s later); sent again only while it has not said it took one, so a
-                    # Locust writing its final CSVs is never interrupted
-                    with contextlib.suppress(ProcessLookupError):
-                        master.send_signal(signal.SIGINT)
+            try:
+                master.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                logger.warning("Locust did not stop within %.0fs; killing it", grace)
         deadline = time.monotonic() + min(grace, 5.0)
         for worker in self._workers:  # the master told them to quit; give them a moment
             with contextlib.suppress(subprocess.TimeoutExpired):

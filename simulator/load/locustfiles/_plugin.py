@@ -288,6 +288,14 @@ class _Emitter:
             self.emit()
 
 
+# The driver stops Locust with a Ctrl-C (SIGINT: final CSVs, workers told to quit). A process started with SIGINT
+# ignored -- a background job of a non-interactive shell (`make test &`, many CI scripts), and everything it
+# starts -- passes that on, and Python then installs no Ctrl-C handler: such a Locust ignored the driver's SIGINT
+# and was killed by its SIGTERM 15 s later, without its final CSVs. Locust loads this module before it runs.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 _emitter: _Emitter | None = None
 
 

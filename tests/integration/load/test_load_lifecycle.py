@@ -29,6 +29,23 @@ def test_clean_stop_leaves_no_process_and_writes_the_csvs(stub, make_driver, gon
     assert "Shutting down" in driver.log_path.read_text()
 
 
+def test_a_driver_started_with_ctrl_c_ignored_still_stops_locust_cleanly(stub, make_driver, gone):
+    """A background job of a non-interactive shell (``make test &``, CI scripts) starts with SIGINT ignored, and
+    everything it starts inherits that: Locust must still take the driver's Ctrl-C and write its CSVs."""
+    driver, rec = make_driver(stub.url, "ping", users=2, spawn_rate=10)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        driver.start()  # Locust inherits the ignored SIGINT
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    rec.wait_lines(1)
+    pids = driver.pids
+    assert driver.stop() == 0  # not -15: killed by the SIGTERM that follows a Ctrl-C it never took
+    assert all(gone(pid) for pid in pids)
+    assert "Aggregated" in (driver.run_dir / "locust_stats.csv").read_text()
+    assert "Shutting down" in driver.log_path.read_text()
+
+
 def test_a_locustfile_that_fails_to_import_is_an_input_error_not_a_hang(stub, make_driver, tmp_path):
     bad = tmp_path / "broken_locustfile.py"
     bad.write_text("raise RuntimeError('the locustfile is broken on purpose')\n")
