@@ -94,4 +94,3 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     (``gc.freeze``), its full collections during the run, and pytest's five at the end (to surface unraisable
     exceptions), no longer walk them again each time."""
     gc.freeze()
-

@@ -96,8 +96,16 @@ try:
     from yaml._yaml import CParser
 
     _PARSER: tuple[type, ...] = (CParser,)
+
+    def _start_parser(loader: Any, text: str) -> None:
+        CParser.__init__(loader, text)
 except ImportError:  # pragma: no cover - a PyYAML built without libyaml
     _PARSER = (Reader, Scanner, Parser)
+
+    def _start_parser(loader: Any, text: str) -> None:
+        Reader.__init__(loader, text)
+        Scanner.__init__(loader)
+        Parser.__init__(loader)
 
 
 class _BoundedLoader(Composer, *_PARSER, SafeConstructor, Resolver):  # type: ignore[misc]
@@ -105,12 +113,7 @@ class _BoundedLoader(Composer, *_PARSER, SafeConstructor, Resolver):  # type: ig
     deep or huge document stops at the limit instead of at Python's recursion limit or the machine's memory."""
 
     def __init__(self, text: str):
-        if _PARSER[0] is Reader:  # pragma: no cover
-            Reader.__init__(self, text)
-            Scanner.__init__(self)
-            Parser.__init__(self)
-        else:
-            _PARSER[0].__init__(self, text)
+        _start_parser(self, text)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
         Composer.__init__(self)
