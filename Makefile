@@ -52,8 +52,11 @@ lint: install
 images: install
 	PYTHON=$(BIN)/python docker/build-images.sh
 
+## Every benchmark, each beside its baseline (bench/README.md). About an hour: the test-suite bench runs the whole
+## of `make test` (--whole) for CI's figure. One script: PYTHONPATH=. .venv/bin/python bench/NAME.py
 bench: install
-	@for b in bench/*.py; do echo "== $$b"; PYTHONPATH=. $(BIN)/python $$b || exit 1; done
+	@for b in bench/*.py; do echo "== $$b"; args=; [ $$b = bench/test_suite.py ] && args=--whole; \
+	  PYTHONPATH=. $(BIN)/python $$b $$args || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
