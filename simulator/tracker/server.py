@@ -87,6 +87,7 @@ def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = DEFAULT
     url = url_for(sock, host)
     if on_ready is not None:
         on_ready(url, svc)
+    gc.collect()  # what is garbage now (a finished run's, for `gameday run`'s tracker) is freed, not frozen
     gc.freeze()  # the app as built lives to the end: the collector's full passes skip it (bench/README)
     try:
         server.run(sockets=[sock])
