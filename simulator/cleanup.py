@@ -20,7 +20,7 @@ from simulator.errors import InputError
 from simulator.faults.engine import FaultEngine
 from simulator.faults.ledger import Entry, Ledger
 from simulator.journal import Journal
-from simulator.procs import same_process, stop_process
+from simulator.procs import same_process, start_time, stop_process
 from simulator.rundir import RunDir
 from simulator.runs import RunRecord, active_runs, find_run, foreign_live, gameday_home, owner_alive, unregister
 from simulator.targets.backends import get_backend
@@ -58,7 +58,7 @@ def kill_hogs(run_id: str) -> int:
     killed = 0
     for p in started_beside(run_id):
         with contextlib.suppress(psutil.Error):
-            killed += stop_process(p.pid, p.create_time(), 2.0)
+            killed += stop_process(p.pid, start_time(p.pid), 2.0)
     return killed
 
 

@@ -5,7 +5,9 @@ run (the bundled apps, the fault proxy, the tracker) print one JSON line on stdo
 connections, ``{"event": "listening", "port": N, "pid": P}`` (``announce``); ``start_listening``
 starts one and returns when that line arrives, or raises ``EnvironmentProblem`` with the end of its
 log. Anything else waits with ``wait_until`` (a predicate, polled, given up when the child dies).
-Processes are identified by (pid, create_time) so a recycled pid is never signalled by mistake.
+Processes are identified by (pid, create_time) so a recycled pid is never signalled by mistake. The
+create_time gameday records is ``start_time``: seconds from boot to the process's start, which no step
+of the wall clock moves (folders written before held psutil's epoch time; ``same_start`` reads both).
 """
 
 from __future__ import annotations
@@ -100,14 +102,14 @@ def start_listening(args: list[str], log_path: Path, timeout: float = 30.0, env:
             proc.wait(2.0 if line else 0)  # stdout closed: it is on its way out, let it say why
         code = proc.poll()
         with contextlib.suppress(psutil.Error):  # our own child, not reaped yet: its pid is still its own
-            stop_process(proc.pid, psutil.Process(proc.pid).create_time(), grace=1.0)
+            stop_process(proc.pid, start_time(proc.pid), grace=1.0)
         why = f"exited with code {code}" if code is not None else f"did not start within {timeout:g}s"
         name = args[1] if args[0] == "-m" else args[0]
         raise EnvironmentProblem(f"{name} {why}: {log_tail(log_path) or 'no output'} "
                                  f"(log: {log_path})")
     # keep draining stdout so the child never blocks on a full pipe
     threading.Thread(target=_drain, args=(proc,), daemon=True).start()
-    return Child(proc, int(event["port"]), psutil.Process(proc.pid).create_time())
+    return Child(proc, int(event["port"]), start_time(proc.pid))
 
 
 def _drain(proc: subprocess.Popen[bytes]) -> None:
@@ -123,16 +125,51 @@ def log_tail(path: Path, lines: int = 3) -> str:
     return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
 
 
-#: the most the kernel's boot time may have moved between recording a start time and reading it again: NTP
-#: slewing the clock makes the whole-second boot time (/proc/stat btime) flip by a second; anything further off
-#: is another process
+#: the most the kernel's boot time may have moved between recording an epoch start time (run folders written before
+#: ``start_time``) and reading it again: NTP slewing the clock makes the whole-second boot time (/proc/stat btime)
+#: flip by a second; anything further off is another process
 CLOCK_STEP_LIMIT = 2.0
+#: a recorded start time at or above this is seconds since the epoch (psutil's, in older run folders); below it,
+#: seconds after boot (``start_time``: 31 years of uptime before the two could meet)
+EPOCH_FLOOR = 1e9
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def same_start(now: float, recorded: float) -> bool:
-    """Is ``now`` (a start time read now) the start time ``recorded`` earlier? psutil's start time is the clock
-    ticks since boot (exact to 10 ms) plus the kernel's boot time, a whole number of seconds that a clock step
-    (NTP, a virtual machine's clock catching up) moves: the same process may then read whole seconds off."""
+def start_time(pid: int) -> float:
+    """When process ``pid`` started, in seconds after the machine booted: /proc/<pid>/stat's start time, in clock
+    ticks. psutil's ``create_time()`` is those ticks plus the kernel's boot time, which the wall clock moves:
+    every step of it (NTP, a virtual machine's clock catching up after a pause) shifts every process's epoch
+    start time by the step, and a process recorded before a step of more than a second or two no longer
+    matched itself, so a run's teardown and ``gameday cleanup`` left it running. ``psutil.NoSuchProcess``
+    when there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        raise psutil.NoSuchProcess(pid) from None
+    fields = stat[stat.rindex(b")") + 2:].split()  # after the command's name, which may hold spaces
+    return int(fields[19]) / _TICKS  # field 22, starttime
+
+
+def same_start(pid: int, recorded: float) -> bool:
+    """Did the live process ``pid`` start at ``recorded``? A ``start_time`` (seconds after boot) must match to
+    the clock tick; an epoch time (a folder written before) is compared with psutil's, allowing the boot time's
+    whole-second flips (``same_epoch_start``)."""
+    if recorded < EPOCH_FLOOR:
+        return abs(start_time(pid) - recorded) <= 0.005
+    return same_epoch_start(psutil.Process(pid).create_time(), recorded)
+
+
+def started_since(pid: int, recorded: float) -> bool:
+    """Did the live process ``pid`` start at or after ``recorded`` (a ``start_time``, or an older folder's epoch
+    time)? What a command's process group holds beside its leader."""
+    if recorded < EPOCH_FLOOR:
+        return start_time(pid) >= recorded - 0.005
+    return psutil.Process(pid).create_time() >= recorded - CLOCK_STEP_LIMIT - 0.01
+
+
+def same_epoch_start(now: float, recorded: float) -> bool:
+    """Is ``now`` (an epoch start time read now) the epoch start time ``recorded`` earlier? The same process may
+    read whole seconds off after a clock step moved the kernel's whole-second boot time."""
     drift = now - recorded
     return abs(drift) <= 0.01 or (abs(drift) <= CLOCK_STEP_LIMIT and abs(drift - round(drift)) <= 0.01)
 
@@ -147,7 +184,7 @@ def same_process(pid: Any, create_time: Any) -> psutil.Process | None:
         return None
     try:
         p = psutil.Process(pid)
-        if not same_start(p.create_time(), create_time):
+        if not same_start(pid, create_time):
             return None
         if p.status() == psutil.STATUS_ZOMBIE:
             return None

@@ -24,7 +24,7 @@ import psutil
 from simulator.errors import EnvironmentProblem, InputError
 from simulator.faults.container import FAMILY as CONTAINER
 from simulator.faults.context import Context, Family
-from simulator.procs import same_process, spawn, stop_process, wait_until
+from simulator.procs import same_process, spawn, start_time, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.targets import cpulimit
 from simulator.targets.processes import hog_marker
@@ -229,7 +229,7 @@ def _shows_marker(proc: subprocess.Popen[bytes], marker: str, log: Any) -> None:
 
 def _ident(pid: int) -> dict[str, Any]:
     try:
-        return {"pid": pid, "create_time": psutil.Process(pid).create_time()}
+        return {"pid": pid, "create_time": start_time(pid)}
     except psutil.NoSuchProcess:
         return {"pid": pid, "create_time": None}
 

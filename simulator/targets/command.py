@@ -36,7 +36,7 @@ from simulator.durations import parse_duration
 from simulator.errors import Conflict, EnvironmentProblem, GamedayError, InputError, NotFound
 from simulator.http import HTTPError, server_message, shared_client
 from simulator.netbind import free_port, is_loopback_ip
-from simulator.procs import CLOCK_STEP_LIMIT, Child, log_tail, same_process, spawn, stop_process, wait_until
+from simulator.procs import Child, log_tail, same_process, spawn, start_time, started_since, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.scenario.service import IMPLICIT_RELEASE, PLACEHOLDER, STARTUP_TIMEOUT, TCP_HEALTH, render
 from simulator.targets.apps.catalog import AppInfo, ConfigKey, FlagInfo, ReleaseInfo
@@ -163,7 +163,7 @@ def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str], 
     except OSError as exc:
         raise EnvironmentProblem(f"target {name}: cannot run {argv[0]!r} ({exc.strerror or exc}); fix "
                                  f"command.argv (the program) or command.cwd ({cwd})") from None
-    child = Child(proc, port, psutil.Process(proc.pid).create_time())
+    child = Child(proc, port, start_time(proc.pid))
     url = health_url(f"http://{HOST}:{port}", command.get("health", "/health"))
     last = ["no answer"]
 
@@ -197,9 +197,9 @@ def start(spec: dict[str, Any], release: str, log: Path, links: dict[str, str], 
 def group(child: Child) -> list[psutil.Process]:
     """The processes of the target's process group (the command and whatever it started), leader first."""
     out = []
-    for p in psutil.process_iter(["pid", "create_time"]):
+    for p in psutil.process_iter(["pid"]):
         with contextlib.suppress(psutil.Error, OSError, TypeError):
-            if os.getpgid(p.pid) == child.pid and p.info["create_time"] >= child.create_time - CLOCK_STEP_LIMIT - 0.01:
+            if os.getpgid(p.pid) == child.pid and started_since(p.pid, child.create_time):
                 out.append(p)
     return sorted(out, key=lambda p: p.pid != child.pid)
 
@@ -227,7 +227,7 @@ def exposed(child: Child) -> list[str]:
 
 def stop(child: Child, grace: float = 5.0) -> None:
     """Stop the command and every process it started (its process group), each by pid and start time."""
-    members = [(p.pid, p.create_time()) for p in group(child) if _known(p)]
+    members = [(p.pid, start_time(p.pid)) for p in group(child) if _known(p)]
     if child.proc.poll() is None:
         stop_process(child.pid, child.create_time, grace=grace)
     for pid, created in members:
@@ -243,10 +243,10 @@ def stop_leftovers(pgid: Any, create_time: Any) -> bool:
     if not isinstance(pgid, int) or isinstance(pgid, bool) or pgid <= 1 or not isinstance(create_time, float | int):
         return False
     found = False
-    for p in psutil.process_iter(["pid", "create_time"]):
+    for p in psutil.process_iter(["pid"]):
         with contextlib.suppress(psutil.Error, OSError, TypeError):
-            if os.getpgid(p.pid) == pgid and p.info["create_time"] >= create_time - CLOCK_STEP_LIMIT - 0.01:
-                found = stop_process(p.pid, p.info["create_time"], grace=2.0) or found
+            if os.getpgid(p.pid) == pgid and started_since(p.pid, create_time):
+                found = stop_process(p.pid, start_time(p.pid), grace=2.0) or found
     return found
 
 
@@ -259,7 +259,7 @@ def remove_data(run_dir: Path, names: Any) -> None:
 
 def _known(p: psutil.Process) -> bool:
     with contextlib.suppress(psutil.Error):
-        return same_process(p.pid, p.create_time()) is not None
+        return same_process(p.pid, start_time(p.pid)) is not None
     return False
 
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import psutil
 
 from simulator.errors import SafetyViolation
-from simulator.procs import same_process
+from simulator.procs import same_process, start_time
 from simulator.targets.view import TargetsView
 
 HOG_MARK = "gameday-hog"
@@ -34,7 +34,7 @@ def hog_marker(run_id: str, fault_id: str) -> str:
 @dataclass(frozen=True)
 class ProcessRow:
     pid: int
-    create_time: float
+    create_time: float  # when it started, seconds since the epoch (as ps shows it; not an identity)
     command: str  # the command name, as top shows it
     cpu_percent: float
     rss: int  # bytes
@@ -49,10 +49,12 @@ def started_beside(run_id: str) -> list[psutil.Process]:
     """The live processes the run started beside its targets (a fault's hogs)."""
     mark = f"{HOG_MARK}:{run_id}:"
     found = []
-    for p in psutil.process_iter(["pid", "cmdline", "create_time"]):
+    for p in psutil.process_iter(["pid", "cmdline"]):
         cmd = p.info.get("cmdline") or []
         if any(part.startswith(mark) for part in cmd) and "simulator.faults.hog" in cmd:
-            proc = same_process(p.info["pid"], p.info["create_time"])
+            proc = None
+            with contextlib.suppress(psutil.Error):  # gone meanwhile
+                proc = same_process(p.info["pid"], start_time(p.info["pid"]))
             if proc is not None:
                 found.append(proc)
     return found

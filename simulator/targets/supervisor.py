@@ -42,7 +42,7 @@ from simulator.durations import parse_duration
 from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.http import http_client
 from simulator.journal import Journal
-from simulator.procs import Child, start_listening, stop_process
+from simulator.procs import Child, start_listening, start_time, stop_process
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import RunDir
@@ -130,7 +130,7 @@ class Supervisor:
         return {
             "run_id": self.run_id, "backend": "local", "status": self.status, "error": self.error,
             "updated": time.time(),
-            "supervisor": {"pid": os.getpid(), "create_time": psutil.Process().create_time(),
+            "supervisor": {"pid": os.getpid(), "create_time": start_time(os.getpid()),
                            "url": f"http://{HOST}:{self.control.server_address[1]}" if self.control else None},
             "proxy": {"pid": self.proxy.pid if self.proxy else None,
                       "create_time": self.proxy.create_time if self.proxy else None,

@@ -54,7 +54,7 @@ from simulator.monitor.prometheus.userrules import RuleFiles
 from simulator.monitor.scrape import metrics_url
 from simulator.monitor.webhook import DEFAULT_GROUP_BY
 from simulator.netbind import free_port, loopback_only
-from simulator.procs import spawn, stop_process, wait_until
+from simulator.procs import spawn, start_time, stop_process, wait_until
 from simulator.rundir import RunDir
 from simulator.runs import write_json_atomic
 from simulator.scenario.model import Scenario
@@ -227,7 +227,7 @@ class Plane:
         proc = spawn(argv, log, die_with_parent=True)
         self._procs[name] = proc
         with contextlib.suppress(psutil.Error):
-            self._record(name, proc.pid, psutil.Process(proc.pid).create_time())
+            self._record(name, proc.pid, start_time(proc.pid))
 
     def _record(self, name: str, pid: int, create_time: float) -> None:
         """``plane.json``: every server started so far, written before the next one starts (for cleanup)."""

@@ -35,6 +35,7 @@ import psutil
 from simulator.durations import parse_duration
 from simulator.errors import EnvironmentProblem, GamedayError
 from simulator.netbind import free_port
+from simulator.procs import start_time
 from simulator.proxy.client import ProxyClient
 from simulator.proxy.process import control_url, start_proxy
 from simulator.rundir import TARGET_STATE, RunDir
@@ -187,7 +188,7 @@ class DockerSupervisor(EngineEvents, Supervisor):
         if pid != m.extra.get("pid"):
             created = None
             with contextlib.suppress(psutil.Error):
-                created = psutil.Process(pid).create_time() if pid else None
+                created = start_time(pid) if pid else None
             m.extra.update(pid=pid, create_time=created)
         m.extra["docker_restarts"] = attrs.get("RestartCount", 0)
         m.extra["paused"] = bool(state.get("Paused"))

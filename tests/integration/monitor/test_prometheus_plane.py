@@ -22,6 +22,7 @@ import pytest
 
 from simulator.journal import read_events
 from simulator.monitor.prometheus.export import embedded_rules
+from simulator.procs import same_process
 from simulator.rundir import RunDir
 from simulator.scenario import load_scenario
 from tests.helpers.needs import need
@@ -162,8 +163,7 @@ def test_both_servers_stop_with_the_run(seed: tuple[dict, Path, set[str]]) -> No
     data = json.loads(RunDir(run_dir).plane_json.read_text())
     assert set(data) == {"prometheus", "alertmanager"}
     for entry in data.values():
-        assert not psutil.pid_exists(entry["pid"]) or psutil.Process(entry["pid"]).create_time() != \
-            entry["create_time"]
+        assert entry["create_time"] is not None and same_process(entry["pid"], entry["create_time"]) is None
     config = (RunDir(run_dir).plane / "prometheus.yml").read_text()
     assert "127.0.0.1" in config and "0.0.0.0" not in config
 
@@ -208,6 +208,7 @@ def test_kill_9_then_cleanup_leaves_no_prometheus(tmp_path: Path) -> None:
             raise AssertionError("the plane never came up")
         run_dir = runs[0].parent
         started = json.loads(RunDir(run_dir).plane_json.read_text())
+        assert all(same_process(e["pid"], e["create_time"]) is not None for e in started.values()), started
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
         done = cleanup_cli(home)
@@ -221,8 +222,7 @@ def test_kill_9_then_cleanup_leaves_no_prometheus(tmp_path: Path) -> None:
                 except psutil.NoSuchProcess:
                     break
                 time.sleep(0.1)
-            alive = psutil.pid_exists(entry["pid"]) and psutil.Process(entry["pid"]).create_time() == \
-                entry["create_time"] and psutil.Process(entry["pid"]).status() != psutil.STATUS_ZOMBIE
+            alive = same_process(entry["pid"], entry["create_time"]) is not None  # (pid, start) and no zombie
             assert not alive, f"{entry} still running after kill -9 and cleanup"
     finally:
         if proc.poll() is None:
