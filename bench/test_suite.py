@@ -102,22 +102,18 @@ def main() -> int:
     if args.serial:
         runs.append(timed("fast set, one process", ["-m", FAST]))
     if args.whole:
-        slow = timed("slow, Docker and browser part", ["-n", "2", *WORKERS, "-m", f"not ({FAST}) and not alone"])
-        alone = timed("the seed runs, one at a time", ["-m", "alone"])
-        parts = [runs[0], slow, alone]
-        runs += [slow, alone, {"label": "whole suite (make test)", "wall_s": round(sum(p["wall_s"] for p in parts), 1),
-                               "cpu_s": round(sum(p["cpu_s"] for p in parts), 1),
-                               "waited_cpu_s": round(sum(p["waited_cpu_s"] for p in parts), 1),
-                               "longest_file": "", "longest_file_s": 0.0, "parts": parts,
-                               "returncode": max(p["returncode"] for p in parts), "summary": "the three parts"}]
+        runs.append(timed("slow, Docker and browser part", ["-n", "2", *WORKERS, "-m", f"not ({FAST}) and not alone"]))
+        runs.append(timed("the seed runs, one at a time", ["-m", "alone"]))
     for run in runs:
-        if "parts" in run:  # the whole suite: its parts one after the other, each with its own floors
-            done = run.pop("parts")
-            run["cpu_floor_s"] = round(sum(p["cpu_floor_s"] for p in done), 1)
-            run["floor_s"] = round(sum(p["floor_s"] for p in done), 1)
-        else:
-            run["cpu_floor_s"] = round(run["cpu_s"] / cores, 1)
-            run["floor_s"] = max(run["cpu_floor_s"], run["longest_file_s"])
+        run["cpu_floor_s"] = round(run["cpu_s"] / cores, 1)
+        run["floor_s"] = max(run["cpu_floor_s"], run["longest_file_s"])
+    if args.whole:  # the three parts one after the other, each with its own floors
+        parts = [runs[0], *runs[-2:]]
+        runs.append({"label": "whole suite (make test)", "longest_file": "", "longest_file_s": 0.0,
+                     **{key: round(sum(p[key] for p in parts), 1)
+                        for key in ("wall_s", "cpu_s", "waited_cpu_s", "cpu_floor_s", "floor_s")},
+                     "returncode": max(p["returncode"] for p in parts), "summary": "the three parts"})
+    for run in runs:
         run["ratio_to_cpu_floor"] = round(run["wall_s"] / max(run["cpu_floor_s"], 1e-9), 2)
         run["ratio_to_floor"] = round(run["wall_s"] / max(run["floor_s"], 1e-9), 2)
         run["goal_s"] = GOALS.get(run["label"])

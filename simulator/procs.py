@@ -150,21 +150,21 @@ def start_time(pid: int) -> float:
     return int(fields[19]) / _TICKS  # field 22, starttime
 
 
-def same_start(pid: int, recorded: float) -> bool:
-    """Did the live process ``pid`` start at ``recorded``? A ``start_time`` (seconds after boot) must match to
-    the clock tick; an epoch time (a folder written before) is compared with psutil's, allowing the boot time's
+def same_start(p: psutil.Process, recorded: float) -> bool:
+    """Did the live process ``p`` start at ``recorded``? A ``start_time`` (seconds after boot) must match to the
+    clock tick; an epoch time (a folder written before) is compared with psutil's, allowing the boot time's
     whole-second flips (``same_epoch_start``)."""
     if recorded < EPOCH_FLOOR:
-        return abs(start_time(pid) - recorded) <= 0.005
-    return same_epoch_start(psutil.Process(pid).create_time(), recorded)
+        return abs(start_time(p.pid) - recorded) <= 0.005
+    return same_epoch_start(p.create_time(), recorded)
 
 
-def started_since(pid: int, recorded: float) -> bool:
-    """Did the live process ``pid`` start at or after ``recorded`` (a ``start_time``, or an older folder's epoch
+def started_since(p: psutil.Process, recorded: float) -> bool:
+    """Did the live process ``p`` start at or after ``recorded`` (a ``start_time``, or an older folder's epoch
     time)? What a command's process group holds beside its leader."""
     if recorded < EPOCH_FLOOR:
-        return start_time(pid) >= recorded - 0.005
-    return psutil.Process(pid).create_time() >= recorded - CLOCK_STEP_LIMIT - 0.01
+        return start_time(p.pid) >= recorded - 0.005
+    return p.create_time() >= recorded - CLOCK_STEP_LIMIT - 0.01
 
 
 def same_epoch_start(now: float, recorded: float) -> bool:
@@ -184,7 +184,7 @@ def same_process(pid: Any, create_time: Any) -> psutil.Process | None:
         return None
     try:
         p = psutil.Process(pid)
-        if not same_start(pid, create_time):
+        if not same_start(p, create_time):
             return None
         if p.status() == psutil.STATUS_ZOMBIE:
             return None

@@ -199,7 +199,7 @@ def group(child: Child) -> list[psutil.Process]:
     out = []
     for p in psutil.process_iter(["pid"]):
         with contextlib.suppress(psutil.Error, OSError, TypeError):
-            if os.getpgid(p.pid) == child.pid and started_since(p.pid, child.create_time):
+            if os.getpgid(p.pid) == child.pid and started_since(p, child.create_time):
                 out.append(p)
     return sorted(out, key=lambda p: p.pid != child.pid)
 
@@ -245,7 +245,7 @@ def stop_leftovers(pgid: Any, create_time: Any) -> bool:
     found = False
     for p in psutil.process_iter(["pid"]):
         with contextlib.suppress(psutil.Error, OSError, TypeError):
-            if os.getpgid(p.pid) == pgid and started_since(p.pid, create_time):
+            if os.getpgid(p.pid) == pgid and started_since(p, create_time):
                 found = stop_process(p.pid, start_time(p.pid), grace=2.0) or found
     return found
 

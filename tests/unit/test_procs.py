@@ -46,7 +46,8 @@ def test_the_start_time_is_seconds_after_boot_and_names_one_process() -> None:
         assert psutil.Process(child.pid).create_time() - _pslinux.boot_time() == pytest.approx(started, abs=0.011)
         assert same_process(child.pid, started) is not None
         assert same_process(child.pid, started + 0.02) is None  # two clock ticks off: another process
-        assert started_since(child.pid, started) and not started_since(child.pid, started + 0.5)
+        proc = psutil.Process(child.pid)
+        assert started_since(proc, started) and not started_since(proc, started + 0.5)
     finally:
         child.kill()
         child.wait()
